@@ -1,0 +1,43 @@
+"""pytest-bdd wiring for the acceptance scenarios in this folder.
+
+The step library is ``wenze.bdd.steps``; feature files are linted (full-width colons, duplicate
+scenario names, unparseable lines) before pytest-bdd reads them, and ``--wenze-coverage`` fails the
+run when a rule of a shipped rulebook is exercised by no scenario.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from wenze.bdd.coverage import COVERAGE
+from wenze.bdd.steps import *  # noqa: F403  (the step definitions and their fixture)
+from wenze.bdd.steps import set_language
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # type: ignore[no-untyped-def]
+    if not config.getoption("--wenze-coverage") or not COVERAGE.exercised:
+        return
+    uncovered = COVERAGE.uncovered(ROOT / "rules")
+    terminalreporter.section("wenze scenario coverage / 场景覆盖")
+    if uncovered:
+        terminalreporter.write_line(f"{len(uncovered)} rule(s) exercised by no scenario:")
+        for rule in uncovered:
+            terminalreporter.write_line(f"  {rule}")
+    else:
+        terminalreporter.write_line("every violation and ladder step of rules/*.wz is covered")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    if not config.getoption("--wenze-coverage") or not COVERAGE.exercised:
+        return
+    if COVERAGE.uncovered(ROOT / "rules") and exitstatus == 0:
+        session.exitstatus = 1
+
+
+def pytest_bdd_before_scenario(request, feature, scenario) -> None:  # type: ignore[no-untyped-def]
+    set_language(request, feature)

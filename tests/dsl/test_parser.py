@@ -1,0 +1,53 @@
+"""The parser: both keyword tables, spans, and errors as diagnostics."""
+
+from pathlib import Path
+
+from wenze.dsl import ast as A
+from wenze.dsl.parser import parse
+
+RULES = Path(__file__).resolve().parents[2] / "rules"
+
+
+def test_statutory_base_parses_in_chinese():
+    result = parse((RULES / "statutory_base.wz").read_text(encoding="utf-8"), "base.wz")
+    assert result.ok, result.diagnostics
+    assert result.rulebook.lang == "zh"
+    item = result.rulebook.named(A.ItemDecl)["行政许可"]
+    assert item.statutory.duration == A.Duration(20, A.DayKind.WORKING)
+    assert item.extension.approved_by == A.Name("延期批准权")
+
+
+def test_chinese_keywords_need_no_spaces():
+    text = '规则集 「甲」 {}\n阶梯 「乙」 {等级「告诫」第3次及以上「告诫」}'
+    result = parse(text)
+    assert result.ok, result.diagnostics
+    esc = result.rulebook.decls[0].escalations[0]
+    assert (esc.count, esc.or_more, esc.sanction.text) == (3, True, "告诫")
+
+
+def test_english_and_chinese_trees_are_equal():
+    zh = '规则集 「r」 {}\n事项 「x」 { 法定时限 20 工作日 承诺时限 10 自然日 }'
+    en = 'rulebook r {}\nitem x { statutory limit 20 workdays promised limit 10 days }'
+    a, b = parse(zh).rulebook, parse(en).rulebook
+    assert a.decls == b.decls and a.lang == "zh" and b.lang == "en"
+
+
+def test_spans_are_kept_but_not_compared():
+    result = parse('规则集 「r」 {}\n\n单位 「县国土局」 {}')
+    unit = result.rulebook.decls[0]
+    assert (unit.span.line, unit.span.col) == (3, 1)
+    assert unit.name.span.col == 4
+    assert unit == A.UnitDecl(A.Name("县国土局"))
+
+
+def test_every_broken_declaration_is_reported():
+    text = '规则集 「r」 {}\n单位 县国土局 {}\n单位 「好」 {}\n岗位 「p」 { 属于 }\n'
+    result = parse(text, "bad.wz")
+    assert not result.ok
+    assert [(d.code, d.span.line) for d in result.diagnostics] == [("WZ001", 2), ("WZ002", 4)]
+    assert "「县国土局」" in result.diagnostics[0].help.zh
+
+
+def test_impossible_date_is_a_diagnostic():
+    result = parse('规则集 「r」 { 生效 2024-02-30 }')
+    assert [d.code for d in result.diagnostics] == ["WZ004"]

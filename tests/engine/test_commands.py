@@ -1,0 +1,113 @@
+"""``wenze evaluate``: formats, explain, decision letters, rejected events on stderr, exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from wenze.engine import commands
+
+CASES = Path(__file__).resolve().parents[1] / "cases"
+SF = CASES / "spring_festival_deadline"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    parser = argparse.ArgumentParser()
+    commands.add_arguments(parser)
+    code = commands.run(parser.parse_args([str(a) for a in argv]))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_table_lists_the_decision(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, SF / "rulebook.wz", SF / "events.jsonl", "--as-of", "2024-06-30")
+    assert code == 0
+    row = next(line for line in out.splitlines() if line.startswith("SF-LATE"))
+    assert "王芳" in row and "效能告诫" in row and "2024-03-07" in row
+    header, rule = out.splitlines()[1:3]
+    from wenze.engine.output import width
+
+    assert width(header.split("key")[0]) == width(rule.rsplit("  ", 1)[0]) + 2  # CJK-aligned
+
+
+def test_json_and_csv(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, SF / "rulebook.wz", SF / "events.jsonl", "--as-of", "2024-06-30",
+                       "--format", "json")
+    doc = json.loads(out)
+    assert code == 0 and [d["case"] for d in doc["decisions"]] == ["SF-LATE"]
+    d = doc["decisions"][0]
+    assert d["dates"]["deadline_statutory"] == "2024-03-06"
+    assert d["basis"][0]["number"] == "中华人民共和国主席令第29号"
+    assert d["ladder"]["count_in_window"] == 1
+    code, out, _ = run(capsys, SF / "rulebook.wz", SF / "events.jsonl", "--as-of", "2024-06-30",
+                       "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert rows[0]["person"] == "王芳" and rows[0]["sanction"] == "效能告诫"
+
+
+def test_explain_shows_every_day_and_every_rule(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, SF / "rulebook.wz", SF / "events.jsonl", "--as-of", "2024-06-30",
+                       "--explain", "SF-LATE")
+    assert code == 0
+    assert "2024-02-04 周日 调休上班" in out  # the make-up Sunday counts
+    assert "2024-02-12 周一 法定节假日（春节） 不计" in out
+    assert "→ 2024-03-06" in out
+    assert "✔ 成立" in out and "超法定天数=1" in out
+    assert "效能告诫" in out
+
+
+def test_decision_letter(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = run(capsys, SF / "rulebook.wz", SF / "events.jsonl", "--as-of", "2024-06-30",
+                    "--format", "json")
+    key = json.loads(out)["decisions"][0]["key"]
+    code, out, _ = run(capsys, SF / "rulebook.wz", SF / "events.jsonl", "--as-of", "2024-06-30",
+                       "--decision", key)
+    assert code == 0
+    for text in ("效能问责决定书", "被问责人：王芳", "中华人民共和国主席令第29号", "第四十二条",
+                 "法定期限届满日：2024-03-06", "给予王芳「效能告诫」处理"):
+        assert text in out
+
+
+def test_rejected_events_are_reported_and_the_rest_evaluated(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    events = tmp_path / "events.jsonl"
+    lines = (SF / "events.jsonl").read_text(encoding="utf-8").splitlines()
+    at = "2024-03-01T09:00+08:00"
+    lines.insert(2, json.dumps({"id": "bad-1", "case": "X", "type": "teleported", "at": at}))
+    lines.insert(3, json.dumps({"id": "bad-2", "case": "X", "type": "received", "at": at,
+                                "item": "没有的事项"}, ensure_ascii=False))
+    events.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, out, err = run(capsys, SF / "rulebook.wz", events, "--as-of", "2024-06-30")
+    assert code == 0 and "SF-LATE" in out
+    assert f"{events}:3: rejected event bad-1" in err
+    assert f"{events}:4: rejected event bad-2: [unknown_item]" in err
+    code, _, _ = run(capsys, SF / "rulebook.wz", events, "--as-of", "2024-06-30", "--strict")
+    assert code == 1
+
+
+def test_exit_codes(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    bad = CASES / "rulebook_error"
+    code, _, err = run(capsys, bad / "rulebook.wz", bad / "events.jsonl", "--as-of", "2024-06-30")
+    assert code == 1 and "不存在的阶梯" in err
+    code, _, _ = run(capsys, SF / "rulebook.wz", tmp_path / "missing.jsonl", "--as-of",
+                     "2024-06-30")
+    assert code == 2
+    code, _, _ = run(capsys, tmp_path / "missing.wz", SF / "events.jsonl", "--as-of", "2024-06-30")
+    assert code == 2
+    code, _, _ = run(capsys, SF / "rulebook.wz", SF / "events.jsonl", "--as-of", "30/06/2024")
+    assert code == 2
+
+
+def test_output_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    target = tmp_path / "out.json"
+    shutil.copy(SF / "events.jsonl", tmp_path / "e.jsonl")
+    code, out, _ = run(capsys, SF / "rulebook.wz", tmp_path / "e.jsonl", "--as-of", "2024-06-30",
+                       "--format", "json", "-o", target)
+    assert code == 0 and out == ""
+    assert json.loads(target.read_text(encoding="utf-8"))["decisions"]

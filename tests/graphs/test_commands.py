@@ -1,0 +1,186 @@
+"""The ``wenze graph`` command, run in-process through ``wenze.cli.main``."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from wenze.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+BASE = ROOT / "rules" / "statutory_base.wz"
+
+TWO_PROCESSES = """
+规则集 「两个流程」 { 版本 "1" }
+单位 「审批局」 { }
+事项 「建设许可」 { 单位 「审批局」 流程 「建设审批」 法定时限 20 工作日 }
+流程 「建设审批」 {
+  总时限 20 工作日
+  环节 「受理」 { 单位 「审批局」 时限 2 工作日 }
+  环节 「审查」 { 单位 「审批局」 时限 5 工作日 前置 「受理」 }
+}
+流程 「投资核准」 {
+  环节 「选址」 { 单位 「审批局」 时限 20 工作日 }
+}
+"""
+
+
+@pytest.fixture
+def rulebook(tmp_path: Path) -> Path:
+    path = tmp_path / "two.wz"
+    path.write_text(TWO_PROCESSES, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def events(tmp_path: Path) -> Path:
+    rows = [
+        ("e1", "step_started", "2024-03-04", "受理"),
+        ("e2", "step_completed", "2024-03-06", "受理"),
+        ("e3", "step_started", "2024-03-06", "审查"),
+    ]
+    path = tmp_path / "events.jsonl"
+    path.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "id": i,
+                    "case": "CASE-2024-001",
+                    "type": t,
+                    "at": f"{d}T10:00:00+08:00",
+                    "item": "建设许可",
+                    "post": "承办岗",
+                    "step": s,
+                },
+                ensure_ascii=False,
+            )
+            + "\n"
+            for i, t, d, s in rows
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_single_process_rulebook_needs_no_process_option(tmp_path: Path) -> None:
+    out = tmp_path / "base.svg"
+    assert main(["graph", str(BASE), "-o", str(out)]) == 0
+    root = ET.fromstring(out.read_bytes())
+    texts = " ".join(t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text"))
+    assert "投资项目核准" in texts and "关键路径 42 工作日" in texts
+
+
+def test_overview(tmp_path: Path) -> None:
+    out = tmp_path / "o.dot"
+    assert main(["graph", str(BASE), "--overview", "-o", str(out)]) == 0
+    assert "阶梯「效能问责」" in out.read_text(encoding="utf-8")
+
+
+def test_several_processes_without_process_lists_them(
+    rulebook: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["graph", str(rulebook), "-o", str(tmp_path / "x.svg")]) == 2
+    err = capsys.readouterr().err
+    assert "2 processes" in err and "`建设审批`" in err and "`投资核准`" in err
+    assert not (tmp_path / "x.svg").exists()
+
+
+def test_unknown_process_suggests(
+    rulebook: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["graph", str(rulebook), "--process", "建设审", "-o", str(tmp_path / "x.svg")])
+    assert code == 2
+    assert "did you mean `建设审批`" in capsys.readouterr().err
+
+
+def test_case_overlay_infers_the_process_from_the_item(
+    rulebook: Path, events: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "case.dot"
+    args = ["graph", str(rulebook), "--case", "CASE-2024-001", "--events", str(events)]
+    assert main([*args, "--as-of", "2024-03-14", "-o", str(out)]) == 0
+    dot = out.read_text(encoding="utf-8")
+    # 审查 started Wed 6 March, running on Thu 14: 6 working days of 5 → 黄牌, 承办岗 responsible.
+    assert "流程「建设审批」" in dot
+    assert "实际/允许 6/5 工作日" in dot and "办理中 · 黄牌" in dot
+    assert "责任岗位 承办岗" in dot
+
+
+def test_unknown_case_suggests(
+    rulebook: Path, events: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["graph", str(rulebook), "--case", "CASE-2024-01", "--events", str(events)]
+    assert main([*args, "--as-of", "2024-03-14", "-o", str(tmp_path / "x.png")]) == 2
+    err = capsys.readouterr().err
+    assert "no events of case `CASE-2024-01`" in err and "`CASE-2024-001`" in err
+
+
+def test_case_needs_events_and_as_of(
+    rulebook: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["graph", str(rulebook), "--case", "X", "-o", str(tmp_path / "x.png")]) == 2
+    assert "--events and --as-of" in capsys.readouterr().err
+
+
+def test_bad_output_suffix_and_missing_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["graph", str(BASE), "-o", str(tmp_path / "x.jpeg")]) == 2
+    assert main(["graph", str(tmp_path / "none.wz"), "-o", str(tmp_path / "x.svg")]) == 2
+    err = capsys.readouterr().err
+    assert ".svg" in err and "cannot read" in err
+
+
+def test_rulebook_with_errors_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.wz"
+    text = '规则集 「坏」 { 版本 "1" }\n流程 「甲」 { 环节 A { 时限 } }\n'
+    bad.write_text(text, encoding="utf-8")
+    assert main(["graph", str(bad), "-o", str(tmp_path / "x.svg")]) == 1
+    assert "bad.wz:2" in capsys.readouterr().err
+
+
+def test_cycle_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "cycle.wz"
+    path.write_text(
+        '规则集 「环」 { 版本 "1" }\n流程 「甲」 { 环节 A { 前置 B }  环节 B { 前置 A } }\n',
+        encoding="utf-8",
+    )
+    code = main(["graph", str(path), "-o", str(tmp_path / "x.svg")])
+    err = capsys.readouterr().err
+    # The checks (helper A) may report the cycle first (exit 1 with a diagnostic); if they do
+    # not, the renderer does (exit 1, every edge named).
+    assert code == 1
+    assert "A" in err and "B" in err
+
+
+RECEIPT = Path("/work/shared/data/receipt.csv")
+
+
+@pytest.mark.skipif(not RECEIPT.exists(), reason="the real WABO receipt log is not here")
+def test_case_overlay_from_the_real_receipt_log(tmp_path: Path) -> None:
+    out = tmp_path / "case.dot"
+    code = main(
+        [
+            "graph",
+            str(ROOT / "rules" / "receipt_wabo.wz"),
+            "--case",
+            "case-10011",
+            "--events",
+            str(RECEIPT),
+            "--mapping",
+            "receipt",
+            "--as-of",
+            "2012-12-31",
+            "-o",
+            str(out),
+        ]
+    )
+    assert code == 0
+    dot = out.read_text(encoding="utf-8")
+    # The case completed its first step: at least one node is coloured by a state (the legend
+    # uses BGCOLOR cells, nodes use fillcolor).
+    coloured = [line for line in dot.splitlines() if "fillcolor=" in line and "实际/允许" in line]
+    assert coloured and "Confirmation of receipt" in dot

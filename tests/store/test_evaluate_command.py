@@ -1,0 +1,74 @@
+"""``wenze evaluate … --db URL`` as a user runs it, on SQLite and PostgreSQL: with an events file
+the run is recorded beside the printed decisions; without one, the stored events are evaluated;
+the same inputs twice record nothing new; the decisions equal those of the file-based run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from wenze.cli import main
+from wenze.store.db import make_engine
+from wenze.store.models import Decision, EvaluationRun
+
+from .conftest import REPO
+
+CASE = REPO / "tests" / "cases" / "ladder_escalation"
+RULEBOOK = str(CASE / "rulebook.wz")
+EVENTS = str(CASE / "events.jsonl")
+AS_OF = json.loads((CASE / "case.json").read_text(encoding="utf-8"))["as_of"]
+
+
+def _decisions(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[list[dict], str]:
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    return json.loads(out)["decisions"], err
+
+
+def _count(url: str, table: type) -> int:
+    engine: Engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def test_file_run_recorded_then_stored_run_agrees(
+    db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = ["evaluate", RULEBOOK, "--as-of", AS_OF, "--format", "json"]
+    from_file, err = _decisions(capsys, [*base[:2], EVENTS, *base[2:], "--db", db_url])
+    assert "run 1 recorded" in err
+    assert from_file, "the ladder case yields decisions"
+    assert _count(db_url, Decision) == len(from_file)
+
+    again, err = _decisions(capsys, [*base[:2], EVENTS, *base[2:], "--db", db_url])
+    assert again == from_file
+    assert "already recorded; nothing added" in err
+    assert _count(db_url, EvaluationRun) == 1
+
+    assert main(["ingest", EVENTS, "--db", db_url]) == 0
+    capsys.readouterr()
+    stored, err = _decisions(capsys, [*base, "--db", db_url])
+    key = lambda d: (d["case"], d["person"], d["violation"])  # noqa: E731
+    assert sorted(map(key, stored)) == sorted(map(key, from_file))
+    assert [d["sanction"] for d in sorted(stored, key=key)] == [
+        d["sanction"] for d in sorted(from_file, key=key)
+    ]
+
+
+def test_no_events_and_no_db_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["evaluate", RULEBOOK, "--as-of", AS_OF]) == 2
+    assert "--db URL" in capsys.readouterr().err
+
+
+def test_unreachable_database_is_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'missing-dir' / 'wenze.db'}"
+    assert main(["evaluate", RULEBOOK, "--as-of", AS_OF, "--db", url]) == 2
+    assert "cannot evaluate the events stored" in capsys.readouterr().err

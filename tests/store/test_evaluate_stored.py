@@ -1,0 +1,67 @@
+"""Evaluating what is stored, on both backends, with the language-neutral ladder case
+(tests/cases/ladder_escalation: one official late four times → 告诫, 通报, 诫勉, then a reset
+to 告诫 outside the 12-month window): recorded once, and the ladder's history read from earlier
+runs."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from wenze.dsl.loader import load_rulebook
+from wenze.engine.evaluate import evaluate
+from wenze.engine.events import read_events
+from wenze.engine.lower import lower
+from wenze.store.evaluate import evaluate_stored, store_evaluation
+from wenze.store.ingest import ingest
+from wenze.store.runs import prior_sanctions, sanction_history
+
+from .conftest import REPO
+
+CASE = REPO / "tests" / "cases" / "ladder_escalation"
+RULEBOOK = CASE / "rulebook.wz"
+SPEC = json.loads((CASE / "case.json").read_text(encoding="utf-8"))
+AS_OF = date.fromisoformat(SPEC["as_of"])
+EXPECTED = sorted((d["case"], d["person"], d["sanction"]) for d in SPEC["decisions"])
+
+
+def _subset(tmp_path: Path, name: str, cases: set[str]) -> Path:
+    lines = (CASE / "events.jsonl").read_text(encoding="utf-8").splitlines()
+    path = tmp_path / name
+    kept = [line for line in lines if line.strip() and json.loads(line)["case"] in cases]
+    path.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+    return path
+
+
+def test_evaluate_stored_records_once(engine: Engine) -> None:
+    assert ingest(engine, CASE / "events.jsonl").ok
+    first = evaluate_stored(engine, RULEBOOK, AS_OF)
+    got = sorted((d.case, d.person, d.sanction) for d in first.result.decisions)
+    assert got == EXPECTED
+    assert first.run.created and first.run.decisions_added == len(EXPECTED)
+    again = evaluate_stored(engine, RULEBOOK, AS_OF)
+    assert not again.run.created and again.run.run_id == first.run.run_id
+    history = sanction_history(engine, AS_OF + timedelta(days=1))
+    assert sorted((h["case"], h["person"], h["sanction"]) for h in history) == EXPECTED
+    # The cases evaluated now are recomputed, so their sanctions are not given as priors.
+    assert first.prior_sanctions == 0
+    assert prior_sanctions(engine, AS_OF, exclude_cases={"ESC-1", "ESC-2", "ESC-3", "ESC-4"}) == []
+
+
+def test_ladder_history_comes_from_earlier_runs(engine: Engine, tmp_path: Path) -> None:
+    # An earlier evaluation of ESC-1 and ESC-2 (from a file, recorded with --db): 告诫, 通报.
+    early = read_events(_subset(tmp_path, "early.jsonl", {"ESC-1", "ESC-2"})).events
+    loaded = load_rulebook(RULEBOOK)
+    assert loaded.rulebook is not None
+    result = evaluate(lower(loaded.rulebook), early, AS_OF)
+    recorded = store_evaluation(result, engine, loaded.sources, early)
+    assert recorded.created and recorded.decisions_added == 2
+    # Now only ESC-3 is stored and evaluated: its ladder step counts the two earlier sanctions.
+    ingest(engine, _subset(tmp_path, "late.jsonl", {"ESC-3"}))
+    later = evaluate_stored(engine, RULEBOOK, AS_OF)
+    assert later.prior_sanctions == 2
+    got = [(d.case, d.person, d.sanction) for d in later.result.decisions]
+    assert got == [e for e in EXPECTED if e[0] == "ESC-3"]  # 诫勉谈话, the third step

@@ -1,0 +1,5 @@
+import sys
+
+from wenze.cli import main
+
+sys.exit(main())

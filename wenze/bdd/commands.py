@@ -1,0 +1,34 @@
+"""``wenze features``: lint the Gherkin scenarios, run them, and report rule coverage."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from wenze.bdd.lint import lint_features
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("folder", nargs="?", default="features", help="the features folder")
+    parser.add_argument("--coverage", action="store_true",
+                        help="fail listing the rules of rules/*.wz no scenario exercises")
+    parser.add_argument("--lint", action="store_true", help="only check the .feature files")
+    parser.add_argument("--lang", choices=("zh", "en"), default="zh")
+
+
+def run(args: argparse.Namespace) -> int:
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        print(f"wenze: no such folder `{folder}` / 找不到目录 `{folder}`")
+        return 2
+    problems = lint_features(sorted(folder.glob("*.feature")))
+    for problem in problems:
+        print(problem.render(args.lang))
+    if problems or args.lint:
+        return 1 if problems else 0
+    import pytest
+
+    options = [str(folder), "-q", "-p", "no:cacheprovider"]
+    if args.coverage:
+        options.append("--wenze-coverage")
+    return int(pytest.main(options))

@@ -1,0 +1,92 @@
+"""Acceptance scenarios: which rules of the shipped rulebooks no scenario exercises.
+
+A violation is covered when some scenario's evaluation issued a decision for it; a ladder step
+(``第 N 次`` row) is covered when some decision was sanctioned through that row. Rules are counted
+where they are declared (an inherited violation exercised through a county rulebook covers the
+base's declaration). ``wenze features --coverage`` and the pytest option ``--wenze-coverage`` print
+the report; CI fails when a shipped rule is uncovered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from wenze.dsl import ast as A
+
+
+@dataclass(frozen=True, order=True)
+class RuleId:
+    file: str  # the file name of the declaring rulebook, e.g. statutory_base.wz
+    kind: str  # "violation" or "ladder step"
+    name: str  # violation name, or "ladder 第 N 次"
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.kind} 「{self.name}」"
+
+
+def _file(span: A.Span) -> str:
+    return Path(span.file).name
+
+
+def declared_rules(rulebook: A.Rulebook) -> set[RuleId]:
+    """Every violation and ladder row of a (merged) rulebook, by declaring file."""
+    rules: set[RuleId] = set()
+    for decl in rulebook.decls:
+        if isinstance(decl, A.ViolationDecl):
+            rules.add(RuleId(_file(decl.span), "violation", decl.name.text))
+        elif isinstance(decl, A.LadderDecl):
+            for esc in decl.escalations:
+                rules.add(RuleId(_file(esc.span), "ladder step",
+                                 f"{decl.name.text} 第 {esc.count} 次"))
+    return rules
+
+
+@dataclass
+class Coverage:
+    exercised: set[RuleId] = field(default_factory=set)
+
+    _asts: dict[Path, A.Rulebook] = field(default_factory=dict)
+
+    def _ast(self, path: Path) -> A.Rulebook:
+        from wenze.dsl.loader import load_rulebook
+
+        if path not in self._asts:
+            loaded = load_rulebook(path)
+            assert loaded.rulebook is not None, f"{path} does not load"
+            self._asts[path] = loaded.rulebook
+        return self._asts[path]
+
+    def record(self, path: Path, result: Any) -> None:
+        """Note the rules that an evaluation's decisions went through."""
+        ast = self._ast(Path(path))
+        violations = {d.name.text: d for d in ast.decls if isinstance(d, A.ViolationDecl)}
+        ladders = {d.name.text: d for d in ast.decls if isinstance(d, A.LadderDecl)}
+        for decision in result.decisions:
+            d = decision.to_json()
+            decl = violations.get(d["violation"])
+            if decl is not None:
+                self.exercised.add(RuleId(_file(decl.span), "violation", decl.name.text))
+            ladder = d.get("ladder") or {}
+            ladder_decl = ladders.get(ladder.get("name") or "")
+            step = ladder.get("step")
+            if ladder_decl is None or step is None:
+                continue
+            for esc in ladder_decl.escalations:
+                if esc.count == step:
+                    self.exercised.add(RuleId(_file(esc.span), "ladder step",
+                                              f"{ladder_decl.name.text} 第 {esc.count} 次"))
+
+    def uncovered(self, rules_dir: Path) -> list[RuleId]:
+        from wenze.dsl.loader import load_rulebook
+
+        declared: set[RuleId] = set()
+        for path in sorted(rules_dir.glob("*.wz")):
+            loaded = load_rulebook(path)
+            if loaded.rulebook is not None:
+                declared |= declared_rules(loaded.rulebook)
+        return sorted(declared - self.exercised)
+
+
+COVERAGE = Coverage()

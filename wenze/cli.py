@@ -1,0 +1,67 @@
+"""The ``wenze`` command line. Each subcommand lives with the stage it drives:
+``wenze.dsl.commands`` (check, fmt), ``wenze.engine.commands`` (evaluate), ``wenze.graphs.commands``
+(graph), ``wenze.store.commands`` (ingest, db), ``wenze.engine.live_commands`` (live).
+
+Exit codes: 0 success, 1 the input has errors (a rulebook that fails its checks, rejected events
+under ``--strict``), 2 bad usage or an unreadable file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+# name → (module, help). A module provides ``add_arguments(parser)`` and ``run(args) -> int``.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "check": ("wenze.dsl.commands.check", "check rulebooks and report every error at once"),
+    "fmt": ("wenze.dsl.commands.fmt", "rewrite rulebooks in the canonical layout"),
+    "evaluate": ("wenze.engine.commands", "evaluate case events and issue decisions"),
+    "graph": ("wenze.graphs.commands", "draw approval processes, overviews and case overlays"),
+    "ingest": ("wenze.store.commands.ingest", "store case events in the database"),
+    "db": ("wenze.store.commands.db", "manage the database schema"),
+    "live": ("wenze.engine.live_commands", "evaluate events as they arrive (durable_rules)"),
+    "features": ("wenze.bdd.commands", "run the Gherkin scenarios"),
+    "simulate": ("wenze.engine.simulate_commands", "what-if simulation on a synthetic caseload"),
+}
+
+
+def _module(name: str):
+    path = COMMANDS[name][0]
+    return importlib.import_module(path)
+
+
+def build_parser(available_only: bool = True) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wenze", description="wenze (问责): executable accountability rulebooks"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (_path, help_) in COMMANDS.items():
+        try:
+            module = _module(name)
+        except ModuleNotFoundError as err:
+            # a command whose module is not part of this build; a missing dependency still raises
+            if available_only and err.name == _path:
+                continue
+            raise
+        command = sub.add_parser(name, help=help_, description=help_)
+        module.add_arguments(command)
+        command.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_run", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(args._run(args) or 0)
+    except BrokenPipeError:  # `wenze … | head`
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

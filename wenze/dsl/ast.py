@@ -1,0 +1,519 @@
+"""Stage 2 of the pipeline: the abstract syntax tree of a wenze rulebook.
+
+text → parse (``wenze.dsl.parser``) → **AST** → checks → lowered rulebook → evaluate.
+
+Every node is a frozen dataclass and carries the :class:`Span` it was read from. Spans are left out
+of equality and of ``repr`` (as in Cedar's ``Loc``), so tests compare trees without positions and
+``parse(fmt(x)) == parse(x)`` holds although the formatter moves text around.
+
+Names are compared by their text only. A name written ``「县国土资源局」`` and one written
+``land_bureau`` are different names; ``foo`` and ``「foo」`` are the same name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """Where a node stands in its file. Lines and columns are 1-based; columns count characters
+    (not display cells); ``end_col`` is exclusive. ``start``/``end`` are character offsets."""
+
+    file: str
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+    start: int = 0
+    end: int = 0
+
+
+NO_SPAN = Span("<none>", 0, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class Node:
+    span: Span = field(default=NO_SPAN, compare=False, repr=False, kw_only=True)
+
+
+# --------------------------------------------------------------------------- basic values
+
+
+@dataclass(frozen=True)
+class Name(Node):
+    """A declared or referenced name: an ASCII identifier or a bracketed 「name」."""
+
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class DayKind(StrEnum):
+    WORKING = "working"  # working days of the rulebook's calendar (工作日)
+    NATURAL = "natural"  # natural (calendar) days (自然日)
+
+
+@dataclass(frozen=True)
+class Duration(Node):
+    amount: int
+    unit: DayKind
+
+
+@dataclass(frozen=True)
+class Citation(Node):
+    """``依据 DOCUMENT "clause"``: the legal basis of a declaration or a clause of it."""
+
+    document: Name
+    clause: str
+
+
+# --------------------------------------------------------------------------- expressions
+
+
+@dataclass(frozen=True)
+class FactRef(Node):
+    name: Name
+
+
+@dataclass(frozen=True)
+class NumberLit(Node):
+    value: Decimal
+
+
+@dataclass(frozen=True)
+class PercentLit(Node):
+    value: Decimal  # 90% → Decimal("90")
+
+
+@dataclass(frozen=True)
+class DurationLit(Node):
+    duration: Duration
+
+
+@dataclass(frozen=True)
+class BoolLit(Node):
+    value: bool
+
+
+@dataclass(frozen=True)
+class StringLit(Node):
+    value: str
+
+
+class CompareOp(StrEnum):
+    LT = "<"
+    LE = "<="
+    GT = ">"
+    GE = ">="
+    EQ = "=="
+    NE = "!="
+
+
+@dataclass(frozen=True)
+class Compare(Node):
+    op: CompareOp
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True)
+class And(Node):
+    operands: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class Or(Node):
+    operands: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class Not(Node):
+    operand: Expr
+
+
+Expr = (
+    FactRef | NumberLit | PercentLit | DurationLit | BoolLit | StringLit | Compare | And | Or | Not
+)
+
+
+# --------------------------------------------------------------------------- header
+
+
+@dataclass(frozen=True)
+class Header(Node):
+    """``规则集 NAME { 版本 … 生效 … 辖区 … 继承 … }``"""
+
+    name: Name
+    version: str | None = None
+    effective_from: dt.date | None = None
+    effective_until: dt.date | None = None
+    jurisdiction: str | None = None
+    extends: tuple[StringLit, ...] = ()  # paths, relative to the file
+    basis: tuple[Citation, ...] = ()
+
+
+# --------------------------------------------------------------------------- declarations
+
+
+@dataclass(frozen=True)
+class DocumentDecl(Node):
+    """``文件 NAME { 文号 "…" 标题 "…" }``: a document that rules cite."""
+
+    name: Name
+    number: str | None = None  # 文号, e.g. 梓委办发[2008]16号
+    title: str | None = None
+    override: bool = False
+    basis: tuple[Citation, ...] = ()
+
+
+class CalendarBase(StrEnum):
+    STATUTORY = "statutory"  # the State Council's working-day calendar (holidays and 调休)
+    NATURAL = "natural"  # every day counts
+
+
+@dataclass(frozen=True)
+class CalendarDay(Node):
+    date: dt.date
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class CalendarDecl(Node):
+    """``日历 NAME { 基于 法定工作日  放假 DATE "…"  补班 DATE "…" }``"""
+
+    name: Name
+    base: CalendarBase = CalendarBase.STATUTORY
+    holidays: tuple[CalendarDay, ...] = ()  # local extra days off
+    workdays: tuple[CalendarDay, ...] = ()  # local extra working days
+    basis: tuple[Citation, ...] = ()
+    override: bool = False
+
+
+@dataclass(frozen=True)
+class PowerDecl(Node):
+    """``职权 NAME { 说明 "…" }``: a delegable power such as 审批决定权."""
+
+    name: Name
+    description: str | None = None
+    basis: tuple[Citation, ...] = ()
+    override: bool = False
+
+
+@dataclass(frozen=True)
+class UnitDecl(Node):
+    """``单位 NAME { 上级 UNIT  主要领导 POST  分管领导 POST }``"""
+
+    name: Name
+    parent: Name | None = None
+    chief_leader: Name | None = None  # 主要领导 (a post)
+    deputy_leader: Name | None = None  # 分管领导 (a post)
+    basis: tuple[Citation, ...] = ()
+    override: bool = False
+
+
+@dataclass(frozen=True)
+class Cover(Node):
+    """``代理 POST [(POWER, …)]``: this post is the B post of POST (A/B岗) and may act with the
+    listed powers (all of A's when none are listed) only while A is recorded absent."""
+
+    principal: Name
+    powers: tuple[Name, ...] = ()
+
+
+@dataclass(frozen=True)
+class PostDecl(Node):
+    """``岗位 NAME { 属于 UNIT  拥有 POWER, …  分管领导 POST  代理 POST }``"""
+
+    name: Name
+    unit: Name | None = None
+    powers: tuple[Name, ...] = ()
+    deputy_leader: Name | None = None
+    covers: Cover | None = None
+    basis: tuple[Citation, ...] = ()
+    override: bool = False
+
+
+@dataclass(frozen=True)
+class Limit(Node):
+    duration: Duration
+    basis: tuple[Citation, ...] = ()
+
+
+@dataclass(frozen=True)
+class Extension(Node):
+    """``延期 10 工作日 批准 POWER``: how far a limit may be extended, and by which power."""
+
+    duration: Duration
+    approved_by: Name
+    basis: tuple[Citation, ...] = ()
+
+
+@dataclass(frozen=True)
+class CorrectionRule(Node):
+    """``补正告知 5 工作日 一次性``: Art. 32 — notify all corrections within the window, once;
+    a late notice means the application counts as accepted on the day the materials arrived."""
+
+    within: Duration
+    once: bool = False
+    basis: tuple[Citation, ...] = ()
+
+
+@dataclass(frozen=True)
+class SuspensionRule(Node):
+    """``中止计时 REASON, …``: reasons that stop the clock (Art. 45)."""
+
+    reasons: tuple[Name, ...]
+    basis: tuple[Citation, ...] = ()
+
+
+class WarningLevel(StrEnum):
+    NOTICE = "notice"  # 预警
+    YELLOW = "yellow"  # 黄牌
+    RED = "red"  # 红牌
+
+
+class TriggerKind(StrEnum):
+    BEFORE = "before"  # 提前 N days before the deadline
+    AT_PERCENT = "at_percent"  # 达到 N% of the allowed time used
+    OVERDUE = "overdue"  # 逾期 N days past the deadline (N may be 0)
+
+
+@dataclass(frozen=True)
+class WarningRule(Node):
+    level: WarningLevel
+    trigger: TriggerKind
+    duration: Duration | None = None  # for BEFORE and OVERDUE
+    percent: Decimal | None = None  # for AT_PERCENT
+    basis: tuple[Citation, ...] = ()
+
+
+@dataclass(frozen=True)
+class ItemDecl(Node):
+    """``事项 NAME [继承 ITEM] { … }``: an approval item and its published time limits."""
+
+    name: Name
+    base: Name | None = None
+    unit: Name | None = None
+    calendar: Name | None = None
+    process: Name | None = None
+    statutory: Limit | None = None  # 法定时限
+    promised: Limit | None = None  # 承诺时限
+    extension: Extension | None = None  # 延期
+    correction: CorrectionRule | None = None  # 补正告知
+    suspension: SuspensionRule | None = None  # 中止计时
+    warnings: tuple[WarningRule, ...] = ()
+    basis: tuple[Citation, ...] = ()
+    override: bool = False
+
+
+class Silence(StrEnum):
+    CONSENT = "consent"  # 视为同意
+    FAILURE = "failure"  # 视为失职
+
+
+@dataclass(frozen=True)
+class StepDecl(Node):
+    """``环节 NAME { 单位 UNIT  岗位 POST  时限 D  前置 STEP, … }``"""
+
+    name: Name
+    units: tuple[Name, ...] = ()
+    post: Name | None = None
+    limit: Limit | None = None
+    after: tuple[Name, ...] = ()
+    basis: tuple[Citation, ...] = ()
+
+
+@dataclass(frozen=True)
+class CountersignDecl(Node):
+    """``会签 NAME { 单位 UNIT, …  回复时限 D  沉默 视为同意|视为失职  前置 STEP, … }``"""
+
+    name: Name
+    units: tuple[Name, ...] = ()
+    reply_within: Limit | None = None
+    silence: Silence = Silence.CONSENT
+    after: tuple[Name, ...] = ()
+    basis: tuple[Citation, ...] = ()
+
+
+ProcessNode = StepDecl | CountersignDecl
+
+
+@dataclass(frozen=True)
+class ProcessDecl(Node):
+    """``流程 NAME { 总时限 D  延期 …  日历 C  环节 …  会签 … }``: a parallel-approval process."""
+
+    name: Name
+    limit: Limit | None = None
+    extension: Extension | None = None
+    calendar: Name | None = None
+    steps: tuple[ProcessNode, ...] = ()
+    basis: tuple[Citation, ...] = ()
+    override: bool = False
+
+
+class Scope(StrEnum):
+    CASE = "case"  # 案件: once per case
+    STEP = "step"  # 环节: once per step of a case
+    COUNTERSIGN = "countersign"  # 会签: once per countersigning unit of a case
+    TARGET = "target"  # 目标 NAME: once per unit and period that misses the target
+
+
+class Role(StrEnum):
+    """The responsibility split (行政过错责任)."""
+
+    DIRECT = "direct"  # 直接责任人 / 承办人
+    REVIEWER = "reviewer"  # 审核人 (primary leadership responsibility)
+    APPROVER = "approver"  # 批准人 (important leadership responsibility)
+    DEPUTY_LEADER = "deputy_leader"  # 分管领导
+    CHIEF_LEADER = "chief_leader"  # 主要领导
+
+
+@dataclass(frozen=True)
+class ViolationDecl(Node):
+    """``违规 NAME { 针对 SCOPE  事项 ITEM, …  当 EXPR  责任 ROLE, …  阶梯 LADDER }``"""
+
+    name: Name
+    scope: Scope = Scope.CASE
+    target: Name | None = None  # with Scope.TARGET
+    items: tuple[Name, ...] = ()  # empty: every item
+    condition: Expr | None = None
+    responsible: tuple[Role, ...] = ()
+    ladder: Name | None = None
+    basis: tuple[Citation, ...] = ()
+    override: bool = False
+
+
+class WindowKind(StrEnum):
+    ROLLING_MONTHS = "rolling_months"  # 滚动 N 个月
+    CALENDAR_YEAR = "calendar_year"  # 自然年
+
+
+@dataclass(frozen=True)
+class CountWindow(Node):
+    kind: WindowKind
+    months: int | None = None
+
+
+@dataclass(frozen=True)
+class Escalation(Node):
+    """``第 N 次[及以上] SANCTION``: the Nth sanctioned offence inside the window."""
+
+    count: int
+    or_more: bool
+    sanction: Name
+
+
+class AdjustKind(StrEnum):
+    UP = "up"  # 升 N 级
+    DOWN = "down"  # 降 N 级
+    TO = "to"  # 至 SANCTION
+
+
+@dataclass(frozen=True)
+class Circumstance(Node):
+    """``从重 FACT 升 1 级`` / ``从重 FACT 至 SANCTION`` / ``从轻 FACT 降 1 级``."""
+
+    name: Name
+    kind: AdjustKind
+    steps: int = 0
+    sanction: Name | None = None
+
+
+@dataclass(frozen=True)
+class Consequence(Node):
+    """``后果 SANCTION [累计 N 次] "text"``: a side effect of a sanction (e.g. not rated 优秀)."""
+
+    sanction: Name
+    text: str
+    cumulative: int = 1
+
+
+@dataclass(frozen=True)
+class JointLiability(Node):
+    """``连带 第 N 次 ROLE, … SANCTION``: the Nth sanction inside a unit in the window gives each
+    named leader of that unit SANCTION as well."""
+
+    count: int
+    roles: tuple[Role, ...]
+    sanction: Name
+
+
+@dataclass(frozen=True)
+class LadderDecl(Node):
+    """``阶梯 NAME { 计次期间 …  等级 …  第 N 次 …  从重 …  从轻 …  免责 …  后果 …  连带 … }``"""
+
+    name: Name
+    window: CountWindow | None = None
+    levels: tuple[Name, ...] = ()
+    escalations: tuple[Escalation, ...] = ()
+    aggravating: tuple[Circumstance, ...] = ()
+    mitigating: tuple[Circumstance, ...] = ()
+    exemptions: tuple[Name, ...] = ()
+    consequences: tuple[Consequence, ...] = ()
+    joint: tuple[JointLiability, ...] = ()
+    basis: tuple[Citation, ...] = ()
+    override: bool = False
+
+
+class Period(StrEnum):
+    MONTH = "month"
+    QUARTER = "quarter"
+    YEAR = "year"
+
+
+@dataclass(frozen=True)
+class TargetDecl(Node):
+    """``目标 NAME { 指标 METRIC >= 99%  周期 季度  单位 UNIT, … }``"""
+
+    name: Name
+    metric: Name | None = None
+    op: CompareOp = CompareOp.GE
+    threshold: PercentLit | None = None
+    period: Period = Period.QUARTER
+    units: tuple[Name, ...] = ()  # empty: every unit
+    basis: tuple[Citation, ...] = ()
+    override: bool = False
+
+
+Decl = (
+    DocumentDecl
+    | CalendarDecl
+    | PowerDecl
+    | UnitDecl
+    | PostDecl
+    | ItemDecl
+    | ProcessDecl
+    | ViolationDecl
+    | LadderDecl
+    | TargetDecl
+)
+
+
+@dataclass(frozen=True)
+class Comment(Node):
+    """A source comment, kept so that the formatter can put it back."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Rulebook(Node):
+    """One parsed ``.wz`` file."""
+
+    header: Header
+    decls: tuple[Decl, ...] = ()
+    lang: str = "zh"  # the keyword set the file mostly uses: "zh" or "en"
+    comments: tuple[Comment, ...] = field(default=(), compare=False, repr=False)
+
+    def named(self, kind: type) -> dict[str, Decl]:
+        """The declarations of one kind by name (the first one wins on duplicates)."""
+        found: dict[str, Decl] = {}
+        for decl in self.decls:
+            if isinstance(decl, kind):
+                found.setdefault(decl.name.text, decl)
+        return found

@@ -1,0 +1,953 @@
+"""Stage 1 of the pipeline: text → AST.
+
+One Lark LALR grammar (``grammar.lark``, ``strict=True``, positions on) with the keyword terminals
+generated from :mod:`wenze.dsl.keywords`. Parse errors never escape as Python exceptions: they
+come back as :class:`~wenze.dsl.diagnostics.Diagnostic` values (code ``WZ001``–``WZ003``). After
+the first error the file is cut at its top-level declarations and each one is parsed on its own,
+so one bad declaration does not hide the errors of the others.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from collections import Counter
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from lark import Lark, Token, Transformer, Tree, v_args
+from lark.exceptions import (
+    UnexpectedCharacters,
+    UnexpectedEOF,
+    UnexpectedInput,
+    UnexpectedToken,
+    VisitError,
+)
+
+from wenze.dsl import ast as A
+from wenze.dsl.diagnostics import Diagnostic, Message, Severity
+from wenze.dsl.keywords import KEYWORDS, describe_terminal, language_of, terminal_definitions
+
+
+@functools.cache
+def _lark() -> Lark:
+    grammar = (Path(__file__).with_name("grammar.lark")).read_text(encoding="utf-8")
+    grammar += "\n" + terminal_definitions() + "\n"
+    return Lark(
+        grammar,
+        parser="lalr",
+        lexer="contextual",
+        strict=True,
+        propagate_positions=True,
+        maybe_placeholders=False,
+        start=["start", "decl"],
+        cache=True,  # strict analysis takes seconds; Lark keys the cache on grammar and options
+    )
+
+
+@dataclass(frozen=True)
+class ParseResult:
+    rulebook: A.Rulebook | None
+    diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def ok(self) -> bool:
+        return self.rulebook is not None and not any(d.is_error for d in self.diagnostics)
+
+
+def parse(text: str, file: str = "<string>") -> ParseResult:
+    """Parse one rulebook. Never raises on bad input: errors come back as diagnostics."""
+    comments = tuple(_comments(text, file))
+    try:
+        tree = _lark().parse(text, start="start")
+        builder = _Builder(file, text)
+        rulebook = builder.transform(tree)
+        return ParseResult(
+            A.Rulebook(
+                rulebook.header,
+                rulebook.decls,
+                lang=builder.language(),
+                comments=comments,
+                span=rulebook.span,
+            ),
+            tuple(builder.diagnostics),
+        )
+    except UnexpectedInput as first:
+        diagnostics = [_syntax_diagnostic(first, text, file)]
+    except VisitError as err:  # a value the grammar accepts but that is not valid (e.g. 2024-02-30)
+        if isinstance(err.orig_exc, _ValueProblem):
+            return ParseResult(None, (err.orig_exc.diagnostic,))
+        raise
+    diagnostics += _errors_of_other_declarations(text, file, diagnostics[0])
+    return ParseResult(None, tuple(diagnostics))
+
+
+def parse_file(path: str | Path) -> ParseResult:
+    path = Path(path)
+    return parse(path.read_text(encoding="utf-8"), str(path))
+
+
+# --------------------------------------------------------------------------- comments
+
+
+_COMMENT = re.compile(r'"(?:[^"\\\n]|\\.)*"|“[^”\n]*”|「[^」\n]*」|(#|//)[^\n]*')
+
+
+def _comments(text: str, file: str) -> list[A.Comment]:
+    found = []
+    line_starts = _line_starts(text)
+    for m in _COMMENT.finditer(text):
+        if m.group(1) is None:
+            continue
+        line, col = _line_col(line_starts, m.start())
+        found.append(
+            A.Comment(
+                m.group(0),
+                span=A.Span(file, line, col, line, col + len(m.group(0)), m.start(), m.end()),
+            )
+        )
+    return found
+
+
+def _line_starts(text: str) -> list[int]:
+    starts = [0]
+    for i, ch in enumerate(text):
+        if ch == "\n":
+            starts.append(i + 1)
+    return starts
+
+
+def _line_col(line_starts: list[int], offset: int) -> tuple[int, int]:
+    import bisect
+
+    index = bisect.bisect_right(line_starts, offset) - 1
+    return index + 1, offset - line_starts[index] + 1
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class _ValueProblem(Exception):
+    def __init__(self, diagnostic: Diagnostic):
+        super().__init__(diagnostic.message.en)
+        self.diagnostic = diagnostic
+
+
+def _token_span(file: str, tok: Token) -> A.Span:
+    return A.Span(
+        file,
+        tok.line or 1,
+        tok.column or 1,
+        tok.end_line or tok.line or 1,
+        tok.end_column or (tok.column or 1) + 1,
+        tok.start_pos or 0,
+        tok.end_pos or 0,
+    )
+
+
+def _expected_list(expected: set[str] | frozenset[str]) -> tuple[str, str]:
+    names = sorted(expected, key=lambda t: (t not in KEYWORDS, t))
+    # hide the internal terminals that never help a person
+    names = [n for n in names if not n.startswith("__")]
+    if len(names) > 8:
+        names = [*names[:8], "…"]
+    zh = "、".join(describe_terminal(n, "zh") if n != "…" else n for n in names)
+    en = ", ".join(describe_terminal(n, "en") if n != "…" else n for n in names)
+    return zh, en
+
+
+def _syntax_diagnostic(err: UnexpectedInput, text: str, file: str) -> Diagnostic:
+    if isinstance(err, UnexpectedToken) and err.token.type == "$END":
+        err = UnexpectedEOF(err.expected)  # type: ignore[assignment]
+        err.line, err.column = _end_position(text)  # type: ignore[attr-defined]
+    if isinstance(err, UnexpectedCharacters):
+        line, col = err.line, err.column
+        ch = text[err.pos_in_stream] if err.pos_in_stream < len(text) else ""
+        span = A.Span(file, line, col, line, col + 1, err.pos_in_stream, err.pos_in_stream + 1)
+        hint = _character_hint(ch, text, err.pos_in_stream)
+        return Diagnostic(
+            "WZ001",
+            Severity.ERROR,
+            Message(f"无法识别的字符 `{ch}`", f"unexpected character `{ch}`"),
+            span,
+            help=hint,
+        )
+    if isinstance(err, UnexpectedEOF):
+        line, col = getattr(err, "line", 0), getattr(err, "column", 0)
+        if line in (-1, 0, None):
+            line, col = _end_position(text)
+        offset = len(text)
+        if "RBRACE" in err.expected:  # inside a block: the one thing that surely helps
+            message = Message("文件意外结束，缺少右花括号 `}`",
+                              "unexpected end of file, missing a closing brace `}`")
+        else:
+            zh, en = _expected_list(err.expected)
+            message = Message(f"文件意外结束，应为 {zh}", f"unexpected end of file, expected {en}")
+        return Diagnostic(
+            "WZ003",
+            Severity.ERROR,
+            message,
+            A.Span(file, line, col, line, col + 1, offset, offset),
+            help=Message("检查是否缺少右花括号 `}`", "check for a missing closing brace `}`"),
+        )
+    assert isinstance(err, UnexpectedToken)
+    tok = err.token
+    zh, en = _expected_list(err.expected)
+    shown = str(tok)
+    help_ = _token_hint(tok, err.expected)
+    return Diagnostic(
+        "WZ002",
+        Severity.ERROR,
+        Message(f"此处不应出现 `{shown}`，应为 {zh}", f"unexpected `{shown}`, expected {en}"),
+        _token_span(file, tok),
+        help=help_,
+    )
+
+
+def _end_position(text: str) -> tuple[int, int]:
+    lines = text.split("\n")
+    return len(lines), len(lines[-1]) + 1
+
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def _character_hint(ch: str, text: str, pos: int) -> Message | None:
+    if _CJK.match(ch):
+        word = _CJK_RUN.match(text, pos)
+        shown = word.group(0) if word else ch
+        return Message(
+            f"中文名称要写在「」里，例如 `「{shown}」`；如果这是关键字，请检查拼写",
+            f"Chinese names are written in 「」, e.g. `「{shown}」`; "
+            "if this is a keyword, check its spelling",
+        )
+    if ch in "：:":
+        return Message("这里不需要冒号", "no colon is needed here")
+    if ch in "；;":
+        return Message("语句之间不需要分号", "statements need no semicolon")
+    if ch == "「":
+        return Message(
+            "名称缺少右括号 `」`，或名称为空", "a name lacks its closing `」`, or is empty"
+        )
+    if ch in "\"“":
+        return Message("字符串缺少右引号", "a string lacks its closing quote")
+    return None
+
+
+_CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]{1,12}")
+
+
+def _token_hint(tok: Token, expected: set[str]) -> Message | None:
+    if tok.type == "IDENT" and tok.value.lower() in {
+        en for _, ens in KEYWORDS.values() for en in ens
+    }:
+        return None
+    if tok.type in KEYWORDS and expected & {"IDENT", "BRACKETED"}:
+        return Message(
+            f"`{tok}` 是关键字；作为名称使用时请写成 `「{tok}」`",
+            f"`{tok}` is a keyword; to use it as a name write `「{tok}」`",
+        )
+    if "RBRACE" in expected and tok.type in KEYWORDS:
+        return Message(
+            "这个关键字不能用在这个声明里，或者上一个声明缺少 `}`",
+            "this keyword does not belong in this declaration, or the previous one lacks its `}`",
+        )
+    return None
+
+
+_TOP_LEVEL = re.compile(
+    "|".join(
+        sorted(
+            (re.escape(s) for t in ("OVERRIDE", "DOCUMENT", "CALENDAR", "POWER", "UNIT", "POST",
+                                     "ITEM", "PROCESS", "VIOLATION", "LADDER", "TARGET")
+             for lang in KEYWORDS[t] for s in lang),
+            key=len,
+            reverse=True,
+        )
+    )
+)
+
+
+def _top_level_chunks(text: str) -> list[tuple[int, int]]:
+    """Character ranges of the top-level ``{ … }`` declarations, found by brace depth alone."""
+    chunks = []
+    depth = 0
+    start = None
+    i = 0
+    n = len(text)
+    decl_start = 0
+    while i < n:
+        ch = text[i]
+        if ch == "#" or text.startswith("//", i):
+            j = text.find("\n", i)
+            i = n if j < 0 else j
+            continue
+        if ch in "\"“「":
+            close = {"\"": "\"", "“": "”", "「": "」"}[ch]
+            j = i + 1
+            while j < n and text[j] != close and text[j] != "\n":
+                j += 2 if ch == "\"" and text[j] == "\\" else 1
+            i = j + 1
+            continue
+        if ch in "{｛":
+            if depth == 0:
+                start = decl_start
+            depth += 1
+        elif ch in "}｝" and depth > 0:
+            depth -= 1
+            if depth == 0 and start is not None:
+                chunks.append((start, i + 1))
+                decl_start = i + 1
+                start = None
+        i += 1
+    return chunks
+
+
+def _errors_of_other_declarations(text: str, file: str, first: Diagnostic) -> list[Diagnostic]:
+    """Re-parse each top-level declaration alone to report the errors after the first one."""
+    found: list[Diagnostic] = []
+    line_starts = _line_starts(text)
+    for start, end in _top_level_chunks(text)[1:]:  # the first chunk is the header
+        m = _TOP_LEVEL.search(text, start, end)
+        if m is None:
+            continue
+        begin = m.start()
+        line, col = _line_col(line_starts, begin)
+        if (line, col) <= (first.span.line, first.span.col) <= _line_col(line_starts, end - 1):
+            continue
+        if (line, col) <= (first.span.line, first.span.col):
+            # the first error lies at or after this declaration's start: already reported
+            pass
+        chunk = "\n" * (line - 1) + " " * (col - 1) + text[begin:end]
+        try:
+            _lark().parse(chunk, start="decl")
+        except UnexpectedInput as err:
+            d = _syntax_diagnostic(err, chunk, file)
+            # offsets in the padded chunk: the padding is (line-1) newlines + (col-1) spaces
+            shift = begin - (line - 1) - (col - 1)
+            span = d.span
+            d = Diagnostic(
+                d.code,
+                d.severity,
+                d.message,
+                A.Span(file, span.line, span.col, span.end_line, span.end_col,
+                       span.start + shift, span.end + shift),
+                d.labels,
+                d.help,
+            )
+            if d.span != first.span:
+                found.append(d)
+    return found
+
+
+# --------------------------------------------------------------------------- tree → AST
+
+
+def _meta_span(file: str, meta: Any) -> A.Span:
+    if getattr(meta, "empty", True):
+        return A.NO_SPAN
+    return A.Span(file, meta.line, meta.column, meta.end_line, meta.end_column,
+                  meta.start_pos, meta.end_pos)
+
+
+_DURATION_UNITS = {"WORKDAYS": A.DayKind.WORKING, "DAYS": A.DayKind.NATURAL}
+_ROLES = {
+    "DIRECT": A.Role.DIRECT,
+    "REVIEWER": A.Role.REVIEWER,
+    "APPROVER": A.Role.APPROVER,
+    "DEPUTY_LEADER": A.Role.DEPUTY_LEADER,
+    "CHIEF_LEADER": A.Role.CHIEF_LEADER,
+}
+_CMP = {
+    ">": A.CompareOp.GT, "＞": A.CompareOp.GT, ">=": A.CompareOp.GE, "≥": A.CompareOp.GE,
+    "<": A.CompareOp.LT, "＜": A.CompareOp.LT, "<=": A.CompareOp.LE, "≤": A.CompareOp.LE,
+    "==": A.CompareOp.EQ, "!=": A.CompareOp.NE, "≠": A.CompareOp.NE,
+}
+_WARNING_LEVELS = {"NOTICE": A.WarningLevel.NOTICE, "YELLOW": A.WarningLevel.YELLOW,
+                   "RED": A.WarningLevel.RED}
+_PERIODS = {"MONTH": A.Period.MONTH, "QUARTER": A.Period.QUARTER, "YEAR": A.Period.YEAR}
+
+
+def _string_value(tok: Token) -> str:
+    raw = str(tok)
+    if raw.startswith("“"):
+        return raw[1:-1]
+    body = raw[1:-1]
+    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
+
+
+def _tokens(children: list[Any]) -> list[Token]:
+    return [c for c in children if isinstance(c, Token)]
+
+
+def _values(children: list[Any]) -> list[Any]:
+    """The children that are not keyword or punctuation tokens."""
+    return [c for c in children if not isinstance(c, Token)]
+
+
+@v_args(meta=True)
+class _Builder(Transformer):
+    """Turns Lark's parse tree into :mod:`wenze.dsl.ast` nodes, recording which keyword table the
+    file uses and the diagnostics for values the grammar cannot judge (impossible dates, …)."""
+
+    def __init__(self, file: str, text: str):
+        super().__init__(visit_tokens=True)
+        self.file = file
+        self.text = text
+        self.keyword_langs: Counter[str] = Counter()
+        self.diagnostics: list[Diagnostic] = []
+
+    def language(self) -> str:
+        if not self.keyword_langs:
+            return "zh"
+        return "en" if self.keyword_langs["en"] > self.keyword_langs["zh"] else "zh"
+
+    def __default_token__(self, tok: Token) -> Token:
+        lang = language_of(tok.type, str(tok))
+        if lang:
+            self.keyword_langs[lang] += 1
+        return tok
+
+    def _span(self, meta: Any) -> A.Span:
+        return _meta_span(self.file, meta)
+
+    def _date(self, tok: Token) -> dt.date:
+        try:
+            return dt.date.fromisoformat(str(tok))
+        except ValueError:
+            raise _ValueProblem(
+                Diagnostic(
+                    "WZ004",
+                    Severity.ERROR,
+                    Message(f"日期 `{tok}` 不存在", f"`{tok}` is not a valid date"),
+                    _token_span(self.file, tok),
+                    help=Message("日期写作 YYYY-MM-DD", "dates are written YYYY-MM-DD"),
+                )
+            ) from None
+
+    def _int(self, tok: Token) -> int:
+        return int(str(tok))
+
+    # ---------------------------------------------------------------- shared pieces
+    def name(self, meta: Any, children: list[Token]) -> A.Name:
+        tok = children[0]
+        text = str(tok)
+        if tok.type == "BRACKETED":
+            text = text[1:-1].strip()
+        return A.Name(text, span=self._span(meta))
+
+    def name_list(self, meta: Any, children: list[A.Name]) -> tuple[A.Name, ...]:
+        return tuple(_values(children))
+
+    def duration(self, meta: Any, children: list[Token]) -> A.Duration:
+        amount, unit = children
+        return A.Duration(self._int(amount), _DURATION_UNITS[unit.type], span=self._span(meta))
+
+    def basis(self, meta: Any, children: list[Any]) -> A.Citation:
+        _, document, clause = children
+        return A.Citation(document, _string_value(clause), span=self._span(meta))
+
+    def role(self, meta: Any, children: list[Token]) -> A.Role:
+        return _ROLES[children[0].type]
+
+    def role_list(self, meta: Any, children: list[Any]) -> tuple[A.Role, ...]:
+        return tuple(_values(children))
+
+    # ---------------------------------------------------------------- block helpers
+    def _split(self, children: list[Any]) -> tuple[A.Name, tuple[A.Citation, ...], list[Any]]:
+        values = _values(children)
+        name = values[0]
+        basis = tuple(v for v in values[1:] if isinstance(v, A.Citation))
+        items = [v for v in values[1:] if not isinstance(v, A.Citation)]
+        return name, basis, items
+
+    @staticmethod
+    def _fields(items: list[Any], repeated: frozenset[str] = frozenset()) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in items:
+            if key in repeated:
+                out.setdefault(key, []).append(value)
+            else:
+                out[key] = value  # a later clause of the same kind replaces an earlier one
+        return {k: tuple(v) if k in repeated else v for k, v in out.items()}
+
+    def _trailing_basis(self, children: list[Any]) -> tuple[A.Citation, ...]:
+        return tuple(c for c in children if isinstance(c, A.Citation))
+
+    # ---------------------------------------------------------------- header
+    def start(self, meta: Any, children: list[Any]) -> A.Rulebook:
+        header, *decls = children
+        return A.Rulebook(header, tuple(decls), span=self._span(meta))
+
+    def header(self, meta: Any, children: list[Any]) -> A.Header:
+        name, basis, items = self._split(children)
+        fields = self._fields(items, frozenset({"extends"}))
+        effective = fields.get("effective", (None, None))
+        return A.Header(
+            name,
+            version=fields.get("version"),
+            effective_from=effective[0],
+            effective_until=effective[1],
+            jurisdiction=fields.get("jurisdiction"),
+            extends=fields.get("extends", ()),
+            basis=basis,
+            span=self._span(meta),
+        )
+
+    def version(self, meta: Any, children: list[Token]) -> tuple[str, str]:
+        return ("version", _string_value(children[1]))
+
+    def effective(self, meta: Any, children: list[Token]) -> tuple[str, Any]:
+        dates = [c for c in children if c.type == "DATE"]
+        start = self._date(dates[0])
+        until = self._date(dates[1]) if len(dates) > 1 else None
+        return ("effective", (start, until))
+
+    def jurisdiction(self, meta: Any, children: list[Token]) -> tuple[str, str]:
+        return ("jurisdiction", _string_value(children[1]))
+
+    def extends(self, meta: Any, children: list[Token]) -> tuple[str, A.StringLit]:
+        tok = children[1]
+        return ("extends", A.StringLit(_string_value(tok), span=_token_span(self.file, tok)))
+
+    def decl(self, meta: Any, children: list[Any]) -> A.Decl:
+        body = children[-1]
+        if len(children) == 2:
+            from dataclasses import replace
+
+            return replace(body, override=True)
+        return body
+
+    # ---------------------------------------------------------------- documents, calendars
+    def document(self, meta: Any, children: list[Any]) -> A.DocumentDecl:
+        name, basis, items = self._split(children)
+        f = self._fields(items)
+        return A.DocumentDecl(name, f.get("number"), f.get("title"), basis=basis,
+                              span=self._span(meta))
+
+    def doc_number(self, meta: Any, children: list[Token]) -> tuple[str, str]:
+        return ("number", _string_value(children[1]))
+
+    def doc_title(self, meta: Any, children: list[Token]) -> tuple[str, str]:
+        return ("title", _string_value(children[1]))
+
+    def calendar(self, meta: Any, children: list[Any]) -> A.CalendarDecl:
+        name, basis, items = self._split(children)
+        f = self._fields(items, frozenset({"holiday", "workday"}))
+        return A.CalendarDecl(
+            name,
+            f.get("base", A.CalendarBase.STATUTORY),
+            f.get("holiday", ()),
+            f.get("workday", ()),
+            basis,
+            span=self._span(meta),
+        )
+
+    def cal_base(self, meta: Any, children: list[Token]) -> tuple[str, A.CalendarBase]:
+        kind = children[1].type
+        base = A.CalendarBase.STATUTORY if kind == "STATUTORY_DAYS" else A.CalendarBase.NATURAL
+        return ("base", base)
+
+    def _calendar_day(self, meta: Any, children: list[Token]) -> A.CalendarDay:
+        note = _string_value(children[2]) if len(children) > 2 else None
+        return A.CalendarDay(self._date(children[1]), note, span=self._span(meta))
+
+    def cal_holiday(self, meta: Any, children: list[Token]) -> tuple[str, A.CalendarDay]:
+        return ("holiday", self._calendar_day(meta, children))
+
+    def cal_workday(self, meta: Any, children: list[Token]) -> tuple[str, A.CalendarDay]:
+        return ("workday", self._calendar_day(meta, children))
+
+    # ---------------------------------------------------------------- powers, units, posts
+    def power(self, meta: Any, children: list[Any]) -> A.PowerDecl:
+        name, basis, items = self._split(children)
+        f = self._fields(items)
+        return A.PowerDecl(name, f.get("description"), basis, span=self._span(meta))
+
+    def description(self, meta: Any, children: list[Token]) -> tuple[str, str]:
+        return ("description", _string_value(children[1]))
+
+    def unit(self, meta: Any, children: list[Any]) -> A.UnitDecl:
+        name, basis, items = self._split(children)
+        f = self._fields(items)
+        return A.UnitDecl(
+            name,
+            f.get("parent"),
+            f.get("chief_leader"),
+            f.get("deputy_leader"),
+            basis,
+            span=self._span(meta),
+        )
+
+    def parent(self, meta: Any, children: list[Any]) -> tuple[str, A.Name]:
+        return ("parent", children[1])
+
+    def chief_leader(self, meta: Any, children: list[Any]) -> tuple[str, A.Name]:
+        return ("chief_leader", children[1])
+
+    def deputy_leader(self, meta: Any, children: list[Any]) -> tuple[str, A.Name]:
+        return ("deputy_leader", children[1])
+
+    def post(self, meta: Any, children: list[Any]) -> A.PostDecl:
+        name, basis, items = self._split(children)
+        f = self._fields(items)
+        return A.PostDecl(
+            name,
+            f.get("unit"),
+            f.get("powers", ()),
+            f.get("deputy_leader"),
+            f.get("covers"),
+            basis,
+            span=self._span(meta),
+        )
+
+    def belongs_to(self, meta: Any, children: list[Any]) -> tuple[str, A.Name]:
+        return ("unit", children[1])
+
+    def holds(self, meta: Any, children: list[Any]) -> tuple[str, tuple[A.Name, ...]]:
+        return ("powers", children[1])
+
+    def covers(self, meta: Any, children: list[Any]) -> tuple[str, A.Cover]:
+        values = _values(children)
+        powers = values[1] if len(values) > 1 else ()
+        return ("covers", A.Cover(values[0], powers, span=self._span(meta)))
+
+    # ---------------------------------------------------------------- items
+    def item(self, meta: Any, children: list[Any]) -> A.ItemDecl:
+        values = _values(children)
+        name = values[0]
+        base = None
+        rest = values[1:]
+        if rest and isinstance(rest[0], A.Name):
+            base, rest = rest[0], rest[1:]
+        basis = tuple(v for v in rest if isinstance(v, A.Citation))
+        items = [v for v in rest if not isinstance(v, A.Citation)]
+        f = self._fields(items, frozenset({"warning"}))
+        return A.ItemDecl(
+            name,
+            base=base,
+            unit=f.get("unit"),
+            calendar=f.get("calendar"),
+            process=f.get("process"),
+            statutory=f.get("statutory"),
+            promised=f.get("promised"),
+            extension=f.get("extension"),
+            correction=f.get("correction"),
+            suspension=f.get("suspension"),
+            warnings=f.get("warning", ()),
+            basis=basis,
+            span=self._span(meta),
+        )
+
+    def item_unit(self, meta: Any, children: list[Any]) -> tuple[str, A.Name]:
+        return ("unit", children[1])
+
+    def use_calendar(self, meta: Any, children: list[Any]) -> tuple[str, A.Name]:
+        return ("calendar", children[1])
+
+    def use_process(self, meta: Any, children: list[Any]) -> tuple[str, A.Name]:
+        return ("process", children[1])
+
+    def _limit(self, meta: Any, children: list[Any]) -> A.Limit:
+        values = _values(children)
+        return A.Limit(values[0], self._trailing_basis(values[1:]), span=self._span(meta))
+
+    def statutory(self, meta: Any, children: list[Any]) -> tuple[str, A.Limit]:
+        return ("statutory", self._limit(meta, children))
+
+    def promised(self, meta: Any, children: list[Any]) -> tuple[str, A.Limit]:
+        return ("promised", self._limit(meta, children))
+
+    def extension(self, meta: Any, children: list[Any]) -> tuple[str, A.Extension]:
+        values = _values(children)
+        duration, power, *rest = values
+        return ("extension", A.Extension(duration, power, tuple(rest), span=self._span(meta)))
+
+    def corrections(self, meta: Any, children: list[Any]) -> tuple[str, A.CorrectionRule]:
+        values = _values(children)
+        once = any(isinstance(c, Token) and c.type == "ONCE" for c in children)
+        rule = A.CorrectionRule(values[0], once, self._trailing_basis(values[1:]),
+                                span=self._span(meta))
+        return ("correction", rule)
+
+    def suspend_on(self, meta: Any, children: list[Any]) -> tuple[str, A.SuspensionRule]:
+        values = _values(children)
+        rule = A.SuspensionRule(values[0], self._trailing_basis(values[1:]), span=self._span(meta))
+        return ("suspension", rule)
+
+    def warning_level(self, meta: Any, children: list[Token]) -> A.WarningLevel:
+        return _WARNING_LEVELS[children[0].type]
+
+    def warn_before(self, meta: Any, children: list[Any]) -> tuple[str, A.WarningRule]:
+        level, duration, *rest = _values(children)
+        return ("warning", A.WarningRule(level, A.TriggerKind.BEFORE, duration=duration,
+                                         basis=tuple(rest), span=self._span(meta)))
+
+    def warn_at(self, meta: Any, children: list[Any]) -> tuple[str, A.WarningRule]:
+        level, *rest = _values(children)
+        percent = next(c for c in children if isinstance(c, Token) and c.type == "PERCENT")
+        return ("warning", A.WarningRule(level, A.TriggerKind.AT_PERCENT,
+                                         percent=_percent(percent), basis=tuple(rest),
+                                         span=self._span(meta)))
+
+    def warn_overdue(self, meta: Any, children: list[Any]) -> tuple[str, A.WarningRule]:
+        level, *rest = _values(children)
+        duration = None
+        if rest and isinstance(rest[0], A.Duration):
+            duration, rest = rest[0], rest[1:]
+        return ("warning", A.WarningRule(level, A.TriggerKind.OVERDUE, duration=duration,
+                                         basis=tuple(rest), span=self._span(meta)))
+
+    # ---------------------------------------------------------------- processes
+    def process(self, meta: Any, children: list[Any]) -> A.ProcessDecl:
+        name, basis, items = self._split(children)
+        steps = tuple(v for v in items if isinstance(v, A.StepDecl | A.CountersignDecl))
+        f = self._fields([v for v in items if isinstance(v, tuple)])
+        return A.ProcessDecl(
+            name,
+            f.get("limit"),
+            f.get("extension"),
+            f.get("calendar"),
+            steps,
+            basis,
+            span=self._span(meta),
+        )
+
+    def overall_limit(self, meta: Any, children: list[Any]) -> tuple[str, A.Limit]:
+        return ("limit", self._limit(meta, children))
+
+    def step(self, meta: Any, children: list[Any]) -> A.StepDecl:
+        name, basis, items = self._split(children)
+        f = self._fields(items)
+        return A.StepDecl(
+            name,
+            f.get("units", ()),
+            f.get("post"),
+            f.get("limit"),
+            f.get("after", ()),
+            basis,
+            span=self._span(meta),
+        )
+
+    def countersign(self, meta: Any, children: list[Any]) -> A.CountersignDecl:
+        name, basis, items = self._split(children)
+        f = self._fields(items)
+        return A.CountersignDecl(
+            name,
+            f.get("units", ()),
+            f.get("reply_within"),
+            f.get("silence", A.Silence.CONSENT),
+            f.get("after", ()),
+            basis,
+            span=self._span(meta),
+        )
+
+    def units(self, meta: Any, children: list[Any]) -> tuple[str, tuple[A.Name, ...]]:
+        return ("units", children[1])
+
+    def step_post(self, meta: Any, children: list[Any]) -> tuple[str, A.Name]:
+        return ("post", children[1])
+
+    def step_limit(self, meta: Any, children: list[Any]) -> tuple[str, A.Limit]:
+        return ("limit", self._limit(meta, children))
+
+    def reply_within(self, meta: Any, children: list[Any]) -> tuple[str, A.Limit]:
+        return ("reply_within", self._limit(meta, children))
+
+    def silence(self, meta: Any, children: list[Token]) -> tuple[str, A.Silence]:
+        kind = children[1].type
+        return ("silence", A.Silence.CONSENT if kind == "CONSENT" else A.Silence.FAILURE)
+
+    def after(self, meta: Any, children: list[Any]) -> tuple[str, tuple[A.Name, ...]]:
+        return ("after", children[1])
+
+    # ---------------------------------------------------------------- violations
+    def violation(self, meta: Any, children: list[Any]) -> A.ViolationDecl:
+        name, basis, items = self._split(children)
+        f = self._fields(items)
+        scope, target = f.get("scope", (A.Scope.CASE, None))
+        return A.ViolationDecl(
+            name,
+            scope,
+            target,
+            f.get("items", ()),
+            f.get("condition"),
+            f.get("responsible", ()),
+            f.get("ladder"),
+            basis,
+            span=self._span(meta),
+        )
+
+    def on_scope(self, meta: Any, children: list[Any]) -> tuple[str, Any]:
+        return ("scope", children[1])
+
+    def scope(self, meta: Any, children: list[Any]) -> tuple[A.Scope, A.Name | None]:
+        kind = children[0].type
+        if kind == "TARGET":
+            return (A.Scope.TARGET, children[1])
+        return ({"CASE": A.Scope.CASE, "STEP": A.Scope.STEP,
+                 "COUNTERSIGN": A.Scope.COUNTERSIGN}[kind], None)
+
+    def for_items(self, meta: Any, children: list[Any]) -> tuple[str, tuple[A.Name, ...]]:
+        return ("items", children[1])
+
+    def when(self, meta: Any, children: list[Any]) -> tuple[str, A.Expr]:
+        return ("condition", children[1])
+
+    def responsible(self, meta: Any, children: list[Any]) -> tuple[str, tuple[A.Role, ...]]:
+        return ("responsible", children[1])
+
+    def use_ladder(self, meta: Any, children: list[Any]) -> tuple[str, A.Name]:
+        return ("ladder", children[1])
+
+    # expressions
+    def or_(self, meta: Any, children: list[Any]) -> A.Or:
+        left, right = _values(children)
+        operands = (*left.operands, right) if isinstance(left, A.Or) else (left, right)
+        return A.Or(operands, span=self._span(meta))
+
+    def and_(self, meta: Any, children: list[Any]) -> A.And:
+        left, right = _values(children)
+        operands = (*left.operands, right) if isinstance(left, A.And) else (left, right)
+        return A.And(operands, span=self._span(meta))
+
+    def not_(self, meta: Any, children: list[Any]) -> A.Not:
+        return A.Not(_values(children)[0], span=self._span(meta))
+
+    def compare(self, meta: Any, children: list[Any]) -> A.Compare:
+        left, op, right = children
+        return A.Compare(_CMP[str(op)], left, right, span=self._span(meta))
+
+    def fact(self, meta: Any, children: list[Any]) -> A.FactRef:
+        return A.FactRef(children[0], span=self._span(meta))
+
+    def number(self, meta: Any, children: list[Token]) -> A.NumberLit:
+        return A.NumberLit(Decimal(str(children[0])), span=self._span(meta))
+
+    def percent(self, meta: Any, children: list[Token]) -> A.PercentLit:
+        return A.PercentLit(_percent(children[0]), span=self._span(meta))
+
+    def duration_lit(self, meta: Any, children: list[Any]) -> A.DurationLit:
+        return A.DurationLit(children[0], span=self._span(meta))
+
+    def true(self, meta: Any, children: list[Any]) -> A.BoolLit:
+        return A.BoolLit(True, span=self._span(meta))
+
+    def false(self, meta: Any, children: list[Any]) -> A.BoolLit:
+        return A.BoolLit(False, span=self._span(meta))
+
+    def string(self, meta: Any, children: list[Token]) -> A.StringLit:
+        return A.StringLit(_string_value(children[0]), span=self._span(meta))
+
+    def paren(self, meta: Any, children: list[Any]) -> A.Expr:
+        return _values(children)[0]
+
+    # ---------------------------------------------------------------- ladders
+    def ladder(self, meta: Any, children: list[Any]) -> A.LadderDecl:
+        name, basis, items = self._split(children)
+        many = frozenset({"escalation", "aggravating", "mitigating", "exempt", "consequence",
+                          "joint"})
+        f = self._fields(items, many)
+        exemptions = tuple(n for names in f.get("exempt", ()) for n in names)
+        return A.LadderDecl(
+            name,
+            f.get("window"),
+            f.get("levels", ()),
+            f.get("escalation", ()),
+            f.get("aggravating", ()),
+            f.get("mitigating", ()),
+            exemptions,
+            f.get("consequence", ()),
+            f.get("joint", ()),
+            basis,
+            span=self._span(meta),
+        )
+
+    def window_rolling(self, meta: Any, children: list[Token]) -> tuple[str, A.CountWindow]:
+        months = self._int(next(c for c in children if c.type == "INT"))
+        return ("window", A.CountWindow(A.WindowKind.ROLLING_MONTHS, months,
+                                        span=self._span(meta)))
+
+    def window_year(self, meta: Any, children: list[Token]) -> tuple[str, A.CountWindow]:
+        return ("window", A.CountWindow(A.WindowKind.CALENDAR_YEAR, span=self._span(meta)))
+
+    def levels(self, meta: Any, children: list[Any]) -> tuple[str, tuple[A.Name, ...]]:
+        return ("levels", children[1])
+
+    def escalation(self, meta: Any, children: list[Any]) -> tuple[str, A.Escalation]:
+        count = self._int(next(c for c in children if isinstance(c, Token) and c.type == "INT"))
+        or_more = any(isinstance(c, Token) and c.type == "OR_MORE" for c in children)
+        sanction = _values(children)[0]
+        return ("escalation", A.Escalation(count, or_more, sanction, span=self._span(meta)))
+
+    def _circumstance(self, meta: Any, children: list[Any]) -> A.Circumstance:
+        name, (kind, steps, sanction) = _values(children)
+        return A.Circumstance(name, kind, steps, sanction, span=self._span(meta))
+
+    def aggravating(self, meta: Any, children: list[Any]) -> tuple[str, A.Circumstance]:
+        return ("aggravating", self._circumstance(meta, children))
+
+    def mitigating(self, meta: Any, children: list[Any]) -> tuple[str, A.Circumstance]:
+        return ("mitigating", self._circumstance(meta, children))
+
+    def adjust_up(self, meta: Any, children: list[Token]) -> tuple[A.AdjustKind, int, None]:
+        return (A.AdjustKind.UP, self._int(children[1]), None)
+
+    def adjust_down(self, meta: Any, children: list[Token]) -> tuple[A.AdjustKind, int, None]:
+        return (A.AdjustKind.DOWN, self._int(children[1]), None)
+
+    def adjust_to(self, meta: Any, children: list[Any]) -> tuple[A.AdjustKind, int, A.Name]:
+        return (A.AdjustKind.TO, 0, children[1])
+
+    def exempt(self, meta: Any, children: list[Any]) -> tuple[str, tuple[A.Name, ...]]:
+        return ("exempt", children[1])
+
+    def consequence(self, meta: Any, children: list[Any]) -> tuple[str, A.Consequence]:
+        sanction = _values(children)[0]
+        ints = [c for c in children if isinstance(c, Token) and c.type == "INT"]
+        text = next(c for c in children if isinstance(c, Token) and c.type == "STRING")
+        cumulative = self._int(ints[0]) if ints else 1
+        return ("consequence", A.Consequence(sanction, _string_value(text), cumulative,
+                                             span=self._span(meta)))
+
+    def joint(self, meta: Any, children: list[Any]) -> tuple[str, A.JointLiability]:
+        count = self._int(next(c for c in children if isinstance(c, Token) and c.type == "INT"))
+        roles, sanction = _values(children)
+        return ("joint", A.JointLiability(count, roles, sanction, span=self._span(meta)))
+
+    # ---------------------------------------------------------------- targets
+    def target(self, meta: Any, children: list[Any]) -> A.TargetDecl:
+        name, basis, items = self._split(children)
+        f = self._fields(items)
+        metric, op, threshold = f.get("metric", (None, A.CompareOp.GE, None))
+        return A.TargetDecl(
+            name,
+            metric,
+            op,
+            threshold,
+            f.get("period", A.Period.QUARTER),
+            f.get("units", ()),
+            basis,
+            span=self._span(meta),
+        )
+
+    def metric(self, meta: Any, children: list[Any]) -> tuple[str, Any]:
+        _, metric, op, percent = children
+        threshold = A.PercentLit(_percent(percent), span=_token_span(self.file, percent))
+        return ("metric", (metric, _CMP[str(op)], threshold))
+
+    def period(self, meta: Any, children: list[Token]) -> tuple[str, A.Period]:
+        return ("period", _PERIODS[children[1].type])
+
+    def target_units(self, meta: Any, children: list[Any]) -> tuple[str, tuple[A.Name, ...]]:
+        return ("units", children[1])
+
+
+def _percent(tok: Token) -> Decimal:
+    return Decimal(re.sub(r"[\s%％]", "", str(tok)))
+
+
+__all__ = ["ParseResult", "Tree", "parse", "parse_file"]

@@ -1,0 +1,191 @@
+"""The ``wenze evaluate`` command: rulebook + case events → decisions (the product's main job).
+
+load (``wenze.dsl.loader``) → lower → read events (``wenze.engine.events``) → evaluate → output.
+
+    wenze evaluate RULEBOOK EVENTS --as-of DATE [--format table|json|csv] [--explain CASE]
+                   [--decision KEY] [--strict] [-o FILE] [--db URL]
+    wenze evaluate RULEBOOK --db URL --as-of DATE     (evaluate the events stored in the database)
+
+With ``--db`` beside an events file the run is also recorded in the store; with ``--db`` and no
+file, the stored events are evaluated (earlier runs' sanctions feed the ladder) and the run is
+recorded. A second run with the same inputs records nothing new.
+
+Every rejected event is reported on stderr with its file, line, id and reason; the valid rest is
+still evaluated. Exit status: 0 success, 1 the rulebook has errors (or ``--strict`` and a bad
+event), 2 an unreadable file or a bad argument.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("rulebook", help="the rulebook (.wz); its 继承 bases are followed")
+    parser.add_argument("events", nargs="?",
+                        help="case events: JSON Lines (.jsonl), CSV or XES; leave out with --db "
+                             "to evaluate the stored events")
+    parser.add_argument("--as-of", required=True, metavar="DATE",
+                        help="evaluate as of this date (YYYY-MM-DD); later events are ignored")
+    parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    parser.add_argument("--explain", metavar="CASE",
+                        help="print the full trace of one case (deadlines day by day, rules, "
+                             "ladder)")
+    parser.add_argument("--decision", metavar="KEY",
+                        help="print one decision as a 问责决定书 (decision letter)")
+    parser.add_argument("--strict", action="store_true",
+                        help="stop at the first bad event (exit 1)")
+    parser.add_argument("--mapping", metavar="NAME",
+                        help="the CSV/XES column mapping: a built-in name (receipt, xes) or a "
+                             ".toml/.json mapping file")
+    parser.add_argument("-o", "--output", metavar="FILE", help="write the output to FILE")
+    parser.add_argument("--db", metavar="URL",
+                        help="record the run in this database (SQLite or PostgreSQL URL); "
+                             "without EVENTS, evaluate the events stored there")
+
+
+def _err(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+def _print_diagnostics(diagnostics: list[Any], sources: dict[str, str]) -> None:
+    from wenze.dsl.render import render
+
+    sys.stderr.write(render(diagnostics, sources, "zh"))
+
+
+def _mapping(name: str | None) -> Any:
+    if not name:
+        return None
+    from wenze.engine import events as E
+
+    table = {k.lower(): v for k, v in vars(E).items() if k.endswith("_MAPPING")}
+    found = table.get(f"{name.lower()}_mapping")
+    return found if found is not None else name  # else a TOML/JSON mapping file
+
+
+def run(args: argparse.Namespace) -> int:
+    from wenze.dsl.loader import load_rulebook
+    from wenze.engine import events as E
+    from wenze.engine.evaluate import evaluate
+    from wenze.engine.lower import lower
+
+    try:
+        as_of = dt.date.fromisoformat(args.as_of)
+    except ValueError:
+        _err(f"error: --as-of `{args.as_of}` is not a date (YYYY-MM-DD); 日期格式错误")
+        return 2
+    try:
+        loaded = load_rulebook(args.rulebook)
+    except OSError as err:
+        _err(f"error: cannot read rulebook `{args.rulebook}`: {err}; 无法读取规则文件")
+        return 2
+    if not loaded.ok or loaded.rulebook is None:
+        _print_diagnostics(loaded.errors or loaded.diagnostics, loaded.sources)
+        _err(f"error: rulebook `{args.rulebook}` has errors; 规则集有错误，未评价")
+        return 1
+    program = lower(loaded.rulebook)
+    if args.events is None:
+        if not args.db:
+            _err("error: give an events file, or --db URL to evaluate the stored events; "
+                 "缺少事件文件")
+            return 2
+        return _evaluate_stored(args, as_of, program)
+    if not Path(args.events).is_file():
+        _err(f"error: cannot read events `{args.events}`; 无法读取事件文件")
+        return 2
+    mapping = _mapping(getattr(args, "mapping", None))
+    try:
+        if args.strict:
+            batch = E.read_events(args.events, mapping=mapping, strict=True)
+        else:
+            batch = E.read_events(args.events, mapping=mapping)
+    except OSError as err:
+        _err(f"error: cannot read events `{args.events}`: {err}")
+        return 2
+    except E.EventError as err:
+        _err(f"error: {err}")
+        return 1
+    except ValueError as err:  # a bad mapping file
+        _err(f"error: {err}")
+        return 2
+    result = evaluate(program, batch.events, as_of, rejected=batch.rejected,
+                      explain=[args.explain] if args.explain else ())
+    code = _report(args, result, program, duplicates=batch.duplicates)
+    if code == 0 and args.db:
+        from wenze.store.evaluate import store_evaluation
+
+        try:
+            run = store_evaluation(result, args.db, loaded.sources, batch.events,
+                                   {"events": str(args.events)})
+        except Exception as err:  # the database is a user's input too: say what went wrong
+            _err(f"error: cannot record the run in `{args.db}`: {err}; 无法写入数据库")
+            return 2
+        _note_run(run)
+    return code
+
+
+def _note_run(run: Any) -> None:
+    if run.created:
+        _err(f"note: run {run.run_id} recorded: {run.decisions_added} decision(s) added "
+             f"({run.superseded} superseding), {run.unchanged} unchanged; 已记录")
+    else:
+        _err(f"note: run {run.run_id} with the same inputs was already recorded; nothing added; "
+             f"相同输入的评价已记录")
+
+
+def _evaluate_stored(args: argparse.Namespace, as_of: dt.date, program: Any) -> int:
+    from wenze.store.db import make_engine
+    from wenze.store.evaluate import evaluate_stored
+
+    engine = make_engine(args.db)
+    try:
+        stored = evaluate_stored(engine, args.rulebook, as_of,
+                                 explain=[args.explain] if args.explain else ())
+    except Exception as err:
+        _err(f"error: cannot evaluate the events stored in `{args.db}`: {err}; "
+             f"无法评价数据库中的事件")
+        return 2
+    finally:
+        engine.dispose()
+    code = _report(args, stored.result, program, duplicates=0)
+    if code == 0:
+        _note_run(stored.run)
+    return code
+
+
+def _report(args: argparse.Namespace, result: Any, program: Any, duplicates: int) -> int:
+    from wenze.engine import output
+
+    for r in result.rejected:
+        where = f"{r.source}:{r.line}" if r.line else (r.source or "")
+        _err(f"{where}: rejected event {r.event_id or '?'}: [{r.code}] {r.message}")
+    if duplicates:
+        _err(f"note: {duplicates} identical duplicate event(s) ignored; 重复事件已忽略")
+    for u in result.unjudged:
+        _err(f"case {u.case}: not judged [{u.code}] {u.message}")
+    if args.strict and (result.rejected or result.unjudged):
+        return 1
+    if args.explain:
+        text = output.explain(result, args.explain, program)
+    elif args.decision:
+        found = [d for d in result.decisions if d.key == args.decision]
+        if not found:
+            _err(f"error: no decision with key `{args.decision}`; 没有该决定")
+            return 2
+        text = output.decision_letter(found[0], program)
+    elif args.format == "json":
+        text = output.to_json(result)
+    elif args.format == "csv":
+        text = output.to_csv(result)
+    else:
+        text = output.table(result)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0

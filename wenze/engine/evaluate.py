@@ -1,0 +1,544 @@
+"""Stage 5 of the pipeline: evaluation — a lowered program and case events → decisions.
+
+parse → check → lower → **evaluate(program, events, as_of)** → decisions → output / store.
+
+For each case (events grouped by case id, sorted by time then id) :mod:`wenze.engine.case`
+computes the clock start (Art. 32 deemed acceptance), the listed suspensions (Art. 45), the
+extension (valid only if its approver's post held the power at that moment, A/B cover included),
+the promised and statutory deadlines, the case, step and countersign facts of
+:mod:`wenze.dsl.facts`; here every violation whose items match is checked against those
+facts; each true check gives one offence per responsible person. Offences go through the
+rulebook's ladders (:mod:`wenze.engine.sanction`, :mod:`wenze.engine.ladder`) per person in time
+order. Targets are checked per unit and completed period; warnings come with each case.
+The precise rules are written down in ``docs/semantics.md``; everything is sorted, so the same
+inputs give byte-identical JSON.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import multiprocessing as mp
+import os
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from wenze.dsl import ast as A
+from wenze.engine import calendar as C
+from wenze.engine.case import (  # the facts of one case
+    _EVENT_ORDER,
+    CaseTrace,
+    DeadlineNote,
+    RuleCheck,
+    _Actor,
+    _CaseOut,
+    _Context,
+    _etype,
+    _evaluate_case,
+    _Subject,
+    period_end,
+    period_key,
+)
+from wenze.engine.decisions import Decision, Metric, Warning, stable_key
+from wenze.engine.events import Event, Rejection
+from wenze.engine.lower import ItemIR, Program, ViolationIR
+
+__all__ = ["CaseTrace", "DeadlineNote", "EvaluationResult", "Offence", "RuleCheck", "Unjudged",
+           "evaluate", "target_facts"]
+
+# facts that point at one act (and so at that act's actor), in priority order
+ACT_FACTS = (
+    "extension_unauthorized", "decision_unauthorized", "cover_while_present",
+    "refused_without_reasons", "shirked", "complaints", "correction_notice_late",
+    "correction_notices", "suspension_unlisted", "delivered_late", "step_unauthorized",
+    "started_before_prerequisites",
+)
+LATENESS_FACTS = ("days_over_statutory", "overdue_statutory", "days_over_promised",
+                  "days_over_external_deadline",
+                  "overdue_promised", "step_days_over", "step_overdue", "unanswered")
+
+
+# --------------------------------------------------------------------------- result records
+
+
+@dataclass(frozen=True)
+class Unjudged:
+    """A case that could not be judged, and why (never guessed)."""
+
+    case: str
+    code: str
+    message: str
+    source: str | None = None
+    line: int | None = None
+    event_id: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        # no line number: it depends on the input order (stderr reports it)
+        return {"case": self.case, "code": self.code, "message": self.message,
+                "source": self.source, "event_id": self.event_id}
+
+
+@dataclass(frozen=True)
+class Offence:
+    """A true violation check for one responsible person, before the ladder."""
+
+    case: str | None
+    item: str | None
+    violation: ViolationIR
+    subject: str | None
+    person: str | None
+    post: str | None
+    unit: str | None
+    role: A.Role
+    established: dt.date
+    facts: tuple[tuple[str, Any], ...]
+    dates: tuple[tuple[str, dt.date | None], ...]
+    circumstances: tuple[str, ...]
+
+    @property
+    def person_key(self) -> str:
+        if self.person:
+            return self.person
+        if self.post:
+            return f"岗位:{self.post}"
+        return f"单位:{self.unit}"
+
+    @property
+    def key(self) -> str:
+        return stable_key(self.case, self.violation.name, self.subject, self.person_key,
+                          self.role.value)
+
+    @property
+    def order(self) -> tuple:
+        return (self.established, self.case or "", self.violation.name, self.subject or "",
+                self.person_key, self.role.value)
+
+
+@dataclass(frozen=True)
+class EvaluationResult:
+    as_of: dt.date
+    decisions: tuple[Decision, ...]
+    warnings: tuple[Warning, ...]
+    metrics: tuple[Metric, ...]
+    rejected: tuple[Rejection, ...]
+    unjudged: tuple[Unjudged, ...]
+    traces: Mapping[str, CaseTrace]
+    cases: int
+    events: int
+    events_after_as_of: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of.isoformat(),
+            "cases": self.cases,
+            "events": self.events,
+            "events_after_as_of": self.events_after_as_of,
+            "decisions": [d.to_json() for d in self.decisions],
+            "warnings": [w.to_json() for w in self.warnings],
+            "metrics": [m.to_json() for m in self.metrics],
+            "rejected": [
+                {"source": r.source, "line": r.line, "event_id": r.event_id, "code": r.code,
+                 "message": r.message}
+                for r in self.rejected
+            ],
+            "unjudged": [u.to_json() for u in self.unjudged],
+        }
+
+
+# --------------------------------------------------------------------------- offences
+
+
+def _actor(x: Event | _Actor | None) -> _Actor | None:
+    return _Actor.of(x) if isinstance(x, Event) else x
+
+
+def _attributed(v: ViolationIR, sub: _Subject, env: Mapping[str, Any]
+                ) -> tuple[_Actor | None, dt.date | None]:
+    for key in ACT_FACTS:
+        if key in v.facts and env.get(key) and key in sub.attribution:
+            return _actor(sub.attribution[key]), sub.established.get(key)
+    for key in LATENESS_FACTS:
+        if key in v.facts and env.get(key) and key in sub.established:
+            return _actor(sub.default), sub.established[key]
+    for key in v.facts:
+        if env.get(key) and key in sub.established:
+            return _actor(sub.attribution.get(key, sub.default)), sub.established[key]
+    return _actor(sub.default), None
+
+
+def _leaders(ctx: _Context, post: str | None, unit: str | None
+             ) -> tuple[str | None, str | None, str | None]:
+    program = ctx.program
+    p = program.posts.get(post or "")
+    u_name = unit or (p.unit if p else None)
+    u = program.units.get(u_name or "")
+    deputy = (p.deputy_leader if p and p.deputy_leader else None) or (
+        u.deputy_leader if u else None)
+    chief = u.chief_leader if u else None
+    return u_name, deputy, chief
+
+
+def _offences_for(ctx: _Context, out: _CaseOut, trace: CaseTrace | None) -> list[Offence]:
+    found: list[Offence] = []
+    for v in ctx.program.violations:
+        if v.scope is A.Scope.TARGET or not v.applies_to(out.item.name):
+            continue
+        scope, needs_parent, condition = v.scope, v.needs_parent, v.condition
+        for sub in out.subjects:
+            if sub.scope is not scope:
+                continue
+            env = sub.env(needs_parent)
+            result = condition(env)
+            if trace is not None:
+                used = tuple((k, env.get(k)) for k in v.facts)
+                trace.checks.append(RuleCheck(v.name, sub.name, v.source, used, result))
+            if not result:
+                continue
+            used = tuple((k, env.get(k)) for k in v.facts)
+            actor, day = _attributed(v, sub, env)
+            day = day or out.decided or ctx.as_of
+            found += _responsible(ctx, v, out, sub.name, actor, day, used)
+    return found
+
+
+def _responsible(ctx: _Context, v: ViolationIR, out: _CaseOut | None, subject: str | None,
+                 actor: _Actor | None, day: dt.date, used: tuple, *, unit: str | None = None
+                 ) -> list[Offence]:
+    people: dict[str, Offence] = {}
+    post = actor.post if actor else None
+    base_unit = ((actor.unit if actor else None) or ctx.unit_of_post(post) or unit
+                 or (out.unit if out else None))
+    u_name, deputy, chief = _leaders(ctx, post, base_unit)
+    dates = tuple(sorted(out.dates.items())) if out else ()
+    for role in v.responsible:
+        who: tuple[str | None, str | None, str | None] | None = None
+        if role is A.Role.DIRECT:
+            if out is None:  # a target: the unit's chief leader answers directly
+                who = (ctx.holder(chief, day) if chief else None, chief, u_name)
+            elif actor is not None:
+                who = (actor.person, actor.post, actor.unit or base_unit)
+        elif role is A.Role.REVIEWER and out is not None and out.reviewer is not None:
+            r = out.reviewer
+            who = (r.actor, r.post, r.unit or ctx.unit_of_post(r.post))
+        elif role is A.Role.APPROVER and out is not None and out.approver is not None:
+            r = out.approver
+            who = (r.actor, r.post, r.unit or ctx.unit_of_post(r.post))
+        elif role is A.Role.DEPUTY_LEADER and deputy:
+            who = (ctx.holder(deputy, day), deputy, ctx.unit_of_post(deputy) or u_name)
+        elif role is A.Role.CHIEF_LEADER and chief:
+            who = (ctx.holder(chief, day), chief, ctx.unit_of_post(chief) or u_name)
+        if who is None or (who[0] is None and who[1] is None and who[2] is None):
+            continue
+        off = Offence(
+            out.case if out else None, out.item.name if out else None, v, subject,
+            who[0], who[1], who[2], role, day, used, dates,
+            out.circumstances if out else (),
+        )
+        people.setdefault(off.person_key, off)  # one decision per person: the first role wins
+    return list(people.values())
+
+
+# --------------------------------------------------------------------------- targets, metrics
+
+
+def _periods(program: Program) -> set[A.Period]:
+    found = {t.period for t in program.targets.values()}
+    return found or {A.Period.QUARTER}
+
+
+_MetricRow = tuple[str | None, dt.date | None, dt.date | None, bool | None, bool, bool]
+
+
+def _metric_row(o: _CaseOut) -> _MetricRow:
+    return (o.unit, o.received, o.decided, o.on_time, o.on_the_spot, o.overdue_open)
+
+
+def _metrics(ctx: _Context, rows: Sequence[_MetricRow]) -> list[Metric]:
+    acc: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    for period in sorted(_periods(ctx.program), key=lambda p: p.value):
+        for o_unit, received, decided, on_time, on_the_spot, overdue_open in rows:
+            unit = o_unit or "（未知单位）"
+            if received is not None:
+                acc[(unit, period_key(received, period))][0] += 1
+            if decided is not None:
+                row = acc[(unit, period_key(decided, period))]
+                row[1] += 1
+                row[2] += 1 if on_time else 0
+                row[3] += 1 if on_the_spot else 0
+            if overdue_open:
+                acc[(unit, period_key(ctx.as_of, period))][4] += 1
+    metrics = []
+    for (unit, key), (rec, dec, ot, spot, open_) in sorted(acc.items()):
+        metrics.append(Metric(
+            unit, key, period_end(key) < ctx.as_of, rec, dec, ot, spot, open_,
+            (Decimal(ot) * 100 / dec).quantize(Decimal("0.01")) if dec else None,
+            (Decimal(spot) * 100 / dec).quantize(Decimal("0.01")) if dec else None,
+        ))
+    return metrics
+
+
+def _target_offences(ctx: _Context, metrics: Sequence[Metric]) -> list[Offence]:
+    program = ctx.program
+    found: list[Offence] = []
+    for v in program.violations:
+        if v.scope is not A.Scope.TARGET:
+            continue
+        target = program.targets.get(v.target or "")
+        if target is None:
+            continue
+        for m in metrics:
+            if not m.complete or (target.units and m.unit not in target.units):
+                continue
+            if _period_of(m.period) is not target.period:
+                continue
+            facts = target_facts(m)
+            if v.source:
+                hit = v.condition(facts)
+                used = tuple((k, facts.get(k)) for k in v.facts)
+            else:  # no condition: the target is missed
+                value = facts.get(target.metric)
+                from wenze.engine.lower import _OPS
+                hit = value is not None and not _OPS[target.op](value, target.threshold)
+                used = ((target.metric, value),)
+            if not hit:
+                continue
+            day = period_end(m.period) + dt.timedelta(days=1)
+            found += _responsible(ctx, v, None, f"{m.unit}/{m.period}", None, day, used,
+                                  unit=m.unit)
+    return found
+
+
+def target_facts(m: Metric) -> dict[str, Any]:
+    """The facts of a unit and period, for violations on a target."""
+    return {"on_time_rate": m.on_time_rate, "on_the_spot_rate": m.on_the_spot_rate,
+            "case_count": m.decided}
+
+
+def _period_of(key: str) -> A.Period:
+    if "-Q" in key:
+        return A.Period.QUARTER
+    return A.Period.MONTH if "-" in key else A.Period.YEAR
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def evaluate(
+    program: Program,
+    events: Iterable[Event],
+    as_of: dt.date,
+    prior_sanctions: Sequence[Any] = (),
+    *,
+    rejected: Sequence[Rejection] = (),
+    explain: Iterable[str] = (),
+    workers: int | None = None,
+) -> EvaluationResult:
+    """Evaluate the events of many cases as of a date. ``rejected`` (from the event reader) is
+    carried into the result; events the program cannot place (unknown item, step or post) are
+    rejected here too, with their id and line. ``explain`` names cases whose trace is kept.
+    ``workers`` > 1 (or 0: one per CPU; default ``WENZE_WORKERS`` or 1) evaluates a large
+    caseload in forked processes; the result is the same."""
+    # The cyclic garbage collector would rescan every event object again and again while the
+    # per-case records are made (a third of the time); nothing here makes reference cycles.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _evaluate(program, events, as_of, prior_sanctions, rejected, explain, workers)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _evaluate(program: Program, events: Iterable[Event], as_of: dt.date,
+              prior_sanctions: Sequence[Any], rejected: Sequence[Rejection],
+              explain: Iterable[str], workers: int | None) -> EvaluationResult:
+    from wenze.engine.sanction import sanction  # the ladder stage
+
+    explain_set = set(explain)
+    all_rejected: list[Rejection] = list(rejected)
+    kept: list[Event] = []
+    after = 0
+    items, posts = program.items, program.posts
+    for ev in events:
+        if ev.at.date() > as_of:
+            after += 1
+            continue
+        if (ev.item and ev.item not in items) or (ev.post and ev.post not in posts):
+            problem = _problem(program, ev)
+            assert problem is not None
+            code, message = problem
+            all_rejected.append(Rejection(ev.source, ev.line, ev.id, code, message))
+            continue
+        kept.append(ev)
+    ctx = _Context(program, kept, as_of)
+    by_case: dict[str, list[Event]] = defaultdict(list)
+    for ev in kept:
+        if ev.case:
+            by_case[ev.case].append(ev)
+    cases = sorted(by_case)
+    workers = _workers(len(cases), workers) if not explain_set else 1
+    if workers > 1:
+        batch = _run_parallel(ctx, program, cases, by_case, workers)
+    else:
+        batch = _run_cases(ctx, program, cases, by_case, explain_set)
+    outs, offences, warnings, unjudged, late_rejected, traces = batch
+    all_rejected += late_rejected
+    metrics = _metrics(ctx, outs)
+    offences += _target_offences(ctx, metrics)
+    offences.sort(key=lambda o: o.order)
+    decisions = sanction(program, offences, prior_sanctions, as_of, ctx.holder)
+    decisions.sort(key=lambda d: (d.established, d.case or "", d.violation, d.subject or "",
+                                  d.person or "", d.role.value, d.key))
+    for d in decisions:
+        if d.case in traces:
+            traces[d.case].decisions.append(d)
+    warnings.sort(key=lambda w: (-{"notice": 1, "yellow": 2, "red": 3}[w.level], w.deadline,
+                                 w.case, w.step or ""))
+    all_rejected.sort(key=lambda r: (r.source or "", r.line or 0, r.event_id or "", r.code))
+    return EvaluationResult(
+        as_of, tuple(decisions), tuple(warnings), tuple(metrics), tuple(all_rejected),
+        tuple(unjudged), traces, len(outs), len(kept), after,
+    )
+
+
+_Batch = tuple[list[_MetricRow], list[Offence], list[Warning], list[Unjudged], list[Rejection],
+               dict[str, CaseTrace]]
+PARALLEL_MIN_CASES = 20_000  # below this, forking costs more than it saves
+
+
+def _run_cases(ctx: _Context, program: Program, cases: Sequence[str],
+               by_case: Mapping[str, list[Event]], explain_set: set[str]) -> _Batch:
+    """Evaluate the given cases one by one (the heart of :func:`evaluate`)."""
+    order = _EVENT_ORDER
+    outs: list[_MetricRow] = []
+    offences: list[Offence] = []
+    warnings: list[Warning] = []
+    unjudged: list[Unjudged] = []
+    rejected: list[Rejection] = []
+    traces: dict[str, CaseTrace] = {}
+    for case in cases:
+        evs = by_case[case]
+        evs.sort(key=order)
+        if all(_etype(e) in ("absent", "returned") for e in evs):
+            continue
+        names = sorted({e.item for e in evs if e.item})
+        first = evs[0]
+        if len(names) != 1:
+            msg = ("事件未指明事项 no event names the item" if not names else
+                   f"事件指明了多个事项 events name several items: {', '.join(names)}")
+            unjudged.append(Unjudged(case, "item", msg, first.source, first.line, first.id))
+            continue
+        item = program.items[names[0]]
+        steps = program.processes[item.process].steps if item.process in program.processes else {}
+        if any(ev.step and ev.step not in steps for ev in evs):
+            placed = []
+            for ev in evs:
+                problem = _step_problem(program, item, ev)
+                if problem:
+                    rejected.append(Rejection(ev.source, ev.line, ev.id, *problem))
+                else:
+                    placed.append(ev)
+            evs = placed
+        trace = (CaseTrace(case, item.name, item.calendar, list(evs))
+                 if case in explain_set else None)
+        try:
+            out = _evaluate_case(ctx, case, item, evs, trace)
+        except C.CalendarRangeError as err:
+            unjudged.append(Unjudged(case, "calendar_range", str(err), first.source, first.line,
+                                     first.id))
+            continue
+        if trace is not None:
+            traces[case] = trace
+        outs.append(_metric_row(out))
+        warnings += out.warnings
+        found = _offences_for(ctx, out, trace)
+        if trace is not None:
+            trace.offences = list(found)
+        offences += found
+    return outs, offences, warnings, unjudged, rejected, traces
+
+
+def _workers(n_cases: int, asked: int | None) -> int:
+    """How many processes evaluate the cases: ``workers`` if given (0: one per CPU), else
+    ``WENZE_WORKERS``, else 1; never more than one for a small caseload or where processes cannot
+    be forked."""
+    if asked is None:
+        asked = int(os.environ.get("WENZE_WORKERS") or 1)
+    if asked == 0:
+        asked = os.cpu_count() or 1
+    if asked <= 1 or n_cases < PARALLEL_MIN_CASES or "fork" not in mp.get_all_start_methods():
+        return 1
+    return min(asked, 16)
+
+
+_SHARED: tuple[Any, ...] | None = None  # what forked workers read (inherited, never pickled)
+
+
+def _work(bounds: tuple[int, int]) -> tuple[Any, ...]:
+    assert _SHARED is not None
+    ctx, program, cases, by_case = _SHARED
+    index = {id(v): i for i, v in enumerate(program.violations)}
+    outs, offences, warnings, unjudged, rejected, _ = _run_cases(
+        ctx, program, cases[bounds[0]:bounds[1]], by_case, set())
+    portable = [(index[id(o.violation)], *(getattr(o, f) for f in _OFFENCE_FIELDS))
+                for o in offences]  # a violation's condition is a function: sent by index
+    return outs, portable, warnings, unjudged, rejected
+
+
+_OFFENCE_FIELDS = ("case", "item", "subject", "person", "post", "unit", "role", "established",
+                   "facts", "dates", "circumstances")
+
+
+def _run_parallel(ctx: _Context, program: Program, cases: list[str],
+                  by_case: Mapping[str, list[Event]], workers: int) -> _Batch:
+    """The cases in contiguous slices, one forked process each; results joined in case order,
+    so the outcome is the same as one process's."""
+    global _SHARED
+    size = -(-len(cases) // workers)
+    slices = [(i, min(i + size, len(cases))) for i in range(0, len(cases), size)]
+    _SHARED = (ctx, program, cases, by_case)
+    try:
+        with mp.get_context("fork").Pool(len(slices)) as pool:
+            parts = pool.map(_work, slices)
+    finally:
+        _SHARED = None
+    outs: list[_MetricRow] = []
+    offences: list[Offence] = []
+    warnings: list[Warning] = []
+    unjudged: list[Unjudged] = []
+    rejected: list[Rejection] = []
+    for p_outs, p_offences, p_warnings, p_unjudged, p_rejected in parts:
+        outs += p_outs
+        for row in p_offences:
+            values = dict(zip(_OFFENCE_FIELDS, row[1:], strict=True))
+            offences.append(Offence(violation=program.violations[row[0]], **values))
+        warnings += p_warnings
+        unjudged += p_unjudged
+        rejected += p_rejected
+    return outs, offences, warnings, unjudged, rejected, {}
+
+
+def _problem(program: Program, ev: Event) -> tuple[str, str] | None:
+    t = _etype(ev)
+    if t in ("absent", "returned"):
+        if ev.post and ev.post not in program.posts:
+            return "unknown_post", f"未知岗位 unknown post `{ev.post}`"
+        return None
+    if ev.item and ev.item not in program.items:
+        return "unknown_item", f"未知事项 unknown item `{ev.item}`"
+    if ev.post and ev.post not in program.posts:
+        return "unknown_post", f"未知岗位 unknown post `{ev.post}`"
+    return None
+
+
+def _step_problem(program: Program, item: ItemIR, ev: Event) -> tuple[str, str] | None:
+    if not ev.step:
+        return None
+    process = program.processes.get(item.process or "")
+    if process is None or ev.step not in process.steps:
+        where = f"流程「{process.name}」" if process else f"事项「{item.name}」没有流程"
+        return "unknown_step", f"未知环节 unknown step `{ev.step}` ({where})"
+    return None

@@ -1,0 +1,385 @@
+"""Stage 5b of the pipeline (evaluation input): the event record and its validation.
+
+approval system → events file → **validated ``Event``s** (this module) → evaluate.
+
+The contract (``docs/events.md``): one object ``{"id", "case", "type", "at", "item", "actor",
+"post", "unit", "step", "data"}`` per event; ``type`` in English or Chinese; ``at`` ISO 8601 with
+a UTC offset. :func:`build_event` turns one decoded object into a frozen :class:`Event` or raises
+:class:`BadEvent` with a reason code; :class:`Collector` keeps the first event of each id, counts
+identical duplicates and rejects conflicting ones. The readers are in :mod:`wenze.engine.events`
+(JSON Lines, entry points) and :mod:`wenze.engine.event_logs` (CSV and XES through a mapping).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class EventType(StrEnum):
+    RECEIVED = "received"  # 收件
+    CORRECTIONS_REQUESTED = "corrections_requested"  # 补正告知 (data.materials)
+    CORRECTIONS_SUPPLIED = "corrections_supplied"  # 补正提交
+    ACCEPTED = "accepted"  # 受理
+    SUSPENDED = "suspended"  # 中止计时 (data.reason)
+    RESUMED = "resumed"  # 恢复计时
+    STEP_STARTED = "step_started"  # 环节开始
+    STEP_COMPLETED = "step_completed"  # 环节办结
+    COUNTERSIGN_REQUESTED = "countersign_requested"  # 会签发起
+    COUNTERSIGN_REPLIED = "countersign_replied"  # 会签回复 (data.opinion, data.reasons)
+    EXTENSION_GRANTED = "extension_granted"  # 延期批准 (data.days)
+    DECIDED = "decided"  # 决定 (data.outcome, data.reasons)
+    DELIVERED = "delivered"  # 送达
+    REFERRED = "referred"  # 转办 (data.to_unit)
+    ABSENT = "absent"  # 离岗
+    RETURNED = "returned"  # 返岗
+    COMPLAINT = "complaint"  # 投诉 (data.kind)
+
+
+ZH_TYPES: dict[str, EventType] = {
+    "收件": EventType.RECEIVED,
+    "补正告知": EventType.CORRECTIONS_REQUESTED,
+    "补正提交": EventType.CORRECTIONS_SUPPLIED,
+    "受理": EventType.ACCEPTED,
+    "中止计时": EventType.SUSPENDED,
+    "恢复计时": EventType.RESUMED,
+    "环节开始": EventType.STEP_STARTED,
+    "环节办结": EventType.STEP_COMPLETED,
+    "会签发起": EventType.COUNTERSIGN_REQUESTED,
+    "会签回复": EventType.COUNTERSIGN_REPLIED,
+    "延期批准": EventType.EXTENSION_GRANTED,
+    "决定": EventType.DECIDED,
+    "送达": EventType.DELIVERED,
+    "转办": EventType.REFERRED,
+    "离岗": EventType.ABSENT,
+    "返岗": EventType.RETURNED,
+    "投诉": EventType.COMPLAINT,
+}
+ZH_NAME: dict[EventType, str] = {v: k for k, v in ZH_TYPES.items()}
+_TYPE_LOOKUP: dict[str, EventType] = {**{t.value: t for t in EventType}, **ZH_TYPES}
+
+# Values of data.opinion (会签回复) and data.outcome (决定) in both languages → English.
+OPINIONS = {
+    "同意": "agree",
+    "不同意": "disagree",
+    "同意但需转报": "agree_forward",
+    "agree": "agree",
+    "disagree": "disagree",
+    "agree_forward": "agree_forward",
+}
+OUTCOMES = {"准予": "approved", "不予": "refused", "approved": "approved", "refused": "refused"}
+
+FIELDS = ("id", "case", "type", "at", "item", "actor", "post", "unit", "step", "data")
+_FIELD_SET = frozenset(FIELDS)
+_TEXT_FIELDS = ("item", "actor", "post", "unit", "step")
+STEP_TYPES = frozenset(
+    {
+        EventType.STEP_STARTED,
+        EventType.STEP_COMPLETED,
+        EventType.COUNTERSIGN_REQUESTED,
+        EventType.COUNTERSIGN_REPLIED,
+    }
+)
+_CASELESS = frozenset({EventType.ABSENT, EventType.RETURNED})
+
+
+def parse_event_type(text: Any) -> EventType | None:
+    """``accepted``, ``ACCEPTED`` or ``受理`` → ``EventType.ACCEPTED``; anything else → None."""
+    found = _TYPE_LOOKUP.get(text) if isinstance(text, str) else None
+    if found is not None or not isinstance(text, str):
+        return found
+    return _TYPE_LOOKUP.get(text.strip().lower()) or _TYPE_LOOKUP.get(text.strip())
+
+
+def normalise_opinion(value: Any) -> str | None:
+    """A countersign reply's opinion in English (agree/disagree/agree_forward), None otherwise."""
+    return OPINIONS.get(str(value).strip()) if value is not None else None
+
+
+def normalise_outcome(value: Any) -> str | None:
+    """A decision's outcome in English (approved/refused); ``准予许可`` counts as approved."""
+    if value is None:
+        return None
+    v = str(value).strip()
+    if v in OUTCOMES:
+        return OUTCOMES[v]
+    if v.startswith("不予"):
+        return "refused"
+    if v.startswith("准予"):
+        return "approved"
+    return None
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One validated event. ``line``/``source`` say where it was read and are left out of
+    equality; ``at`` is timezone-aware."""
+
+    id: str
+    case: str
+    type: EventType
+    at: dt.datetime
+    item: str | None = None
+    actor: str | None = None
+    post: str | None = None
+    unit: str | None = None
+    step: str | None = None
+    data: dict[str, Any] = field(default_factory=dict, hash=False)
+    line: int | None = field(default=None, compare=False)
+    source: str = field(default="", compare=False)
+
+    @property
+    def local_date(self) -> dt.date:
+        """The date of ``at`` in its own offset (the date the office saw)."""
+        return self.at.date()
+
+    def to_json(self) -> dict[str, Any]:
+        """The event in the contract's shape (keys in contract order; empty fields left out)."""
+        out: dict[str, Any] = {
+            "id": self.id,
+            "case": self.case,
+            "type": self.type.value,
+            "at": self.at.isoformat(),
+        }
+        for name in _TEXT_FIELDS:
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        if self.data:
+            out["data"] = self.data
+        return out
+
+    def content_key(self) -> str:
+        """Canonical text of the content (for duplicate detection): same key ⇔ same event."""
+        return json.dumps(self.to_json(), ensure_ascii=False, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A line or event kept out, and why. ``code`` is one of the codes in docs/events.md."""
+
+    source: str
+    line: int | None
+    event_id: str | None
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}" if self.line else self.source
+        return f"{where}: event {self.event_id or '?'}: [{self.code}] {self.message}"
+
+
+class EventError(ValueError):
+    """Raised in strict mode at the first bad event."""
+
+    def __init__(self, rejection: Rejection):
+        self.rejection = rejection
+        super().__init__(str(rejection))
+
+    def __reduce__(self) -> tuple[type, tuple[Rejection]]:
+        return (type(self), (self.rejection,))
+
+
+@dataclass
+class EventBatch:
+    """Valid events (sorted by case, instant, id), rejections, identical duplicates ignored, and
+    per-case attributes read from CSV/XES logs (e.g. ``case:deadline``)."""
+
+    events: list[Event]
+    rejected: list[Rejection]
+    duplicates: int = 0
+    case_attributes: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def sort_events(events: Iterable[Event]) -> list[Event]:
+    """Deterministic order: case, instant (UTC), id."""
+    return sorted(events, key=_order)
+
+
+def _order(e: Event) -> tuple[str, dt.datetime, str]:
+    return (e.case, e.at, e.id)  # aware datetimes compare by instant, whatever their offsets
+
+
+# --------------------------------------------------------------------------- field checks
+
+
+class BadEvent(Exception):
+    def __init__(self, code: str, zh: str, en: str):
+        super().__init__(code)
+        self.code = code
+        self.message = f"{zh} / {en}"
+
+
+def parse_time(value: Any) -> dt.datetime:
+    """ISO 8601 with a UTC offset (``2024-03-01T09:00:00+08:00``, ``…Z``, space separator ok)."""
+    if not isinstance(value, str) or not value.strip():
+        raise BadEvent("bad_time", f"时间 `{value}` 无法解析", f"time `{value}` is not ISO 8601")
+    try:
+        at = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise BadEvent(
+            "bad_time", f"时间 `{value}` 无法解析", f"time `{value}` is not ISO 8601"
+        ) from None
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise BadEvent(
+            "naive_time",
+            f"时间 `{value}` 缺少时区偏移（如 +08:00）",
+            f"time `{value}` has no UTC offset (e.g. +08:00); local times are not guessed",
+        )
+    return at
+
+
+def _text_list_ok(value: Any) -> bool:
+    return isinstance(value, str) or (
+        isinstance(value, list) and all(isinstance(v, str) for v in value)
+    )
+
+
+def build_event(obj: Any, source: str, line: int | None) -> Event:
+    """Validate one decoded JSON object into an :class:`Event` (raises ``BadEvent``)."""
+    if not isinstance(obj, dict):
+        raise BadEvent("bad_json", "该行不是 JSON 对象", "the line is not a JSON object")
+    if not _FIELD_SET.issuperset(obj):
+        unknown = sorted(set(obj) - _FIELD_SET)
+        raise BadEvent(
+            "unknown_field",
+            f"未知字段 `{unknown[0]}`（附加信息请放入 data）",
+            f"unknown field `{unknown[0]}` (put extra information under `data`)",
+        )
+    for name in ("id", "type", "at"):
+        if obj.get(name) in (None, ""):
+            raise BadEvent("missing_field", f"缺少字段 `{name}`", f"missing field `{name}`")
+    eid = obj["id"]
+    if not isinstance(eid, str):
+        raise BadEvent("bad_field", "字段 `id` 须为字符串", "field `id` must be a string")
+    etype = parse_event_type(obj["type"])
+    if etype is None:
+        raise BadEvent(
+            "unknown_type",
+            f"未知事件类型 `{obj['type']}`",
+            f"unknown event type `{obj['type']}` (see docs/events.md)",
+        )
+    case = obj.get("case")
+    if case is None or case == "":
+        if etype not in _CASELESS:
+            raise BadEvent("missing_field", "缺少字段 `case`", "missing field `case`")
+        case = ""
+    if not isinstance(case, str):
+        raise BadEvent("bad_field", "字段 `case` 须为字符串", "field `case` must be a string")
+    at = parse_time(obj["at"])
+    texts: dict[str, str | None] = {}
+    for name in _TEXT_FIELDS:
+        value = obj.get(name)
+        if value == "":
+            value = None
+        if value is not None and not isinstance(value, str):
+            raise BadEvent(
+                "bad_field", f"字段 `{name}` 须为字符串", f"field `{name}` must be a string"
+            )
+        texts[name] = value
+    data = obj.get("data")
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise BadEvent("bad_field", "字段 `data` 须为对象", "field `data` must be an object")
+    _check_data(etype, texts, data)
+    return Event(eid, case, etype, at, data=data, line=line, source=source, **texts)
+
+
+def _missing(etype: EventType, name: str) -> BadEvent:
+    return BadEvent(
+        "missing_field",
+        f"`{ZH_NAME[etype]}` 事件缺少 `{name}`",
+        f"a `{etype.value}` event needs `{name}`",
+    )
+
+
+def _check_data(etype: EventType, texts: dict[str, str | None], data: dict[str, Any]) -> None:
+    """Fields a type needs, and the shape of the data fields the evaluator reads."""
+    if etype in STEP_TYPES:
+        if not texts["step"]:
+            raise _missing(etype, "step")
+        if etype is EventType.COUNTERSIGN_REPLIED and not texts["unit"]:
+            raise _missing(etype, "unit")
+    elif etype in _CASELESS:
+        if not texts["post"]:
+            raise _missing(etype, "post")
+    elif etype is EventType.EXTENSION_GRANTED:
+        days = data.get("days")
+        if days is None:
+            raise _missing(etype, "data.days")
+        if isinstance(days, bool) or not isinstance(days, int) or days <= 0:
+            raise BadEvent(
+                "bad_data",
+                f"`data.days` 须为正整数：{days!r}",
+                f"`data.days` must be a positive integer, not {days!r}",
+            )
+    elif etype is EventType.REFERRED and not data.get("to_unit"):
+        raise _missing(etype, "data.to_unit")
+    if data:
+        for key in _LIST_DATA:
+            value = data.get(key)
+            if value is not None and not _text_list_ok(value):
+                raise BadEvent(
+                    "bad_data",
+                    f"`data.{key}` 须为字符串或字符串列表",
+                    f"`data.{key}` must be a string or a list of strings",
+                )
+
+
+_LIST_DATA = ("materials", "reasons", "circumstances")
+
+
+# --------------------------------------------------------------------------- collecting
+
+
+class Collector:
+    """Keeps the first event of each id, counts identical duplicates, rejects conflicting ones.
+    Contents are compared only when an id repeats."""
+
+    def __init__(self, strict: bool):
+        self.strict = strict
+        self.by_id: dict[str, Event] = {}
+        self.rejected: list[Rejection] = []
+        self.duplicates = 0
+
+    def reject(self, source: str, line: int | None, eid: Any, code: str, message: str) -> None:
+        r = Rejection(source, line, eid if isinstance(eid, str) and eid else None, code, message)
+        if self.strict:
+            raise EventError(r)
+        self.rejected.append(r)
+
+    def add(self, ev: Event) -> None:
+        first = self.by_id.setdefault(ev.id, ev)
+        if first is ev:
+            return
+        if first.content_key() == ev.content_key():
+            self.duplicates += 1
+            return
+        where = f"{first.source}:{first.line}" if first.line else first.source
+        self.reject(
+            ev.source,
+            ev.line,
+            ev.id,
+            "conflicting_duplicate",
+            f"事件编号 `{ev.id}` 已在 {where} 出现且内容不同 / event id `{ev.id}` already "
+            f"read at {where} with different content; the first one is kept",
+        )
+
+    def try_add(self, obj: Any, source: str, line: int | None) -> None:
+        try:
+            self.add(build_event(obj, source, line))
+        except BadEvent as bad:
+            eid = obj.get("id") if isinstance(obj, dict) else None
+            self.reject(source, line, eid, bad.code, bad.message)
+
+    def batch(self, case_attributes: dict[str, dict[str, str]] | None = None) -> EventBatch:
+        events = sort_events(self.by_id.values())
+        return EventBatch(events, self.rejected, self.duplicates, case_attributes or {})

@@ -1,0 +1,185 @@
+"""Stage 5b of the pipeline (evaluation input): reading case events.
+
+approval system → **events (JSON Lines, CSV or IEEE XES) → validated ``Event``s** → evaluate.
+
+The contract with approval systems is documented in ``docs/events.md``: one JSON object per
+line, ``{"id", "case", "type", "at", "item", "actor", "post", "unit", "step", "data"}``, ``type`` in
+English or Chinese (``accepted`` / ``受理``), ``at`` in ISO 8601 **with** a UTC offset. CSV and
+XES logs are read through a :class:`Mapping` (column or attribute → field, activity → event type
+and step).
+
+Nothing is dropped silently: every bad line or event becomes a :class:`Rejection` (source, line,
+event id, reason code, bilingual message) and the valid rest is kept; an identical duplicate (same
+id, same content) is counted and ignored, a conflicting one (same id, other content) is rejected;
+``strict=True`` raises :class:`EventError` at the first problem. Events come back sorted by
+(case, instant, id) so that evaluation is deterministic.
+
+This module is the entry point (``read_events``, ``read_jsonl``, ``validate_against``) and
+re-exports the record (:mod:`wenze.engine.event_model`) and the CSV/XES mappings
+(:mod:`wenze.engine.event_logs`), so callers import everything from here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Iterable
+from dataclasses import replace
+from pathlib import Path
+
+from wenze.engine.event_logs import (
+    MAPPINGS,
+    RECEIPT_MAPPING,
+    XES_MAPPING,
+    Mapping,
+    read_csv,
+    read_xes,
+)
+from wenze.engine.event_model import (
+    FIELDS,
+    ZH_NAME,
+    ZH_TYPES,
+    BadEvent,
+    Collector,
+    Event,
+    EventBatch,
+    EventError,
+    EventType,
+    Rejection,
+    build_event,
+    normalise_opinion,
+    normalise_outcome,
+    parse_event_type,
+    parse_time,
+    sort_events,
+)
+
+__all__ = [
+    "FIELDS",
+    "MAPPINGS",
+    "RECEIPT_MAPPING",
+    "XES_MAPPING",
+    "ZH_NAME",
+    "ZH_TYPES",
+    "BadEvent",
+    "Event",
+    "EventBatch",
+    "EventError",
+    "EventType",
+    "Mapping",
+    "Rejection",
+    "build_event",
+    "normalise_opinion",
+    "normalise_outcome",
+    "parse_event_type",
+    "parse_time",
+    "read_csv",
+    "read_events",
+    "read_jsonl",
+    "read_xes",
+    "sort_events",
+    "validate_against",
+    "with_source",
+]
+
+
+def read_jsonl(
+    lines: Iterable[str], source: str = "<events>", strict: bool = False, first_line: int = 1
+) -> EventBatch:
+    """Read JSON Lines (blank lines skipped; line numbers from ``first_line``)."""
+    col = Collector(strict)
+    for number, text in enumerate(lines, start=first_line):
+        text = text.strip()
+        if not text:
+            continue
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as err:
+            col.reject(
+                source,
+                number,
+                None,
+                "bad_json",
+                f"JSON 无法解析：{err.msg}（第 {err.colno} 列）"
+                f" / invalid JSON: {err.msg} (column {err.colno})",
+            )
+            continue
+        col.try_add(obj, source, number)
+    return col.batch()
+
+
+def _format(path: Path, fmt: str | None) -> str:
+    name = (fmt or path.suffix.lstrip(".")).lower()
+    if name in ("jsonl", "ndjson", "json"):
+        return "jsonl"
+    if name in ("csv", "xes"):
+        return name
+    raise ValueError(
+        f"无法识别事件文件格式 `{path.name}`（jsonl、csv、xes） / unknown events format "
+        f"`{fmt or path.suffix}` (jsonl, csv, xes)"
+    )
+
+
+def read_events(
+    path: str | Path,
+    fmt: str | None = None,
+    mapping: Mapping | str | Path | None = None,
+    strict: bool = False,
+) -> EventBatch:
+    """Read an events file: JSON Lines (``.jsonl``/``.json``), CSV or XES (``fmt`` overrides the
+    extension). ``mapping`` (a :class:`Mapping`, the name of a ready one in :data:`MAPPINGS`, or a
+    TOML/JSON mapping file) applies to CSV/XES."""
+    path = Path(path)
+    kind = _format(path, fmt)
+    if isinstance(mapping, str | Path):
+        named = MAPPINGS.get(str(mapping).lower()) if isinstance(mapping, str) else None
+        mapping = named or Mapping.load(mapping)
+    if kind == "jsonl":
+        with path.open(encoding="utf-8-sig") as fh:
+            return read_jsonl(fh, str(path), strict)
+    if kind == "csv":
+        return read_csv(path, mapping, strict)
+    return read_xes(path, mapping, strict)
+
+
+def validate_against(
+    events: Iterable[Event],
+    known_items: Collection[str] | None = None,
+    known_steps: Collection[str] | None = None,
+    known_posts: Collection[str] | None = None,
+    strict: bool = False,
+) -> tuple[list[Event], list[Rejection]]:
+    """Split events into (kept, rejected) by the rulebook's names: an event naming an item, step or
+    post the rulebook does not declare is rejected (``unknown_item``/``unknown_step``/
+    ``unknown_post``). ``None`` skips a check."""
+    kept: list[Event] = []
+    rejected: list[Rejection] = []
+    checks = (
+        ("item", known_items, "事项"),
+        ("step", known_steps, "环节"),
+        ("post", known_posts, "岗位"),
+    )
+    for ev in events:
+        problem = None
+        for name, known, zh in checks:
+            value = getattr(ev, name)
+            if known is not None and value is not None and value not in known:
+                problem = Rejection(
+                    ev.source,
+                    ev.line,
+                    ev.id,
+                    f"unknown_{name}",
+                    f"规则集未声明{zh} `{value}` / the rulebook declares no {name} `{value}`",
+                )
+                break
+        if problem is None:
+            kept.append(ev)
+        elif strict:
+            raise EventError(problem)
+        else:
+            rejected.append(problem)
+    return kept, rejected
+
+
+def with_source(ev: Event, source: str, line: int | None) -> Event:
+    """The same event said to come from ``source:line``."""
+    return replace(ev, source=source, line=line)

@@ -1,0 +1,649 @@
+"""Live mode: events in, warnings and decisions out as they happen (durable_rules does the firing).
+
+approval system → **LiveEngine.submit(event)** → durable_rules (``live_rules``) → re-evaluation of
+the affected case with the batch evaluator's own functions → ladder over the affected persons →
+warnings / decisions (callback and iterator) … and, with no event at all, **advance_to(moment)**
+→ clock ticks for the cases due → the same.
+
+Correctness: the live state as of a day equals ``evaluate(program, events, day)`` (the same
+functions compute it: ``_evaluate_case``, ``_offences_for``, ``sanction``), and only the affected
+cases are re-evaluated: the case of a new event; cases whose acts depend on an absence of a post
+(A/B cover) or on who held a leader post; the cases due on a day (a case whose evaluation still
+changes with the date is due every day; a settled case is never due again); the targets when a
+period ends. The ladder is re-applied to the smallest closed group of offences (persons and units
+linked through their offences). See ``docs/live.md`` for the output protocol and the limits.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import datetime as dt
+import heapq
+import json
+import threading
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, NamedTuple
+
+from wenze.dsl import ast as A
+from wenze.engine import calendar as C
+from wenze.engine import evaluate as EV
+from wenze.engine.decisions import Decision, Warning
+from wenze.engine.events import BadEvent, Event, Rejection, build_event
+from wenze.engine.live_rules import LiveRules, LiveUnavailable, shard_of
+from wenze.engine.lower import Program
+from wenze.engine.sanction import sanction
+
+__all__ = ["CHINA", "LiveEngine", "LiveUnavailable", "VirtualClock", "WallClock"]
+
+CHINA = dt.timezone(dt.timedelta(hours=8), "CST")
+TARGETS = "\x00targets"  # the owner of target offences (they belong to no case)
+_FAR = (400, 60, 7)  # days ahead used to tell a settled case from one still running
+
+
+class VirtualClock:
+    """A clock the caller moves (tests, simulations, replaying a log). Never goes back."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("VirtualClock needs an aware datetime (with a UTC offset)")
+        self._now = start
+
+    def now(self) -> dt.datetime:
+        return self._now
+
+    def set(self, moment: dt.datetime) -> None:
+        if moment > self._now:
+            self._now = moment
+
+
+class WallClock:
+    """The wall clock, in a fixed offset (China Standard Time unless told)."""
+
+    def __init__(self, tz: dt.tzinfo = CHINA) -> None:
+        self.tz = tz
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(self.tz)
+
+    def set(self, moment: dt.datetime) -> None:  # the wall clock moves by itself
+        pass
+
+
+class _Row(NamedTuple):
+    """What metrics and targets need of a judged case (the evaluator's metric row; a named
+    tuple, so it also reads as the case record). Kept instead of the whole per-case record:
+    with 100k open cases, fewer live objects keep the garbage collector's pauses short."""
+
+    unit: str | None
+    received: dt.date | None
+    decided: dt.date | None
+    on_time: bool | None
+    on_the_spot: bool
+    overdue_open: bool
+
+
+@dataclasses.dataclass
+class _Case:
+    events: list[Event] = dataclasses.field(default_factory=list)
+    out: _Row | None = None
+    warnings: tuple[Warning, ...] = ()
+    unjudged: Any = None
+    rejected: tuple[Rejection, ...] = ()
+    due: dt.date | None = None
+
+
+def _program(rulebook_or_program: Any) -> Program:
+    return getattr(rulebook_or_program, "program", rulebook_or_program)
+
+
+def _warning_ident(w: Warning) -> tuple[str, str]:
+    return (w.case, w.step or "")
+
+
+def _warning_print(w: Warning) -> str:
+    j = w.to_json()
+    for k in ("as_of", "days_left", "days_over", "percent_used"):
+        j.pop(k)
+    return json.dumps(j, sort_keys=True, ensure_ascii=False)
+
+
+def _decision_print(d: Decision) -> str:
+    j = d.to_json()
+    j.pop("as_of")
+    j.pop("facts")
+    return json.dumps(j, sort_keys=True, ensure_ascii=False)
+
+
+class LiveEngine:
+    """Posts events (one at a time, in batches, from any thread) through durable_rules and
+    emits warnings and decisions as they arise (``on_output`` callback, :meth:`drain`,
+    :meth:`outputs`). Each output is ``{"kind", "at", "record"}``; see ``docs/live.md``."""
+
+    def __init__(self, rulebook_or_program: Any, clock: VirtualClock | WallClock | None = None,
+                 on_output: Callable[[dict[str, Any]], None] | None = None,
+                 prior_sanctions: Sequence[Any] = (), follow_events: bool = True) -> None:
+        self.program = _program(rulebook_or_program)
+        self.clock = clock or WallClock()
+        self.on_output = on_output
+        self.prior = list(prior_sanctions)
+        self.follow_events = follow_events and isinstance(self.clock, VirtualClock)
+        self._lock = threading.RLock()
+        self._deliver = threading.RLock()  # a callback may submit again
+        self._outbox: deque[dict[str, Any]] = deque()
+        self._queue: deque[dict[str, Any]] = deque()
+        self.generation = 1
+        self.today = self.clock.now().date()
+        self._seq = 0
+        self._posted: dict[int, Event] = {}
+        self._ids: dict[str, Event] = {}  # event id → the first event with it
+        self._pending: list[tuple[dt.date, int, Event]] = []  # future-dated events
+        self._cases: dict[str, _Case] = {}
+        self._due: list[tuple[dt.date, str]] = []
+        self._cover: dict[str, list[Event]] = defaultdict(list)
+        self._cases_by_post: dict[str, set[str]] = defaultdict(set)
+        self._rejected: list[Rejection] = []
+        self._offences: dict[str, EV.Offence] = {}
+        self._owned: dict[str, tuple[EV.Offence, ...]] = {}
+        self._by_person: dict[str, set[str]] = defaultdict(set)
+        self._by_unit: dict[str, set[str]] = defaultdict(set)
+        self._leader_cases: dict[str, set[str]] = defaultdict(set)
+        self._decisions: dict[str, Decision] = {}
+        self._owner: dict[str, tuple[str, str]] = {}  # decision key → ("p", person)/("u", unit)
+        self._group: dict[tuple[str, str], set[str]] = defaultdict(set)
+        self._printed: dict[str, str] = {}
+        self._revision: dict[str, int] = {}
+        self._dirty_people: set[str] = set()
+        self._dirty_units: set[str] = set()
+        self._targets_dirty = False
+        self._due_by_shard: dict[str, set[str]] = {}
+        self._setup(self.program)
+        self._rules = LiveRules(self.program.name, self.generation, self._fire_event,
+                                self._fire_tick)
+
+    # ------------------------------------------------------------------ set-up and reload
+
+    def _setup(self, program: Program) -> None:
+        self.program = program
+        self._ctx = EV._Context(program, [], self.today)
+        self._leader_posts = {p for u in program.units.values()
+                              for p in (u.chief_leader, u.deputy_leader) if p}
+        self._leader_posts |= {p.deputy_leader for p in program.posts.values()
+                               if p.deputy_leader}
+        self._covering: dict[str, list[str]] = defaultdict(list)
+        for p in program.posts.values():
+            if p.covers:
+                self._covering[p.covers].append(p.name)
+        self._joint = any(ladder.joint for ladder in program.ladders.values())
+        self._has_targets = any(v.scope is A.Scope.TARGET for v in program.violations)
+        self._periods = EV._periods(program)
+
+    def reload(self, rulebook_or_program: Any) -> None:
+        """Switch to a changed rulebook in the same process, keeping every event and the
+        outputs already issued: a new durable_rules ruleset (a fresh generation-suffixed name;
+        names cannot be registered twice), then every case is judged again under the new rules
+        and only the differences are emitted."""
+        program = _program(rulebook_or_program)
+        with self._lock:
+            self.generation += 1
+            self._rules = LiveRules(program.name, self.generation, self._fire_event,
+                                    self._fire_tick)
+            self._setup(program)
+            kept = [e for c in self._cases.values() for e in c.events]
+            kept += [e for evs in self._cover.values() for e in evs if not e.case]
+            self._cases.clear()
+            self._cover.clear()
+            self._cases_by_post.clear()
+            self._due.clear()
+            for ev in sorted(kept, key=lambda e: (e.at, e.id)):
+                problem = EV._problem(program, ev)
+                if problem is not None:
+                    self._reject(Rejection(ev.source, ev.line, ev.id, *problem))
+                else:
+                    self._admit(ev, evaluate=False)
+            for case in sorted(self._cases):
+                self._judge(case)
+            self._targets_dirty = self._has_targets or TARGETS in self._owned
+            self._dirty_units |= {u for kind, u in self._group if kind == "u"}
+            self._settle()
+        self._flush()
+
+    # ------------------------------------------------------------------ input
+
+    def submit(self, event: Event | dict[str, Any], line: int | None = None,
+               source: str = "<live>") -> None:
+        """One event (an :class:`Event` or a dict in the JSON Lines shape). Safe from any
+        thread. A malformed event is emitted as ``{"kind": "rejected"}``, never dropped."""
+        self.submit_many([event], source=source, first_line=line)
+
+    def submit_many(self, events: Iterable[Event | dict[str, Any]], source: str = "<live>",
+                    first_line: int | None = None) -> None:
+        """Several events, posted in the order given (under one lock acquisition)."""
+        with self._lock:
+            for i, item in enumerate(events):
+                line = None if first_line is None else first_line + i
+                self._submit_one(item, source, line)
+        self._flush()
+
+    def _submit_one(self, item: Event | dict[str, Any], source: str, line: int | None) -> None:
+        if isinstance(item, Event):
+            ev = item
+        else:
+            try:
+                ev = build_event(item, source, line)
+            except BadEvent as bad:
+                eid = item.get("id") if isinstance(item, dict) else None
+                self._reject(Rejection(source, line, eid if isinstance(eid, str) and eid else None,
+                                       bad.code, bad.message))
+                return
+        known = self._ids.get(ev.id)
+        if known is not None:  # contents are compared only when an id repeats
+            if known.content_key() != ev.content_key():
+                self._reject(Rejection(
+                    ev.source, ev.line, ev.id, "conflicting_duplicate",
+                    f"事件编号 `{ev.id}` 已出现且内容不同 / event id `{ev.id}` already posted "
+                    "with different content; the first one is kept"))
+            return  # an identical duplicate is ignored, as in batch reading
+        self._ids[ev.id] = ev
+        if ev.at.date() > self.today:
+            if self.follow_events:
+                self._advance(ev.at)
+            if ev.at.date() > self.today:
+                heapq.heappush(self._pending, (ev.at.date(), self._next_seq(ev), ev))
+                return
+        self._rules.post_event(ev.case, self._next_seq(ev))
+        self._settle()
+
+    def _next_seq(self, ev: Event) -> int:
+        self._seq += 1
+        self._posted[self._seq] = ev
+        return self._seq
+
+    def _reject(self, r: Rejection) -> None:
+        self._rejected.append(r)
+        self._emit("rejected", {"source": r.source, "line": r.line, "event_id": r.event_id,
+                                "code": r.code, "message": r.message})
+
+    # ------------------------------------------------------------------ durable_rules actions
+
+    def _fire_event(self, seq: int) -> None:
+        ev = self._posted.pop(seq)
+        problem = EV._problem(self.program, ev)
+        if problem is not None:
+            self._reject(Rejection(ev.source, ev.line, ev.id, *problem))
+            return
+        self._admit(ev, evaluate=True)
+
+    def _fire_tick(self, shard: str, day: str) -> None:
+        for case in sorted(self._due_by_shard.pop(shard, ())):
+            self._judge(case, settle_check=False)
+
+    # ------------------------------------------------------------------ state
+
+    def _admit(self, ev: Event, evaluate: bool) -> None:
+        touched: set[str] = set()
+        t = ev.type
+        if t in ("absent", "returned") and ev.post:
+            spans_before = self._ctx.absences.get(ev.post)
+            bisect.insort(self._cover[ev.post], ev, key=lambda e: (e.at, e.id))
+            self._rebuild_absences(ev.post)
+            if self._ctx.absences.get(ev.post) != spans_before:
+                for q in self._covering.get(ev.post, ()):
+                    touched |= self._cases_by_post.get(q, set())
+        elif ev.post in self._leader_posts and ev.actor and t != "complaint":
+            seen = self._ctx.holders.setdefault(ev.post, [])  # type: ignore[arg-type]
+            bisect.insort(seen, (ev.at.date(), ev.id, ev.actor))
+            for case in self._leader_cases.get(ev.post, ()):  # type: ignore[arg-type]
+                holder = self._ctx.holder
+                if case != TARGETS and any(o.post == ev.post
+                                           and o.person != holder(ev.post, o.established)
+                                           for o in self._owned.get(case, ())):
+                    touched.add(case)
+            for u in self.program.units.values():
+                if ev.post in (u.chief_leader, u.deputy_leader):
+                    self._dirty_units.add(u.name)
+            self._targets_dirty |= self._has_targets
+        if ev.case:
+            case = self._cases.setdefault(ev.case, _Case())
+            bisect.insort(case.events, ev, key=lambda e: (e.at, e.id))
+            if ev.post:
+                self._cases_by_post[ev.post].add(ev.case)
+            touched.add(ev.case)
+        if evaluate:
+            for c in sorted(touched):
+                self._judge(c)
+
+    def _rebuild_absences(self, post: str) -> None:
+        spans: list[list[dt.datetime | None]] = []
+        for ev in self._cover[post]:
+            if ev.type == "absent":
+                if not spans or spans[-1][1] is not None:
+                    spans.append([ev.at, None])
+            elif spans and spans[-1][1] is None:
+                spans[-1][1] = ev.at
+        self._ctx.absences[post] = [(a, b) for a, b in spans]
+
+    def _evaluate(self, case: str, as_of: dt.date) -> tuple[Any, tuple, tuple, Any, tuple]:
+        """The batch evaluator's per-case step (same code path as ``evaluate``)."""
+        st = self._cases[case]
+        evs = st.events
+        self._ctx.as_of = as_of
+        if all(e.type in ("absent", "returned") for e in evs):
+            return None, (), (), None, ()
+        names = sorted({e.item for e in evs if e.item})
+        first = evs[0]
+        if len(names) != 1:
+            msg = ("事件未指明事项 no event names the item" if not names else
+                   f"事件指明了多个事项 events name several items: {', '.join(names)}")
+            return None, (), (), EV.Unjudged(case, "item", msg, first.source, first.line,
+                                             first.id), ()
+        item = self.program.items[names[0]]
+        rejected: list[Rejection] = []
+        placed = evs
+        process = self.program.processes.get(item.process or "")
+        steps = process.steps if process is not None else {}
+        if any(ev.step and ev.step not in steps for ev in evs):  # as batch evaluation does
+            placed = []
+            for ev in evs:
+                problem = EV._step_problem(self.program, item, ev)
+                if problem:
+                    rejected.append(Rejection(ev.source, ev.line, ev.id, *problem))
+                else:
+                    placed.append(ev)
+        try:
+            out = EV._evaluate_case(self._ctx, case, item, placed, None)
+        except C.CalendarRangeError as err:
+            return None, (), (), EV.Unjudged(case, "calendar_range", str(err), first.source,
+                                             first.line, first.id), tuple(rejected)
+        offences = tuple(EV._offences_for(self._ctx, out, None))
+        return out, tuple(out.warnings), offences, None, tuple(rejected)
+
+    def _judge(self, case: str, settle_check: bool = True) -> None:
+        """Judge a case again as of today and emit what changed. ``settle_check``: also find
+        out whether the case is settled (no longer changes with the date); a case judged on a
+        clock tick, with no new event since it was found running, is still running."""
+        st = self._cases[case]
+        out, warnings, offences, unjudged, rejected = self._evaluate(case, self.today)
+        for r in rejected:
+            if r not in st.rejected:
+                self._reject(r)
+        st.rejected = rejected
+        if unjudged is not None and unjudged != st.unjudged:
+            self._emit("unjudged", unjudged.to_json())
+        st.unjudged = unjudged
+        row = None if out is None else _Row(out.unit, out.received, out.decided, out.on_time,
+                                            out.on_the_spot, out.overdue_open)
+        if self._has_targets and self._touches_complete_period(st.out, row):
+            self._targets_dirty = True
+        st.out = row
+        self._set_warnings(case, st, warnings)
+        self._set_offences(case, offences)
+        self._schedule(case, st, warnings, offences, settle_check)
+
+    def _schedule(self, case: str, st: _Case, warnings: tuple, offences: tuple,
+                  settle_check: bool) -> None:
+        if st.out is None:
+            st.due = None
+            return
+        settled = False
+        # an undecided case runs on (its days keep counting): no need to look ahead
+        probe = settle_check and st.out.decided is not None
+        for ahead in _FAR if probe else ():
+            try:
+                _, w2, o2, u2, _ = self._evaluate(case, self.today + dt.timedelta(days=ahead))
+            except C.CalendarRangeError:
+                continue
+            finally:
+                self._ctx.as_of = self.today
+            settled = u2 is None and o2 == offences and not warnings and not w2
+            break
+        st.due = None if settled else self.today + dt.timedelta(days=1)
+        if st.due is not None:
+            heapq.heappush(self._due, (st.due, case))
+
+    def _touches_complete_period(self, old: Any, new: Any) -> bool:
+        for o in (old, new):
+            if o is None:
+                continue
+            for day in (o.received, o.decided):
+                if day is None:
+                    continue
+                for p in self._periods:
+                    if EV.period_end(EV.period_key(day, p)) <= self.today:
+                        return True
+        return False
+
+    def _set_warnings(self, case: str, st: _Case, warnings: tuple[Warning, ...]) -> None:
+        old = {_warning_ident(w): w for w in st.warnings}
+        new = {_warning_ident(w): w for w in warnings}
+        st.warnings = warnings
+        for ident in sorted(new):
+            w = new[ident]
+            key = "w|" + "|".join(ident)
+            printed = _warning_print(w)
+            if self._printed.get(key) != printed:
+                self._printed[key] = printed
+                self._emit("warning", w.to_json())
+        for ident in sorted(set(old) - set(new)):
+            key = "w|" + "|".join(ident)
+            self._printed.pop(key, None)
+            self._emit("warning_cleared", old[ident].to_json())
+
+    def _set_offences(self, owner: str, offences: tuple[EV.Offence, ...]) -> None:
+        old = self._owned.get(owner, ())
+        if old == offences:
+            return
+        for o in old:
+            self._offences.pop(o.key, None)
+            self._by_person[o.person_key].discard(o.key)
+            if o.unit:
+                self._by_unit[o.unit].discard(o.key)
+            if o.post:
+                self._leader_cases[o.post].discard(owner)
+            self._dirty_people.add(o.person_key)
+        for o in offences:
+            self._offences[o.key] = o
+            self._by_person[o.person_key].add(o.key)
+            if o.unit:
+                self._by_unit[o.unit].add(o.key)
+            if o.post in self._leader_posts:
+                self._leader_cases[o.post].add(owner)  # type: ignore[index]
+            self._dirty_people.add(o.person_key)
+        if offences:
+            self._owned[owner] = offences
+        else:
+            self._owned.pop(owner, None)
+
+    # ------------------------------------------------------------------ ladder and targets
+
+    def _settle(self) -> None:
+        """Targets (when a period ended or a late event touched one), then the ladder over the
+        closed groups of persons and units whose offences changed."""
+        if self._targets_dirty:
+            self._targets_dirty = False
+            self._ctx.as_of = self.today
+            rows: list[Any] = [c.out for _, c in sorted(self._cases.items())
+                               if c.out is not None]
+            metrics = EV._metrics(self._ctx, rows)
+            self._set_offences(TARGETS, tuple(EV._target_offences(self._ctx, metrics)))
+        if not self._dirty_people and not self._dirty_units:
+            return
+        people = set(self._dirty_people)
+        stale = set(self._dirty_units)  # joint decisions of these units are replaced
+        units = set(stale) if self._joint else set()
+        self._dirty_people.clear()
+        self._dirty_units.clear()
+        todo_p, todo_u = list(people), list(units)
+        while todo_p or todo_u:
+            while todo_p:
+                for k in self._by_person.get(todo_p.pop(), ()):
+                    u = self._offences[k].unit
+                    if self._joint and u and u not in units:
+                        units.add(u)
+                        todo_u.append(u)
+            while todo_u:
+                for k in self._by_unit.get(todo_u.pop(), ()):
+                    p = self._offences[k].person_key
+                    if p not in people:
+                        people.add(p)
+                        todo_p.append(p)
+        offs = sorted((self._offences[k] for p in people for k in self._by_person.get(p, ())),
+                      key=lambda o: o.order)
+        decisions = sanction(self.program, offs, self.prior, self.today, self._ctx.holder)
+        old_keys: set[str] = set()
+        for p in people:
+            old_keys |= self._group.pop(("p", p), set())
+        for u in units | stale:
+            old_keys |= self._group.pop(("u", u), set())
+        new: dict[str, Decision] = {}
+        for d in decisions:
+            if d.ladder is not None and d.ladder.joint:
+                owner = ("u", d.unit or "")
+            else:
+                owner = ("p", self._offences[d.key].person_key)
+            self._group[owner].add(d.key)
+            self._owner[d.key] = owner
+            new[d.key] = d
+        for key in sorted(old_keys - set(new)):
+            gone = self._decisions.pop(key)
+            self._owner.pop(key, None)
+            self._printed.pop("d|" + key, None)
+            self._emit("decision_withdrawn", gone.to_json())
+        for d in sorted(new.values(), key=lambda d: (d.established, d.case or "", d.key)):
+            self._decisions[d.key] = d
+            printed = _decision_print(d)
+            previous = self._printed.get("d|" + d.key)
+            if previous != printed:
+                self._printed["d|" + d.key] = printed
+                extra = None
+                if previous is not None:
+                    self._revision[d.key] = self._revision.get(d.key, 0) + 1
+                    extra = {"supersedes": d.key, "revision": self._revision[d.key]}
+                self._emit("decision", d.to_json(), extra)
+
+    # ------------------------------------------------------------------ time
+
+    def advance_to(self, moment: dt.datetime | dt.date) -> None:
+        """Move the (virtual) clock forward; every case due on the days passed is judged again
+        on its day (clock ticks posted to durable_rules), so a deadline that passes with no new
+        event still gives its warning or violation. With the wall clock, call :meth:`tick`."""
+        if not isinstance(moment, dt.datetime):
+            tz = self.clock.now().tzinfo
+            moment = dt.datetime.combine(moment, dt.time(0, 0), tz)
+        with self._lock:
+            self._advance(moment)
+        self._flush()
+
+    def tick(self) -> None:
+        """Catch up with the clock (the wall clock: call this periodically, e.g. each minute)."""
+        self.advance_to(self.clock.now())
+
+    def _advance(self, moment: dt.datetime) -> None:
+        self.clock.set(moment)
+        target = moment.date()
+        while True:
+            nxt = self._next_day(target)
+            if nxt is None:
+                break
+            self._new_day(nxt)
+        if target > self.today:
+            self._new_day(target)
+
+    def _next_day(self, target: dt.date) -> dt.date | None:
+        days = []
+        if self._due:
+            days.append(self._due[0][0])
+        if self._pending:
+            days.append(self._pending[0][0])
+        if self._has_targets:
+            p_end = min(EV.period_end(EV.period_key(self.today, p)) for p in self._periods)
+            days.append(p_end + dt.timedelta(days=1))
+        days = [max(d, self.today + dt.timedelta(days=1)) for d in days]
+        day = min(days, default=None)
+        return day if day is not None and day <= target else None
+
+    def _new_day(self, day: dt.date) -> None:
+        if self._has_targets:
+            for p in self._periods:
+                if EV.period_key(day, p) != EV.period_key(self.today, p):
+                    self._targets_dirty = True
+        self.today = day
+        self._ctx.as_of = day
+        while self._pending and self._pending[0][0] <= day:
+            _, seq, ev = heapq.heappop(self._pending)
+            self._rules.post_event(ev.case, seq)
+        due: dict[str, set[str]] = defaultdict(set)
+        while self._due and self._due[0][0] <= day:
+            when, case = heapq.heappop(self._due)
+            st = self._cases.get(case)
+            if st is not None and st.due == when:
+                due[shard_of(case)].add(case)
+        self._due_by_shard = due
+        for shard in sorted(due):
+            self._rules.post_tick(shard, day.isoformat())
+        self._settle()
+
+    # ------------------------------------------------------------------ output
+
+    def _emit(self, kind: str, record: dict[str, Any], extra: dict[str, Any] | None = None
+              ) -> None:
+        item: dict[str, Any] = {"kind": kind, "at": self.today.isoformat(), "record": record}
+        if extra:
+            item.update(extra)
+        self._outbox.append(item)
+
+    def _flush(self) -> None:
+        with self._deliver:
+            while True:
+                with self._lock:
+                    if not self._outbox:
+                        return
+                    item = self._outbox.popleft()
+                    if self.on_output is None:
+                        self._queue.append(item)
+                if self.on_output is not None:
+                    self.on_output(item)
+
+    def drain(self) -> list[dict[str, Any]]:
+        """The outputs issued since the last drain, in order (when there is no ``on_output``
+        callback: with one, outputs go to the callback only, so nothing piles up)."""
+        with self._lock:
+            items = list(self._queue)
+            self._queue.clear()
+        return items
+
+    def outputs(self) -> Iterator[dict[str, Any]]:
+        """Iterate over the outputs issued so far and not yet drained."""
+        while True:
+            with self._lock:
+                if not self._queue:
+                    return
+                item = self._queue.popleft()
+            yield item
+
+    # ------------------------------------------------------------------ current state
+
+    def decisions(self) -> list[Decision]:
+        """The decisions as of the clock's day, in the batch evaluator's order."""
+        with self._lock:
+            ds = [dataclasses.replace(d, as_of=self.today) for d in self._decisions.values()]
+        ds.sort(key=lambda d: (d.established, d.case or "", d.violation, d.subject or "",
+                               d.person or "", d.role.value, d.key))
+        return ds
+
+    def warnings(self) -> list[Warning]:
+        """The warnings as of the clock's day, in the batch evaluator's order."""
+        with self._lock:
+            ws = [w for c in self._cases.values() for w in c.warnings]
+        ws.sort(key=lambda w: (-{"notice": 1, "yellow": 2, "red": 3}[w.level], w.deadline,
+                               w.case, w.step or ""))
+        return ws
+
+    @property
+    def open_cases(self) -> int:
+        return sum(1 for c in self._cases.values() if c.due is not None)
+
+    @property
+    def ruleset_name(self) -> str:
+        return self._rules.name

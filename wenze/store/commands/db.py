@@ -1,0 +1,44 @@
+"""Store stage — ``wenze db upgrade|current [--db URL]``: bring the schema to the newest
+migration, or show where it is."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from wenze.store.commands import add_db_argument
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "action", choices=["upgrade", "current"],
+        help="upgrade: run the migrations up to the newest; current: print the revision",
+    )
+    add_db_argument(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from wenze.store.db import current_revision, head_revision, make_engine, upgrade
+
+    try:
+        engine = make_engine(args.db)
+    except Exception as err:
+        print(f"wenze db: 数据库地址无效 / bad database URL: {err}", file=sys.stderr)
+        return 2
+    try:
+        if args.action == "upgrade":
+            reached = upgrade(engine)
+            where = engine.url.render_as_string(hide_password=True)
+            print(f"{where}: 已升级至 / at revision {reached}")
+        else:
+            now, head = current_revision(engine), head_revision(engine)
+            state = "最新 / up to date" if now == head else f"待升级 / behind (newest {head})"
+            print(f"{now or '(empty)'} — {state}")
+    except SQLAlchemyError as err:
+        print(f"wenze db: 无法连接或升级数据库 / database error: {err}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    return 0

@@ -1,0 +1,154 @@
+"""Store stage — engines and schema management.
+
+Where the database is (``--db URL``, else ``WENZE_DB``, else ``sqlite:///wenze.db``), how a
+connection is set up (SQLite: WAL journal, busy timeout, foreign keys on, explicit ``BEGIN`` so that
+writers take the lock up front with ``BEGIN IMMEDIATE``; PostgreSQL through psycopg 3), and how the
+schema is brought to the newest Alembic revision (``upgrade``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+
+DEFAULT_URL = "sqlite:///wenze.db"
+ENV_VAR = "WENZE_DB"
+SQLITE_BUSY_TIMEOUT_MS = 60_000
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+# Execution option asking for a write transaction (SQLite: BEGIN IMMEDIATE).
+WRITE = {"wenze_write": True}
+
+
+def canonical_json(value: Any) -> str:
+    """The one JSON spelling the store writes and hashes: sorted keys, no spaces, UTF-8 text."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def resolve_url(url: str | None = None) -> str:
+    """``url`` if given, else the ``WENZE_DB`` environment variable, else ``sqlite:///wenze.db``."""
+    chosen = url or os.environ.get(ENV_VAR) or DEFAULT_URL
+    parsed = make_url(chosen)
+    if parsed.drivername in ("postgresql", "postgres"):
+        # Plain ``postgresql://`` would pick psycopg2, which is not installed: use psycopg 3.
+        chosen = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return chosen
+
+
+def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
+    """An engine for ``url`` (see ``resolve_url``) configured for the store."""
+    resolved = resolve_url(url)
+    parsed = make_url(resolved)
+    kwargs.setdefault("json_serializer", canonical_json)
+    if parsed.get_backend_name() == "sqlite":
+        kwargs.setdefault("connect_args", {}).setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
+        engine = create_engine(resolved, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        kwargs.setdefault("pool_pre_ping", True)
+        return create_engine(resolved, **kwargs)
+    raise ValueError(
+        f"unsupported database {parsed.drivername!r}: use sqlite:///FILE or "
+        "postgresql+psycopg://USER@HOST:PORT/DB"
+    )
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event below issue BEGIN itself (pysqlite's own transaction
+        # handling begins lazily and cannot take the write lock up front).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        # NORMAL is safe against a killed process in WAL mode (only power loss can lose the last
+        # commits, never corrupt the file).
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA temp_store = MEMORY")  # the ingestion's staging table
+        cursor.execute("PRAGMA cache_size = -65536")  # 64 MiB: index inserts stay in memory
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        if conn.get_execution_options().get("wenze_write"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction that writes: on SQLite the write lock is taken at ``BEGIN`` (no deadlock
+    between two processes that both read first and then write)."""
+    with engine.connect().execution_options(**WRITE) as conn, conn.begin():
+        yield conn
+
+
+def is_sqlite(engine: Engine | Connection) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+# ---------------------------------------------------------------------------------------------
+# Alembic
+
+
+def alembic_config(engine: Engine, connection: Connection | None = None) -> Any:
+    """An Alembic ``Config`` pointing at the migrations shipped inside the package."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option(
+        "sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%")
+    )
+    config.attributes["engine"] = engine
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def head_revision(engine: Engine) -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at (``None`` for an empty database)."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> str | None:
+    """Run the migrations up to ``revision``; returns the revision reached."""
+    from alembic import command
+
+    command.upgrade(alembic_config(engine), revision)
+    return current_revision(engine)
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Upgrade to head when the database is behind. Tolerates another process upgrading at the
+    same moment (the loser's failure is ignored when the schema is at head afterwards)."""
+    head = head_revision(engine)
+    if current_revision(engine) == head:
+        return
+    try:
+        upgrade(engine)
+    except Exception:
+        if current_revision(engine) != head:
+            raise

@@ -1,0 +1,98 @@
+"""Store stage — evaluating what is stored, and storing an evaluation.
+
+stored events (``load_snapshot``) + earlier runs' sanctions (``prior_sanctions``) → the engine's
+``evaluate`` → ``record_run`` (run, decisions, warnings; a second run with the same inputs records
+nothing new). This is the body of ``wenze evaluate RULEBOOK --db URL --as-of DATE``;
+``store_evaluation`` records an evaluation made from an events file (``--db`` beside a file).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from wenze.store.db import make_engine
+from wenze.store.runs import (
+    RunRecord,
+    fingerprint_events,
+    load_snapshot,
+    prior_sanctions,
+    record_run,
+)
+
+
+@dataclass(frozen=True)
+class StoredEvaluation:
+    result: Any  # wenze.engine.evaluate.EvaluationResult
+    run: RunRecord
+    prior_sanctions: int  # how many sanctions of earlier runs the ladder was given
+
+
+def _load(rulebook_path: str | Path) -> tuple[Any, dict[str, str]]:
+    from wenze.dsl.diagnostics import RulebookError
+    from wenze.dsl.loader import load_rulebook
+    from wenze.engine.lower import lower
+
+    loaded = load_rulebook(rulebook_path)
+    if not loaded.ok or loaded.rulebook is None:
+        errors = getattr(loaded, "errors", None) or loaded.diagnostics
+        raise RulebookError(list(errors))
+    return lower(loaded.rulebook), dict(loaded.sources)
+
+
+def evaluate_stored(
+    engine: Engine,
+    rulebook_path: str | Path,
+    as_of: date,
+    params: Mapping[str, Any] | None = None,
+    explain: Iterable[str] = (),
+) -> StoredEvaluation:
+    """Evaluate every stored event with the rulebook as of ``as_of`` and record the run. The
+    ladder is given the sanctions of earlier runs dated up to ``as_of``, except those of the
+    cases evaluated now (recomputed, not counted twice). Raises ``RulebookError`` for a rulebook
+    with errors."""
+    from wenze.engine.evaluate import evaluate
+
+    program, sources = _load(rulebook_path)
+    snapshot = load_snapshot(engine)
+    cases = {ev.case for ev in snapshot.events if ev.case}
+    prior = prior_sanctions(engine, as_of + timedelta(days=1), exclude_cases=cases)
+    result = evaluate(program, snapshot.events, as_of, prior, explain=tuple(explain))
+    run = record_run(
+        engine, sources, as_of, params or {},
+        [d.to_json() for d in result.decisions], [w.to_json() for w in result.warnings],
+        input_fingerprint=snapshot.fingerprint, event_count=snapshot.count,
+    )
+    return StoredEvaluation(result, run, len(prior))
+
+
+def store_evaluation(
+    result: Any,
+    db: str | Engine | None,
+    sources: Mapping[str, str] | str,
+    events: Iterable[Any],
+    params: Mapping[str, Any] | None = None,
+) -> RunRecord:
+    """Record an evaluation made outside the store (``wenze evaluate RULEBOOK EVENTS --db URL``):
+    ``sources`` is ``LoadResult.sources`` (or the rulebook text), ``events`` the events evaluated
+    (their fingerprint identifies the input). The schema is upgraded when behind."""
+    from wenze.store.db import ensure_schema
+
+    engine = db if isinstance(db, Engine) else make_engine(db)
+    try:
+        ensure_schema(engine)
+        events = list(events)
+        return record_run(
+            engine, sources if isinstance(sources, str) else dict(sources), result.as_of,
+            params or {}, [d.to_json() for d in result.decisions],
+            [w.to_json() for w in result.warnings],
+            input_fingerprint=fingerprint_events(events), event_count=len(events),
+        )
+    finally:
+        if not isinstance(db, Engine):
+            engine.dispose()

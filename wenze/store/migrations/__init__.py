@@ -1,0 +1,1 @@
+"""Store stage — Alembic migrations (run them with ``wenze db upgrade``)."""

@@ -1,0 +1,214 @@
+"""Store stage — the tables that keep events, runs and decisions.
+
+- ``rulebooks``: each rulebook text ever evaluated, by its SHA-256 content hash.
+- ``cases``: one row per case seen in the events (item, first and last event time).
+- ``events``: one row per event id, with the payload kept exactly as received and its SHA-256.
+  A second event with the same id is an identical duplicate when the hash or, failing that, the
+  content (``wenze.engine.events.Event.content_key``) is the same; otherwise it is a
+  *conflicting* duplicate, reported and kept out.
+- ``evaluation_runs``: rulebook hash, as-of date, parameters, input fingerprint (hash of the event
+  set); unique on those four, so the same evaluation is recorded once.
+- ``decisions``: immutable legal acts. A correction is a new row whose ``supersedes`` names the old
+  row, with a ``reason``. UPDATE and DELETE are refused three times over: an ORM ``before_flush``
+  guard, and triggers on SQLite and PostgreSQL (created by migration 0001).
+- ``warnings``: the warnings (预警/黄牌/红牌) of a run.
+- ``sanction_history``: the sanctions a person received (person, unit, date, sanction, decision),
+  which the ladder reads across runs.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+HASH = String(64)  # hex SHA-256
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ImmutableRowError(RuntimeError):
+    """Raised when code tries to change or delete a decision: corrections are new rows."""
+
+
+class Rulebook(Base):
+    __tablename__ = "rulebooks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    content_hash: Mapped[str] = mapped_column(HASH, unique=True)
+    name: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Case(Base):
+    __tablename__ = "cases"
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    item: Mapped[str | None] = mapped_column(Text)
+    first_event_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_event_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Event(Base):
+    __tablename__ = "events"
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    # NULL for the events of a person rather than a case (absent / returned).
+    case_id: Mapped[str | None] = mapped_column(
+        Text, ForeignKey("cases.id", deferrable=True, initially="DEFERRED"), index=True
+    )
+    type: Mapped[str] = mapped_column(Text)
+    # Normalised to UTC; the offset as written is in ``payload``.
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    item: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str | None] = mapped_column(Text)
+    post: Mapped[str | None] = mapped_column(Text)
+    unit: Mapped[str | None] = mapped_column(Text)
+    step: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[str] = mapped_column(Text)  # exactly as received (one JSON Lines line)
+    payload_hash: Mapped[str] = mapped_column(HASH)
+    source: Mapped[str | None] = mapped_column(Text)
+    line: Mapped[int | None] = mapped_column(Integer)
+    ingested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class EvaluationRun(Base):
+    __tablename__ = "evaluation_runs"
+    __table_args__ = (
+        UniqueConstraint(
+            "rulebook_hash", "as_of", "parameters_hash", "input_fingerprint",
+            name="uq_evaluation_runs_inputs",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rulebook_hash: Mapped[str] = mapped_column(HASH, ForeignKey("rulebooks.content_hash"))
+    as_of: Mapped[date] = mapped_column(Date)
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON)
+    parameters_hash: Mapped[str] = mapped_column(HASH)
+    input_fingerprint: Mapped[str] = mapped_column(HASH)
+    event_count: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Decision(Base):
+    __tablename__ = "decisions"
+    __table_args__ = (
+        # One first decision per key: later ones must supersede (also serialises two concurrent
+        # runs that would both issue the same decision).
+        Index(
+            "uq_decisions_first_per_key", "key", unique=True,
+            sqlite_where=text("supersedes IS NULL"), postgresql_where=text("supersedes IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(Text, index=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("evaluation_runs.id"), index=True)
+    case_id: Mapped[str | None] = mapped_column(Text, index=True)
+    person: Mapped[str | None] = mapped_column(Text, index=True)
+    unit: Mapped[str | None] = mapped_column(Text)
+    sanction: Mapped[str | None] = mapped_column(Text)
+    decided_on: Mapped[date | None] = mapped_column(Date)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    body_hash: Mapped[str] = mapped_column(HASH)
+    # A decision is superseded at most once: corrections form a chain.
+    supersedes: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"), unique=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RunWarning(Base):
+    __tablename__ = "warnings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("evaluation_runs.id"), index=True)
+    case_id: Mapped[str | None] = mapped_column(Text, index=True)
+    level: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class SanctionHistory(Base):
+    __tablename__ = "sanction_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person: Mapped[str] = mapped_column(Text, index=True)
+    unit: Mapped[str | None] = mapped_column(Text)
+    on: Mapped[date] = mapped_column(Date, index=True)
+    sanction: Mapped[str] = mapped_column(Text)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"), unique=True)
+
+
+IMMUTABLE_TABLES = ("decisions", "sanction_history")
+IMMUTABLE_MESSAGE = (
+    "决定不可修改：更正请新增一条取代原决定的记录 / decisions are immutable: "
+    "insert a superseding row instead"
+)
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_changes_to_decisions(session: Session, _context: Any, _instances: Any) -> None:
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, Decision | SanctionHistory) and (
+            obj in session.deleted or session.is_modified(obj)
+        ):
+            raise ImmutableRowError(IMMUTABLE_MESSAGE)
+
+
+def _refuse_update(_mapper: Any, _connection: Any, _target: Any) -> None:
+    raise ImmutableRowError(IMMUTABLE_MESSAGE)
+
+
+for _cls in (Decision, SanctionHistory):
+    event.listen(_cls, "before_update", _refuse_update)
+    event.listen(_cls, "before_delete", _refuse_update)
+
+
+def trigger_ddl(dialect: str) -> tuple[list[str], list[str]]:
+    """(create, drop) statements for the triggers refusing UPDATE/DELETE of immutable tables."""
+    create: list[str] = []
+    drop: list[str] = []
+    message = IMMUTABLE_MESSAGE.replace("'", "''")
+    if dialect == "sqlite":
+        for table in IMMUTABLE_TABLES:
+            for op in ("UPDATE", "DELETE"):
+                name = f"{table}_no_{op.lower()}"
+                create.append(
+                    f"CREATE TRIGGER {name} BEFORE {op} ON {table} "
+                    f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
+                )
+                drop.append(f"DROP TRIGGER IF EXISTS {name}")
+    elif dialect == "postgresql":
+        create.append(
+            "CREATE FUNCTION wenze_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            f"BEGIN RAISE EXCEPTION '{message}' USING ERRCODE = 'restrict_violation'; END $$"
+        )
+        for table in IMMUTABLE_TABLES:
+            name = f"{table}_immutable"
+            create.append(
+                f"CREATE TRIGGER {name} BEFORE UPDATE OR DELETE ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION wenze_refuse_change()"
+            )
+            drop.append(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+        drop.append("DROP FUNCTION IF EXISTS wenze_refuse_change()")
+    else:
+        raise ValueError(f"no immutability triggers for dialect {dialect!r}")
+    return create, drop
