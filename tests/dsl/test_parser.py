@@ -51,3 +51,33 @@ def test_every_broken_declaration_is_reported():
 def test_impossible_date_is_a_diagnostic():
     result = parse('规则集 「r」 { 生效 2024-02-30 }')
     assert [d.code for d in result.diagnostics] == ["WZ004"]
+
+
+def test_every_broken_statement_inside_one_declaration_is_reported():
+    text = (
+        '规则集 「r」 {}\n'
+        '事项 「x」 {\n'
+        '  法定时限 20\n'  # unit missing: reported where the next statement starts
+        '  承诺时限 天 10\n'
+        '  预警 提前 1 工作日\n'
+        '  单位 「局」 「多余」\n'
+        '}\n'
+        '单位 「局」 { 上级 }\n'
+    )
+    result = parse(text, "bad.wz")
+    assert not result.ok
+    assert [(d.code, d.span.line, d.span.col) for d in result.diagnostics] == [
+        ("WZ002", 4, 3), ("WZ002", 4, 8), ("WZ002", 6, 10), ("WZ002", 8, 13),
+    ]
+
+
+def test_keyword_cut_short_gets_a_did_you_mean():
+    result = parse('规则集 「r」 {}\n事项 「x」 { 法定时限 20 工作 }\n', "bad.wz")
+    (d,) = result.diagnostics
+    assert d.code == "WZ001" and "`工作日`" in d.help.zh and "`工作日`" in d.help.en
+
+
+def test_expected_list_is_chinese_in_chinese():
+    result = parse('规则集 「r」 {}\n单位 「局」 { 上级 }\n', "bad.wz")
+    (d,) = result.diagnostics
+    assert "「名称」" in d.message.zh and "a name" not in d.message.zh

@@ -166,8 +166,22 @@ def describe_terminal(terminal: str, lang: str | None = None) -> str:
         if lang == "en":
             return f"`{en[0]}`"
         return f"`{zh[0]}`/`{en[0]}`"
+    if lang == "zh" and terminal in _PUNCTUATION_ZH:
+        return _PUNCTUATION_ZH[terminal]
     return _PUNCTUATION.get(terminal, terminal)
 
+
+_PUNCTUATION_ZH = {
+    "IDENT": "名称",
+    "BRACKETED": "「名称」",
+    "STRING": '"字符串"',
+    "INT": "整数",
+    "DECIMAL": "数字",
+    "PERCENT": "百分比",
+    "DATE": "日期（YYYY-MM-DD）",
+    "CMP": "比较符（> >= < <= == !=）",
+    "$END": "文件结尾",
+}
 
 _PUNCTUATION = {
     "LBRACE": "`{`",

@@ -76,13 +76,16 @@ def parse(text: str, file: str = "<string>") -> ParseResult:
             tuple(builder.diagnostics),
         )
     except UnexpectedInput as first:
-        diagnostics = [_syntax_diagnostic(first, text, file)]
+        diagnostics, stopped = _recover(text, file, first)
     except VisitError as err:  # a value the grammar accepts but that is not valid (e.g. 2024-02-30)
         if isinstance(err.orig_exc, _ValueProblem):
             return ParseResult(None, (err.orig_exc.diagnostic,))
         raise
-    diagnostics += _errors_of_other_declarations(text, file, diagnostics[0])
-    return ParseResult(None, tuple(diagnostics))
+    if stopped is not None:
+        seen = {d.span for d in diagnostics}
+        diagnostics += [d for d in _errors_of_other_declarations(text, file, stopped)
+                        if d.span not in seen]
+    return ParseResult(None, tuple(sorted(diagnostics, key=lambda d: (d.span.start, d.code))))
 
 
 def parse_file(path: str | Path) -> ParseResult:
@@ -219,6 +222,13 @@ def _character_hint(ch: str, text: str, pos: int) -> Message | None:
     if _CJK.match(ch):
         word = _CJK_RUN.match(text, pos)
         shown = word.group(0) if word else ch
+        keyword = _close_keyword(shown)
+        if keyword:
+            return Message(
+                f"是否想写关键字 `{keyword}`？中文名称则要写在「」里，例如 `「{shown}」`",
+                f"did you mean the keyword `{keyword}`? Chinese names are written in 「」, "
+                f"e.g. `「{shown}」`",
+            )
         return Message(
             f"中文名称要写在「」里，例如 `「{shown}」`；如果这是关键字，请检查拼写",
             f"Chinese names are written in 「」, e.g. `「{shown}」`; "
@@ -240,6 +250,22 @@ def _character_hint(ch: str, text: str, pos: int) -> Message | None:
 _CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]{1,12}")
 
 
+def _close_keyword(word: str) -> str | None:
+    """The Chinese keyword a misspelt or cut-short word most likely means."""
+    import difflib
+
+    spellings = sorted({zh for zhs, _ in KEYWORDS.values() for zh in zhs if len(zh) > 1})
+    for n in range(len(word), 1, -1):  # `工作` (cut short) or `工作曰` (mistyped) → `工作日`
+        prefix = word[:n]
+        starting = [k for k in spellings if k.startswith(prefix) and k != word]
+        if len(starting) == 1:
+            return starting[0]
+        close = difflib.get_close_matches(word[:max(n, 2)], spellings, n=1, cutoff=0.6)
+        if close and close[0] != word:
+            return close[0]
+    return None
+
+
 def _token_hint(tok: Token, expected: set[str]) -> Message | None:
     if tok.type == "IDENT" and tok.value.lower() in {
         en for _, ens in KEYWORDS.values() for en in ens
@@ -256,6 +282,99 @@ def _token_hint(tok: Token, expected: set[str]) -> Message | None:
             "this keyword does not belong in this declaration, or the previous one lacks its `}`",
         )
     return None
+
+
+MAX_SYNTAX_ERRORS = 50  # like OPA's error limit: past this, more errors help nobody
+
+
+def _recover(text: str, file: str, first: UnexpectedInput) -> tuple[list[Diagnostic], Any]:
+    """Every syntax error of ``text``, not only the first.
+
+    Statements are written one per line, so after an error the statement that holds it is
+    blanked out (replaced by spaces, so that every later line and column stays where it was) and
+    the text parsed again. When the offending token starts its line, the incomplete statement is
+    usually the line before (``上级`` with its name missing), so that line is tried first. A line
+    whose braces do not balance is never blanked (that would only move the error); when no blank
+    moves the parser past the error, recovery stops there and each later top-level declaration is
+    parsed on its own. Returns the diagnostics and the diagnostic where recovery stopped (None when
+    the rest of the file parsed)."""
+    found = [_syntax_diagnostic(first, text, file)]
+    current, err = text, first
+    while len(found) < MAX_SYNTAX_ERRORS:
+        position = _error_offset(err, current)
+        progressed = None
+        for line in _lines_to_blank(current, err):
+            candidate = _blank_line(current, line)
+            if candidate is None:
+                continue
+            try:
+                _lark().parse(candidate, start="start")
+            except UnexpectedInput as nxt:
+                if _error_offset(nxt, candidate) > position:
+                    progressed = (candidate, nxt)
+                    break
+                continue
+            return found, None
+        if progressed is None:
+            return found, found[-1]
+        current, err = progressed
+        found.append(_syntax_diagnostic(err, current, file))
+    return found, found[-1]
+
+
+def _error_offset(err: UnexpectedInput, text: str) -> int:
+    if isinstance(err, UnexpectedToken):
+        if err.token.type == "$END":
+            return len(text)
+        return err.token.start_pos or 0
+    if isinstance(err, UnexpectedCharacters):
+        return err.pos_in_stream
+    return len(text)
+
+
+def _lines_to_blank(text: str, err: UnexpectedInput) -> list[int]:
+    """0-based line numbers worth blanking for this error, the likeliest first."""
+    if isinstance(err, UnexpectedEOF) or (
+        isinstance(err, UnexpectedToken) and err.token.type == "$END"
+    ):
+        return []
+    offset = _error_offset(err, text)
+    lines = text.split("\n")
+    starts = _line_starts(text)
+    import bisect
+
+    index = bisect.bisect_right(starts, offset) - 1
+    before = lines[index][: offset - starts[index]]
+    wanted = [index]
+    if not before.strip():  # the token starts its line: the statement before may be unfinished
+        prev = index - 1
+        while prev >= 0 and not _code_of(lines[prev]).strip():
+            prev -= 1
+        if prev >= 0:
+            wanted.insert(0, prev)
+    return wanted
+
+
+_QUOTED = re.compile(r'"(?:[^"\\\n]|\\.)*"|“[^”\n]*”|「[^」\n]*」')
+
+
+def _code_of(line: str) -> str:
+    """The line without strings, bracketed names and its comment."""
+    code = _QUOTED.sub(lambda m: " " * len(m.group(0)), line)
+    return re.split(r"#|//", code, maxsplit=1)[0]
+
+
+def _blank_line(text: str, index: int) -> str | None:
+    lines = text.split("\n")
+    code = _code_of(lines[index])
+    if not code.strip():
+        return None
+    opening = code.count("{") + code.count("｛")
+    closing = code.count("}") + code.count("｝")
+    if opening != closing:
+        return None
+    lines[index] = " " * len(lines[index])
+    return "\n".join(lines)
 
 
 _TOP_LEVEL = re.compile(
@@ -307,7 +426,7 @@ def _top_level_chunks(text: str) -> list[tuple[int, int]]:
 
 
 def _errors_of_other_declarations(text: str, file: str, first: Diagnostic) -> list[Diagnostic]:
-    """Re-parse each top-level declaration alone to report the errors after the first one."""
+    """Re-parse each top-level declaration after ``first`` (where recovery stopped) alone."""
     found: list[Diagnostic] = []
     line_starts = _line_starts(text)
     for start, end in _top_level_chunks(text)[1:]:  # the first chunk is the header
@@ -319,8 +438,7 @@ def _errors_of_other_declarations(text: str, file: str, first: Diagnostic) -> li
         if (line, col) <= (first.span.line, first.span.col) <= _line_col(line_starts, end - 1):
             continue
         if (line, col) <= (first.span.line, first.span.col):
-            # the first error lies at or after this declaration's start: already reported
-            pass
+            continue  # parsed (with its errors blanked) before recovery stopped
         chunk = "\n" * (line - 1) + " " * (col - 1) + text[begin:end]
         try:
             _lark().parse(chunk, start="decl")
