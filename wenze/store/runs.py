@@ -367,12 +367,14 @@ def sanction_history(
     engine: Engine, before: date, person: str | None = None
 ) -> list[dict[str, Any]]:
     """The sanctions in force (their decision not superseded) dated before ``before``, in time
-    order: dicts with person, unit, on (date), sanction, decision_id, key, case."""
+    order: dicts with person, unit, on (date), sanction, decision_id, key, case, and from the
+    decision: role, ladder (its name) and joint (a 连带 sanction given to a leader)."""
     newer = aliased(Decision)
     query = (
         select(
             SanctionHistory.person, SanctionHistory.unit, SanctionHistory.on,
             SanctionHistory.sanction, SanctionHistory.decision_id, Decision.key, Decision.case_id,
+            Decision.body,
         )
         .join(Decision, Decision.id == SanctionHistory.decision_id)
         .where(SanctionHistory.on < before, ~exists().where(newer.supersedes == Decision.id))
@@ -383,7 +385,10 @@ def sanction_history(
     with engine.connect() as conn:
         return [
             {"person": r.person, "unit": r.unit, "on": r.on, "sanction": r.sanction,
-             "decision_id": r.decision_id, "key": r.key, "case": r.case_id}
+             "decision_id": r.decision_id, "key": r.key, "case": r.case_id,
+             "role": (r.body or {}).get("role"),
+             "ladder": ((r.body or {}).get("ladder") or {}).get("name"),
+             "joint": bool(((r.body or {}).get("ladder") or {}).get("joint"))}
             for r in conn.execute(query)
         ]
 
@@ -391,17 +396,28 @@ def sanction_history(
 def prior_sanctions(
     engine: Engine, before: date, exclude_cases: Collection[str] = ()
 ) -> list[Any]:
-    """The sanction history as the ladder's ``PriorSanction`` objects (``source`` = the decision
-    key). ``exclude_cases``: the cases being evaluated now — their sanctions are about to be
-    computed again and must not count twice."""
-    from wenze.engine.ladder import PriorSanction
+    """The sanction history as prior sanctions for the ladder (dicts ``{person, unit, on,
+    sanction, source, ladder}`` as :func:`wenze.engine.sanction.sanction` takes them; ``source``
+    = the decision key, ``ladder`` = the ladder that issued it, so that it counts in that ladder
+    only). ``exclude_cases``: the cases being evaluated now — their sanctions are about to be
+    computed again and must not count twice.
 
+    The history is counted as the ladder counts sanctions inside one run
+    (:mod:`wenze.engine.ladder`), so that splitting a caseload over runs changes nothing: a joint
+    (连带) sanction counts neither toward the leader's own ladder nor toward the unit's count, and
+    a sanction received in a leadership role (分管领导, 主要领导) counts toward the person but
+    not toward the unit's 连带 count."""
     excluded = set(exclude_cases)
     return [
-        PriorSanction(h["person"], h["unit"], h["on"], h["sanction"], h["key"])
+        {"person": h["person"],
+         "unit": None if h["role"] in _LEADER_ROLES else h["unit"],
+         "on": h["on"], "sanction": h["sanction"], "source": h["key"], "ladder": h["ladder"]}
         for h in sanction_history(engine, before)
-        if h["case"] not in excluded
+        if h["case"] not in excluded and not h["joint"]
     ]
+
+
+_LEADER_ROLES = frozenset({"deputy_leader", "chief_leader"})
 
 
 def decisions_in_force(engine: Engine) -> list[dict[str, Any]]:
