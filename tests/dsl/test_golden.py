@@ -20,7 +20,7 @@ BAD = sorted((GOLDEN / "bad").glob("*.wz"))
 GOOD = sorted((GOLDEN / "good").glob("*.wz"))
 # the cases whose editor output is recorded as well
 JSON_CASES = {"bad_character", "names_duplicate_undefined", "ladder_and_conditions",
-              "inherited_without_override"}
+              "inherited_without_override", "period_path_delegation"}
 
 
 @pytest.fixture(autouse=True)

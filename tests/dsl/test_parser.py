@@ -81,3 +81,54 @@ def test_expected_list_is_chinese_in_chinese():
     result = parse('规则集 「r」 {}\n单位 「局」 { 上级 }\n', "bad.wz")
     (d,) = result.diagnostics
     assert "「名称」" in d.message.zh and "a name" not in d.message.zh
+
+
+# nodes whose own span is the span of their value (a name, a literal)
+_VALUE_NODES = (A.Name, A.Duration, A.NumberLit, A.PercentLit, A.BoolLit, A.StringLit,
+                A.Comment, A.DurationLit)
+
+
+def _unspanned(node: A.Node, path: str) -> list[str]:
+    """Every written field of ``node`` (recursively) whose value has no span of its own."""
+    import dataclasses
+
+    missing = []
+    if node.span == A.NO_SPAN:
+        missing.append(path)
+    for f in dataclasses.fields(node):
+        if f.name in ("span", "field_spans"):
+            continue
+        value = getattr(node, f.name)
+        values = value if isinstance(value, tuple) else (value,)
+        for i, v in enumerate(values):
+            where = f"{path}.{f.name}" + (f"[{i}]" if isinstance(value, tuple) else "")
+            if isinstance(v, A.Node):
+                missing += _unspanned(v, where)
+            elif isinstance(node, _VALUE_NODES) or f.name == "lang":
+                continue
+            elif v is None or v is False or v == () or v == f.default:
+                continue  # not written: the default
+            elif f.name not in node.field_spans:
+                missing.append(where)
+    return missing
+
+
+def test_every_node_and_every_written_value_carries_its_span():
+    from tests.dsl.test_rulebooks import BLOCKS
+
+    sources = [(p.name, p.read_text(encoding="utf-8")) for p in sorted(RULES.glob("*.wz"))]
+    sources += [(f"language.md:{line}", text) for line, text in BLOCKS]
+    for name, text in sources:
+        rulebook = parse(text, name).rulebook
+        missing = _unspanned(rulebook, name)
+        assert not missing, missing[:20]
+
+
+def test_header_effective_dates_have_their_own_spans():
+    text = '规则集 「r」 {\n  版本 "1"\n  生效 2008-05-06 至 2012-12-31\n  辖区 "梓潼县"\n}\n'
+    header = parse(text, "h.wz").rulebook.header
+    start, until = header.span_of("effective_from"), header.span_of("effective_until")
+    assert (start.line, start.col, start.end_col) == (3, 6, 16)
+    assert (until.line, until.col, until.end_col) == (3, 19, 29)
+    assert header.span_of("jurisdiction").line == 4
+    assert header.span_of("version").col == 6

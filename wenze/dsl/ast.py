@@ -13,6 +13,7 @@ Names are compared by their text only. A name written ``「县国土资源局」
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -37,7 +38,21 @@ NO_SPAN = Span("<none>", 0, 0, 0, 0)
 
 @dataclass(frozen=True)
 class Node:
+    """Every node carries its span. A field that holds a plain value rather than a node (a date,
+    a string, a role, a number, an enum) has its own span in ``field_spans`` (field name → span),
+    so that a diagnostic can point at the value itself: ``header.span_of("effective_until")``."""
+
     span: Span = field(default=NO_SPAN, compare=False, repr=False, kw_only=True)
+    field_spans: Mapping[str, Span] = field(
+        default_factory=dict, compare=False, repr=False, kw_only=True
+    )
+
+    def span_of(self, name: str) -> Span:
+        """The span of field ``name``: its own when recorded, else the node's."""
+        value = getattr(self, name, None)
+        if isinstance(value, Node) and value.span != NO_SPAN:
+            return value.span
+        return self.field_spans.get(name, self.span)
 
 
 # --------------------------------------------------------------------------- basic values

@@ -497,6 +497,12 @@ def _string_value(tok: Token) -> str:
     return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
 
 
+class _Roles(tuple):
+    """A role list while the tree is being built: the roles and the span of the list."""
+
+    span: A.Span = A.NO_SPAN
+
+
 def _tokens(children: list[Any]) -> list[Token]:
     return [c for c in children if isinstance(c, Token)]
 
@@ -566,13 +572,16 @@ class _Builder(Transformer):
 
     def basis(self, meta: Any, children: list[Any]) -> A.Citation:
         _, document, clause = children
-        return A.Citation(document, _string_value(clause), span=self._span(meta))
+        return A.Citation(document, _string_value(clause), span=self._span(meta),
+                          field_spans={"clause": self._tok(clause)})
 
     def role(self, meta: Any, children: list[Token]) -> A.Role:
         return _ROLES[children[0].type]
 
-    def role_list(self, meta: Any, children: list[Any]) -> tuple[A.Role, ...]:
-        return tuple(_values(children))
+    def role_list(self, meta: Any, children: list[Any]) -> _Roles:
+        roles = _Roles(_values(children))
+        roles.span = self._span(meta)
+        return roles
 
     # ---------------------------------------------------------------- block helpers
     def _split(self, children: list[Any]) -> tuple[A.Name, tuple[A.Citation, ...], list[Any]]:
@@ -584,13 +593,30 @@ class _Builder(Transformer):
 
     @staticmethod
     def _fields(items: list[Any], repeated: frozenset[str] = frozenset()) -> dict[str, Any]:
+        """The fields of a block from its ``(key, value[, spans])`` items."""
         out: dict[str, Any] = {}
-        for key, value in items:
+        for key, value, *_ in items:
             if key in repeated:
                 out.setdefault(key, []).append(value)
             else:
                 out[key] = value  # a later clause of the same kind replaces an earlier one
         return {k: tuple(v) if k in repeated else v for k, v in out.items()}
+
+    @staticmethod
+    def _field_spans(items: list[Any]) -> dict[str, A.Span]:
+        """The spans of the plain-value fields of a block (the third element of an item)."""
+        spans: dict[str, A.Span] = {}
+        for item in items:
+            if isinstance(item, tuple) and len(item) == 3:
+                spans.update(item[2])
+        return spans
+
+    def _tok(self, tok: Token) -> A.Span:
+        return _token_span(self.file, tok)
+
+    def _spans_if(self, field: str, toks: list[Token]) -> dict[str, A.Span]:
+        """``{field: span of the first token}``, or nothing when the optional part is absent."""
+        return {field: self._tok(toks[0])} if toks else {}
 
     def _trailing_basis(self, children: list[Any]) -> tuple[A.Citation, ...]:
         return tuple(c for c in children if isinstance(c, A.Citation))
@@ -613,19 +639,24 @@ class _Builder(Transformer):
             extends=fields.get("extends", ()),
             basis=basis,
             span=self._span(meta),
+            field_spans=self._field_spans(items),
         )
 
-    def version(self, meta: Any, children: list[Token]) -> tuple[str, str]:
-        return ("version", _string_value(children[1]))
+    def version(self, meta: Any, children: list[Token]) -> tuple[str, str, dict[str, A.Span]]:
+        return ("version", _string_value(children[1]), {"version": self._tok(children[1])})
 
     def effective(self, meta: Any, children: list[Token]) -> tuple[str, Any]:
         dates = [c for c in children if c.type == "DATE"]
         start = self._date(dates[0])
         until = self._date(dates[1]) if len(dates) > 1 else None
-        return ("effective", (start, until))
+        spans = {"effective_from": self._tok(dates[0])}
+        if len(dates) > 1:
+            spans["effective_until"] = self._tok(dates[1])
+        return ("effective", (start, until), spans)
 
-    def jurisdiction(self, meta: Any, children: list[Token]) -> tuple[str, str]:
-        return ("jurisdiction", _string_value(children[1]))
+    def jurisdiction(self, meta: Any, children: list[Token]) -> tuple[str, str, Any]:
+        return ("jurisdiction", _string_value(children[1]),
+                {"jurisdiction": self._tok(children[1])})
 
     def extends(self, meta: Any, children: list[Token]) -> tuple[str, A.StringLit]:
         tok = children[1]
@@ -636,7 +667,8 @@ class _Builder(Transformer):
         if len(children) == 2:
             from dataclasses import replace
 
-            return replace(body, override=True)
+            return replace(body, override=True,
+                           field_spans={**body.field_spans, "override": self._tok(children[0])})
         return body
 
     # ---------------------------------------------------------------- documents, calendars
@@ -644,13 +676,13 @@ class _Builder(Transformer):
         name, basis, items = self._split(children)
         f = self._fields(items)
         return A.DocumentDecl(name, f.get("number"), f.get("title"), basis=basis,
-                              span=self._span(meta))
+                              span=self._span(meta), field_spans=self._field_spans(items))
 
     def doc_number(self, meta: Any, children: list[Token]) -> tuple[str, str]:
-        return ("number", _string_value(children[1]))
+        return ("number", _string_value(children[1]), {"number": self._tok(children[1])})
 
     def doc_title(self, meta: Any, children: list[Token]) -> tuple[str, str]:
-        return ("title", _string_value(children[1]))
+        return ("title", _string_value(children[1]), {"title": self._tok(children[1])})
 
     def calendar(self, meta: Any, children: list[Any]) -> A.CalendarDecl:
         name, basis, items = self._split(children)
@@ -662,16 +694,21 @@ class _Builder(Transformer):
             f.get("workday", ()),
             basis,
             span=self._span(meta),
+            field_spans=self._field_spans(items),
         )
 
     def cal_base(self, meta: Any, children: list[Token]) -> tuple[str, A.CalendarBase]:
         kind = children[1].type
         base = A.CalendarBase.STATUTORY if kind == "STATUTORY_DAYS" else A.CalendarBase.NATURAL
-        return ("base", base)
+        return ("base", base, {"base": self._tok(children[1])})
 
     def _calendar_day(self, meta: Any, children: list[Token]) -> A.CalendarDay:
         note = _string_value(children[2]) if len(children) > 2 else None
-        return A.CalendarDay(self._date(children[1]), note, span=self._span(meta))
+        spans = {"date": self._tok(children[1])}
+        if len(children) > 2:
+            spans["note"] = self._tok(children[2])
+        return A.CalendarDay(self._date(children[1]), note, span=self._span(meta),
+                             field_spans=spans)
 
     def cal_holiday(self, meta: Any, children: list[Token]) -> tuple[str, A.CalendarDay]:
         return ("holiday", self._calendar_day(meta, children))
@@ -683,10 +720,12 @@ class _Builder(Transformer):
     def power(self, meta: Any, children: list[Any]) -> A.PowerDecl:
         name, basis, items = self._split(children)
         f = self._fields(items)
-        return A.PowerDecl(name, f.get("description"), basis, span=self._span(meta))
+        return A.PowerDecl(name, f.get("description"), basis, span=self._span(meta),
+                           field_spans=self._field_spans(items))
 
     def description(self, meta: Any, children: list[Token]) -> tuple[str, str]:
-        return ("description", _string_value(children[1]))
+        return ("description", _string_value(children[1]),
+                {"description": self._tok(children[1])})
 
     def unit(self, meta: Any, children: list[Any]) -> A.UnitDecl:
         name, basis, items = self._split(children)
@@ -786,9 +825,10 @@ class _Builder(Transformer):
 
     def corrections(self, meta: Any, children: list[Any]) -> tuple[str, A.CorrectionRule]:
         values = _values(children)
-        once = any(isinstance(c, Token) and c.type == "ONCE" for c in children)
-        rule = A.CorrectionRule(values[0], once, self._trailing_basis(values[1:]),
-                                span=self._span(meta))
+        once_tok = [c for c in children if isinstance(c, Token) and c.type == "ONCE"]
+        rule = A.CorrectionRule(values[0], bool(once_tok), self._trailing_basis(values[1:]),
+                                span=self._span(meta),
+                                field_spans=self._spans_if("once", once_tok))
         return ("correction", rule)
 
     def suspend_on(self, meta: Any, children: list[Any]) -> tuple[str, A.SuspensionRule]:
@@ -796,28 +836,32 @@ class _Builder(Transformer):
         rule = A.SuspensionRule(values[0], self._trailing_basis(values[1:]), span=self._span(meta))
         return ("suspension", rule)
 
-    def warning_level(self, meta: Any, children: list[Token]) -> A.WarningLevel:
-        return _WARNING_LEVELS[children[0].type]
+    def warning_level(self, meta: Any, children: list[Token]) -> tuple[A.WarningLevel, A.Span]:
+        return (_WARNING_LEVELS[children[0].type], self._span(meta))
+
+    def _warning(self, meta: Any, children: list[Any], trigger: A.TriggerKind,
+                 **values: Any) -> tuple[str, A.WarningRule]:
+        (level, level_span), *rest = _values(children)
+        word = next(c for c in children if isinstance(c, Token)
+                    and c.type in ("BEFORE", "AT", "OVERDUE"))
+        spans = {"level": level_span, "trigger": self._tok(word)}
+        percent = [c for c in children if isinstance(c, Token) and c.type == "PERCENT"]
+        if percent:
+            values["percent"] = _percent(percent[0])
+            spans["percent"] = self._tok(percent[0])
+        if rest and isinstance(rest[0], A.Duration):
+            values["duration"], rest = rest[0], rest[1:]
+        return ("warning", A.WarningRule(level, trigger, basis=tuple(rest),
+                                         span=self._span(meta), field_spans=spans, **values))
 
     def warn_before(self, meta: Any, children: list[Any]) -> tuple[str, A.WarningRule]:
-        level, duration, *rest = _values(children)
-        return ("warning", A.WarningRule(level, A.TriggerKind.BEFORE, duration=duration,
-                                         basis=tuple(rest), span=self._span(meta)))
+        return self._warning(meta, children, A.TriggerKind.BEFORE)
 
     def warn_at(self, meta: Any, children: list[Any]) -> tuple[str, A.WarningRule]:
-        level, *rest = _values(children)
-        percent = next(c for c in children if isinstance(c, Token) and c.type == "PERCENT")
-        return ("warning", A.WarningRule(level, A.TriggerKind.AT_PERCENT,
-                                         percent=_percent(percent), basis=tuple(rest),
-                                         span=self._span(meta)))
+        return self._warning(meta, children, A.TriggerKind.AT_PERCENT)
 
     def warn_overdue(self, meta: Any, children: list[Any]) -> tuple[str, A.WarningRule]:
-        level, *rest = _values(children)
-        duration = None
-        if rest and isinstance(rest[0], A.Duration):
-            duration, rest = rest[0], rest[1:]
-        return ("warning", A.WarningRule(level, A.TriggerKind.OVERDUE, duration=duration,
-                                         basis=tuple(rest), span=self._span(meta)))
+        return self._warning(meta, children, A.TriggerKind.OVERDUE)
 
     # ---------------------------------------------------------------- processes
     def process(self, meta: Any, children: list[Any]) -> A.ProcessDecl:
@@ -861,6 +905,7 @@ class _Builder(Transformer):
             f.get("after", ()),
             basis,
             span=self._span(meta),
+            field_spans=self._field_spans(items),
         )
 
     def units(self, meta: Any, children: list[Any]) -> tuple[str, tuple[A.Name, ...]]:
@@ -877,7 +922,8 @@ class _Builder(Transformer):
 
     def silence(self, meta: Any, children: list[Token]) -> tuple[str, A.Silence]:
         kind = children[1].type
-        return ("silence", A.Silence.CONSENT if kind == "CONSENT" else A.Silence.FAILURE)
+        return ("silence", A.Silence.CONSENT if kind == "CONSENT" else A.Silence.FAILURE,
+                {"silence": self._tok(children[1])})
 
     def after(self, meta: Any, children: list[Any]) -> tuple[str, tuple[A.Name, ...]]:
         return ("after", children[1])
@@ -897,10 +943,11 @@ class _Builder(Transformer):
             f.get("ladder"),
             basis,
             span=self._span(meta),
+            field_spans=self._field_spans(items),
         )
 
     def on_scope(self, meta: Any, children: list[Any]) -> tuple[str, Any]:
-        return ("scope", children[1])
+        return ("scope", children[1], {"scope": self._span(meta)})
 
     def scope(self, meta: Any, children: list[Any]) -> tuple[A.Scope, A.Name | None]:
         kind = children[0].type
@@ -916,7 +963,7 @@ class _Builder(Transformer):
         return ("condition", children[1])
 
     def responsible(self, meta: Any, children: list[Any]) -> tuple[str, tuple[A.Role, ...]]:
-        return ("responsible", children[1])
+        return ("responsible", tuple(children[1]), {"responsible": children[1].span})
 
     def use_ladder(self, meta: Any, children: list[Any]) -> tuple[str, A.Name]:
         return ("ladder", children[1])
@@ -937,7 +984,8 @@ class _Builder(Transformer):
 
     def compare(self, meta: Any, children: list[Any]) -> A.Compare:
         left, op, right = children
-        return A.Compare(_CMP[str(op)], left, right, span=self._span(meta))
+        return A.Compare(_CMP[str(op)], left, right, span=self._span(meta),
+                         field_spans={"op": self._tok(op)})
 
     def fact(self, meta: Any, children: list[Any]) -> A.FactRef:
         return A.FactRef(children[0], span=self._span(meta))
@@ -986,24 +1034,31 @@ class _Builder(Transformer):
 
     def window_rolling(self, meta: Any, children: list[Token]) -> tuple[str, A.CountWindow]:
         months = self._int(next(c for c in children if c.type == "INT"))
+        months_tok = next(c for c in children if c.type == "INT")
         return ("window", A.CountWindow(A.WindowKind.ROLLING_MONTHS, months,
-                                        span=self._span(meta)))
+                                        span=self._span(meta),
+                                        field_spans={"months": self._tok(months_tok),
+                                                     "kind": self._tok(children[1])}))
 
     def window_year(self, meta: Any, children: list[Token]) -> tuple[str, A.CountWindow]:
-        return ("window", A.CountWindow(A.WindowKind.CALENDAR_YEAR, span=self._span(meta)))
+        return ("window", A.CountWindow(A.WindowKind.CALENDAR_YEAR, span=self._span(meta),
+                                        field_spans={"kind": self._tok(children[1])}))
 
     def levels(self, meta: Any, children: list[Any]) -> tuple[str, tuple[A.Name, ...]]:
         return ("levels", children[1])
 
     def escalation(self, meta: Any, children: list[Any]) -> tuple[str, A.Escalation]:
-        count = self._int(next(c for c in children if isinstance(c, Token) and c.type == "INT"))
-        or_more = any(isinstance(c, Token) and c.type == "OR_MORE" for c in children)
+        count_tok = next(c for c in children if isinstance(c, Token) and c.type == "INT")
+        more = [c for c in children if isinstance(c, Token) and c.type == "OR_MORE"]
         sanction = _values(children)[0]
-        return ("escalation", A.Escalation(count, or_more, sanction, span=self._span(meta)))
+        spans = {"count": self._tok(count_tok)} | self._spans_if("or_more", more)
+        return ("escalation", A.Escalation(self._int(count_tok), bool(more), sanction,
+                                           span=self._span(meta), field_spans=spans))
 
     def _circumstance(self, meta: Any, children: list[Any]) -> A.Circumstance:
-        name, (kind, steps, sanction) = _values(children)
-        return A.Circumstance(name, kind, steps, sanction, span=self._span(meta))
+        name, (kind, steps, sanction, spans) = _values(children)
+        return A.Circumstance(name, kind, steps, sanction, span=self._span(meta),
+                              field_spans=spans)
 
     def aggravating(self, meta: Any, children: list[Any]) -> tuple[str, A.Circumstance]:
         return ("aggravating", self._circumstance(meta, children))
@@ -1011,14 +1066,16 @@ class _Builder(Transformer):
     def mitigating(self, meta: Any, children: list[Any]) -> tuple[str, A.Circumstance]:
         return ("mitigating", self._circumstance(meta, children))
 
-    def adjust_up(self, meta: Any, children: list[Token]) -> tuple[A.AdjustKind, int, None]:
-        return (A.AdjustKind.UP, self._int(children[1]), None)
+    def adjust_up(self, meta: Any, children: list[Token]) -> tuple[Any, ...]:
+        spans = {"kind": self._tok(children[0]), "steps": self._tok(children[1])}
+        return (A.AdjustKind.UP, self._int(children[1]), None, spans)
 
-    def adjust_down(self, meta: Any, children: list[Token]) -> tuple[A.AdjustKind, int, None]:
-        return (A.AdjustKind.DOWN, self._int(children[1]), None)
+    def adjust_down(self, meta: Any, children: list[Token]) -> tuple[Any, ...]:
+        spans = {"kind": self._tok(children[0]), "steps": self._tok(children[1])}
+        return (A.AdjustKind.DOWN, self._int(children[1]), None, spans)
 
-    def adjust_to(self, meta: Any, children: list[Any]) -> tuple[A.AdjustKind, int, A.Name]:
-        return (A.AdjustKind.TO, 0, children[1])
+    def adjust_to(self, meta: Any, children: list[Any]) -> tuple[Any, ...]:
+        return (A.AdjustKind.TO, 0, children[1], {"kind": self._tok(children[0])})
 
     def exempt(self, meta: Any, children: list[Any]) -> tuple[str, tuple[A.Name, ...]]:
         return ("exempt", children[1])
@@ -1028,13 +1085,17 @@ class _Builder(Transformer):
         ints = [c for c in children if isinstance(c, Token) and c.type == "INT"]
         text = next(c for c in children if isinstance(c, Token) and c.type == "STRING")
         cumulative = self._int(ints[0]) if ints else 1
+        spans = {"text": self._tok(text)} | self._spans_if("cumulative", ints)
         return ("consequence", A.Consequence(sanction, _string_value(text), cumulative,
-                                             span=self._span(meta)))
+                                             span=self._span(meta), field_spans=spans))
 
     def joint(self, meta: Any, children: list[Any]) -> tuple[str, A.JointLiability]:
-        count = self._int(next(c for c in children if isinstance(c, Token) and c.type == "INT"))
+        count_tok = next(c for c in children if isinstance(c, Token) and c.type == "INT")
         roles, sanction = _values(children)
-        return ("joint", A.JointLiability(count, roles, sanction, span=self._span(meta)))
+        return ("joint", A.JointLiability(self._int(count_tok), tuple(roles), sanction,
+                                          span=self._span(meta),
+                                          field_spans={"count": self._tok(count_tok),
+                                                       "roles": roles.span}))
 
     # ---------------------------------------------------------------- targets
     def target(self, meta: Any, children: list[Any]) -> A.TargetDecl:
@@ -1050,15 +1111,16 @@ class _Builder(Transformer):
             f.get("units", ()),
             basis,
             span=self._span(meta),
+            field_spans=self._field_spans(items),
         )
 
     def metric(self, meta: Any, children: list[Any]) -> tuple[str, Any]:
         _, metric, op, percent = children
         threshold = A.PercentLit(_percent(percent), span=_token_span(self.file, percent))
-        return ("metric", (metric, _CMP[str(op)], threshold))
+        return ("metric", (metric, _CMP[str(op)], threshold), {"op": self._tok(op)})
 
     def period(self, meta: Any, children: list[Token]) -> tuple[str, A.Period]:
-        return ("period", _PERIODS[children[1].type])
+        return ("period", _PERIODS[children[1].type], {"period": self._tok(children[1])})
 
     def target_units(self, meta: Any, children: list[Any]) -> tuple[str, tuple[A.Name, ...]]:
         return ("units", children[1])

@@ -294,7 +294,8 @@ def check_effective_period(rulebook: A.Rulebook) -> list[Diagnostic]:
         "WZ115",
         msg(f"生效期间的结束日 `{h.effective_until}` 早于开始日 `{h.effective_from}`",
             f"effective period ends `{h.effective_until}` before it starts `{h.effective_from}`"),
-        h.name.span,
+        h.span_of("effective_until"),
+        labels=[label(h.span_of("effective_from"), "开始日", "the start")],
         help=msg("检查 `生效 开始 至 结束` 的顺序", "check the order in `effective FROM until TO`"),
     )]
 
