@@ -256,8 +256,14 @@ def _metric_row(o: _CaseOut) -> _MetricRow:
     return (o.unit, o.received, o.decided, o.on_time, o.on_the_spot, o.overdue_open)
 
 
-def _metrics(ctx: _Context, rows: Sequence[_MetricRow]) -> list[Metric]:
+def _metrics(ctx: _Context, rows: Sequence[_MetricRow],
+             counts: Mapping[tuple[str, str], Sequence[int]] | None = None) -> list[Metric]:
+    """Metrics per unit and period from metric rows; ``counts`` (received, decided, on time, on
+    the spot, open overdue per (unit, period key)) adds cases already counted elsewhere (the
+    columnar fast path, :mod:`wenze.engine.columnar`)."""
     acc: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    for key, values in (counts or {}).items():
+        acc[key] = list(values)
     for period in sorted(_periods(ctx.program), key=lambda p: p.value):
         for o_unit, received, decided, on_time, on_the_spot, overdue_open in rows:
             unit = o_unit or "（未知单位）"
@@ -355,8 +361,6 @@ def evaluate(
 def _evaluate(program: Program, events: Iterable[Event], as_of: dt.date,
               prior_sanctions: Sequence[Any], rejected: Sequence[Rejection],
               explain: Iterable[str], workers: int | None) -> EvaluationResult:
-    from wenze.engine.sanction import sanction  # the ladder stage
-
     explain_set = set(explain)
     all_rejected: list[Rejection] = list(rejected)
     kept: list[Event] = []
@@ -386,7 +390,22 @@ def _evaluate(program: Program, events: Iterable[Event], as_of: dt.date,
         batch = _run_cases(ctx, program, cases, by_case, explain_set)
     outs, offences, warnings, unjudged, late_rejected, traces = batch
     all_rejected += late_rejected
-    metrics = _metrics(ctx, outs)
+    return finish(ctx, outs, offences, warnings, unjudged, all_rejected, traces, len(outs),
+                  len(kept), after, prior_sanctions)
+
+
+def finish(ctx: _Context, outs: Sequence[_MetricRow], offences: list[Offence],
+           warnings: list[Warning], unjudged: Sequence[Unjudged], all_rejected: list[Rejection],
+           traces: dict[str, CaseTrace], n_cases: int, n_events: int, after: int,
+           prior_sanctions: Sequence[Any] = (),
+           counts: Mapping[tuple[str, str], Sequence[int]] | None = None) -> EvaluationResult:
+    """The stage after the cases: metrics, targets, ladders, sorting → the result. The seam the
+    columnar fast path (:mod:`wenze.engine.columnar`) shares with :func:`evaluate`: the same
+    offences and metric counts give the same decisions, byte for byte."""
+    from wenze.engine.sanction import sanction  # the ladder stage
+
+    program, as_of = ctx.program, ctx.as_of
+    metrics = _metrics(ctx, outs, counts)
     offences += _target_offences(ctx, metrics)
     offences.sort(key=lambda o: o.order)
     decisions = sanction(program, offences, prior_sanctions, as_of, ctx.holder)
@@ -400,7 +419,7 @@ def _evaluate(program: Program, events: Iterable[Event], as_of: dt.date,
     all_rejected.sort(key=lambda r: (r.source or "", r.line or 0, r.event_id or "", r.code))
     return EvaluationResult(
         as_of, tuple(decisions), tuple(warnings), tuple(metrics), tuple(all_rejected),
-        tuple(unjudged), traces, len(outs), len(kept), after,
+        tuple(unjudged), traces, n_cases, n_events, after,
     )
 
 

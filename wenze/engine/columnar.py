@@ -1,0 +1,860 @@
+"""Stage 5, the columnar fast path: the same evaluation as :func:`wenze.engine.evaluate.evaluate`,
+for large batches, with numpy.
+
+parse → check → lower → **evaluate (columnar screening → reference cases → the same ladder)** →
+decisions.
+
+How it stays byte-identical with the reference evaluator:
+
+1. The events become columns (:class:`EventColumns`: case, type, local day, instant, item, post,
+   actor, unit, step codes, the suspension reason, whether a decision is a refusal without
+   reasons, and whether an event carries anything else in ``data``). The same events as the
+   reference are ignored (after the as-of date) or rejected (unknown item or post), with the
+   reference's own messages.
+2. Each case is either **screened** here or **routed** to the reference per-case code
+   (:func:`wenze.engine.evaluate._run_cases`, the very function :func:`evaluate` runs). A case is
+   screened only if it uses nothing but what this module computes exactly: received, accepted,
+   step started/completed, at most one suspension (and its resumption), decided; no other
+   ``data`` than a suspension's ``reason`` and a decision's ``outcome``/``reasons``; no two events
+   at the same instant (their order would depend on ids); local days in time order; every date
+   and deadline inside the item's calendar; no act whose authority depends on A/B absences; no
+   warning possible (an open case or a running step of an item with warning rules). Everything
+   else — countersigns, extensions, correction notices, complaints, deliveries, odd data, dates
+   out of the calendar — is routed.
+3. For a screened case every case and step fact is computed on arrays (the working-day calendar
+   as a cumulative count per day, deadlines by position in the table of counted days, one
+   suspension range subtracted exactly as :class:`~wenze.engine.lower.DayIndex` does) and every
+   violation's condition is evaluated on those arrays (:func:`_vector_condition`, the same
+   semantics as :func:`wenze.engine.lower.compile_condition`, a fact without a value is false).
+   A screened case for which **any** condition holds is routed to the reference too, so every
+   offence, with its facts, responsible people and dates, is made by the reference code. A
+   screened case with no true condition contributes only its metric counts.
+4. Offences and metric counts go through :func:`wenze.engine.evaluate.finish` — targets, ladders,
+   sanctions, sorting — the same function the reference ends with.
+
+So identical offences and counts ⇒ identical decisions; the differential test
+(``tests/engine/test_columnar.py``) holds the JSON of both byte for byte on random caseloads.
+``--explain`` always runs the reference (it needs the day-by-day trace).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from wenze.dsl import ast as A
+from wenze.dsl.facts import lookup as lookup_fact
+from wenze.engine import evaluate as R
+from wenze.engine.case import REFUSALS, _Context, period_key
+from wenze.engine.events import Event, EventType, Rejection, normalise_outcome
+from wenze.engine.lower import DayIndex, ItemIR, Program, StepIR
+
+__all__ = ["AUTO_MIN_CASES", "EventColumns", "choose_evaluator", "evaluate_columnar"]
+
+# `wenze evaluate --evaluator auto` takes the columnar path from this many cases on (below it the
+# conversion to columns costs more than it saves).
+AUTO_MIN_CASES = 20_000
+
+TYPES: tuple[EventType, ...] = tuple(EventType)
+TYPE_CODE: dict[Any, int] = {t: i for i, t in enumerate(TYPES)}
+T = {t.value: i for i, t in enumerate(TYPES)}
+NATIVE = frozenset(T[t] for t in ("received", "accepted", "step_started", "step_completed",
+                                  "suspended", "resumed", "decided"))
+_ODD = 1  # an event with data this module does not read
+
+
+# --------------------------------------------------------------------------- columns
+
+
+def _encode(values: Iterable[Any], n: int) -> tuple[np.ndarray, list[str]]:
+    """Strings → int32 codes in first-seen order; empty or None → -1."""
+    table: dict[str, int] = {}
+    get = table.setdefault
+    codes = np.fromiter((get(v, len(table)) if v else -1 for v in values), np.int32, n)
+    return codes, list(table)
+
+
+@dataclass
+class EventColumns:
+    """The events as columns (one row per event, in input order) plus the events themselves (the
+    routed cases, rejections and the shared context are made from them)."""
+
+    events: Sequence[Event]
+    case: np.ndarray  # int32, index into case_names (sorted), -1: no case
+    case_names: list[str]
+    type: np.ndarray  # int8, index into TYPES
+    day: np.ndarray  # int64, proleptic ordinal of the local date
+    instant: np.ndarray  # float64, POSIX seconds (distinct microseconds stay distinct)
+    item: np.ndarray
+    item_names: list[str]
+    post: np.ndarray
+    post_names: list[str]
+    actor: np.ndarray
+    actor_names: list[str]
+    unit: np.ndarray
+    unit_names: list[str]
+    step: np.ndarray
+    step_names: list[str]
+    reason: np.ndarray  # int32 code of a suspension's data.reason ("" included), -1 none
+    reason_names: list[str]
+    refused_nr: np.ndarray  # bool: a decision refusing without reasons
+    odd: np.ndarray  # bool: data this module does not read (the case is routed)
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    @classmethod
+    def from_events(cls, events: Iterable[Event]) -> EventColumns:
+        evs = events if isinstance(events, list) else list(events)
+        n = len(evs)
+        case_raw, case_names = _encode((e.case for e in evs), n)
+        order = sorted(range(len(case_names)), key=case_names.__getitem__)
+        rank = np.empty(len(case_names) + 1, np.int32)
+        rank[np.asarray(order, np.int64)] = np.arange(len(order), dtype=np.int32)
+        rank[-1] = -1
+        case = rank[case_raw]  # -1 indexes the last slot: -1
+        types = np.fromiter((TYPE_CODE[e.type] for e in evs), np.int8, n)
+        day = np.fromiter((e.at.toordinal() for e in evs), np.int64, n)
+        instant = np.fromiter((e.at.timestamp() for e in evs), np.float64, n)
+        item, item_names = _encode((e.item for e in evs), n)
+        post, post_names = _encode((e.post for e in evs), n)
+        actor, actor_names = _encode((e.actor for e in evs), n)
+        unit, unit_names = _encode((e.unit for e in evs), n)
+        step, step_names = _encode((e.step for e in evs), n)
+        reason = np.full(n, -1, np.int32)
+        reasons: dict[str, int] = {}
+        refused_nr = np.zeros(n, bool)
+        odd = np.zeros(n, bool)
+        suspended, decided = TYPE_CODE[EventType.SUSPENDED], TYPE_CODE[EventType.DECIDED]
+        for i in np.flatnonzero(np.fromiter((bool(e.data) for e in evs), bool, n)).tolist():
+            e = evs[i]
+            data, t = e.data, types[i]
+            if t == suspended and data.keys() <= {"reason"}:
+                reason[i] = reasons.setdefault(str(data.get("reason") or ""), len(reasons))
+            elif t == decided and data.keys() <= {"outcome", "reasons"}:
+                outcome = str(data.get("outcome") or "")
+                refused_nr[i] = (outcome in REFUSALS or normalise_outcome(outcome) == "refused"
+                                 ) and not data.get("reasons")
+            else:
+                odd[i] = True
+        sus = types == suspended
+        reason[sus & (reason < 0)] = reasons.setdefault("", len(reasons))
+        return cls(evs, case, case_names, types, day, instant, item, item_names, post, post_names,
+                   actor, actor_names, unit, unit_names, step, step_names, reason, list(reasons),
+                   refused_nr, odd)
+
+
+# --------------------------------------------------------------------------- calendars on arrays
+
+
+class _Days:
+    """A :class:`~wenze.engine.lower.DayIndex` as numpy tables; the same formulas, on arrays of
+    ordinals (callers make sure every day is inside the calendar, else the case is routed)."""
+
+    def __init__(self, index: DayIndex):
+        self.base = index.base
+        self.size = index.size
+        self.first = index.first.toordinal()
+        self.last = index.last.toordinal()
+        self.cum = np.asarray(index.cum, np.int64)
+        self.pos = np.asarray(index.pos, np.int64)
+
+    def inside(self, day: np.ndarray) -> np.ndarray:
+        return (day >= self.first) & (day <= self.last)
+
+    def between(self, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+        i = np.clip(start - self.base, 0, self.size - 1)
+        j = np.clip(end - self.base, 0, self.size - 1)
+        return np.where(end > start, self.cum[j + 1] - self.cum[i + 1], 0)
+
+    def count(self, start: np.ndarray, end: np.ndarray, sus: _Suspension) -> np.ndarray:
+        n = self.between(start, end)
+        lo = np.maximum(sus.a - 1, start)
+        hi = np.minimum(sus.b, end)
+        take = sus.has & (hi > lo)
+        return n - np.where(take, self.between(lo, hi), 0)
+
+    def deadline(self, start: np.ndarray, amount: int, sus: _Suspension
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        """(deadline ordinals, ok): ok is False where the reference would raise (the deadline
+        falls after the calendar's last known day)."""
+        if amount <= 0:
+            return start.copy(), np.ones(len(start), bool)
+        i = np.clip(start - self.base, 0, self.size - 1)
+        npos = len(self.pos)
+        p = self.cum[i + 1] + amount - 1
+        ok = p < npos
+        j = self.pos[np.clip(p, 0, npos - 1)]
+        ai = np.maximum(sus.a - self.base, i + 1)
+        bi = sus.b - self.base
+        adjust = sus.has & (bi >= ai) & (ai <= j)
+        if adjust.any():
+            extra = self.cum[np.clip(bi, 0, self.size - 1) + 1] - self.cum[
+                np.clip(ai, 0, self.size)]
+            p2 = self.cum[i + 1] + amount + extra - 1
+            ok &= np.where(adjust, p2 < npos, True)
+            j = np.where(adjust, self.pos[np.clip(p2, 0, npos - 1)], j)
+        return self.base + j, ok
+
+
+@dataclass
+class _Suspension:
+    """At most one listed suspension range per case (inclusive days a…b)."""
+
+    has: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+
+    def take(self, rows: np.ndarray) -> _Suspension:
+        return _Suspension(self.has[rows], self.a[rows], self.b[rows])
+
+
+# --------------------------------------------------------------------------- conditions on arrays
+
+
+class _NotVectorised(Exception):
+    """A condition this module does not evaluate on arrays: its cases go to the reference."""
+
+
+_NONE = object()
+
+
+def _vector_condition(expr: A.Expr | None, env: Mapping[str, np.ndarray], n: int) -> np.ndarray:
+    """A violation's condition on arrays of facts (``env``: fact key → int64 array; a fact not in
+    ``env`` has no value). Same answers as :func:`wenze.engine.lower.compile_condition`."""
+    if expr is None:
+        return np.zeros(n, bool)
+    return _vtest(expr, env, n)
+
+
+def _vtest(expr: A.Expr, env: Mapping[str, np.ndarray], n: int) -> np.ndarray:
+    if isinstance(expr, A.And):
+        out = np.ones(n, bool)
+        for e in expr.operands:
+            out &= _vtest(e, env, n)
+        return out
+    if isinstance(expr, A.Or):
+        out = np.zeros(n, bool)
+        for e in expr.operands:
+            out |= _vtest(e, env, n)
+        return out
+    if isinstance(expr, A.Not):
+        return ~_vtest(expr.operand, env, n)
+    if isinstance(expr, A.Compare):
+        return _vcompare(expr.op, _vvalue(expr.left, env, n), _vvalue(expr.right, env, n), n)
+    value = _vvalue(expr, env, n)
+    if isinstance(value, np.ndarray):
+        return value != 0
+    if value is _NONE:
+        return np.zeros(n, bool)
+    return np.full(n, bool(value))
+
+
+def _vvalue(expr: A.Expr, env: Mapping[str, np.ndarray], n: int) -> Any:
+    """An int64 array (a fact with a value in every row), a constant, or _NONE."""
+    if isinstance(expr, A.FactRef):
+        fact = lookup_fact(expr.name.text)
+        if fact is None:
+            raise _NotVectorised(expr.name.text)
+        return env.get(fact.key, _NONE)
+    if isinstance(expr, A.NumberLit | A.PercentLit):
+        return expr.value  # a Decimal
+    if isinstance(expr, A.DurationLit):
+        return Decimal(expr.duration.amount)
+    if isinstance(expr, A.BoolLit):
+        return bool(expr.value)
+    if isinstance(expr, A.StringLit):
+        return expr.value
+    return _vtest(expr, env, n).astype(np.int64)  # a test used as a value: a bool
+
+
+_CMP = {
+    A.CompareOp.LT: np.less, A.CompareOp.LE: np.less_equal, A.CompareOp.GT: np.greater,
+    A.CompareOp.GE: np.greater_equal, A.CompareOp.EQ: np.equal, A.CompareOp.NE: np.not_equal,
+}
+_FLIP = {A.CompareOp.LT: A.CompareOp.GT, A.CompareOp.LE: A.CompareOp.GE,
+         A.CompareOp.GT: A.CompareOp.LT, A.CompareOp.GE: A.CompareOp.LE,
+         A.CompareOp.EQ: A.CompareOp.EQ, A.CompareOp.NE: A.CompareOp.NE}
+
+
+def _vcompare(op: A.CompareOp, left: Any, right: Any, n: int) -> np.ndarray:
+    if left is _NONE or right is _NONE:
+        return np.zeros(n, bool)
+    la, ra = isinstance(left, np.ndarray), isinstance(right, np.ndarray)
+    if not la and not ra:  # two constants: the reference's comparison, once
+        from wenze.engine.lower import _OPS
+
+        a, b = left, right
+        if isinstance(a, bool) and not isinstance(b, bool):
+            a = int(a)
+        if isinstance(b, bool) and not isinstance(a, bool):
+            b = int(b)
+        if isinstance(a, str) != isinstance(b, str):
+            return np.full(n, op is A.CompareOp.NE)
+        return np.full(n, bool(_OPS[op](a, b)))
+    if la and ra:
+        return _CMP[op](left, right)
+    if ra:  # constant op array → array flipped-op constant
+        return _vcompare(_FLIP[op], right, left, n)
+    const = right
+    if isinstance(const, str):  # a number never equals a text
+        return np.full(n, op is A.CompareOp.NE)
+    if isinstance(const, bool):
+        const = int(const)
+    exact = Fraction(const) if isinstance(const, Decimal) else Fraction(int(const))
+    if exact.denominator == 1:
+        return _CMP[op](left, int(exact))
+    # an integer against a non-integral number, exactly
+    low = exact.numerator // exact.denominator  # floor
+    if op is A.CompareOp.EQ:
+        return np.zeros(n, bool)
+    if op is A.CompareOp.NE:
+        return np.ones(n, bool)
+    if op in (A.CompareOp.LT, A.CompareOp.LE):
+        return left <= low
+    return left > low
+
+
+# --------------------------------------------------------------------------- screening
+
+
+@dataclass
+class _Screened:
+    """The result of screening: cases to route, and the metric counts of the others."""
+
+    routed: np.ndarray  # bool per case
+    counts: dict[tuple[str, str], list[int]]
+
+
+def _first_per_case(case_of: np.ndarray, rows: np.ndarray, n_cases: int) -> np.ndarray:
+    """Index (into the sorted event arrays) of the first row of each case among ``rows`` (which
+    are in order), -1 where none."""
+    out = np.full(n_cases, -1, np.int64)
+    if len(rows):
+        c = case_of[rows]
+        first = np.ones(len(rows), bool)
+        first[1:] = c[1:] != c[:-1]
+        out[c[first]] = rows[first]
+    return out
+
+
+class _Screen:
+    """Screening of the cases of one program against sorted event arrays."""
+
+    def __init__(self, program: Program, cols: EventColumns, as_of: dt.date, rows: np.ndarray,
+                 n_cases: int, case_of: np.ndarray, starts: np.ndarray):
+        self.program = program
+        self.cols = cols
+        self.as_of = as_of.toordinal()
+        self.rows = rows  # event indices in (case, instant) order
+        self.n = n_cases
+        self.case_of = case_of  # per sorted row: case number (0..n-1)
+        self.starts = starts  # per case: first sorted row
+        self.type = cols.type[rows]
+        self.day = cols.day[rows]
+        self.instant = cols.instant[rows]
+        self.days: dict[tuple[str, A.DayKind], _Days] = {}
+
+    def index(self, item: ItemIR, unit: A.DayKind) -> _Days:
+        key = (item.calendar, unit)
+        if key not in self.days:
+            self.days[key] = _Days(self.program.calendars[item.calendar].index(unit))
+        return self.days[key]
+
+    def first(self, type_name: str) -> np.ndarray:
+        return _first_per_case(self.case_of, np.flatnonzero(self.type == T[type_name]), self.n)
+
+    def per_case_any(self, flags: np.ndarray) -> np.ndarray:
+        out = np.zeros(self.n, bool)
+        out[self.case_of[flags]] = True
+        return out
+
+    def per_case_count(self, flags: np.ndarray) -> np.ndarray:
+        return np.bincount(self.case_of[flags], minlength=self.n)
+
+
+def _screen(program: Program, cols: EventColumns, as_of: dt.date, rows: np.ndarray,
+            case_of: np.ndarray, n_cases: int) -> _Screened:
+    """Decide per case: routed to the reference, or screened here (then its metric counts)."""
+    starts = np.flatnonzero(np.r_[True, case_of[1:] != case_of[:-1]]) if len(rows) else \
+        np.zeros(0, np.int64)
+    s = _Screen(program, cols, as_of, rows, n_cases, case_of, starts)
+    routed = np.zeros(n_cases, bool)
+    t, day, inst = s.type, s.day, s.instant
+
+    # events this module does not compute, odd data, ties, days out of time order
+    native = np.zeros(len(TYPES), bool)
+    native[list(NATIVE)] = True
+    routed |= s.per_case_any(~native[t] | cols.odd[rows])
+    same_case = np.r_[False, case_of[1:] == case_of[:-1]]
+    routed |= s.per_case_any(same_case & np.r_[False, inst[1:] == inst[:-1]])
+    routed |= s.per_case_any(same_case & np.r_[False, day[1:] < day[:-1]])
+
+    # exactly one item (the reference makes the others unjudged)
+    item = cols.item[rows]
+    has_item = item >= 0
+    big = np.iinfo(np.int32).max
+    lo = np.full(n_cases, big, np.int64)
+    hi = np.full(n_cases, -1, np.int64)
+    np.minimum.at(lo, case_of[has_item], item[has_item])
+    np.maximum.at(hi, case_of[has_item], item[has_item])
+    routed |= (hi < 0) | (lo != hi)
+    case_item = np.where(hi >= 0, hi, -1)
+
+    # at most one suspension, closed at most once, after it
+    sus_rows = np.flatnonzero(t == T["suspended"])
+    res_rows = np.flatnonzero(t == T["resumed"])
+    n_sus = np.bincount(case_of[sus_rows], minlength=n_cases)
+    n_res = np.bincount(case_of[res_rows], minlength=n_cases)
+    f_sus = _first_per_case(case_of, sus_rows, n_cases)
+    f_res = _first_per_case(case_of, res_rows, n_cases)
+    routed |= (n_sus > 1) | (n_res > 1) | ((n_res == 1) & ((n_sus == 0) | (f_res < f_sus)))
+
+    counts: dict[tuple[str, str], list[int]] = {}
+    rows_out: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                         np.ndarray]] = []
+    for code, name in enumerate(cols.item_names):
+        item_ir = program.items.get(name)
+        mine = np.flatnonzero((case_item == code) & ~routed)
+        if item_ir is None or not len(mine):
+            continue
+        result = _screen_item(s, item_ir, mine, f_sus, f_res, n_sus)
+        if result is None:
+            routed[mine] = True
+            continue
+        bad, metric = result
+        routed[mine[bad]] = True
+        keep = ~bad
+        rows_out.append(tuple(m[keep] for m in metric))  # type: ignore[arg-type]
+    for unit_names, received, decided, on_time, spot, overdue_open in rows_out:
+        _count(counts, program, as_of, unit_names, received, decided, on_time, spot,
+               overdue_open)
+    return _Screened(routed, counts)
+
+
+def _count(counts: dict[tuple[str, str], list[int]], program: Program, as_of: dt.date,
+           unit: np.ndarray, received: np.ndarray, decided: np.ndarray, on_time: np.ndarray,
+           spot: np.ndarray, overdue_open: np.ndarray) -> None:
+    """The metric counts of screened cases, as :func:`wenze.engine.evaluate._metrics` counts
+    them (``unit``: object array of unit names; days as ordinals, -1: none)."""
+    if not len(unit):
+        return
+    units, ucode = np.unique(unit.astype(str), return_inverse=True)
+    ucode = ucode.ravel()
+    for period in sorted(R._periods(program), key=lambda p: p.value):
+        def add(mask: np.ndarray, days: np.ndarray, columns: Sequence[tuple[int, np.ndarray]],
+                period: A.Period = period) -> None:
+            if not mask.any():
+                return
+            uniq, inv = np.unique(days[mask], return_inverse=True)
+            names = sorted({period_key(dt.date.fromordinal(int(d)), period) for d in uniq})
+            where = {k: i for i, k in enumerate(names)}
+            day_key = np.asarray([where[period_key(dt.date.fromordinal(int(d)), period)]
+                                  for d in uniq], np.int64)
+            combined = ucode[mask] * len(names) + day_key[inv.ravel()]
+            groups, group_of = np.unique(combined, return_inverse=True)
+            group_of = group_of.ravel()
+            sums = [np.bincount(group_of, weights=values[mask].astype(np.float64),
+                                minlength=len(groups)) for _, values in columns]
+            for g, key in enumerate(groups.tolist()):
+                row = counts.setdefault((str(units[key // len(names)]), names[key % len(names)]),
+                                        [0, 0, 0, 0, 0])
+                for (field, _), total in zip(columns, sums, strict=True):
+                    row[field] += int(total[g])
+
+        one = np.ones(len(unit), np.int64)
+        add(received >= 0, received, [(0, one)])
+        add(decided >= 0, decided, [(1, one), (2, on_time), (3, spot)])
+        add(overdue_open, np.full(len(unit), as_of.toordinal(), np.int64), [(4, one)])
+
+
+def _screen_item(s: _Screen, item: ItemIR, cases: np.ndarray, f_sus: np.ndarray,
+                 f_res: np.ndarray, n_sus: np.ndarray
+                 ) -> tuple[np.ndarray, tuple[np.ndarray, ...]] | None:
+    """Facts and conditions of the cases (numbers) of one item. Returns (routed per case, metric
+    columns) or None when the whole group goes to the reference."""
+    program, cols = s.program, s.cols
+    as_of = s.as_of
+    m = len(cases)
+    cal_w = s.index(item, A.DayKind.WORKING)
+    if not cal_w.inside(np.asarray([as_of])).all():
+        return None  # the reference counts to the as-of date: out of the calendar, route
+    bad = np.zeros(m, bool)
+    rows = s.rows
+
+    def pick(first: np.ndarray) -> np.ndarray:
+        return first[cases]
+
+    def day_of(k: np.ndarray) -> np.ndarray:
+        return np.where(k >= 0, s.day[np.maximum(k, 0)], -1)
+
+    # every event day inside the calendar
+    start_row = s.starts[cases]
+    ends = np.r_[s.starts[1:], len(rows)][cases]
+    in_cal = cal_w.inside(s.day)
+    outside = np.add.reduceat((~in_cal).astype(np.int64), s.starts)[cases]
+    bad |= outside > 0
+    del start_row, ends
+
+    rec_k, acc_k, dec_k = pick(s.first("received")), pick(s.first("accepted")), pick(
+        s.first("decided"))
+    rd, ad, dd = day_of(rec_k), day_of(acc_k), day_of(dec_k)
+    has_r, has_a, has_d = rec_k >= 0, acc_k >= 0, dec_k >= 0
+    decided_at = np.where(has_d, s.instant[np.maximum(dec_k, 0)], np.nan)
+
+    # Art. 32 without notices: deemed accepted when accepted (or still not, on as-of) after the
+    # correction window
+    deemed = np.zeros(m, bool)
+    if item.correction_within is not None:
+        w = item.correction_within
+        nd, ok = s.index(item, w.unit).deadline(np.where(has_r, rd, as_of), w.amount,
+                                                _no_susp(m))
+        bad |= has_r & ~ok
+        deemed = has_r & (np.where(has_a, ad, as_of) > nd)
+    start = np.where(deemed | ~has_a, rd, ad)
+    start = np.where((start < 0) & has_d, dd, start)
+    bad |= start < 0  # no clock at all: route (rare)
+    start = np.where(start < 0, as_of, start)
+    handler_k = np.where(has_a, acc_k, np.where(has_r, rec_k, dec_k))
+
+    # suspension: one range, listed or not
+    sk, rk = f_sus[cases], f_res[cases]
+    has_s = n_sus[cases] == 1
+    reason_ok = np.zeros(len(cols.reason_names) + 1, bool)
+    for i, r in enumerate(cols.reason_names):
+        reason_ok[i] = r in item.suspension_reasons
+    reason = np.where(has_s, cols.reason[rows[np.maximum(sk, 0)]], -1)
+    listed = has_s & reason_ok[reason]
+    unlisted = has_s & ~listed
+    sus = _Suspension(listed, day_of(sk), np.where(rk >= 0, day_of(rk), as_of))
+
+    end = np.where(has_d, dd, as_of)
+    main_limit = item.promised or item.statutory
+    main_unit = (item.statutory or item.promised or A.Duration(0, A.DayKind.WORKING)).unit
+    main = s.index(item, main_unit)
+    lo = np.maximum(sus.a - 1, start)
+    hi = np.minimum(sus.b, end)
+    suspended_days = np.where(sus.has & (hi > lo), main.between(lo, hi), 0)
+    elapsed = main.count(start, end, sus)
+
+    def limit_deadline(d: A.Duration | None) -> tuple[np.ndarray | None, _Days | None]:
+        nonlocal bad
+        if d is None:
+            return None, None
+        idx = s.index(item, d.unit)
+        value, ok = idx.deadline(start, d.amount, sus)
+        bad |= ~ok
+        return value, idx
+
+    stat, stat_idx = limit_deadline(item.statutory)
+    prom, prom_idx = limit_deadline(item.promised)
+
+    def over(deadline: np.ndarray | None, idx: _Days | None) -> np.ndarray:
+        if deadline is None or idx is None:
+            return np.zeros(m, np.int64)
+        safe = np.minimum(deadline, idx.last)
+        return np.where(end > deadline, idx.count(safe, end, sus), 0)
+
+    dop, dos = over(prom, prom_idx), over(stat, stat_idx)
+
+    # the decision's authority: posts holding the power, posts without it, and B posts whose
+    # authority depends on A's absence (routed)
+    post_state = _post_states(program, cols.post_names, program.deciding_power)
+    dpost = np.where(has_d, cols.post[rows[np.maximum(dec_k, 0)]], -1)
+    state = post_state[dpost]  # -1 → last slot: "no post"
+    unauth = np.zeros(m, bool)
+    if program.deciding_power:
+        unauth = has_d & (state == 1)
+        bad |= has_d & (state == 2)
+    refused = has_d & cols.refused_nr[rows[np.maximum(dec_k, 0)]]
+
+    def b(x: np.ndarray) -> np.ndarray:
+        return x.astype(np.int64)
+
+    zero = np.zeros(m, np.int64)
+    facts: dict[str, np.ndarray] = {
+        "correction_notices": zero, "correction_notice_late": zero,
+        "deemed_accepted": b(deemed), "suspension_unlisted": b(unlisted),
+        "decided": b(has_d), "suspended_days": suspended_days, "elapsed_days": elapsed,
+        "extension_unauthorized": zero, "extended": zero,
+        "days_over_promised": dop, "days_over_statutory": dos,
+        "overdue_promised": b(dop > 0), "overdue_statutory": b(dos > 0),
+        "days_over_external_deadline": zero,
+        "on_the_spot": b(has_d & (dd == start)),
+        "decision_unauthorized": b(unauth), "refused_without_reasons": b(refused),
+        "delivered_late": zero, "complaints": zero, "shirked": zero,
+        "cover_while_present": zero,
+    }
+
+    # open case of an item with warning rules: a warning may be due (routed)
+    if item.warnings and main_limit is not None:
+        bad |= ~has_d
+
+    # steps
+    step_facts: list[tuple[dict[str, np.ndarray], np.ndarray]] = []
+    process = program.processes.get(item.process or "")
+    if process is not None:
+        result = _screen_steps(s, item, process.steps, cases, start, sus, bad)
+        if result is None:
+            return None
+        step_facts = result
+    elif (cols.step[rows] >= 0).any():
+        ev_cases = s.per_case_any(cols.step[rows] >= 0)[cases]
+        bad |= ev_cases  # steps named for an item without a process: the reference rejects
+
+    # the conditions
+    for v, expr in _violations(program):
+        if v.scope is A.Scope.TARGET or not v.applies_to(item.name):
+            continue
+        try:
+            if v.scope is A.Scope.CASE:
+                bad |= _vector_condition(expr, facts, m)
+            elif v.scope is A.Scope.STEP:
+                for sf, present in step_facts:
+                    env = {**facts, **sf} if v.needs_parent else sf
+                    bad |= present & _vector_condition(expr, env, m)
+            # countersign subjects exist only for countersign events, which are routed
+        except _NotVectorised:
+            return None
+
+    on_time = np.zeros(m, bool)
+    overdue_open = np.zeros(m, bool)
+    if main_limit is not None:
+        over_main = (dop > 0) if item.promised else (dos > 0)
+        on_time = has_d & ~over_main
+        overdue_open = ~has_d & over_main
+    # the unit: the item's, else the handler's event unit, else its post's unit
+    if item.unit:
+        units = np.full(m, item.unit, object)
+    else:
+        hk = rows[np.maximum(handler_k, 0)]
+        ev_unit = np.asarray([*cols.unit_names, None], object)[cols.unit[hk]]
+        post_unit = np.asarray([(program.posts[p].unit if p in program.posts else None)
+                                for p in cols.post_names] + [None], object)[cols.post[hk]]
+        units = np.where(ev_unit != None, ev_unit, post_unit)  # noqa: E711
+    units = np.where(units != None, units, "（未知单位）")  # noqa: E711
+    received = np.where(has_r, rd, start)
+    decided = np.where(has_d, dd, -1)
+    del decided_at
+    return bad, (units, received, decided, on_time, facts["on_the_spot"] > 0, overdue_open)
+
+
+def _no_susp(m: int) -> _Suspension:
+    z = np.zeros(m, np.int64)
+    return _Suspension(np.zeros(m, bool), z, z)
+
+
+def _post_states(program: Program, post_names: list[str], power: str | None) -> np.ndarray:
+    """Per post code (and a last slot for "no post"): 0 holds ``power``, 1 does not, 2 holds it
+    only while its A post is absent (depends on the time: routed)."""
+    out = np.ones(len(post_names) + 1, np.int8)
+    if power is None:
+        return out
+    for i, name in enumerate(post_names):
+        post = program.posts.get(name)
+        if post is None:
+            continue
+        if power in post.powers:
+            out[i] = 0
+        elif post.covers:
+            principal = program.posts.get(post.covers)
+            if principal is not None and power in principal.powers and (
+                    post.cover_powers is None or power in post.cover_powers):
+                out[i] = 2
+    return out
+
+
+def _screen_steps(s: _Screen, item: ItemIR, steps: Mapping[str, StepIR], cases: np.ndarray,
+                  clock_start: np.ndarray, sus: _Suspension, bad: np.ndarray
+                  ) -> list[tuple[dict[str, np.ndarray], np.ndarray]] | None:
+    """Step facts (one dict of arrays per declared step, with the cases that have the step as a
+    subject). Marks in ``bad`` the cases the reference must judge."""
+    cols, rows, program = s.cols, s.rows, s.program
+    m = len(cases)
+    as_of = s.as_of
+    names = cols.step_names
+    known = np.zeros(len(names) + 1, bool)  # the last slot: no step
+    known[-1] = True
+    code = {n: i for i, n in enumerate(names)}
+    for i, n in enumerate(names):
+        known[i] = n in steps
+    step_col = cols.step[rows]
+    # a step the process does not declare: the reference rejects the event (routed)
+    bad |= s.per_case_any(~known[step_col])[cases]
+    started_rows = np.flatnonzero(s.type == T["step_started"])
+    completed_rows = np.flatnonzero(s.type == T["step_completed"])
+    first_s: dict[str, np.ndarray] = {}
+    first_c: dict[str, np.ndarray] = {}
+    for name in steps:
+        c = code.get(name)
+        if c is None:
+            first_s[name] = first_c[name] = np.full(m, -1, np.int64)
+            continue
+        first_s[name] = _first_per_case(s.case_of, started_rows[step_col[started_rows] == c],
+                                        s.n)[cases]
+        first_c[name] = _first_per_case(s.case_of, completed_rows[step_col[completed_rows] == c],
+                                        s.n)[cases]
+    done_at: dict[str, np.ndarray] = {}
+    for name, step in steps.items():
+        if step.kind == "step":
+            k = first_c[name]
+            done_at[name] = np.where(k >= 0, s.instant[np.maximum(k, 0)], np.nan)
+        else:
+            done_at[name] = np.full(m, np.nan)  # no request in a screened case
+    out: list[tuple[dict[str, np.ndarray], np.ndarray]] = []
+    for name, step in steps.items():
+        if step.kind != "step":
+            continue
+        sk, ck = first_s[name], first_c[name]
+        present = (sk >= 0) | (ck >= 0)
+        bad |= (ck >= 0) & (sk < 0)  # no recorded start: the reference infers it (routed)
+        b_day = np.where(sk >= 0, s.day[np.maximum(sk, 0)], clock_start)
+        begin_at = s.instant[np.maximum(sk, 0)]
+        e_day = np.where(ck >= 0, s.day[np.maximum(ck, 0)], as_of)
+        limit = step.limit
+        idx = s.index(item, limit.unit if limit else A.DayKind.WORKING)
+        over = np.zeros(m, np.int64)
+        if limit is not None:
+            deadline, ok = idx.deadline(b_day, limit.amount, sus)
+            bad |= present & ~ok
+            safe = np.minimum(deadline, idx.last)
+            over = np.where(e_day > deadline, idx.count(safe, e_day, sus), 0)
+            if item.warnings:  # a running step with a limit may draw a warning (routed)
+                bad |= present & (ck < 0)
+        early = np.zeros(m, bool)
+        for pre in step.after:
+            t_done = done_at.get(pre, np.full(m, np.nan))
+            early |= np.isnan(t_done) | (t_done > begin_at)
+        unauth = np.zeros(m, bool)
+        if step.post:
+            post_ok = np.zeros(len(names) + 1, np.int8)  # per post code: 0 ok, 1 not, 2 cover
+            post_ok = np.ones(len(cols.post_names) + 1, np.int8)
+            for i, p in enumerate(cols.post_names):
+                if p == step.post:
+                    post_ok[i] = 0
+                else:
+                    pir = program.posts.get(p)
+                    if pir is not None and pir.covers == step.post:
+                        post_ok[i] = 2
+            cpost = np.where(ck >= 0, cols.post[rows[np.maximum(ck, 0)]], -1)
+            st = post_ok[cpost]
+            unauth = (ck >= 0) & (st != 0)
+            bad |= present & (ck >= 0) & (st == 2)
+        facts = {
+            "step_days": idx.count(b_day, e_day, sus), "step_days_over": over,
+            "step_overdue": (over > 0).astype(np.int64),
+            "started_before_prerequisites": early.astype(np.int64),
+            "step_unauthorized": unauth.astype(np.int64),
+        }
+        out.append((facts, present))
+    return out
+
+
+def _violations(program: Program) -> list[tuple[Any, A.Expr | None]]:
+    """Each violation with its condition's AST (the lowered program keeps only a closure)."""
+    decls = program.rulebook.named(A.ViolationDecl)
+    out = []
+    for v in program.violations:
+        decl = decls.get(v.name)
+        if not isinstance(decl, A.ViolationDecl):
+            raise _NotVectorised(v.name)
+        out.append((v, decl.condition))
+    return out
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def evaluate_columnar(
+    program: Program,
+    events: Iterable[Event] | EventColumns,
+    as_of: dt.date,
+    prior_sanctions: Sequence[Any] = (),
+    *,
+    rejected: Sequence[Rejection] = (),
+    explain: Iterable[str] = (),
+    stats: dict[str, int] | None = None,
+) -> R.EvaluationResult:
+    """:func:`wenze.engine.evaluate.evaluate` for large batches: the same result, byte for byte
+    (see the module's docstring for how). ``events`` may be given already as columns. ``stats``,
+    if given, receives ``cases``, ``screened`` (judged here) and ``routed`` (judged by the
+    reference per-case code)."""
+    explain = list(explain)
+    cols = events if isinstance(events, EventColumns) else EventColumns.from_events(events)
+    if explain:  # a trace is the reference's
+        return R.evaluate(program, cols.events, as_of, prior_sanctions, rejected=rejected,
+                          explain=explain)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _evaluate(program, cols, as_of, prior_sanctions, rejected,
+                         stats if stats is not None else {})
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _evaluate(program: Program, cols: EventColumns, as_of: dt.date,
+              prior_sanctions: Sequence[Any], rejected: Sequence[Rejection],
+              stats: dict[str, int]) -> R.EvaluationResult:
+    evs = cols.events
+    after = cols.day > as_of.toordinal()
+    item_known = np.asarray([x in program.items for x in cols.item_names] + [True], bool)
+    post_known = np.asarray([x in program.posts for x in cols.post_names] + [True], bool)
+    bad = ~after & (~item_known[cols.item] | ~post_known[cols.post])
+    all_rejected = list(rejected)
+    for i in np.flatnonzero(bad).tolist():
+        ev = evs[i]
+        problem = R._problem(program, ev)
+        assert problem is not None
+        all_rejected.append(Rejection(ev.source, ev.line, ev.id, *problem))
+    kept = ~after & ~bad
+
+    # the shared context reads only absences and the events of leaders' posts
+    leader_posts = {p for u in program.units.values()
+                    for p in (u.chief_leader, u.deputy_leader) if p}
+    leader_posts |= {p.deputy_leader for p in program.posts.values() if p.deputy_leader}
+    is_leader = np.asarray([x in leader_posts for x in cols.post_names] + [False], bool)
+    cover = (cols.type == T["absent"]) | (cols.type == T["returned"])
+    ctx_rows = kept & ((cover & (cols.post >= 0)) | (is_leader[cols.post] & (cols.actor >= 0)))
+    ctx = _Context(program, [evs[i] for i in np.flatnonzero(ctx_rows).tolist()], as_of)
+
+    with_case = np.flatnonzero(kept & (cols.case >= 0))
+    order = np.lexsort((with_case, cols.instant[with_case], cols.case[with_case]))
+    rows = with_case[order]
+    case_code = cols.case[rows]
+    present = np.unique(case_code)  # sorted case numbers = sorted case ids
+    case_of = np.searchsorted(present, case_code)
+    screened = _screen(program, cols, as_of, rows, case_of, len(present))
+
+    routed_cases = np.flatnonzero(screened.routed)
+    names = [cols.case_names[int(present[c])] for c in routed_cases.tolist()]
+    by_case: dict[str, list[Event]] = defaultdict(list)
+    if len(routed_cases):
+        take = np.isin(case_of, routed_cases)
+        for i in rows[take].tolist():
+            ev = evs[i]
+            by_case[ev.case].append(ev)
+    outs, offences, warnings, unjudged, late_rejected, traces = R._run_cases(
+        ctx, program, names, by_case, set())
+    all_rejected += late_rejected
+    fast = len(present) - len(routed_cases)
+    stats.update(cases=len(present), screened=fast, routed=len(routed_cases))
+    return R.finish(ctx, outs, offences, warnings, unjudged, all_rejected, traces,
+                    len(outs) + fast, int(kept.sum()), int(after.sum()), prior_sanctions,
+                    counts=screened.counts)
+
+
+def choose_evaluator(asked: str, n_cases: int) -> str:
+    """``auto`` → ``columnar`` from :data:`AUTO_MIN_CASES` cases on, else ``reference``."""
+    if asked != "auto":
+        return asked
+    return "columnar" if n_cases >= AUTO_MIN_CASES else "reference"
