@@ -59,7 +59,8 @@ class LadderInfo:
     """Why the ladder chose the sanction (from :mod:`wenze.engine.ladder`)."""
 
     name: str
-    step: int | None  # the escalation step used (1-based count), None when exempt
+    step: int | None  # the escalation row used (its 第 N 次), None when exempt or joint
+    # count_in_window: the person's ordinal in the window; for a joint decision the unit's count
     count_in_window: int
     window: str
     reasons: tuple[tuple[str, str], ...]  # (zh, en) sentences

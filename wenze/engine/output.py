@@ -83,6 +83,9 @@ def render_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join(lines)
 
 
+_LEADER_ZH = {"deputy_leader": "分管领导", "chief_leader": "主要领导"}
+
+
 def table(result: EvaluationResult) -> str:
     out = [f"问责决定 decisions (as of {result.as_of}): {len(result.decisions)}  "
            f"cases {result.cases}, events {result.events}"]
@@ -91,12 +94,14 @@ def table(result: EvaluationResult) -> str:
         step = d.ladder.step if d.ladder and d.ladder.step else ""
         why = ""
         if d.ladder:
-            bits = [f"第{d.ladder.count_in_window}次"] if d.ladder.count_in_window else []
+            if d.ladder.joint:  # the sanction the 连带 rule names, not the leader's own step
+                bits = [f"连带:「{d.unit}」第{d.ladder.count_in_window}次问责→"
+                        f"{_LEADER_ZH.get(d.role.value, d.role_zh)}「{d.sanction}」"]
+            else:
+                bits = [f"第{d.ladder.count_in_window}次"] if d.ladder.count_in_window else []
             bits += list(d.ladder.adjustments)
             if d.ladder.exempt_by:
                 bits.append(f"免责:{d.ladder.exempt_by}")
-            if d.ladder.joint:
-                bits.append("连带")
             why = " ".join(bits)
         rows.append([
             d.case or d.subject or "", d.violation, d.person or "—", d.post or "", d.unit or "",
@@ -265,8 +270,12 @@ def explain(result: EvaluationResult, case: str, program: Program) -> str:
         out.append(f"  {d.key} 「{d.violation}」 {d.person or d.post} ({d.role_zh}) → "
                    f"{d.sanction or '免予问责/无阶梯'}")
         if d.ladder:
-            out.append(f"    阶梯「{d.ladder.name}」 window {d.ladder.window}, "
-                       f"count {d.ladder.count_in_window}, step {d.ladder.step}")
+            if d.ladder.joint:
+                out.append(f"    阶梯「{d.ladder.name}」 连带 joint liability, window "
+                           f"{d.ladder.window}, unit count {d.ladder.count_in_window}")
+            else:
+                out.append(f"    阶梯「{d.ladder.name}」 window {d.ladder.window}, "
+                           f"count {d.ladder.count_in_window}, step {d.ladder.step}")
             for zh, en in d.ladder.reasons:
                 out.append(f"    - {zh} / {en}")
     return "\n".join(out) + "\n"

@@ -10,6 +10,7 @@ sanction (the finding stands; the rulebook says nothing about the sanction).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -17,7 +18,7 @@ from typing import Any
 
 from wenze.dsl import ast as A
 from wenze.engine.decisions import Decision, LadderInfo, stable_key
-from wenze.engine.lower import Program
+from wenze.engine.lower import Program, _bases
 
 
 def _decision(off: Any, as_of: dt.date, sanction: str | None, ladder: LadderInfo | None,
@@ -99,6 +100,7 @@ def _apply(L: Any, program: Program, name: str, offences: list[Any], prior: Sequ
                for u in program.units.values()}
     outcome = L.apply_ladder(ladder, inputs, prior, leaders)
     window = ladder.window
+    joint_basis = _bases(name, ladder.basis, program.documents) if outcome.joint else ()
     decisions = []
     for s in outcome.sanctions:
         off = by_key[s.offence.key]
@@ -118,13 +120,22 @@ def _apply(L: Any, program: Program, name: str, offences: list[Any], prior: Sequ
         if (trigger.case, trigger.subject, trigger.violation.name, post) in seen:
             continue  # the leader already answers for this very offence: once is enough
         person = holder(post, j.on) if (holder and post) else None
+        # The sanction is the one the 连带 rule names, not a step of the leader's own ladder: no
+        # escalation row is used (step None); count_in_window is the unit's count.
+        fixed = (f"连带责任的处理由阶梯「{name}」的连带规定直接指定为「{j.sanction}」，不按本人"
+                 f"问责次数升级，也不计入本人及单位的问责次数",
+                 f"the sanction is the one the joint-liability rule of ladder 「{name}」 names "
+                 f"(「{j.sanction}」), not a step of the leader's own ladder; it counts neither "
+                 f"toward the leader's own count nor toward the unit's")
         info = LadderInfo(
-            name=name, step=j.count, count_in_window=j.count,
-            window=_window(window, j.window), reasons=tuple((r.zh, r.en) for r in j.reasons),
+            name=name, step=None, count_in_window=j.count,
+            window=_window(window, j.window),
+            reasons=(*((r.zh, r.en) for r in j.reasons), fixed),
             adjustments=(), exempt_by=None, consequences=(), joint=True)
         key = stable_key("joint", name, j.unit, j.role.value, j.on.isoformat(), str(j.count))
-        decisions.append(_decision(trigger, as_of, j.sanction, info, person=person, post=post,
-                                   unit=j.unit, role=j.role, key=key, clear_person=True))
+        joint = _decision(trigger, as_of, j.sanction, info, person=person, post=post,
+                          unit=j.unit, role=j.role, key=key, clear_person=True)
+        decisions.append(dataclasses.replace(joint, basis=joint.basis + joint_basis))
     return decisions
 
 
