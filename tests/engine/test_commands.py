@@ -111,3 +111,21 @@ def test_output_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None
                        "--format", "json", "-o", target)
     assert code == 0 and out == ""
     assert json.loads(target.read_text(encoding="utf-8"))["decisions"]
+
+
+def test_strict_stops_at_the_first_rulebook_name_error(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    # Events the reader accepts but the rulebook cannot place (unknown item, then unknown post):
+    # --strict reports the first one only, as an error, and prints no decisions.
+    events = tmp_path / "events.jsonl"
+    lines = (SF / "events.jsonl").read_text(encoding="utf-8").splitlines()
+    at = "2024-03-01T09:00+08:00"
+    lines.insert(1, json.dumps({"id": "bad-1", "case": "X", "type": "received", "at": at,
+                                "item": "没有的事项"}, ensure_ascii=False))
+    lines.insert(3, json.dumps({"id": "bad-2", "case": "Y", "type": "received", "at": at,
+                                "post": "没有的岗位"}, ensure_ascii=False))
+    events.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, out, err = run(capsys, SF / "rulebook.wz", events, "--as-of", "2024-06-30", "--strict")
+    assert code == 1 and out == ""
+    assert err.startswith(f"error: {events}:2: event bad-1: [unknown_item]")
+    assert "bad-2" not in err

@@ -161,6 +161,16 @@ def _evaluate_stored(args: argparse.Namespace, as_of: dt.date, program: Any) -> 
 def _report(args: argparse.Namespace, result: Any, program: Any, duplicates: int) -> int:
     from wenze.engine import output
 
+    if args.strict and (result.rejected or result.unjudged):
+        # --strict stops at the first error (in file order), like the event reader does
+        if result.rejected:
+            r = result.rejected[0]
+            where = f"{r.source}:{r.line}" if r.line else (r.source or "")
+            _err(f"error: {where}: event {r.event_id or '?'}: [{r.code}] {r.message}")
+        else:
+            u = result.unjudged[0]
+            _err(f"error: case {u.case}: not judged [{u.code}] {u.message}")
+        return 1
     for r in result.rejected:
         where = f"{r.source}:{r.line}" if r.line else (r.source or "")
         _err(f"{where}: rejected event {r.event_id or '?'}: [{r.code}] {r.message}")
@@ -168,8 +178,6 @@ def _report(args: argparse.Namespace, result: Any, program: Any, duplicates: int
         _err(f"note: {duplicates} identical duplicate event(s) ignored; 重复事件已忽略")
     for u in result.unjudged:
         _err(f"case {u.case}: not judged [{u.code}] {u.message}")
-    if args.strict and (result.rejected or result.unjudged):
-        return 1
     if args.explain:
         text = output.explain(result, args.explain, program)
     elif args.decision:
