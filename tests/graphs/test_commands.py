@@ -103,10 +103,11 @@ def test_case_overlay_infers_the_process_from_the_item(
     args = ["graph", str(rulebook), "--case", "CASE-2024-001", "--events", str(events)]
     assert main([*args, "--as-of", "2024-03-14", "-o", str(out)]) == 0
     dot = out.read_text(encoding="utf-8")
-    # 审查 started Wed 6 March, running on Thu 14: 6 working days of 5 → 黄牌, 承办岗 responsible.
+    # 审查 started Wed 6 March, running on Thu 14: 6 working days of 5. The item declares no
+    # warning rule, so the engine gives no card: the step is shown overdue, 承办岗 responsible.
     assert "流程「建设审批」" in dot
-    assert "实际/允许 6/5 工作日" in dot and "办理中 · 黄牌" in dot
-    assert "责任岗位 承办岗" in dot
+    node = next(line for line in dot.splitlines() if "实际/允许 6/5 工作日" in line)
+    assert "办理中 · 已超时" in node and "责任岗位 承办岗" in node and "黄牌" not in node
 
 
 def test_unknown_case_suggests(
@@ -184,3 +185,59 @@ def test_case_overlay_from_the_real_receipt_log(tmp_path: Path) -> None:
     # uses BGCOLOR cells, nodes use fillcolor).
     coloured = [line for line in dot.splitlines() if "fillcolor=" in line and "实际/允许" in line]
     assert coloured and "Confirmation of receipt" in dot
+
+
+# An item with its own warning rules, unlike the fixed thresholds (预警 1 day before, 黄牌 when
+# overdue, 红牌 3 days overdue) the overlay used to apply.
+OWN_WARNINGS = """
+规则集 「自定预警」 { 版本 "1" }
+文件 「法」 { 文号 "测〔2024〕1号" }
+单位 「审批局」 依据 「法」 "1" { 主要领导 「局长」 }
+岗位 「局长」 依据 「法」 "1" { 属于 「审批局」 }
+岗位 「承办岗」 依据 「法」 "1" { 属于 「审批局」 }
+事项 「建设许可」 依据 「法」 "2" {
+  单位 「审批局」
+  流程 「建设审批」
+  法定时限 40 工作日
+  预警 提前 3 工作日
+  黄牌 达到 80%
+  红牌 逾期 1 工作日
+}
+流程 「建设审批」 依据 「法」 "3" {
+  总时限 40 工作日
+  环节 「受理」 { 单位 「审批局」 时限 2 工作日 }
+  环节 「审查」 { 单位 「审批局」 时限 10 工作日 前置 「受理」 }
+  环节 「勘验」 { 单位 「审批局」 时限 10 工作日 前置 「受理」 }
+}
+"""
+
+
+@pytest.mark.parametrize("as_of", ["2024-03-11", "2024-03-15", "2024-03-19", "2024-03-21",
+                                   "2024-03-22", "2024-03-26"])
+def test_overlay_colours_agree_with_the_engine_warnings(
+    tmp_path: Path, as_of: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rulebook = tmp_path / "own.wz"
+    rulebook.write_text(OWN_WARNINGS, encoding="utf-8")
+    rows = [("e0", "accepted", "2024-03-04", None),
+            ("e1", "step_started", "2024-03-04", "受理"),
+            ("e2", "step_completed", "2024-03-05", "受理"),
+            ("e3", "step_started", "2024-03-06", "审查"),
+            ("e4", "step_started", "2024-03-08", "勘验")]
+    events = tmp_path / "events.jsonl"
+    events.write_text("".join(json.dumps(
+        {"id": i, "case": "C1", "type": t, "at": f"{d}T10:00:00+08:00", "item": "建设许可",
+         "post": "承办岗", "actor": "张三", "step": step}, ensure_ascii=False) + "\n"
+        for i, t, d, step in rows), encoding="utf-8")
+    assert main(["evaluate", str(rulebook), str(events), "--as-of", as_of, "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    engine = {w["step"]: w["level_zh"] for w in report["warnings"] if w["step"]}
+    out = tmp_path / "case.dot"
+    args = ["graph", str(rulebook), "--case", "C1", "--events", str(events), "--as-of", as_of]
+    assert main([*args, "-o", str(out)]) == 0
+    dot = out.read_text(encoding="utf-8")
+    for step in ("审查", "勘验"):
+        node = next(line for line in dot.splitlines()
+                    if f'label="{step}\\n' in line and "实际/允许" in line)
+        shown = {level for level in ("预警", "黄牌", "红牌") if f"办理中 · {level}" in node}
+        assert shown == ({engine[step]} if step in engine else set()), (as_of, step, node)

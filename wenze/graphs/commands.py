@@ -231,12 +231,22 @@ def run(args: argparse.Namespace) -> int:
         try:
             if args.case:
                 from wenze.engine.calendar import CalendarRangeError
-                from wenze.graphs.overlay import OverlayError, overlay_from_events
+                from wenze.graphs.overlay import (
+                    OverlayError,
+                    engine_warning_levels,
+                    overlay_from_events,
+                )
 
                 assert as_of is not None
                 try:
+                    levels, rejected = engine_warning_levels(rulebook, events, as_of, args.case)
+                    for r in rejected:
+                        _err(f"warning: {r.source}:{r.line}: the engine rejects event "
+                             f"`{r.event_id}` [{r.code}]: {r.message}; `wenze evaluate` will not "
+                             "judge it（引擎拒收此事件）")
                     overlay = overlay_from_events(
-                        process, events, as_of, _calendar(rulebook, process, events), args.case
+                        process, events, as_of, _calendar(rulebook, process, events), args.case,
+                        warning_levels=levels,
                     )
                 except (OverlayError, CalendarRangeError) as err:
                     _err(f"error: {err}")

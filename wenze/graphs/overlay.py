@@ -4,10 +4,13 @@ case events (``wenze.engine.events``) + process (AST) + calendar → **step stat
 drawing (``wenze.graphs.render``) colours each step by its state.
 
 :class:`StepState` is the contract between the evaluator (which knows warnings and responsibility)
-and the renderer. :func:`overlay_from_events` is a small, self-contained computation from the raw
-events of one case: it reads step start/finish events, counts days with the rulebook's calendar
-and applies the statutory warning thresholds (预警 one day before the deadline, 黄牌 when overdue,
-红牌 three or more days overdue) unless told otherwise.
+and the renderer. :func:`overlay_from_events` reads the raw events of one case: step start/finish
+events, days counted with the rulebook's calendar. The warning level of a running step is the
+one the engine gives for that case and step (:func:`engine_warning_levels`: the item's own
+预警/黄牌/红牌 rules, exactly as ``wenze evaluate`` reports them), so the picture and the
+warnings list always agree; a step past its limit that no warning rule covers is shown as
+"overdue" without a card. Without engine levels (a bare API call) fixed thresholds are used:
+预警 one day before the deadline, 黄牌 when overdue, 红牌 three or more days overdue.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ class StepStatus(StrEnum):
     RUNNING_NOTICE = "running_notice"  # 办理中 · 预警
     RUNNING_YELLOW = "running_yellow"  # 办理中 · 黄牌
     RUNNING_RED = "running_red"  # 办理中 · 红牌
+    RUNNING_OVERDUE = "running_overdue"  # 办理中 · 已超时 (past its limit, no warning rule hit)
     NOT_STARTED = "not_started"  # 未开始 (its prerequisites are done, or it has none)
     BLOCKED = "blocked"  # 等待前置环节
 
@@ -40,11 +44,15 @@ STATUS_STYLE: dict[StepStatus, tuple[str, str]] = {
     StepStatus.RUNNING_NOTICE: ("办理中 · 预警", "#fff59d"),
     StepStatus.RUNNING_YELLOW: ("办理中 · 黄牌", "#ffca28"),
     StepStatus.RUNNING_RED: ("办理中 · 红牌", "#e53935"),
+    StepStatus.RUNNING_OVERDUE: ("办理中 · 已超时", "#ff8a65"),
     StepStatus.NOT_STARTED: ("未开始", "#ffffff"),
     StepStatus.BLOCKED: ("等待前置环节", "#e0e0e0"),
 }
 
-LATE_STATES = frozenset({StepStatus.DONE_LATE, StepStatus.RUNNING_YELLOW, StepStatus.RUNNING_RED})
+LATE_STATES = frozenset({StepStatus.DONE_LATE, StepStatus.RUNNING_YELLOW, StepStatus.RUNNING_RED,
+                         StepStatus.RUNNING_OVERDUE})
+_LEVEL_STATES = {"notice": StepStatus.RUNNING_NOTICE, "yellow": StepStatus.RUNNING_YELLOW,
+                 "red": StepStatus.RUNNING_RED}
 
 
 @dataclass(frozen=True)
@@ -120,6 +128,7 @@ def overlay_from_events(
     notice_before: int = 1,
     red_after: int = 3,
     suspension_reasons: Collection[str] | None = None,
+    warning_levels: Mapping[str, str] | None = None,
 ) -> dict[str, StepState]:
     """The state of every declared step of ``process`` for one case on ``as_of``.
 
@@ -132,9 +141,12 @@ def overlay_from_events(
     those reasons stop the clock. ``calendar`` is a ``WorkCalendar``. An event naming a step the
     process does not declare raises :class:`OverlayError` (never silently dropped).
 
-    States: done on time / late against the step's limit; running with 预警 when at most
-    ``notice_before`` days are left, 黄牌 when overdue, 红牌 when ``red_after`` or more days
-    overdue; not started; blocked while a prerequisite is not complete.
+    States: done on time / late against the step's limit; running with the level
+    ``warning_levels`` gives the step (step → ``notice``/``yellow``/``red``, from
+    :func:`engine_warning_levels`), or overdue without a card, or plainly running; when
+    ``warning_levels`` is None, running with 预警 when at most ``notice_before`` days are left,
+    黄牌 when overdue, 红牌 when ``red_after`` or more days overdue; not started; blocked while a
+    prerequisite is not complete.
     """
     from wenze.graphs.model import COUNTERSIGN, process_graph
 
@@ -213,7 +225,12 @@ def overlay_from_events(
         deadline = None
         if allowed is not None:
             deadline = calendar.deadline(start, allowed, unit, suspensions)
-        state = _state(name in completed, actual, allowed, notice_before, red_after)
+        if warning_levels is not None and name not in completed:
+            state = _LEVEL_STATES.get(warning_levels.get(name, ""), StepStatus.RUNNING)
+            if state is StepStatus.RUNNING and allowed is not None and actual > allowed:
+                state = StepStatus.RUNNING_OVERDUE
+        else:
+            state = _state(name in completed, actual, allowed, notice_before, red_after)
         post, person = acting.get(name, (None, None))
         if data["kind"] != COUNTERSIGN:
             post = data["post"] or post
@@ -243,6 +260,21 @@ def overlay_from_events(
             note=note,
         )
     return states
+
+
+def engine_warning_levels(
+    rulebook: A.Rulebook, events: Iterable[Any], as_of: dt.date, case: str
+) -> tuple[dict[str, str], list[Any]]:
+    """The warning level (``notice``/``yellow``/``red``) the engine gives each running step of
+    ``case`` on ``as_of`` — the same evaluation as ``wenze evaluate``, with the item's own
+    warning rules; steps without a warning are absent — and the events the engine rejects
+    (unknown post, unknown item, …: ``wenze evaluate`` would not judge them)."""
+    from wenze.engine.evaluate import evaluate
+    from wenze.engine.lower import lower
+
+    result = evaluate(lower(rulebook), list(events), as_of)
+    levels = {w.step: w.level for w in result.warnings if w.case == case and w.step}
+    return levels, list(result.rejected)
 
 
 def state_is_late(state: StepStatus) -> bool:
