@@ -129,3 +129,16 @@ def test_strict_stops_at_the_first_rulebook_name_error(
     assert code == 1 and out == ""
     assert err.startswith(f"error: {events}:2: event bad-1: [unknown_item]")
     assert "bad-2" not in err
+
+
+def test_a_2027_date_is_an_error_naming_case_and_event(capsys: pytest.CaptureFixture[str]) -> None:
+    # chinesecalendar knows the holidays up to 2026: a decision dated 2027 is not guessed
+    case = CASES / "calendar_2027"
+    code, out, err = run(capsys, case / "rulebook.wz", case / "events.jsonl", "--as-of",
+                         "2027-01-31")
+    assert code == 0 and "IN-2026" in out and "INTO-2027" not in out.split("未能评判")[0]
+    assert (f"case INTO-2027: not judged [calendar_range] (event X27-9, "
+            f"{case / 'events.jsonl'}:6) 日期 2027-01-20 超出日历已知范围") in err
+    code, out, err = run(capsys, case / "rulebook.wz", case / "events.jsonl", "--as-of",
+                         "2027-01-31", "--strict")
+    assert code == 1 and out == "" and err.startswith("error: case INTO-2027: not judged")

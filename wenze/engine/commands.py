@@ -169,7 +169,8 @@ def _report(args: argparse.Namespace, result: Any, program: Any, duplicates: int
             _err(f"error: {where}: event {r.event_id or '?'}: [{r.code}] {r.message}")
         else:
             u = result.unjudged[0]
-            _err(f"error: case {u.case}: not judged [{u.code}] {u.message}")
+            at = f" (event {u.event_id}, {u.source}:{u.line})" if u.event_id else ""
+            _err(f"error: case {u.case}: not judged [{u.code}]{at} {u.message}")
         return 1
     for r in result.rejected:
         where = f"{r.source}:{r.line}" if r.line else (r.source or "")
@@ -177,7 +178,8 @@ def _report(args: argparse.Namespace, result: Any, program: Any, duplicates: int
     if duplicates:
         _err(f"note: {duplicates} identical duplicate event(s) ignored; 重复事件已忽略")
     for u in result.unjudged:
-        _err(f"case {u.case}: not judged [{u.code}] {u.message}")
+        at = f" (event {u.event_id}, {u.source}:{u.line})" if u.event_id else ""
+        _err(f"case {u.case}: not judged [{u.code}]{at} {u.message}")
     if args.explain:
         text = output.explain(result, args.explain, program)
     elif args.decision:

@@ -423,6 +423,14 @@ def finish(ctx: _Context, outs: Sequence[_MetricRow], offences: list[Offence],
     )
 
 
+def calendar_unjudged(case: str, evs: Sequence[Event], err: C.CalendarRangeError) -> Unjudged:
+    """The case is unjudged: a date outside the calendar. It names the event dated that day (else
+    the case's first event: the date is the as-of date or a deadline past the known years)."""
+    culprit = next((e for e in evs if err.day is not None and e.local_date == err.day), None)
+    where = culprit or evs[0]
+    return Unjudged(case, "calendar_range", str(err), where.source, where.line, where.id)
+
+
 _Batch = tuple[list[_MetricRow], list[Offence], list[Warning], list[Unjudged], list[Rejection],
                dict[str, CaseTrace]]
 PARALLEL_MIN_CASES = 20_000  # below this, forking costs more than it saves
@@ -466,8 +474,7 @@ def _run_cases(ctx: _Context, program: Program, cases: Sequence[str],
         try:
             out = _evaluate_case(ctx, case, item, evs, trace)
         except C.CalendarRangeError as err:
-            unjudged.append(Unjudged(case, "calendar_range", str(err), first.source, first.line,
-                                     first.id))
+            unjudged.append(calendar_unjudged(case, evs, err))
             continue
         if trace is not None:
             traces[case] = trace
