@@ -1,6 +1,7 @@
 """The real WABO receipt log (``/work/shared/data/receipt.csv``) evaluated with
 ``rules/receipt_wabo.wz``: the cases late against their own ``case:deadline``, per responsible
-resource, equal an independent computation made straight from the CSV with the csv module."""
+resource, and the steps over their per-activity limits, per resource, equal independent computations
+made straight from the CSV with the csv module."""
 
 from __future__ import annotations
 
@@ -59,4 +60,55 @@ def test_late_cases_per_resource_match_an_independent_computation() -> None:
     engine = Counter(d.person for d in result.decisions if d.violation == "超过案件期限")
     expected = independent_late_per_resource()
     assert sum(expected.values()) > 100  # the log really has late cases
+    assert engine == expected
+
+
+# The main line of rules/receipt_wabo.wz (each step after the previous one, 7 days); every other
+# activity has no prerequisite and 14 days. Written out here, not read from the rulebook.
+MAIN_LINE = ["Confirmation of receipt", "T02 Check confirmation of receipt",
+             "T04 Determine confirmation of receipt", "T05 Print and send confirmation of receipt",
+             "T06 Determine necessity of stop advice",
+             "T10 Determine necessity to stop indication"]
+
+
+def independent_steps_over_per_resource() -> Counter[str]:
+    """Per-activity limits in natural days. The log records completions only, so a step starts
+    when it could: on the date its prerequisite was first completed (the case start when it has
+    none, or when the prerequisite never completed), never after its own completion; the first
+    completion of an activity counts. Over when completed more than the limit in days after its
+    start; the completing resource answers."""
+    rows: dict[str, list[dict[str, str]]] = {}
+    with LOG.open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            rows.setdefault(row["case:concept:name"], []).append(row)
+    over: Counter[str] = Counter()
+    for case_rows in rows.values():
+        case_rows.sort(key=lambda r: (dt.datetime.fromisoformat(r["time:timestamp"]),
+                                      r["concept:instance"]))
+        start = _local_date(case_rows[0]["case:startdate"])
+        first: dict[str, dict[str, str]] = {}
+        for r in case_rows:
+            first.setdefault(r["concept:name"], r)
+        for name, r in first.items():
+            done = _local_date(r["time:timestamp"])
+            limit = 7 if name in MAIN_LINE else 14
+            begin = start
+            i = MAIN_LINE.index(name) if name in MAIN_LINE else 0
+            if i > 0 and MAIN_LINE[i - 1] in first:
+                begin = _local_date(first[MAIN_LINE[i - 1]]["time:timestamp"])
+            begin = min(begin, done)
+            if (done - begin).days > limit:
+                over[r["org:resource"]] += 1
+    return over
+
+
+@pytest.mark.skipif(not LOG.is_file(), reason="the shared receipt log is not on this machine")
+def test_steps_over_their_limit_per_resource_match_an_independent_computation() -> None:
+    rulebook = wenze.load(ROOT / "rules" / "receipt_wabo.wz")
+    from wenze.engine.evaluate import evaluate
+
+    result = evaluate(rulebook.program, read_events(LOG, mapping=RECEIPT_MAPPING).events, AS_OF)
+    engine = Counter(d.person for d in result.decisions if d.violation == "环节超时")
+    expected = independent_steps_over_per_resource()
+    assert sum(expected.values()) > 100
     assert engine == expected
