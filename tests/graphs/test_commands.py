@@ -241,3 +241,7 @@ def test_overlay_colours_agree_with_the_engine_warnings(
                     if f'label="{step}\\n' in line and "实际/允许" in line)
         shown = {level for level in ("预警", "黄牌", "红牌") if f"办理中 · {level}" in node}
         assert shown == ({engine[step]} if step in engine else set()), (as_of, step, node)
+        used, allowed = (int(x) for x in node.split("实际/允许 ")[1].split(" ")[0].split("/"))
+        assert ("peripheries=2" in node) == (used > allowed), node  # double border: overdue
+        if shown & {"黄牌", "红牌"}:
+            assert "责任岗位 承办岗 · 责任人 张三" in node

@@ -77,7 +77,17 @@ class StepState:
 
     @property
     def late(self) -> bool:
+        """Held to account for this step: late, or carded (黄牌/红牌) by a warning rule."""
         return self.state in LATE_STATES
+
+    @property
+    def overdue(self) -> bool:
+        """Past the step's own limit (done late, or still running beyond it)."""
+        if self.state is StepStatus.DONE_LATE:
+            return True
+        if self.finished is not None or self.actual_days is None or self.allowed_days is None:
+            return False
+        return self.actual_days > self.allowed_days
 
     @property
     def days_text(self) -> str | None:

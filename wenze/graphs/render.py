@@ -131,7 +131,8 @@ def _legend(graph: graphviz.Digraph, overlay: bool) -> None:
                 f'<TR><TD BORDER="1" BGCOLOR="{colour}" WIDTH="28"> </TD>'
                 f'<TD ALIGN="LEFT">{_html_label(label)}</TD></TR>'
             )
-        rows.append('<TR><TD COLSPAN="2" ALIGN="LEFT">粗边框：超时，标注责任岗位</TD></TR>')
+        rows.append('<TR><TD COLSPAN="2" ALIGN="LEFT">'
+                    "双边框：超时；超时或亮牌时标注责任岗位与责任人</TD></TR>")
     table = '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2">' + "".join(rows) + "</TABLE>"
     with graph.subgraph(name="cluster_legend") as legend:
         legend.attr(label="", style="rounded", color="#bdbdbd")
@@ -186,8 +187,9 @@ def render_process(
         }
         if name in critical:
             attrs.update(color=CRITICAL, penwidth="2.5")
-        if state is not None and state.late:
-            attrs["penwidth"] = "4"
+        if state is not None and state.overdue:
+            # a double border: unlike the bold red of the critical path, it means "late"
+            attrs.update(peripheries="2", penwidth="3")
         if state is not None and state.state.value == "running_red":
             attrs["fontcolor"] = "#ffffff"
         target.node(ids[name], label=_step_label(name, data, plan, state), **attrs)
