@@ -332,6 +332,7 @@ class _Screened:
 
     routed: np.ndarray  # bool per case
     counts: dict[tuple[str, str], list[int]]
+    groups: list[_Group]  # screened cases with a true condition: offences made here
 
 
 def _first_per_case(case_of: np.ndarray, rows: np.ndarray, n_cases: int) -> np.ndarray:
@@ -382,7 +383,7 @@ class _Screen:
 
 
 def _screen(program: Program, cols: EventColumns, as_of: dt.date, rows: np.ndarray,
-            case_of: np.ndarray, n_cases: int) -> _Screened:
+            case_of: np.ndarray, n_cases: int, native_offences: bool = True) -> _Screened:
     """Decide per case: routed to the reference, or screened here (then its metric counts)."""
     starts = np.flatnonzero(np.r_[True, case_of[1:] != case_of[:-1]]) if len(rows) else \
         np.zeros(0, np.int64)
@@ -419,6 +420,7 @@ def _screen(program: Program, cols: EventColumns, as_of: dt.date, rows: np.ndarr
     routed |= (n_sus > 1) | (n_res > 1) | ((n_res == 1) & ((n_sus == 0) | (f_res < f_sus)))
 
     counts: dict[tuple[str, str], list[int]] = {}
+    groups: list[_Group] = []
     rows_out: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
                          np.ndarray]] = []
     for code, name in enumerate(cols.item_names):
@@ -430,14 +432,18 @@ def _screen(program: Program, cols: EventColumns, as_of: dt.date, rows: np.ndarr
         if result is None:
             routed[mine] = True
             continue
-        bad, metric = result
+        bad, metric, group = result
+        if not native_offences:
+            bad = bad | group.hit
         routed[mine[bad]] = True
         keep = ~bad
         rows_out.append(tuple(m[keep] for m in metric))  # type: ignore[arg-type]
+        if native_offences and (group.hit & keep).any():
+            groups.append(group.only(group.hit & keep))
     for unit_names, received, decided, on_time, spot, overdue_open in rows_out:
         _count(counts, program, as_of, unit_names, received, decided, on_time, spot,
                overdue_open)
-    return _Screened(routed, counts)
+    return _Screened(routed, counts, groups)
 
 
 def _count(counts: dict[tuple[str, str], list[int]], program: Program, as_of: dt.date,
@@ -478,9 +484,9 @@ def _count(counts: dict[tuple[str, str], list[int]], program: Program, as_of: dt
 
 def _screen_item(s: _Screen, item: ItemIR, cases: np.ndarray, f_sus: np.ndarray,
                  f_res: np.ndarray, n_sus: np.ndarray
-                 ) -> tuple[np.ndarray, tuple[np.ndarray, ...]] | None:
+                 ) -> tuple[np.ndarray, tuple[np.ndarray, ...], _Group] | None:
     """Facts and conditions of the cases (numbers) of one item. Returns (routed per case, metric
-    columns) or None when the whole group goes to the reference."""
+    columns, the facts kept for offences) or None when the whole group goes to the reference."""
     program, cols = s.program, s.cols
     as_of = s.as_of
     m = len(cases)
@@ -599,7 +605,7 @@ def _screen_item(s: _Screen, item: ItemIR, cases: np.ndarray, f_sus: np.ndarray,
         bad |= ~has_d
 
     # steps
-    step_facts: list[tuple[dict[str, np.ndarray], np.ndarray]] = []
+    step_facts: list[_StepCols] = []
     process = program.processes.get(item.process or "")
     if process is not None:
         result = _screen_steps(s, item, process.steps, cases, start, sus, bad)
@@ -610,20 +616,25 @@ def _screen_item(s: _Screen, item: ItemIR, cases: np.ndarray, f_sus: np.ndarray,
         ev_cases = s.per_case_any(cols.step[rows] >= 0)[cases]
         bad |= ev_cases  # steps named for an item without a process: the reference rejects
 
-    # the conditions
+    # the conditions: which subjects have a true one (their offences are made in Python by the
+    # reference's own functions, see _native_offences)
+    hit_case = np.zeros(m, bool)
     for v, expr in _violations(program):
         if v.scope is A.Scope.TARGET or not v.applies_to(item.name):
             continue
         try:
             if v.scope is A.Scope.CASE:
-                bad |= _vector_condition(expr, facts, m)
+                hit_case |= _vector_condition(expr, facts, m)
             elif v.scope is A.Scope.STEP:
-                for sf, present in step_facts:
-                    env = {**facts, **sf} if v.needs_parent else sf
-                    bad |= present & _vector_condition(expr, env, m)
+                for st in step_facts:
+                    env = {**facts, **st.facts} if v.needs_parent else st.facts
+                    st.hit |= st.present & _vector_condition(expr, env, m)
             # countersign subjects exist only for countersign events, which are routed
         except _NotVectorised:
             return None
+    hit = hit_case.copy()
+    for st in step_facts:
+        hit |= st.hit
 
     on_time = np.zeros(m, bool)
     overdue_open = np.zeros(m, bool)
@@ -640,11 +651,168 @@ def _screen_item(s: _Screen, item: ItemIR, cases: np.ndarray, f_sus: np.ndarray,
         post_unit = np.asarray([(program.posts[p].unit if p in program.posts else None)
                                 for p in cols.post_names] + [None], object)[cols.post[hk]]
         units = np.where(ev_unit != None, ev_unit, post_unit)  # noqa: E711
+    raw_units = units
     units = np.where(units != None, units, "（未知单位）")  # noqa: E711
     received = np.where(has_r, rd, start)
     decided = np.where(has_d, dd, -1)
     del decided_at
-    return bad, (units, received, decided, on_time, facts["on_the_spot"] > 0, overdue_open)
+    group = _Group(item, cases, hit, hit_case, start, rd, ad, dd, rec_k, acc_k, dec_k, handler_k,
+                   np.where(unlisted, sk, -1), prom, stat, raw_units, facts, step_facts)
+    return bad, (units, received, decided, on_time, facts["on_the_spot"] > 0, overdue_open), group
+
+
+@dataclass
+class _StepCols:
+    """One declared step over the cases of an item: its facts and the rows behind them."""
+
+    name: str
+    facts: dict[str, np.ndarray]
+    present: np.ndarray  # the step is a subject (it has a start or a completion)
+    hit: np.ndarray  # some step violation's condition holds
+    sk: np.ndarray  # sorted row of the first start, -1
+    ck: np.ndarray  # sorted row of the first completion, -1
+    b_day: np.ndarray
+    deadline: np.ndarray | None
+
+    def only(self, keep: np.ndarray) -> _StepCols:
+        return _StepCols(self.name, {k: v[keep] for k, v in self.facts.items()},
+                         self.present[keep], self.hit[keep], self.sk[keep], self.ck[keep],
+                         self.b_day[keep], None if self.deadline is None else
+                         self.deadline[keep])
+
+
+@dataclass
+class _Group:
+    """Screened cases of one item whose facts are kept to make their offences."""
+
+    item: ItemIR
+    cases: np.ndarray
+    hit: np.ndarray
+    hit_case: np.ndarray
+    start: np.ndarray
+    rd: np.ndarray
+    ad: np.ndarray
+    dd: np.ndarray
+    rec_k: np.ndarray
+    acc_k: np.ndarray
+    dec_k: np.ndarray
+    handler_k: np.ndarray
+    unlisted_k: np.ndarray
+    prom: np.ndarray | None
+    stat: np.ndarray | None
+    unit: np.ndarray
+    facts: dict[str, np.ndarray]
+    steps: list[_StepCols]
+
+    def only(self, keep: np.ndarray) -> _Group:
+        def cut(x: np.ndarray | None) -> np.ndarray | None:
+            return None if x is None else x[keep]
+
+        return _Group(self.item, self.cases[keep], self.hit[keep], self.hit_case[keep],
+                      self.start[keep], self.rd[keep], self.ad[keep], self.dd[keep],
+                      self.rec_k[keep], self.acc_k[keep], self.dec_k[keep], self.handler_k[keep],
+                      self.unlisted_k[keep], cut(self.prom), cut(self.stat), self.unit[keep],
+                      {k: v[keep] for k, v in self.facts.items()},
+                      [st.only(keep) for st in self.steps])
+
+
+_BOOL_FACTS = frozenset(f for f in (
+    "correction_notice_late", "deemed_accepted", "suspension_unlisted", "decided",
+    "extension_unauthorized", "extended", "overdue_promised", "overdue_statutory", "on_the_spot",
+    "decision_unauthorized", "refused_without_reasons", "delivered_late", "shirked",
+    "cover_while_present", "step_overdue", "started_before_prerequisites", "step_unauthorized"))
+
+
+def _py_facts(facts: Mapping[str, np.ndarray], i: int) -> dict[str, Any]:
+    return {k: (bool(v[i]) if k in _BOOL_FACTS else int(v[i])) for k, v in facts.items()}
+
+
+def _native_offences(ctx: _Context, s: _Screen, group: _Group) -> list[R.Offence]:
+    """The offences of screened cases with a true condition, made by the reference's own
+    :func:`wenze.engine.evaluate._offences_for` from the same records :func:`_evaluate_case`
+    would build (only the subjects with a true condition: the others give no offence)."""
+    from wenze.engine.case import _Actor, _CaseOut, _Subject
+
+    evs, rows = s.cols.events, s.rows
+    item = group.item
+    one = dt.timedelta(days=1)
+
+    def ev(k: int) -> Event | None:
+        return evs[int(rows[k])] if k >= 0 else None
+
+    def day(o: int) -> dt.date | None:
+        return dt.date.fromordinal(o) if o >= 0 else None
+
+    # the reviewer: the last completed step whose name is a review step's
+    review = np.zeros(len(s.cols.step_names) + 1, bool)
+    for i, name in enumerate(s.cols.step_names):
+        review[i] = name in ctx.review_steps
+    done = np.flatnonzero((s.type == T["step_completed"]) & review[s.cols.step[rows]])
+    last_review = np.full(s.n, -1, np.int64)
+    last_review[s.case_of[done]] = done  # rows are in time order: the last one stays
+    reviewer_k = last_review[group.cases]
+    prom = group.prom.tolist() if group.prom is not None else None
+    stat = group.stat.tolist() if group.stat is not None else None
+    found: list[R.Offence] = []
+    for i in range(len(group.cases)):
+        case = s.cols.case_names[int(s.cols.case[rows[s.starts[group.cases[i]]]])]
+        received = ev(int(group.rec_k[i]))
+        decided_ev = ev(int(group.dec_k[i]))
+        handler = _Actor.of(ev(int(group.handler_k[i])))
+        start = dt.date.fromordinal(int(group.start[i]))
+        decided = day(int(group.dd[i]))
+        pd = day(prom[i]) if prom is not None else None
+        sd = day(stat[i]) if stat is not None else None
+        dates: dict[str, dt.date | None] = {
+            "received": day(int(group.rd[i])), "accepted": day(int(group.ad[i])),
+            "clock_start": start, "decided": decided, "extension": None,
+            "deadline_promised": pd, "deadline_statutory": sd, "deadline_external": None,
+            "delivered": None}
+        facts = _py_facts(group.facts, i)
+        attribution: dict[str, Any] = {}
+        established: dict[str, dt.date] = {}
+        if facts["deemed_accepted"]:
+            attribution["deemed_accepted"] = received
+        if group.unlisted_k[i] >= 0:
+            sev = ev(int(group.unlisted_k[i]))
+            assert sev is not None
+            attribution["suspension_unlisted"] = sev
+            established["suspension_unlisted"] = sev.at.date()
+        if decided_ev is not None:
+            for key in ("decision_unauthorized", "refused_without_reasons"):
+                attribution[key] = decided_ev
+                established[key] = decided  # type: ignore[assignment]
+        if pd:
+            established["days_over_promised"] = established["overdue_promised"] = pd + one
+        if sd:
+            established["days_over_statutory"] = established["overdue_statutory"] = sd + one
+        subjects = []
+        if group.hit_case[i]:
+            subjects.append(_Subject(A.Scope.CASE, None, facts, attribution, handler,
+                                     established))
+        for st in group.steps:
+            if not st.hit[i]:
+                continue
+            s_ev, c_ev = ev(int(st.sk[i])), ev(int(st.ck[i]))
+            sf = _py_facts(st.facts, i)
+            est: dict[str, dt.date] = {}
+            attr: dict[str, Any] = {}
+            if sf["step_days_over"] and st.deadline is not None:
+                est["step_days_over"] = est["step_overdue"] = (
+                    dt.date.fromordinal(int(st.deadline[i])) + one)
+            if sf["started_before_prerequisites"]:
+                est["started_before_prerequisites"] = dt.date.fromordinal(int(st.b_day[i]))
+                attr["started_before_prerequisites"] = s_ev
+            if sf["step_unauthorized"] and c_ev is not None:
+                est["step_unauthorized"] = c_ev.at.date()
+                attr["step_unauthorized"] = c_ev
+            subjects.append(_Subject(A.Scope.STEP, st.name, sf, attr, c_ev or s_ev, est,
+                                     parent=facts))
+        out = _CaseOut(case, item, group.unit[i], subjects, handler, ev(int(reviewer_k[i])),
+                       decided_ev, (), dates, facts, [], dates["received"] or start, decided,
+                       None, bool(facts["on_the_spot"]), False)
+        found += R._offences_for(ctx, out, None)
+    return found
 
 
 def _no_susp(m: int) -> _Suspension:
@@ -674,7 +842,7 @@ def _post_states(program: Program, post_names: list[str], power: str | None) -> 
 
 def _screen_steps(s: _Screen, item: ItemIR, steps: Mapping[str, StepIR], cases: np.ndarray,
                   clock_start: np.ndarray, sus: _Suspension, bad: np.ndarray
-                  ) -> list[tuple[dict[str, np.ndarray], np.ndarray]] | None:
+                  ) -> list[_StepCols] | None:
     """Step facts (one dict of arrays per declared step, with the cases that have the step as a
     subject). Marks in ``bad`` the cases the reference must judge."""
     cols, rows, program = s.cols, s.rows, s.program
@@ -709,7 +877,7 @@ def _screen_steps(s: _Screen, item: ItemIR, steps: Mapping[str, StepIR], cases: 
             done_at[name] = np.where(k >= 0, s.instant[np.maximum(k, 0)], np.nan)
         else:
             done_at[name] = np.full(m, np.nan)  # no request in a screened case
-    out: list[tuple[dict[str, np.ndarray], np.ndarray]] = []
+    out: list[_StepCols] = []
     for name, step in steps.items():
         if step.kind != "step":
             continue
@@ -722,6 +890,7 @@ def _screen_steps(s: _Screen, item: ItemIR, steps: Mapping[str, StepIR], cases: 
         limit = step.limit
         idx = s.index(item, limit.unit if limit else A.DayKind.WORKING)
         over = np.zeros(m, np.int64)
+        deadline = np.zeros(m, np.int64)
         if limit is not None:
             deadline, ok = idx.deadline(b_day, limit.amount, sus)
             bad |= present & ~ok
@@ -754,7 +923,8 @@ def _screen_steps(s: _Screen, item: ItemIR, steps: Mapping[str, StepIR], cases: 
             "started_before_prerequisites": early.astype(np.int64),
             "step_unauthorized": unauth.astype(np.int64),
         }
-        out.append((facts, present))
+        out.append(_StepCols(name, facts, present, np.zeros(m, bool), sk, ck, b_day,
+                             deadline if limit is not None else None))
     return out
 
 
@@ -782,11 +952,13 @@ def evaluate_columnar(
     rejected: Sequence[Rejection] = (),
     explain: Iterable[str] = (),
     stats: dict[str, int] | None = None,
+    native_offences: bool = True,
 ) -> R.EvaluationResult:
     """:func:`wenze.engine.evaluate.evaluate` for large batches: the same result, byte for byte
     (see the module's docstring for how). ``events`` may be given already as columns. ``stats``,
     if given, receives ``cases``, ``screened`` (judged here) and ``routed`` (judged by the
-    reference per-case code)."""
+    reference per-case code). ``native_offences=False`` routes every case with a true condition
+    to the reference too (slower; the differential test runs both)."""
     explain = list(explain)
     cols = events if isinstance(events, EventColumns) else EventColumns.from_events(events)
     if explain:  # a trace is the reference's
@@ -796,7 +968,7 @@ def evaluate_columnar(
     gc.disable()
     try:
         return _evaluate(program, cols, as_of, prior_sanctions, rejected,
-                         stats if stats is not None else {})
+                         stats if stats is not None else {}, native_offences)
     finally:
         if collecting:
             gc.enable()
@@ -804,7 +976,7 @@ def evaluate_columnar(
 
 def _evaluate(program: Program, cols: EventColumns, as_of: dt.date,
               prior_sanctions: Sequence[Any], rejected: Sequence[Rejection],
-              stats: dict[str, int]) -> R.EvaluationResult:
+              stats: dict[str, int], native_offences: bool = True) -> R.EvaluationResult:
     evs = cols.events
     after = cols.day > as_of.toordinal()
     item_known = np.asarray([x in program.items for x in cols.item_names] + [True], bool)
@@ -833,7 +1005,7 @@ def _evaluate(program: Program, cols: EventColumns, as_of: dt.date,
     case_code = cols.case[rows]
     present = np.unique(case_code)  # sorted case numbers = sorted case ids
     case_of = np.searchsorted(present, case_code)
-    screened = _screen(program, cols, as_of, rows, case_of, len(present))
+    screened = _screen(program, cols, as_of, rows, case_of, len(present), native_offences)
 
     routed_cases = np.flatnonzero(screened.routed)
     names = [cols.case_names[int(present[c])] for c in routed_cases.tolist()]
@@ -846,8 +1018,14 @@ def _evaluate(program: Program, cols: EventColumns, as_of: dt.date,
     outs, offences, warnings, unjudged, late_rejected, traces = R._run_cases(
         ctx, program, names, by_case, set())
     all_rejected += late_rejected
+    if screened.groups:
+        screen = _Screen(program, cols, as_of, rows, len(present), case_of,
+                         np.flatnonzero(np.r_[True, case_of[1:] != case_of[:-1]]))
+        for group in screened.groups:
+            offences += _native_offences(ctx, screen, group)
     fast = len(present) - len(routed_cases)
-    stats.update(cases=len(present), screened=fast, routed=len(routed_cases))
+    stats.update(cases=len(present), screened=fast, routed=len(routed_cases),
+                 hit_here=sum(int(g.hit.sum()) for g in screened.groups))
     return R.finish(ctx, outs, offences, warnings, unjudged, all_rejected, traces,
                     len(outs) + fast, int(kept.sum()), int(after.sum()), prior_sanctions,
                     counts=screened.counts)
