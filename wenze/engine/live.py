@@ -84,14 +84,39 @@ class _Row(NamedTuple):
     overdue_open: bool
 
 
-@dataclasses.dataclass
 class _Case:
-    events: list[Event] = dataclasses.field(default_factory=list)
-    out: _Row | None = None
-    warnings: tuple[Warning, ...] = ()
-    unjudged: Any = None
-    rejected: tuple[Rejection, ...] = ()
-    due: dt.date | None = None
+    """A case's events (sorted by time, then id) and what its last judgment gave."""
+
+    __slots__ = ("acts", "due", "events", "items", "out", "rejected", "steps", "unjudged",
+                 "warnings")
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self.items: set[str] = set()  # the item names its events give
+        self.steps: set[str] = set()  # the step names its events give
+        self.acts = 0  # events other than an absence or return of a post
+        self.out: _Row | None = None
+        self.warnings: tuple[Warning, ...] = ()
+        self.unjudged: Any = None
+        self.rejected: tuple[Rejection, ...] = ()
+        self.due: dt.date | None = None
+
+    def add(self, ev: Event) -> None:
+        evs = self.events
+        if not evs or (evs[-1].at, evs[-1].id) <= (ev.at, ev.id):
+            evs.append(ev)  # the usual case: events arrive in time order
+        else:
+            bisect.insort(evs, ev, key=_event_order)
+        if ev.item:
+            self.items.add(ev.item)
+        if ev.step:
+            self.steps.add(ev.step)
+        if ev.type != "absent" and ev.type != "returned":
+            self.acts += 1
+
+
+def _event_order(ev: Event) -> tuple[dt.datetime, str]:
+    return (ev.at, ev.id)
 
 
 def _program(rulebook_or_program: Any) -> Program:
@@ -133,6 +158,7 @@ class LiveEngine:
         self._deliver = threading.RLock()  # a callback may submit again
         self._outbox: deque[dict[str, Any]] = deque()
         self._queue: deque[dict[str, Any]] = deque()
+        self._delivering = 0  # threads inside _flush
         self.generation = 1
         self.today = self.clock.now().date()
         self._seq = 0
@@ -186,9 +212,11 @@ class LiveEngine:
         and only the differences are emitted."""
         program = _program(rulebook_or_program)
         with self._lock:
+            rules = LiveRules(program.name, self.generation + 1, self._fire_event,
+                              self._fire_tick)
+            self._rules.close()  # nothing can be posted to the old ruleset any more
+            self._rules = rules
             self.generation += 1
-            self._rules = LiveRules(program.name, self.generation, self._fire_event,
-                                    self._fire_tick)
             self._setup(program)
             kept = [e for c in self._cases.values() for e in c.events]
             kept += [e for evs in self._cover.values() for e in evs if not e.case]
@@ -215,7 +243,10 @@ class LiveEngine:
                source: str = "<live>") -> None:
         """One event (an :class:`Event` or a dict in the JSON Lines shape). Safe from any
         thread. A malformed event is emitted as ``{"kind": "rejected"}``, never dropped."""
-        self.submit_many([event], source=source, first_line=line)
+        with self._lock:
+            self._submit_one(event, source, line)
+        if self._outbox or self._delivering:  # (then our outputs are delivered on return)
+            self._flush()
 
     def submit_many(self, events: Iterable[Event | dict[str, Any]], source: str = "<live>",
                     first_line: int | None = None) -> None:
@@ -224,7 +255,8 @@ class LiveEngine:
             for i, item in enumerate(events):
                 line = None if first_line is None else first_line + i
                 self._submit_one(item, source, line)
-        self._flush()
+        if self._outbox or self._delivering:  # (then our outputs are delivered on return)
+            self._flush()
 
     def _submit_one(self, item: Event | dict[str, Any], source: str, line: int | None) -> None:
         if isinstance(item, Event):
@@ -246,14 +278,16 @@ class LiveEngine:
                     "with different content; the first one is kept"))
             return  # an identical duplicate is ignored, as in batch reading
         self._ids[ev.id] = ev
-        if ev.at.date() > self.today:
+        day = ev.at.date()
+        if day > self.today:
             if self.follow_events:
                 self._advance(ev.at)
-            if ev.at.date() > self.today:
-                heapq.heappush(self._pending, (ev.at.date(), self._next_seq(ev), ev))
+            if day > self.today:
+                heapq.heappush(self._pending, (day, self._next_seq(ev), ev))
                 return
         self._rules.post_event(ev.case, self._next_seq(ev))
-        self._settle()
+        if self._dirty_people or self._dirty_units or self._targets_dirty:
+            self._settle()
 
     def _next_seq(self, ev: Event) -> int:
         self._seq += 1
@@ -286,7 +320,7 @@ class LiveEngine:
         t = ev.type
         if t in ("absent", "returned") and ev.post:
             spans_before = self._ctx.absences.get(ev.post)
-            bisect.insort(self._cover[ev.post], ev, key=lambda e: (e.at, e.id))
+            bisect.insort(self._cover[ev.post], ev, key=_event_order)
             self._rebuild_absences(ev.post)
             if self._ctx.absences.get(ev.post) != spans_before:
                 for q in self._covering.get(ev.post, ()):
@@ -305,8 +339,10 @@ class LiveEngine:
                     self._dirty_units.add(u.name)
             self._targets_dirty |= self._has_targets
         if ev.case:
-            case = self._cases.setdefault(ev.case, _Case())
-            bisect.insort(case.events, ev, key=lambda e: (e.at, e.id))
+            case = self._cases.get(ev.case)
+            if case is None:
+                case = self._cases[ev.case] = _Case()
+            case.add(ev)
             if ev.post:
                 self._cases_by_post[ev.post].add(ev.case)
             touched.add(ev.case)
@@ -329,9 +365,9 @@ class LiveEngine:
         st = self._cases[case]
         evs = st.events
         self._ctx.as_of = as_of
-        if all(e.type in ("absent", "returned") for e in evs):
+        if not st.acts:
             return None, (), (), None, ()
-        names = sorted({e.item for e in evs if e.item})
+        names = sorted(st.items)
         first = evs[0]
         if len(names) != 1:
             msg = ("事件未指明事项 no event names the item" if not names else
@@ -343,7 +379,7 @@ class LiveEngine:
         placed = evs
         process = self.program.processes.get(item.process or "")
         steps = process.steps if process is not None else {}
-        if any(ev.step and ev.step not in steps for ev in evs):  # as batch evaluation does
+        if not st.steps <= steps.keys():  # as batch evaluation does
             placed = []
             for ev in evs:
                 problem = EV._step_problem(self.program, item, ev)
@@ -398,9 +434,10 @@ class LiveEngine:
                 self._ctx.as_of = self.today
             settled = u2 is None and o2 == offences and not warnings and not w2
             break
-        st.due = None if settled else self.today + dt.timedelta(days=1)
-        if st.due is not None:
-            heapq.heappush(self._due, (st.due, case))
+        due = None if settled else self.today + dt.timedelta(days=1)
+        if due is not None and due != st.due:  # (an entry for st.due is in the heap)
+            heapq.heappush(self._due, (due, case))
+        st.due = due
 
     def _touches_complete_period(self, old: Any, new: Any) -> bool:
         for o in (old, new):
@@ -415,6 +452,8 @@ class LiveEngine:
         return False
 
     def _set_warnings(self, case: str, st: _Case, warnings: tuple[Warning, ...]) -> None:
+        if not warnings and not st.warnings:
+            return
         old = {_warning_ident(w): w for w in st.warnings}
         new = {_warning_ident(w): w for w in warnings}
         st.warnings = warnings
@@ -595,15 +634,19 @@ class LiveEngine:
 
     def _flush(self) -> None:
         with self._deliver:
-            while True:
-                with self._lock:
-                    if not self._outbox:
-                        return
-                    item = self._outbox.popleft()
-                    if self.on_output is None:
-                        self._queue.append(item)
-                if self.on_output is not None:
-                    self.on_output(item)
+            self._delivering += 1
+            try:
+                while True:
+                    with self._lock:
+                        if not self._outbox:
+                            return
+                        item = self._outbox.popleft()
+                        if self.on_output is None:
+                            self._queue.append(item)
+                    if self.on_output is not None:
+                        self.on_output(item)
+            finally:
+                self._delivering -= 1
 
     def drain(self) -> list[dict[str, Any]]:
         """The outputs issued since the last drain, in order (when there is no ``on_output``
