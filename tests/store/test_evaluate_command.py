@@ -61,7 +61,10 @@ def test_file_run_recorded_then_stored_run_agrees(
     ]
 
 
-def test_no_events_and_no_db_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_events_and_no_db_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("WENZE_DB", raising=False)
     assert main(["evaluate", RULEBOOK, "--as-of", AS_OF]) == 2
     assert "--db URL" in capsys.readouterr().err
 
@@ -72,3 +75,19 @@ def test_unreachable_database_is_reported(
     url = f"sqlite:///{tmp_path / 'missing-dir' / 'wenze.db'}"
     assert main(["evaluate", RULEBOOK, "--as-of", AS_OF, "--db", url]) == 2
     assert "cannot evaluate the events stored" in capsys.readouterr().err
+
+
+def test_stored_events_through_wenze_db(
+    db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # WENZE_DB names the database for `wenze evaluate RULEBOOK --as-of D` as for `wenze ingest`
+    monkeypatch.setenv("WENZE_DB", db_url)
+    assert main(["ingest", EVENTS]) == 0
+    capsys.readouterr()
+    stored, err = _decisions(capsys, ["evaluate", RULEBOOK, "--as-of", AS_OF, "--format", "json"])
+    assert stored and "run 1 recorded" in err
+    assert _count(db_url, Decision) == len(stored)
+    # with an events file and no --db nothing is recorded, WENZE_DB or not
+    assert main(["evaluate", RULEBOOK, EVENTS, "--as-of", AS_OF]) == 0
+    assert "recorded" not in capsys.readouterr().err
+    assert _count(db_url, EvaluationRun) == 1

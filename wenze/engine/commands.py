@@ -4,7 +4,8 @@ load (``wenze.dsl.loader``) → lower → read events (``wenze.engine.events``) 
 
     wenze evaluate RULEBOOK EVENTS --as-of DATE [--format table|json|csv] [--explain CASE]
                    [--decision KEY] [--strict] [-o FILE] [--db URL]
-    wenze evaluate RULEBOOK --db URL --as-of DATE     (evaluate the events stored in the database)
+    wenze evaluate RULEBOOK --db URL --as-of DATE     (evaluate the events stored in the database;
+                                                       without --db: $WENZE_DB)
 
 With ``--db`` beside an events file the run is also recorded in the store; with ``--db`` and no
 file, the stored events are evaluated (earlier runs' sanctions feed the ladder) and the run is
@@ -45,7 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", metavar="FILE", help="write the output to FILE")
     parser.add_argument("--db", metavar="URL",
                         help="record the run in this database (SQLite or PostgreSQL URL); "
-                             "without EVENTS, evaluate the events stored there")
+                             "without EVENTS, evaluate the events stored there (default: "
+                             "$WENZE_DB)")
 
 
 def _err(text: str) -> None:
@@ -90,9 +92,12 @@ def run(args: argparse.Namespace) -> int:
         return 1
     program = lower(loaded.rulebook)
     if args.events is None:
+        import os
+
+        args.db = args.db or os.environ.get("WENZE_DB")  # as `wenze ingest` and `wenze db`
         if not args.db:
-            _err("error: give an events file, or --db URL to evaluate the stored events; "
-                 "缺少事件文件")
+            _err("error: give an events file, or --db URL (or WENZE_DB) to evaluate the stored "
+                 "events; 缺少事件文件")
             return 2
         return _evaluate_stored(args, as_of, program)
     if not Path(args.events).is_file():
