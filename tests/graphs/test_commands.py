@@ -245,3 +245,18 @@ def test_overlay_colours_agree_with_the_engine_warnings(
         assert ("peripheries=2" in node) == (used > allowed), node  # double border: overdue
         if shown & {"黄牌", "红牌"}:
             assert "责任岗位 承办岗 · 责任人 张三" in node
+
+
+def test_overlay_marks_whom_the_engine_holds_to_account(tmp_path: Path) -> None:
+    # ZT-2024-201 of the shipped caseload: 林涛 started 用地预审 before 统一受理 was complete
+    # (done on time, yet a decision), and 县环境保护局 never answered the 集中会签.
+    out = tmp_path / "zt.dot"
+    args = ["graph", str(ROOT / "rules" / "zitong_2008.wz"), "--case", "ZT-2024-201",
+            "--events", str(ROOT / "examples" / "caseload.jsonl"), "--as-of", "2024-06-30"]
+    assert main([*args, "-o", str(out)]) == 0
+    dot = out.read_text(encoding="utf-8")
+    land = next(line for line in dot.splitlines() if 'label="用地预审\\n' in line)
+    assert "按时办结" in land and "问责 林涛（前置环节未完成即开始）" in land
+    sign = next(line for line in dot.splitlines() if 'label="会签「集中会签」' in line)
+    assert "责任单位 县环境保护局" in sign and "问责 县环境保护局（会签逾期未回复）" in sign
+    assert "peripheries=2" in sign and "peripheries=2" not in land

@@ -181,7 +181,7 @@ def test_overlay_in_the_drawing(process: A.ProcessDecl, rulebook: A.Rulebook) ->
     dot = render_process(process, rulebook, states).source
     assert "实际/允许 7/5 工作日" in dot
     assert "责任岗位 承办岗 · 责任人 李四" in dot
-    assert "责任岗位 环保局" in dot
+    assert "责任单位 环保局" in dot  # a countersign: the silent unit is responsible
     assert 'fillcolor="#e53935"' in dot  # 红牌
     assert 'fillcolor="#ef9a9a"' in dot  # done late
     assert "等待前置环节" in dot and "按时办结" in dot  # node states and the legend

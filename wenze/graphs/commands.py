@@ -126,7 +126,7 @@ def _case_events(args: argparse.Namespace) -> tuple[list[Any], dt.date | None, i
         return [], None, 2
     for r in batch.rejected:
         _err(f"{r.source}:{r.line}: rejected event `{r.event_id}` [{r.code}]: {r.message}")
-    cases = sorted({e.case for e in batch.events})
+    cases = sorted({e.case for e in batch.events if e.case})
     if args.case not in cases:
         _err(
             f"error: no events of case `{args.case}` in `{args.events}`"
@@ -231,22 +231,18 @@ def run(args: argparse.Namespace) -> int:
         try:
             if args.case:
                 from wenze.engine.calendar import CalendarRangeError
-                from wenze.graphs.overlay import (
-                    OverlayError,
-                    engine_warning_levels,
-                    overlay_from_events,
-                )
+                from wenze.graphs.overlay import OverlayError, engine_view, overlay_from_events
 
                 assert as_of is not None
                 try:
-                    levels, rejected = engine_warning_levels(rulebook, events, as_of, args.case)
-                    for r in rejected:
+                    view = engine_view(rulebook, events, as_of, args.case)
+                    for r in view.rejected:
                         _err(f"warning: {r.source}:{r.line}: the engine rejects event "
                              f"`{r.event_id}` [{r.code}]: {r.message}; `wenze evaluate` will not "
                              "judge it（引擎拒收此事件）")
                     overlay = overlay_from_events(
                         process, events, as_of, _calendar(rulebook, process, events), args.case,
-                        warning_levels=levels,
+                        warning_levels=view.levels, accountable=view.accountable,
                     )
                 except (OverlayError, CalendarRangeError) as err:
                     _err(f"error: {err}")

@@ -74,6 +74,8 @@ class StepState:
     responsible_post: str | None = None
     responsible_person: str | None = None
     note: str | None = None
+    accountable: tuple[str, ...] = ()  # "张三（违规）" for each engine decision about the step
+    countersign: bool = False  # the responsible "post" is then the silent unit(s)
 
     @property
     def late(self) -> bool:
@@ -139,6 +141,7 @@ def overlay_from_events(
     red_after: int = 3,
     suspension_reasons: Collection[str] | None = None,
     warning_levels: Mapping[str, str] | None = None,
+    accountable: Mapping[str, Collection[str]] | None = None,
 ) -> dict[str, StepState]:
     """The state of every declared step of ``process`` for one case on ``as_of``.
 
@@ -156,7 +159,9 @@ def overlay_from_events(
     :func:`engine_warning_levels`), or overdue without a card, or plainly running; when
     ``warning_levels`` is None, running with 预警 when at most ``notice_before`` days are left,
     黄牌 when overdue, 红牌 when ``red_after`` or more days overdue; not started; blocked while a
-    prerequisite is not complete.
+    prerequisite is not complete. ``accountable`` (step → "person（violation）", from the
+    engine's decisions) is shown on the step whatever its state (a step done on time may still
+    have started before its prerequisites).
     """
     from wenze.graphs.model import COUNTERSIGN, process_graph
 
@@ -268,23 +273,42 @@ def overlay_from_events(
             responsible_post=post if state_is_late(state) else None,
             responsible_person=person if state_is_late(state) else None,
             note=note,
+            accountable=tuple((accountable or {}).get(name, ())),
+            countersign=data["kind"] == COUNTERSIGN,
         )
     return states
 
 
-def engine_warning_levels(
+@dataclass(frozen=True)
+class EngineView:
+    """What ``wenze evaluate`` says about one case on the overlay's day."""
+
+    levels: Mapping[str, str]  # step → notice / yellow / red (running steps with a warning)
+    accountable: Mapping[str, tuple[str, ...]]  # step → "张三（违规）" for each decision about it
+    rejected: tuple[Any, ...]  # events the engine rejects (it would not judge them)
+
+
+def engine_view(
     rulebook: A.Rulebook, events: Iterable[Any], as_of: dt.date, case: str
-) -> tuple[dict[str, str], list[Any]]:
-    """The warning level (``notice``/``yellow``/``red``) the engine gives each running step of
-    ``case`` on ``as_of`` — the same evaluation as ``wenze evaluate``, with the item's own
-    warning rules; steps without a warning are absent — and the events the engine rejects
-    (unknown post, unknown item, …: ``wenze evaluate`` would not judge them)."""
+) -> EngineView:
+    """Evaluate ``case`` exactly as ``wenze evaluate`` does: the warning level of each running
+    step (the item's own 预警/黄牌/红牌 rules; steps without a warning are absent), who is held to
+    account for each step or countersign (the step-scope and countersign-scope decisions), and
+    the events the engine rejects (unknown post, unknown item, …)."""
     from wenze.engine.evaluate import evaluate
     from wenze.engine.lower import lower
 
     result = evaluate(lower(rulebook), list(events), as_of)
     levels = {w.step: w.level for w in result.warnings if w.case == case and w.step}
-    return levels, list(result.rejected)
+    accountable: dict[str, list[str]] = {}
+    for d in result.decisions:
+        if d.case != case or not d.subject or d.scope not in ("step", "countersign"):
+            continue
+        step = d.subject.split("/", 1)[0]
+        who = d.person or d.post or d.unit or "?"
+        accountable.setdefault(step, []).append(f"{who}（{d.violation}）")
+    return EngineView(levels, {k: tuple(sorted(set(v))) for k, v in accountable.items()},
+                      tuple(result.rejected))
 
 
 def state_is_late(state: StepStatus) -> bool:

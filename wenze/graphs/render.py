@@ -107,9 +107,12 @@ def _step_label(name: str, data: dict, plan: Schedule, state: StepState | None) 
         if state.note:
             lines.append(state.note)
         if state.late and (state.responsible_post or state.responsible_person):
-            who = [f"责任岗位 {state.responsible_post}"] if state.responsible_post else []
+            post_word = "责任单位" if state.countersign else "责任岗位"
+            who = [f"{post_word} {state.responsible_post}"] if state.responsible_post else []
             who += [f"责任人 {state.responsible_person}"] if state.responsible_person else []
             lines.append(" · ".join(who))
+        for entry in state.accountable:
+            lines.append(f"问责 {entry}")
     return _text(*lines)
 
 
