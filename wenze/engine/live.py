@@ -92,8 +92,10 @@ class _Case:
 
     def __init__(self) -> None:
         self.events: list[Event] = []
-        self.items: set[str] = set()  # the item names its events give
-        self.steps: set[str] = set()  # the step names its events give
+        # the item and step names its events give (tuples of strings: the garbage collector
+        # stops tracking them, which matters with 100k open cases)
+        self.items: tuple[str, ...] = ()
+        self.steps: tuple[str, ...] = ()
         self.acts = 0  # events other than an absence or return of a post
         self.out: _Row | None = None
         self.warnings: tuple[Warning, ...] = ()
@@ -107,10 +109,10 @@ class _Case:
             evs.append(ev)  # the usual case: events arrive in time order
         else:
             bisect.insort(evs, ev, key=_event_order)
-        if ev.item:
-            self.items.add(ev.item)
-        if ev.step:
-            self.steps.add(ev.step)
+        if ev.item and ev.item not in self.items:
+            self.items += (ev.item,)
+        if ev.step and ev.step not in self.steps:
+            self.steps += (ev.step,)
         if ev.type != "absent" and ev.type != "returned":
             self.acts += 1
 
@@ -379,7 +381,7 @@ class LiveEngine:
         placed = evs
         process = self.program.processes.get(item.process or "")
         steps = process.steps if process is not None else {}
-        if not st.steps <= steps.keys():  # as batch evaluation does
+        if st.steps and not all(name in steps for name in st.steps):  # as batch does
             placed = []
             for ev in evs:
                 problem = EV._step_problem(self.program, item, ev)
