@@ -66,8 +66,15 @@ def _block_keywords(dialect: Dialect) -> list[str]:
                   reverse=True)
 
 
+def _test_name(name: str) -> str:
+    """The name pytest-bdd gives the scenario's test (spaces and punctuation dropped)."""
+    from pytest_bdd.scenario import make_python_name
+
+    return make_python_name(name)
+
+
 def lint_text(
-    text: str, file: str, seen: dict[str, tuple[str, int]] | None = None
+    text: str, file: str, seen: dict[str, tuple[str, int, str]] | None = None
 ) -> list[FeatureProblem]:
     """Every problem of one feature file, in line order. ``seen`` carries scenario names across
     the files that one test module collects (their tests share one namespace)."""
@@ -102,17 +109,22 @@ def lint_text(
                     ))
                 elif rest.startswith(":") and word in scenario_words:
                     name = rest[1:].strip()
-                    if name in seen:
-                        where = f"{seen[name][0]}:{seen[name][1]}"
+                    key = _test_name(name)  # what the test is called: punctuation dropped
+                    if key in seen:
+                        where = f"{seen[key][0]}:{seen[key][1]}"
+                        other = seen[key][2]
+                        same_zh = "重复" if other == name else f"（`{other}`）去掉标点后相同"
+                        same_en = "repeats" if other == name else \
+                            f"is, without its punctuation, the same as `{other}` at"
                         problems.append(FeatureProblem(
                             file, number, line.index(word) + 1, "BDD002",
-                            f"场景名称 `{name}` 与 {where} 重复：同名场景会被合并成一个测试",
-                            f"scenario name `{name}` repeats {where}: scenarios with the "
+                            f"场景名称 `{name}` 与 {where} {same_zh}：同名场景会被合并成一个测试",
+                            f"scenario name `{name}` {same_en} {where}: scenarios with the "
                             "same name collapse into one test",
                             line,
                         ))
                     else:
-                        seen[name] = (file, number)
+                        seen[key] = (file, number, name)
                 break
     if not problems:
         problems += _parser_problems(text, file, lines)
@@ -146,7 +158,7 @@ def _from_parser_error(err: Exception, file: str, lines: list[str]) -> FeaturePr
 
 def lint_features(paths: list[Path]) -> list[FeatureProblem]:
     problems: list[FeatureProblem] = []
-    seen: dict[str, tuple[str, int]] = {}
+    seen: dict[str, tuple[str, int, str]] = {}
     for path in sorted(paths):
         problems += lint_text(path.read_text(encoding="utf-8"), str(path), seen)
     return problems

@@ -90,6 +90,18 @@ def set_language(request: pytest.FixtureRequest, feature: Any) -> None:
 # --------------------------------------------------------------------------- tables
 
 
+# cells naming something the rulebook declares: `「建设工程规划许可」` is the rulebook's spelling of
+# `建设工程规划许可` (in the rules language both are the same name), so the brackets are dropped
+NAME_FIELDS = frozenset({"item", "post", "unit", "step", "violation", "sanction", "subject"})
+
+
+def _cell(key: str, text: str) -> str:
+    text = text.strip()
+    if key in NAME_FIELDS and text.startswith("「") and text.endswith("」"):
+        return text[1:-1].strip()
+    return text
+
+
 def _rows(datatable: list[list[str]], columns: dict[str, str]) -> list[dict[str, str]]:
     heading, *body = datatable
     unknown = [h for h in heading if h.strip() not in columns]
@@ -98,26 +110,39 @@ def _rows(datatable: list[list[str]], columns: dict[str, str]) -> list[dict[str,
             f"unknown column(s) {unknown}; known: {sorted(set(columns))} / 未知列 {unknown}"
         )
     keys = [columns[h.strip()] for h in heading]
-    return [dict(zip(keys, (cell.strip() for cell in row), strict=True)) for row in body]
+    return [{k: _cell(k, cell) for k, cell in zip(keys, row, strict=True)} for row in body]
 
 
-def _render_table(rows: list[dict[str, str]], keys: list[str]) -> str:
+def _headings(datatable: list[list[str]], columns: dict[str, str]) -> dict[str, str]:
+    """field → the column heading the author wrote (案件, 人员 … or case, person …)."""
+    return {columns[h.strip()]: h.strip() for h in datatable[0] if h.strip() in columns}
+
+
+def _render_table(rows: list[dict[str, str]], keys: list[str],
+                  headings: dict[str, str] | None = None) -> str:
     from wenze.engine.output import width as display_width
 
-    widths = {k: max([display_width(k)] + [display_width(r.get(k, "")) for r in rows])
+    names = {k: (headings or {}).get(k, k) for k in keys}
+    widths = {k: max([display_width(names[k])] + [display_width(r.get(k, "")) for r in rows])
               for k in keys}
 
     def line(values: dict[str, str]) -> str:
         cells = [v + " " * (widths[k] - display_width(v)) for k, v in values.items()]
         return "| " + " | ".join(cells) + " |"
 
-    out = [line({k: k for k in keys})]
+    out = [line({k: (headings or {}).get(k, k) for k in keys})]
     out += [line({k: r.get(k, "") for k in keys}) for r in rows]
+    if not rows:
+        zh = any(ord(ch) > 0x2E80 for name in names.values() for ch in name)
+        out.append("（无）" if zh else "(none)")
     return "\n".join(out)
 
 
 def _compare(expected: list[dict[str, str]], actual: list[dict[str, str]], what: tuple[str, str],
-             lang: str) -> None:
+             lang: str, headings: dict[str, str] | None = None, context: str = "") -> None:
+    """Rows compare as a multiset on the columns the author wrote. A mismatch fails the scenario
+    with the expected and actual tables, then the missing and the unexpected rows, under the
+    author's own column headings and in the scenario's language (no Python traceback)."""
     keys = list(expected[0].keys()) if expected else []
 
     def project(rows: list[dict[str, str]]) -> Counter:
@@ -147,12 +172,24 @@ def _compare(expected: list[dict[str, str]], actual: list[dict[str, str]], what:
         def as_rows(items: list[tuple]) -> list[dict[str, str]]:
             return [dict(zip(keys, t, strict=True)) for t in items]
 
-        raise AssertionError(
-            f"{title}\n{exp_h}:\n{_render_table(expected, keys)}\n"
-            f"{act_h}:\n{_render_table(as_rows(list(project(actual).elements())), keys)}\n"
-            f"{miss_h}:\n{_render_table(as_rows(missing), keys)}\n"
-            f"{extra_h}:\n{_render_table(as_rows(remaining), keys)}"
+        h = headings
+        pytest.fail(
+            f"{title}\n{exp_h}:\n{_render_table(expected, keys, h)}\n"
+            f"{act_h}:\n{_render_table(as_rows(sorted(project(actual).elements())), keys, h)}\n"
+            f"{miss_h}:\n{_render_table(as_rows(missing), keys, h)}\n"
+            f"{extra_h}:\n{_render_table(as_rows(remaining), keys, h)}" + context,
+            pytrace=False,
         )
+
+
+def _rejected_note(state: Scenario) -> str:
+    """The events the evaluation rejected: often why an expected decision is missing."""
+    rejected = list(getattr(state.result, "rejected", ()) or ())
+    if not rejected:
+        return ""
+    title = "拒收的事件" if state.lang == "zh" else "rejected events"
+    lines = [f"  {r.event_id} [{r.code}] {r.message}" for r in rejected]
+    return f"\n{title}:\n" + "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- givens
@@ -329,7 +366,8 @@ def _decision_rows(state: Scenario) -> list[dict[str, str]]:
 
 def _expect_decisions(state: Scenario, datatable: list[list[str]]) -> None:
     expected = _rows(datatable, DECISION_COLUMNS)
-    _compare(expected, _decision_rows(state), ("问责决定不符", "decisions differ"), state.lang)
+    _compare(expected, _decision_rows(state), ("问责决定不符", "decisions differ"), state.lang,
+             _headings(datatable, DECISION_COLUMNS), _rejected_note(state))
 
 
 @then("问责决定如下:")
@@ -348,7 +386,9 @@ def _no_decision(state: Scenario, person: str | None) -> None:
         keys = ["case", "person", "violation", "sanction"]
         title = ("不应有问责决定" if state.lang == "zh" else "expected no decision") + (
             f" `{person}`" if person else "")
-        raise AssertionError(f"{title}\n{_render_table(rows, keys)}")
+        headings = dict(zip(keys, ("案件", "人员", "违规", "处分"), strict=True)) if (
+            state.lang == "zh") else None
+        pytest.fail(f"{title}\n{_render_table(rows, keys, headings)}", pytrace=False)
 
 
 @then(parsers.parse('"{person}" 没有问责决定'))
@@ -381,7 +421,8 @@ def _expect_warnings(state: Scenario, datatable: list[list[str]]) -> None:
         w = warning.to_json()
         actual.append({"case": w["case"], "step": w.get("step") or "", "level": w["level"],
                        "person": w.get("person") or ""})
-    _compare(expected, actual, ("预警不符", "warnings differ"), state.lang)
+    _compare(expected, actual, ("预警不符", "warnings differ"), state.lang,
+             _headings(datatable, WARNING_COLUMNS), _rejected_note(state))
 
 
 @then("预警如下:")
@@ -413,7 +454,7 @@ def _expect_metrics(state: Scenario, datatable: list[list[str]]) -> None:
     wanted = {(r["unit"], r["period"], r["metric"]) for r in expected}
     actual = [a for a in actual if (a["unit"], a["period"], a["metric"]) in wanted]
     _compare(expected, list({tuple(a.items()): a for a in actual}.values()),
-             ("指标不符", "metrics differ"), state.lang)
+             ("指标不符", "metrics differ"), state.lang, _headings(datatable, METRIC_COLUMNS))
 
 
 @then("指标如下:")
