@@ -149,3 +149,19 @@ Feature: Jiange county efficiency rules (an English rulebook extending the statu
       """
     When the rulebook is checked
     Then error WZ101 is reported at line 11
+
+  Scenario: A second broken promise within twelve months gets a circular
+    Given the rulebook "rules/county_en.wz"
+    And "Li" was sanctioned before:
+      | date       | sanction | unit           |
+      | 2023-11-20 | 效能告诫 | housing_bureau |
+    And the events:
+      | id | case | type     | at               | item            | actor | post                 | unit           |
+      | e1 | E9   | accepted | 2024-03-01 09:00 | planning_permit | Li    |                      | housing_bureau |
+      | e2 | E9   | decided  | 2024-03-20 10:00 | planning_permit | Chen  | housing_window_chief |                |
+    When evaluated as of 2024-03-29
+    Then the decisions are:
+      | case | person | post           | violation      | sanction | role          |
+      | E9   | Li     |                | promise_broken | 通报批评 | direct        |
+      | E9   |        | housing_deputy | promise_broken | 效能告诫 | deputy_leader |
+    And there is no decision for "Chen"
