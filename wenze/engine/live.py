@@ -692,3 +692,9 @@ class LiveEngine:
     @property
     def ruleset_name(self) -> str:
         return self._rules.name
+
+    def close(self) -> None:
+        """Delete the durable_rules ruleset; the engine takes no more events afterwards (its
+        current state can still be read)."""
+        with self._lock:
+            self._rules.close()
