@@ -132,3 +132,25 @@ def test_header_effective_dates_have_their_own_spans():
     assert (until.line, until.col, until.end_col) == (3, 19, 29)
     assert header.span_of("jurisdiction").line == 4
     assert header.span_of("version").col == 6
+
+
+def test_a_comment_naming_a_keyword_does_not_derail_recovery():
+    # The comment before the post holds the English words `items` and `process`; recovery after
+    # the broken header must start the next declaration at `岗位`, not inside the comment.
+    text = (
+        '规则集 「r」 {}\n'
+        '岗位 「甲」 依据 {\n'  # a citation without document and clause: the one real error
+        '}\n'
+        '# ---- items and process limits\n'
+        '岗位 「乙」 { }\n'
+    )
+    result = parse(text, "bad.wz")
+    assert [(d.code, d.span.line) for d in result.diagnostics] == [("WZ002", 2)]
+
+
+def test_a_missing_opening_brace_is_reported_once():
+    text = ('规则集 「r」 {}\n事项 「x」\n  法定时限 20 工作日\n  承诺时限 10 工作日\n}\n'
+            '单位 「u」 {}\n')
+    result = parse(text, "bad.wz")
+    assert [(d.code, d.span.line) for d in result.diagnostics] == [("WZ002", 3)]
+    assert "`{`" in result.diagnostics[0].message.en

@@ -338,6 +338,10 @@ def _lines_to_blank(text: str, err: UnexpectedInput) -> list[int]:
         isinstance(err, UnexpectedToken) and err.token.type == "$END"
     ):
         return []
+    if isinstance(err, UnexpectedToken) and "LBRACE" in err.expected:
+        # a declaration lacks its `{`: blanking would report each statement of its body in
+        # turn; the declaration-by-declaration pass after this handles the rest
+        return []
     offset = _error_offset(err, text)
     lines = text.split("\n")
     starts = _line_starts(text)
@@ -425,15 +429,24 @@ def _top_level_chunks(text: str) -> list[tuple[int, int]]:
     return chunks
 
 
+_SKIP = re.compile(r"(?:\s+|(?:#|//)[^\n]*)*")
+
+
+def _declaration_start(text: str, start: int, end: int) -> int | None:
+    """Where the declaration of a chunk begins: after the blank lines and comments before it
+    (a comment may well contain a keyword word such as ``items``), at a top-level keyword."""
+    begin = _SKIP.match(text, start, end).end()  # type: ignore[union-attr]
+    return begin if _TOP_LEVEL.match(text, begin, end) else None
+
+
 def _errors_of_other_declarations(text: str, file: str, first: Diagnostic) -> list[Diagnostic]:
     """Re-parse each top-level declaration after ``first`` (where recovery stopped) alone."""
     found: list[Diagnostic] = []
     line_starts = _line_starts(text)
     for start, end in _top_level_chunks(text)[1:]:  # the first chunk is the header
-        m = _TOP_LEVEL.search(text, start, end)
-        if m is None:
+        begin = _declaration_start(text, start, end)
+        if begin is None:
             continue
-        begin = m.start()
         line, col = _line_col(line_starts, begin)
         if (line, col) <= (first.span.line, first.span.col) <= _line_col(line_starts, end - 1):
             continue
