@@ -452,3 +452,27 @@ def test_contract_round_trip(
     assert back.to_json() == obj
     assert back.at == at and back.at.utcoffset() == at.utcoffset()
     assert back.local_date == at.date()
+
+
+def test_json_values_a_fast_parser_would_change_are_read_exactly() -> None:
+    # A guard for any faster JSON parser: orjson (3.8) turns integers beyond 64 bits into
+    # floats and refuses NaN and lone surrogates; the reader must keep what the JSON says.
+    base = json.dumps(ev(id="a"), ensure_ascii=False)[:-1]
+    big = ', "data": {"n": 123456789012345678901234567890}}'
+    texts = [
+        base.replace('"id": "a"', '"id": "big"') + big,
+        base.replace('"id": "a"', '"id": "nan"') + ', "data": {"x": NaN}}',
+        base.replace('"id": "a"', '"id": "sur"') + ', "data": {"s": "\\ud800"}}',
+        '{"id": "broken", "case": "A",',
+    ]
+    batch = read_jsonl(texts, "t.jsonl")
+    by_id = {e.id: e for e in batch.events}
+    assert by_id["big"].data == {"n": 123456789012345678901234567890}
+    assert by_id["nan"].data["x"] != by_id["nan"].data["x"]  # NaN
+    assert by_id["sur"].data == {"s": "\ud800"}
+    [bad] = batch.rejected
+    try:
+        json.loads(texts[3])
+    except json.JSONDecodeError as err:
+        expected = f"invalid JSON: {err.msg} (column {err.colno})"
+    assert (bad.line, bad.code) == (4, "bad_json") and bad.message.endswith(expected)
