@@ -5,7 +5,7 @@ every ```wz block of the reference is a complete file that parses and loads with
 diagnostic (one that extends the statutory base, next to a copy of it); the reference's fact and
 keyword tables are exactly what ``wenze/dsl/facts.py`` and ``wenze/dsl/keywords.py`` say.
 
-Regenerate the two tables after changing facts or keywords with
+Regenerate the tables after changing facts, keywords or check codes with
 ``python tests/dsl/test_rulebooks.py``.
 """
 
@@ -56,7 +56,24 @@ def keyword_table() -> str:
     return "\n".join(rows)
 
 
-_SECTIONS = {"FACTS": fact_table, "KEYWORDS": keyword_table}
+PARSE_CODES = {
+    "WZ001": ("无法识别的字符", "unexpected character"),
+    "WZ002": ("此处不应出现的词", "unexpected token"),
+    "WZ003": ("文件意外结束", "unexpected end of file"),
+    "WZ004": ("日期不存在", "invalid date"),
+}
+
+
+def code_table() -> str:
+    from wenze.dsl.checks import CODES
+
+    rows = ["| code | 中文 | English |", "|---|---|---|"]
+    for code, (zh, en) in sorted({**PARSE_CODES, **CODES}.items()):
+        rows.append(f"| `{code}` | {zh} | {en} |")
+    return "\n".join(rows)
+
+
+_SECTIONS = {"FACTS": fact_table, "KEYWORDS": keyword_table, "CODES": code_table}
 
 
 def _section(name: str) -> re.Pattern[str]:
@@ -187,4 +204,4 @@ def test_every_keyword_and_fact_is_documented() -> None:
 
 if __name__ == "__main__":
     DOC.write_text(regenerate(DOC.read_text(encoding="utf-8")), encoding="utf-8")
-    sys.stdout.write(f"regenerated the fact and keyword tables of {DOC}\n")
+    sys.stdout.write(f"regenerated the fact, keyword and code tables of {DOC}\n")
