@@ -14,9 +14,17 @@ Side by side, on the same events, in the same order:
 - ``wenze live``: ``LiveEngine.submit(event)`` per event (durable_rules post + re-evaluation of
   the case with the batch evaluator's functions + the ladder + output); the latency of each
   submit is measured with ``perf_counter``;
-- ``raw durable_rules``: ``post(ruleset, message)`` of the same events to a ruleset with the same
-  two rules whose actions do nothing, on the same 256 session ids (raw durable_rules could not
-  give each case its own session: it stops at 1,024).
+- ``raw durable_rules``: ``durable.lang.post(ruleset, message)`` — the package's public API —
+  of the same messages (``{"sid", "t": "event", "n"}``) to a ruleset with the same two rules
+  whose actions do nothing, on the same session ids (raw durable_rules could not give each case
+  its own session: it stops at 1,024). Run before *and* after live mode (the machine is
+  shared; the ratio is taken against the mean of the two);
+- for reference, ``durable_rules core``: the same messages through the core's own
+  assert/start/complete cycle (``durable_rules_engine``), which is what live mode calls — the
+  floor of the durable_rules part of an event.
+Throughput is reported by wall clock (events/s) and by the posting thread's CPU time (what the
+process itself spent, without the time the OS gave other processes); the load average is
+printed before and after.
 The daily clock ticks (the virtual clock passing midnight: every open case judged again as of
 the new day) are timed separately from the per-event latency, and reported.
 Targets (issue 7): p99 ≤ 1 ms per event; live throughput ≥ 50% of raw posting. The table says
@@ -28,6 +36,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gc
+import json
+import os
 import statistics
 import sys
 import time
@@ -38,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import wenze
 from wenze.engine.events import Event, EventType
 from wenze.engine.live import CHINA, LiveEngine, VirtualClock
-from wenze.engine.live_rules import durable_lang, shard_of
+from wenze.engine.live_rules import DEFINITION, durable_core, durable_lang, shard_of
 
 ROOT = Path(__file__).resolve().parents[1]
 RULEBOOK = ROOT / "tests" / "cases" / "warnings_open_cases" / "rulebook.wz"
@@ -128,6 +138,34 @@ def run_raw(events: list[Event]) -> tuple[float, list[float], list[float]]:
     return time.perf_counter() - t0, lat, cpu
 
 
+def run_core(events: list[Event]) -> tuple[float, list[float], list[float]]:
+    """The same messages through the durable_rules core's assert/start/complete cycle."""
+    core = durable_core()
+    handle = core.create_ruleset(f"bench_core_{int(time.time() * 1000)}",
+                                 json.dumps(DEFINITION))
+    lat: list[float] = []
+    cpu: list[float] = []
+    gc.collect()
+    t0 = time.perf_counter()
+    for n, ev in enumerate(events):
+        c = time.thread_time()
+        a = time.perf_counter()
+        _, state = core.assert_event(handle, json.dumps(
+            {"sid": shard_of(ev.case), "t": "event", "n": n}))
+        result = core.start_action_for_state(handle, state)
+        while result:
+            json.loads(result[1] if isinstance(result, tuple) else result)
+            result = core.complete_and_start_action(handle, state)
+        lat.append(time.perf_counter() - a)
+        cpu.append(time.thread_time() - c)
+    return time.perf_counter() - t0, lat, cpu
+
+
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f} on {os.cpu_count()} CPUs"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=100_000)
@@ -135,29 +173,45 @@ def main() -> int:
     events = caseload(args.cases)
     print(f"{args.cases:,} cases, {len(events):,} events "
           f"({args.cases // 10:,} decisions among them)", flush=True)
-    raw_s, raw_lat, raw_cpu = run_raw(events)
-    print(f"raw durable_rules post: {raw_s:.1f} s", flush=True)
+    print("before:", load(), flush=True)
+    raw1 = run_raw(events)
+    print(f"raw durable_rules post: {raw1[0]:.1f} s", flush=True)
     live_s, live_lat, engine, outputs, ticks, live_cpu = run_live(events)
     print(f"wenze live: {live_s:.1f} s in submit, {sum(ticks):.1f} s in {len(ticks)} daily "
           f"ticks, {outputs:,} outputs, {engine.open_cases:,} open cases", flush=True)
+    raw2 = run_raw(events)
+    print(f"raw durable_rules post again: {raw2[0]:.1f} s", flush=True)
+    core_s, core_lat, core_cpu = run_core(events)
+    print("after:", load(), flush=True)
+    raw_s = (raw1[0] + raw2[0]) / 2
+    raw_lat = raw1[1] + raw2[1]
+    raw_cpu = raw1[2] + raw2[2]
     t0 = time.perf_counter()
     engine.advance_to(dt.date(2024, 6, 10))
     tick_s = time.perf_counter() - t0
 
     rows = []
-    for label, secs, lat, cpu in (("raw durable_rules post", raw_s, raw_lat, raw_cpu),
-                                  ("wenze LiveEngine.submit", live_s, live_lat, live_cpu)):
-        rows.append((label, len(lat) / secs, statistics.median(lat) * 1e3, pct(lat, 0.99) * 1e3,
-                     max(lat) * 1e3, pct(cpu, 0.99) * 1e3))
+    for label, secs, lat, cpu in (
+            ("raw durable_rules post", raw_s, raw_lat, raw_cpu),
+            ("wenze LiveEngine.submit", live_s, live_lat, live_cpu),
+            ("(durable_rules core)", core_s, core_lat, core_cpu)):
+        n = len(events)
+        rows.append((label, n / secs, len(cpu) / sum(cpu), statistics.median(lat) * 1e3,
+                     pct(lat, 0.99) * 1e3, max(lat) * 1e3, pct(cpu, 0.99) * 1e3))
     print()
-    print(f"{'':26} {'events/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
-          f"{'p99 cpu ms':>10}")
-    for label, eps, p50, p99, mx, p99cpu in rows:
-        print(f"{label:26} {eps:10,.0f} {p50:8.3f} {p99:8.3f} {mx:8.2f} {p99cpu:10.3f}")
+    print(f"{'':26} {'events/s':>10} {'ev/cpu-s':>10} {'p50 ms':>8} {'p99 ms':>8} "
+          f"{'max ms':>8} {'p99 cpu ms':>10}")
+    for label, eps, cps, p50, p99, mx, p99cpu in rows:
+        print(f"{label:26} {eps:10,.0f} {cps:10,.0f} {p50:8.3f} {p99:8.3f} {mx:8.2f} "
+              f"{p99cpu:10.3f}")
     ratio = rows[1][1] / rows[0][1]
-    p99 = rows[1][3]
-    print(f"{'ratio live / raw':26} {ratio:10.2f} {rows[1][2] / rows[0][2]:8.2f} "
-          f"{p99 / rows[0][3]:8.2f} {'':8} {rows[1][5] / rows[0][5]:10.2f}")
+    cpu_ratio = rows[1][2] / rows[0][2]
+    p99 = rows[1][4]
+    print(f"{'ratio live / raw post':26} {ratio:10.2f} {cpu_ratio:10.2f} "
+          f"{rows[1][3] / rows[0][3]:8.2f} {p99 / rows[0][4]:8.2f} {'':8} "
+          f"{rows[1][6] / rows[0][6]:10.2f}")
+    print(f"(raw post, first and second run: {len(events) / raw1[0]:,.0f} and "
+          f"{len(events) / raw2[0]:,.0f} events/s)")
     print("(p99 cpu: the submitting thread's CPU time per event, without the time the OS gave "
           "other processes; on a shared machine the wall-clock tail is mostly that)")
     print()
@@ -167,8 +221,9 @@ def main() -> int:
           f"{tick_s:.1f} s ({tick_s / max(engine.open_cases, 1) / 3 * 1e6:.0f} µs per "
           "case-day)")
     print(f"target p99 ≤ 1 ms per event: {'MET' if p99 <= 1.0 else 'MISSED'} ({p99:.3f} ms)")
-    print(f"target throughput ≥ 50% of raw durable_rules: {'MET' if ratio >= 0.5 else 'MISSED'}"
-          f" ({ratio:.0%})")
+    print(f"target throughput ≥ 50% of raw durable_rules post: "
+          f"{'MET' if ratio >= 0.5 else 'MISSED'} by wall clock ({ratio:.0%}), "
+          f"{'MET' if cpu_ratio >= 0.5 else 'MISSED'} by CPU time ({cpu_ratio:.0%})")
     return 0
 
 

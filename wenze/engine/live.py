@@ -318,8 +318,21 @@ class LiveEngine:
     # ------------------------------------------------------------------ state
 
     def _admit(self, ev: Event, evaluate: bool) -> None:
-        touched: set[str] = set()
         t = ev.type
+        post = ev.post
+        if ev.case and not (post and (t == "absent" or t == "returned"
+                                      or post in self._leader_posts)):
+            # the usual event: it concerns its own case only
+            case = self._cases.get(ev.case)
+            if case is None:
+                case = self._cases[ev.case] = _Case()
+            case.add(ev)
+            if post:
+                self._cases_by_post[post].add(ev.case)
+            if evaluate:
+                self._judge(ev.case)
+            return
+        touched: set[str] = set()
         if t in ("absent", "returned") and ev.post:
             spans_before = self._ctx.absences.get(ev.post)
             bisect.insort(self._cover[ev.post], ev, key=_event_order)
