@@ -17,7 +17,7 @@ from wenze.engine.events import read_events
 from wenze.engine.lower import lower
 from wenze.store.evaluate import evaluate_stored, store_evaluation
 from wenze.store.ingest import ingest
-from wenze.store.runs import prior_sanctions, sanction_history
+from wenze.store.runs import decision_chain, decisions_in_force, prior_sanctions, sanction_history
 
 from .conftest import REPO
 
@@ -65,3 +65,33 @@ def test_ladder_history_comes_from_earlier_runs(engine: Engine, tmp_path: Path) 
     assert later.prior_sanctions == 2
     got = [(d.case, d.person, d.sanction) for d in later.result.decisions]
     assert got == [e for e in EXPECTED if e[0] == "ESC-3"]  # 诫勉谈话, the third step
+
+
+def test_late_events_withdraw_a_decision_and_correct_the_ladder(
+    engine: Engine, tmp_path: Path
+) -> None:
+    # ESC-1's clock was suspended for an expert review (2 Mar – 10 Apr 2023), recorded late: the
+    # case was on time after all. The next stored run withdraws ESC-1's 告诫 (a new row, the old
+    # act kept) and corrects ESC-2 and ESC-3 down one step each (superseding rows).
+    assert ingest(engine, CASE / "events.jsonl").ok
+    first = evaluate_stored(engine, RULEBOOK, AS_OF)
+    assert sorted((d.case, d.sanction) for d in first.result.decisions) == [
+        (c, s) for c, _p, s in EXPECTED]
+    late = tmp_path / "late.jsonl"
+    late.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in [
+        {"id": "ESC-1-3", "case": "ESC-1", "type": "suspended", "at": "2023-03-02T09:00:00+08:00",
+         "item": "许可", "actor": "蒋明", "post": "首席代表", "data": {"reason": "专家评审"}},
+        {"id": "ESC-1-4", "case": "ESC-1", "type": "resumed", "at": "2023-04-10T09:00:00+08:00",
+         "item": "许可", "actor": "蒋明", "post": "首席代表"},
+    ]), encoding="utf-8")
+    assert ingest(engine, late).ok
+    second = evaluate_stored(engine, RULEBOOK, AS_OF)
+    assert sorted((d.case, d.sanction) for d in second.result.decisions) == [
+        ("ESC-2", "效能告诫"), ("ESC-3", "通报批评"), ("ESC-4", "效能告诫")]
+    assert (second.run.withdrawn, second.run.superseded) == (1, 2)
+    in_force = sorted((d["case"], d["sanction"]) for d in decisions_in_force(engine))
+    assert in_force == [("ESC-2", "效能告诫"), ("ESC-3", "通报批评"), ("ESC-4", "效能告诫")]
+    [esc1] = [d for d in first.result.decisions if d.case == "ESC-1"]
+    chain = decision_chain(engine, esc1.key)
+    assert chain[0]["body"]["sanction"] == "效能告诫" and chain[1]["body"]["withdrawn"] is True
+    assert "ESC-1" not in {h["case"] for h in sanction_history(engine, date(2030, 1, 1))}

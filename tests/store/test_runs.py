@@ -154,3 +154,38 @@ def test_load_events_gives_back_what_was_ingested(engine: Engine, tmp_path: Path
     # The same events, fingerprint computed by the store: the same run.
     assert not record_run(engine, RULEBOOK, AS_OF, {}, [decision("k1")]).created
     assert run.created
+
+
+def test_a_decision_no_longer_issued_is_withdrawn_by_a_superseding_row(engine: Engine) -> None:
+    cases = {"C1", "C2", "C3"}
+    first = record_run(engine, RULEBOOK, AS_OF, {}, [
+        decision("k1"),
+        decision("k2", case="C2", person="P2"),
+        decision("k3", case="C3", person="P3"),
+        decision("k5", case="C2", person="P5", established="2024-03-28"),
+    ], cases=cases)
+    assert first.withdrawn == 0
+    # A later run, over C1 and C2 only, as of 25 March, no longer finds k2: k2 is withdrawn by a
+    # new row (the issued act is kept); k3 (C3 was not evaluated) and k5 (established after
+    # this run's as-of) stand.
+    second = record_run(engine, RULEBOOK, date(2024, 3, 25), {"n": 2}, [decision("k1")],
+                        cases={"C1", "C2"})
+    assert (second.withdrawn, second.decisions_added, second.unchanged) == (1, 0, 1)
+    chain = decision_chain(engine, "k2")
+    assert [r["supersedes"] for r in chain] == [None, chain[0]["id"]]
+    assert chain[0]["body"]["sanction"] == "效能告诫"
+    assert chain[1]["body"]["withdrawn"] is True and chain[1]["body"]["sanction"] is None
+    assert f"run {second.run_id}" in chain[1]["reason"] and "撤销" in chain[1]["reason"]
+    assert {d["key"] for d in decisions_in_force(engine)} == {"k1", "k3", "k5"}
+    assert "k2" not in {h["key"] for h in sanction_history(engine, date(2025, 1, 1))}
+    # the same run again withdraws nothing more; another rulebook withdraws nothing of this one
+    assert record_run(engine, RULEBOOK, date(2024, 3, 25), {"n": 3}, [decision("k1")],
+                      cases={"C1", "C2"}).withdrawn == 0
+    other = '规则集 「另一规则」 { 版本 "1.0" }\n'
+    assert record_run(engine, other, AS_OF, {}, [], cases=cases).withdrawn == 0
+    # found again later: the withdrawal is itself superseded
+    again = record_run(engine, RULEBOOK, AS_OF, {"n": 4}, [decision("k2", case="C2", person="P2")],
+                       cases={"C2"})
+    assert again.superseded == 1
+    assert decision_chain(engine, "k2")[-1]["body"]["sanction"] == "效能告诫"
+    assert "k2" in {d["key"] for d in decisions_in_force(engine)}

@@ -4,6 +4,7 @@ load (``wenze.dsl.loader``) → lower → read events (``wenze.engine.events``) 
 
     wenze evaluate RULEBOOK EVENTS --as-of DATE [--format table|json|csv] [--explain CASE]
                    [--decision KEY] [--strict] [-o FILE] [--db URL]
+                   [--evaluator auto|reference|columnar]
     wenze evaluate RULEBOOK --db URL --as-of DATE     (evaluate the events stored in the database;
                                                        without --db: $WENZE_DB)
 
@@ -44,6 +45,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the CSV/XES column mapping: a built-in name (receipt, xes) or a "
                              ".toml/.json mapping file")
     parser.add_argument("-o", "--output", metavar="FILE", help="write the output to FILE")
+    parser.add_argument("--evaluator", choices=("auto", "reference", "columnar"), default="auto",
+                        help="the reference evaluator, or the columnar fast path (same decisions, "
+                             "byte for byte; docs/semantics.md §9); auto: columnar from "
+                             "20,000 cases on")
     parser.add_argument("--db", metavar="URL",
                         help="record the run in this database (SQLite or PostgreSQL URL); "
                              "without EVENTS, evaluate the events stored there (default: "
@@ -118,7 +123,12 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as err:  # a bad mapping file
         _err(f"error: {err}")
         return 2
-    result = evaluate(program, batch.events, as_of, rejected=batch.rejected,
+    from wenze.engine.columnar import choose_evaluator, evaluate_columnar
+
+    asked = getattr(args, "evaluator", "auto")
+    n_cases = len({e.case for e in batch.events if e.case}) if asked == "auto" else 0
+    run_with = evaluate_columnar if choose_evaluator(asked, n_cases) == "columnar" else evaluate
+    result = run_with(program, batch.events, as_of, rejected=batch.rejected,
                       explain=[args.explain] if args.explain else ())
     code = _report(args, result, program, duplicates=batch.duplicates)
     if code == 0 and args.db:
@@ -136,8 +146,10 @@ def run(args: argparse.Namespace) -> int:
 
 def _note_run(run: Any) -> None:
     if run.created:
+        withdrawn = getattr(run, "withdrawn", 0)
         _err(f"note: run {run.run_id} recorded: {run.decisions_added} decision(s) added "
-             f"({run.superseded} superseding), {run.unchanged} unchanged; 已记录")
+             f"({run.superseded} superseding), {run.unchanged} unchanged"
+             + (f", {withdrawn} withdrawn" if withdrawn else "") + "; 已记录")
     else:
         _err(f"note: run {run.run_id} with the same inputs was already recorded; nothing added; "
              f"相同输入的评价已记录")

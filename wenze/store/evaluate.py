@@ -45,6 +45,12 @@ def _load(rulebook_path: str | Path) -> tuple[Any, dict[str, str]]:
     return lower(loaded.rulebook), dict(loaded.sources)
 
 
+def judged_cases(result: Any, cases: set[str]) -> set[str]:
+    """The cases an evaluation judged: its input's cases less the unjudged ones (a case that
+    could not be judged says nothing about its earlier decisions, which stand)."""
+    return cases - {u.case for u in result.unjudged}
+
+
 def evaluate_stored(
     engine: Engine,
     rulebook_path: str | Path,
@@ -67,6 +73,7 @@ def evaluate_stored(
         engine, sources, as_of, params or {},
         [d.to_json() for d in result.decisions], [w.to_json() for w in result.warnings],
         input_fingerprint=snapshot.fingerprint, event_count=snapshot.count,
+        cases=judged_cases(result, cases),
     )
     return StoredEvaluation(result, run, len(prior))
 
@@ -92,6 +99,7 @@ def store_evaluation(
             params or {}, [d.to_json() for d in result.decisions],
             [w.to_json() for w in result.warnings],
             input_fingerprint=fingerprint_events(events), event_count=len(events),
+            cases=judged_cases(result, {ev.case for ev in events if ev.case}),
         )
     finally:
         if not isinstance(db, Engine):

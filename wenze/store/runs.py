@@ -45,6 +45,7 @@ class RunRecord:
     superseded: int  # of those, the corrections of a stored decision
     unchanged: int = 0  # decisions already stored with the same content
     warnings_added: int = 0
+    withdrawn: int = 0  # decisions of the evaluated cases this run no longer finds (new rows)
 
 
 @dataclass(frozen=True)
@@ -220,6 +221,7 @@ def _record(
     decisions: Sequence[Mapping[str, Any]],
     warnings: Sequence[Mapping[str, Any]],
     reason: str | None,
+    cases: Collection[str] | None = None,
 ) -> RunRecord:
     now = datetime.now(UTC)
     text = rulebook_text(source)
@@ -295,6 +297,9 @@ def _record(
                 {"person": person, "unit": _text(decision.get("unit")),
                  "on": decided_on or as_of, "sanction": sanction, "decision_id": new_id},
             )
+    withdrawn = 0
+    if cases is not None:
+        withdrawn = _withdraw(conn, rb_hash, run_id, as_of, set(cases), set(keys), reason, now)
     if warnings:
         conn.execute(
             insert(RunWarning.__table__),
@@ -304,7 +309,54 @@ def _record(
                 for w in warnings
             ],
         )
-    return RunRecord(run_id, True, added, superseded, unchanged, len(warnings))
+    return RunRecord(run_id, True, added, superseded, unchanged, len(warnings), withdrawn)
+
+
+def _withdraw(conn: Connection, rb_hash: str, run_id: int, as_of: date, cases: set[str],
+              issued: set[str], reason: str | None, now: datetime) -> int:
+    """Withdraw the decisions in force that this run should have issued again and did not: of
+    the same rulebook (by name: a corrected rulebook judges the same acts), about a case this run
+    evaluated, established on or before its as-of. Each gets a new row superseding it (body
+    ``{"withdrawn": true, …}``, no sanction) with the reason; the issued act stays as it was."""
+    name = conn.execute(
+        select(Rulebook.name).where(Rulebook.content_hash == rb_hash)
+    ).scalar_one_or_none()
+    newer = aliased(Decision)
+    query = (
+        select(Decision.id, Decision.key, Decision.case_id, Decision.decided_on, Decision.body)
+        .join(EvaluationRun, EvaluationRun.id == Decision.run_id)
+        .join(Rulebook, Rulebook.content_hash == EvaluationRun.rulebook_hash)
+        .where(
+            Decision.case_id.is_not(None),
+            Rulebook.name.is_(None) if name is None else Rulebook.name == name,
+            ~exists().where(newer.supersedes == Decision.id),
+        )
+        .order_by(Decision.key)
+    )
+    count = 0
+    for r in conn.execute(query).all():
+        if r.case_id not in cases or r.key in issued or r.body.get("withdrawn"):
+            continue
+        if r.decided_on is None or r.decided_on > as_of:
+            continue  # not established yet as of this run's date: nothing to say about it
+        old = dict(r.body)
+        body = {k: old.get(k) for k in ("key", "case", "item", "violation", "subject", "person",
+                                         "post", "unit", "role")}
+        body.update(sanction=None, withdrawn=True, established=old.get("established"),
+                    as_of=as_of.isoformat())
+        text = (f"第 {run_id} 次评估（截至 {as_of.isoformat()}）不再认定该决定，予以撤销 / "
+                f"run {run_id} (as of {as_of.isoformat()}) no longer finds this decision; "
+                f"withdrawn")
+        conn.execute(
+            _insert(conn)(D),
+            {"key": r.key, "run_id": run_id, "case_id": r.case_id, "person": _text(old.get(
+                "person")), "unit": _text(old.get("unit")), "sanction": None,
+             "decided_on": r.decided_on, "body": body, "body_hash": decision_hash(body),
+             "supersedes": r.id, "reason": f"{reason} — {text}" if reason else text,
+             "created_at": now},
+        )
+        count += 1
+    return count
 
 
 def _text(value: Any) -> str | None:
@@ -324,13 +376,17 @@ def record_run(
     rulebook_name: str | None = None,
     rulebook_version: str | None = None,
     reason: str | None = None,
+    cases: Collection[str] | None = None,
 ) -> RunRecord:
     """Record one evaluation and its decisions and warnings, in one transaction.
 
     ``input_fingerprint`` should be ``load_snapshot(engine).fingerprint`` of the events the
     evaluation read; when omitted it is computed from the events stored now. Idempotent: the same
     rulebook, as-of, parameters and events give back the stored run with ``created=False``.
-    ``reason`` is prefixed to the reason of every correction this run makes."""
+    ``reason`` is prefixed to the reason of every correction this run makes. ``cases``: the
+    cases the evaluation judged; when given, a decision in force of the same rulebook about one
+    of them, established by ``as_of``, that this run did not issue again is withdrawn (a new row
+    supersedes it, with the reason)."""
     if isinstance(as_of, datetime):
         as_of = as_of.date()
     if input_fingerprint is None:
@@ -341,7 +397,7 @@ def record_run(
                 return _record(
                     conn, rulebook_source, rulebook_name, rulebook_version, as_of,
                     params or {}, input_fingerprint, event_count or 0, decisions, warnings,
-                    reason,
+                    reason, cases,
                 )
         except (IntegrityError, DBAPIError) as err:
             # Another run recorded the same decision key (or run) at the same moment: retry, and
@@ -421,7 +477,7 @@ _LEADER_ROLES = frozenset({"deputy_leader", "chief_leader"})
 
 
 def decisions_in_force(engine: Engine) -> list[dict[str, Any]]:
-    """The bodies of all decisions not superseded, ordered by key."""
+    """The bodies of all decisions not superseded (nor withdrawn), ordered by key."""
     newer = aliased(Decision)
     query = (
         select(Decision.body)
@@ -429,7 +485,7 @@ def decisions_in_force(engine: Engine) -> list[dict[str, Any]]:
         .order_by(Decision.key)
     )
     with engine.connect() as conn:
-        return [dict(r[0]) for r in conn.execute(query)]
+        return [dict(r[0]) for r in conn.execute(query) if not r[0].get("withdrawn")]
 
 
 def decision_chain(engine: Engine, key: str) -> list[dict[str, Any]]:
