@@ -385,8 +385,9 @@ class _Screen:
 def _screen(program: Program, cols: EventColumns, as_of: dt.date, rows: np.ndarray,
             case_of: np.ndarray, n_cases: int, native_offences: bool = True) -> _Screened:
     """Decide per case: routed to the reference, or screened here (then its metric counts)."""
-    starts = np.flatnonzero(np.r_[True, case_of[1:] != case_of[:-1]]) if len(rows) else \
-        np.zeros(0, np.int64)
+    if not n_cases:
+        return _Screened(np.zeros(0, bool), {}, [])
+    starts = np.flatnonzero(np.r_[True, case_of[1:] != case_of[:-1]])
     s = _Screen(program, cols, as_of, rows, n_cases, case_of, starts)
     routed = np.zeros(n_cases, bool)
     t, day, inst = s.type, s.day, s.instant

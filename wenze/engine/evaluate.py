@@ -552,6 +552,8 @@ def _problem(program: Program, ev: Event) -> tuple[str, str] | None:
     if t in ("absent", "returned"):
         if ev.post and ev.post not in program.posts:
             return "unknown_post", f"未知岗位 unknown post `{ev.post}`"
+        if ev.item and ev.item not in program.items:  # else the caller's assertion failed
+            return "unknown_item", f"未知事项 unknown item `{ev.item}`"
         return None
     if ev.item and ev.item not in program.items:
         return "unknown_item", f"未知事项 unknown item `{ev.item}`"
