@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # type: ignore[no-untyped-def]
-    if not config.getoption("--wenze-coverage") or not COVERAGE.exercised:
+    if not config.getoption("--wenze-coverage", default=False) or not COVERAGE.exercised:
         return
     uncovered = COVERAGE.uncovered(ROOT / "rules")
     terminalreporter.section("wenze scenario coverage / 场景覆盖")
@@ -33,7 +33,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # ty
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
-    if not config.getoption("--wenze-coverage") or not COVERAGE.exercised:
+    if not config.getoption("--wenze-coverage", default=False) or not COVERAGE.exercised:
         return
     if COVERAGE.uncovered(ROOT / "rules") and exitstatus == 0:
         session.exitstatus = 1

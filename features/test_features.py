@@ -19,19 +19,3 @@ if _problems:
 for _feature in FEATURES:
     scenarios(str(_feature))
 
-
-DOCS = HERE.parent / "docs" / "scenarios.md"
-
-
-def doc_examples() -> str:
-    """The ```gherkin examples of docs/scenarios.md, as one feature file."""
-    import re
-
-    return "".join(re.findall(r"```gherkin\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.S))
-
-
-def test_the_documented_example_is_the_one_that_runs() -> None:
-    # docs_scenarios.feature runs above with every other feature; it must stay the page's text
-    shipped = (HERE / "docs_scenarios.feature").read_text(encoding="utf-8")
-    assert shipped == doc_examples(), "copy the ```gherkin block of docs/scenarios.md into " \
-        "features/docs_scenarios.feature"

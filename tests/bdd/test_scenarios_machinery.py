@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from wenze.bdd.lint import lint_text
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -140,3 +142,26 @@ def test_duplicate_scenario_names_are_found_across_files_and_punctuation() -> No
     (problem,) = lint_text(second, "b.feature", seen)
     assert (problem.code, problem.file, problem.line) == ("BDD002", "b.feature", 3)
     assert "a.feature:3" in problem.zh and "超期，告诫" in problem.zh
+
+
+def test_wenze_features_on_a_folder_without_the_step_wiring_says_what_is_missing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from wenze.cli import main
+
+    (tmp_path / "x.feature").write_text(PASSING, encoding="utf-8")
+    assert main(["features", str(tmp_path)]) == 2
+    out = capsys.readouterr().out
+    assert "conftest.py" in out and "test_features.py" in out and "features/" in out
+
+
+def test_the_documented_example_is_the_one_that_runs() -> None:
+    # features/docs_scenarios.feature runs with every other feature; it must stay the text of
+    # the ```gherkin example in docs/scenarios.md, so that the page never shows an untried one
+    import re
+
+    page = (ROOT / "docs" / "scenarios.md").read_text(encoding="utf-8")
+    examples = "".join(re.findall(r"```gherkin\n(.*?)```", page, re.S))
+    shipped = (ROOT / "features" / "docs_scenarios.feature").read_text(encoding="utf-8")
+    assert shipped == examples, "copy the ```gherkin block of docs/scenarios.md into " \
+        "features/docs_scenarios.feature"

@@ -26,6 +26,14 @@ def run(args: argparse.Namespace) -> int:
         print(problem.render(args.lang))
     if problems or args.lint:
         return 1 if problems else 0
+    missing = [n for n in ("conftest.py", "test_features.py") if not (folder / n).is_file()]
+    if missing:
+        print(f"wenze: `{folder}` lacks {', '.join(missing)}, which load the wenze steps and "
+              "run its .feature files: put scenarios in the repository's features/ folder, or "
+              "copy those two files from it / "
+              f"目录 `{folder}` 缺少 {'、'.join(missing)}（载入 wenze 步骤并运行 .feature 文件）："
+              "请把场景放在仓库的 features/ 目录，或从那里复制这两个文件")
+        return 2
     import pytest
 
     options = [str(folder), "-q", "-p", "no:cacheprovider"]
