@@ -19,6 +19,7 @@ from wenze.store.runs import (
     events_fingerprint,
     load_events,
     load_snapshot,
+    prior_sanctions,
     record_run,
     sanction_history,
 )
@@ -189,3 +190,14 @@ def test_a_decision_no_longer_issued_is_withdrawn_by_a_superseding_row(engine: E
     assert again.superseded == 1
     assert decision_chain(engine, "k2")[-1]["body"]["sanction"] == "效能告诫"
     assert "k2" in {d["key"] for d in decisions_in_force(engine)}
+
+
+def test_sanctions_of_a_post_or_unit_without_a_person_are_history_too(engine: Engine) -> None:
+    # The ladder counts a decision naming no person under its post (岗位:…) or unit (单位:…), as
+    # wenze.engine.evaluate.Offence.person_key does; earlier runs' ones must count the same way.
+    record_run(engine, RULEBOOK, AS_OF, {}, [
+        decision("u", person=None, post=None, unit="环保局", established="2024-03-01"),
+        decision("p", person=None, post="国土局长", unit="国土局", established="2024-03-02"),
+    ])
+    prior = prior_sanctions(engine, date(2025, 1, 1))
+    assert sorted(p["person"] for p in prior) == ["单位:环保局", "岗位:国土局长"]

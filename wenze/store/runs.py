@@ -290,7 +290,7 @@ def _record(
         ).scalar_one()
         added += 1
         superseded += stored is not None
-        person = _text(decision.get("person"))
+        person = _person_key(decision)
         if sanction and person:
             conn.execute(
                 insert(SH),
@@ -361,6 +361,18 @@ def _withdraw(conn: Connection, rb_hash: str, run_id: int, as_of: date, cases: s
 
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+def _person_key(decision: Mapping[str, Any]) -> str | None:
+    """Whom the ladder counts a decision for (``wenze.engine.evaluate.Offence.person_key``): the
+    person, else the post (``岗位:…``), else the unit (``单位:…``)."""
+    if decision.get("person"):
+        return str(decision["person"])
+    if decision.get("post"):
+        return f"岗位:{decision['post']}"
+    if decision.get("unit"):
+        return f"单位:{decision['unit']}"
+    return None
 
 
 def record_run(
