@@ -17,14 +17,16 @@ Side by side, on the same events, in the same order:
 - ``raw durable_rules``: ``durable.lang.post(ruleset, message)`` — the package's public API —
   of the same messages (``{"sid", "t": "event", "n"}``) to a ruleset with the same two rules
   whose actions do nothing, on the same session ids (raw durable_rules could not give each case
-  its own session: it stops at 1,024). Run before *and* after live mode (the machine is
-  shared; the ratio is taken against the mean of the two);
+  its own session: it stops at 1,024);
 - for reference, ``durable_rules core``: the same messages through the core's own
   assert/start/complete cycle (``durable_rules_engine``), which is what live mode calls — the
   floor of the durable_rules part of an event.
-Throughput is reported by wall clock (events/s) and by the posting thread's CPU time (what the
-process itself spent, without the time the OS gave other processes); the load average is
-printed before and after.
+All three are timed the same way: the sum of the per-event windows (making the message and
+posting it; for live, ``submit``). Raw and live alternate (``--rounds``, default 2: raw,
+live, raw, live; the machine is shared, so each side's best round is compared). Throughput
+is reported by wall clock (events/s) and by the posting thread's CPU time (what the process
+itself spent, without the time the OS gave other processes); the load average is printed
+before and after.
 The daily clock ticks (the virtual clock passing midnight: every open case judged again as of
 the new day) are timed separately from the per-event latency, and reported.
 Targets (issue 7): p99 ≤ 1 ms per event; live throughput ≥ 50% of raw posting. The table says
@@ -128,14 +130,13 @@ def run_raw(events: list[Event]) -> tuple[float, list[float], list[float]]:
     lat: list[float] = []
     cpu: list[float] = []
     gc.collect()
-    t0 = time.perf_counter()
-    for n, ev in enumerate(events):
+    for n, ev in enumerate(events):  # timed as submit is: the message is made inside
         c = time.thread_time()
         a = time.perf_counter()
         post(name, {"sid": shard_of(ev.case), "t": "event", "n": n})
         lat.append(time.perf_counter() - a)
         cpu.append(time.thread_time() - c)
-    return time.perf_counter() - t0, lat, cpu
+    return sum(lat), lat, cpu
 
 
 def run_core(events: list[Event]) -> tuple[float, list[float], list[float]]:
@@ -146,7 +147,6 @@ def run_core(events: list[Event]) -> tuple[float, list[float], list[float]]:
     lat: list[float] = []
     cpu: list[float] = []
     gc.collect()
-    t0 = time.perf_counter()
     for n, ev in enumerate(events):
         c = time.thread_time()
         a = time.perf_counter()
@@ -158,7 +158,7 @@ def run_core(events: list[Event]) -> tuple[float, list[float], list[float]]:
             result = core.complete_and_start_action(handle, state)
         lat.append(time.perf_counter() - a)
         cpu.append(time.thread_time() - c)
-    return time.perf_counter() - t0, lat, cpu
+    return sum(lat), lat, cpu
 
 
 def load() -> str:
@@ -169,36 +169,53 @@ def load() -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="alternate raw and live this many times; each side's best round "
+                             "is compared (default 2)")
     args = parser.parse_args()
     events = caseload(args.cases)
-    print(f"{args.cases:,} cases, {len(events):,} events "
+    n = len(events)
+    print(f"{args.cases:,} cases, {n:,} events "
           f"({args.cases // 10:,} decisions among them)", flush=True)
     print("before:", load(), flush=True)
-    raw1 = run_raw(events)
-    print(f"raw durable_rules post: {raw1[0]:.1f} s", flush=True)
-    live_s, live_lat, engine, outputs, ticks, live_cpu = run_live(events)
-    print(f"wenze live: {live_s:.1f} s in submit, {sum(ticks):.1f} s in {len(ticks)} daily "
-          f"ticks, {outputs:,} outputs, {engine.open_cases:,} open cases", flush=True)
-    raw2 = run_raw(events)
-    print(f"raw durable_rules post again: {raw2[0]:.1f} s", flush=True)
-    core_s, core_lat, core_cpu = run_core(events)
+    raws: list[tuple[float, list[float], list[float]]] = []
+    lives: list[tuple[float, list[float], list[float]]] = []
+    engine: LiveEngine | None = None
+    ticks: list[float] = []
+    outputs = 0
+    for r in range(args.rounds):
+        raws.append(run_raw(events))
+        print(f"round {r + 1}: raw durable_rules post {raws[-1][0]:.1f} s", flush=True)
+        engine = None
+        gc.collect()
+        live_s, live_lat, engine, outputs, ticks, live_cpu = run_live(events)
+        lives.append((live_s, live_lat, live_cpu))
+        print(f"round {r + 1}: wenze live {live_s:.1f} s in submit, {sum(ticks):.1f} s in "
+              f"{len(ticks)} daily ticks, {outputs:,} outputs, {engine.open_cases:,} open "
+              "cases", flush=True)
+    core = run_core(events)
     print("after:", load(), flush=True)
-    raw_s = (raw1[0] + raw2[0]) / 2
-    raw_lat = raw1[1] + raw2[1]
-    raw_cpu = raw1[2] + raw2[2]
+    assert engine is not None
     t0 = time.perf_counter()
     engine.advance_to(dt.date(2024, 6, 10))
     tick_s = time.perf_counter() - t0
 
+    def best(runs: list[tuple[float, list[float], list[float]]]
+             ) -> tuple[float, list[float], list[float], float]:
+        """The round with the shortest wall time, and the best CPU-time throughput."""
+        wall = min(runs, key=lambda x: x[0])
+        return wall[0], wall[1], wall[2], max(len(c) / sum(c) for _, _, c in runs)
+
     rows = []
-    for label, secs, lat, cpu in (
-            ("raw durable_rules post", raw_s, raw_lat, raw_cpu),
-            ("wenze LiveEngine.submit", live_s, live_lat, live_cpu),
-            ("(durable_rules core)", core_s, core_lat, core_cpu)):
-        n = len(events)
-        rows.append((label, n / secs, len(cpu) / sum(cpu), statistics.median(lat) * 1e3,
+    for label, (secs, lat, cpu, cps) in (
+            ("raw durable_rules post", best(raws)),
+            ("wenze LiveEngine.submit", best(lives)),
+            ("(durable_rules core)", best([core]))):
+        rows.append((label, n / secs, cps, statistics.median(lat) * 1e3,
                      pct(lat, 0.99) * 1e3, max(lat) * 1e3, pct(cpu, 0.99) * 1e3))
     print()
+    print(f"best of {args.rounds} rounds each (wall: the fastest round; CPU: the best "
+          "events per CPU-second of the posting thread)")
     print(f"{'':26} {'events/s':>10} {'ev/cpu-s':>10} {'p50 ms':>8} {'p99 ms':>8} "
           f"{'max ms':>8} {'p99 cpu ms':>10}")
     for label, eps, cps, p50, p99, mx, p99cpu in rows:
@@ -206,12 +223,12 @@ def main() -> int:
               f"{p99cpu:10.3f}")
     ratio = rows[1][1] / rows[0][1]
     cpu_ratio = rows[1][2] / rows[0][2]
-    p99 = rows[1][4]
+    p99 = max(pct(lat, 0.99) for _, lat, _ in lives) * 1e3  # the worse round's p99
     print(f"{'ratio live / raw post':26} {ratio:10.2f} {cpu_ratio:10.2f} "
-          f"{rows[1][3] / rows[0][3]:8.2f} {p99 / rows[0][4]:8.2f} {'':8} "
+          f"{rows[1][3] / rows[0][3]:8.2f} {rows[1][4] / rows[0][4]:8.2f} {'':8} "
           f"{rows[1][6] / rows[0][6]:10.2f}")
-    print(f"(raw post, first and second run: {len(events) / raw1[0]:,.0f} and "
-          f"{len(events) / raw2[0]:,.0f} events/s)")
+    print("rounds, events/s: raw " + ", ".join(f"{n / x[0]:,.0f}" for x in raws)
+          + "; live " + ", ".join(f"{n / x[0]:,.0f}" for x in lives))
     print("(p99 cpu: the submitting thread's CPU time per event, without the time the OS gave "
           "other processes; on a shared machine the wall-clock tail is mostly that)")
     print()
@@ -220,7 +237,8 @@ def main() -> int:
     print(f"clock advance over {engine.open_cases:,} open cases (7 → 10 June, 3 days): "
           f"{tick_s:.1f} s ({tick_s / max(engine.open_cases, 1) / 3 * 1e6:.0f} µs per "
           "case-day)")
-    print(f"target p99 ≤ 1 ms per event: {'MET' if p99 <= 1.0 else 'MISSED'} ({p99:.3f} ms)")
+    print(f"target p99 ≤ 1 ms per event: {'MET' if p99 <= 1.0 else 'MISSED'} ({p99:.3f} ms, "
+          "the worse round)")
     print(f"target throughput ≥ 50% of raw durable_rules post: "
           f"{'MET' if ratio >= 0.5 else 'MISSED'} by wall clock ({ratio:.0%}), "
           f"{'MET' if cpu_ratio >= 0.5 else 'MISSED'} by CPU time ({cpu_ratio:.0%})")
