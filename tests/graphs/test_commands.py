@@ -260,3 +260,16 @@ def test_overlay_marks_whom_the_engine_holds_to_account(tmp_path: Path) -> None:
     sign = next(line for line in dot.splitlines() if 'label="会签「集中会签」' in line)
     assert "责任单位 县环境保护局" in sign and "问责 县环境保护局（会签逾期未回复）" in sign
     assert "peripheries=2" in sign and "peripheries=2" not in land
+
+
+def test_unknown_case_suggests_the_same_number_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the shipped caseload has ZT-2024-010, ZT-2024-L10 and ZT-2024-110: a clerk who types
+    # ZT-2024-10 means the first
+    args = ["graph", str(ROOT / "rules" / "zitong_2008.wz"), "--case", "ZT-2024-10",
+            "--events", str(ROOT / "examples" / "caseload.jsonl"), "--as-of", "2024-06-30"]
+    assert main([*args, "-o", str(tmp_path / "x.png")]) == 2
+    err = capsys.readouterr().err
+    assert "did you mean `ZT-2024-010`" in err
+    assert "cases there: `ZT-2024-001`" in err  # staff events without a case are not listed

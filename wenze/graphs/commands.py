@@ -59,8 +59,19 @@ def _print_diagnostics(diagnostics: list[Any], sources: dict[str, str]) -> None:
     sys.stderr.write(render(diagnostics, sources, "zh"))
 
 
+def _numbers_alike(name: str) -> str:
+    """``ZT-2024-10`` and ``ZT-2024-010`` alike: numbers without their leading zeros."""
+    import re
+
+    return re.sub(r"\d+", lambda m: str(int(m.group(0))), name)
+
+
 def _suggest(name: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, sorted(known), n=3, cutoff=0.4)
+    known = sorted(known)
+    alike = [k for k in known if k != name and _numbers_alike(k) == _numbers_alike(name)]
+    close = alike + [c for c in difflib.get_close_matches(name, known, n=3, cutoff=0.4)
+                     if c not in alike]
+    close = close[:3]
     if not close:
         return ""
     return (
