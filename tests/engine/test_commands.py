@@ -142,3 +142,9 @@ def test_a_2027_date_is_an_error_naming_case_and_event(capsys: pytest.CaptureFix
     code, out, err = run(capsys, case / "rulebook.wz", case / "events.jsonl", "--as-of",
                          "2027-01-31", "--strict")
     assert code == 1 and out == "" and err.startswith("error: case INTO-2027: not judged")
+
+
+def test_explain_of_an_unknown_case_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, SF / "rulebook.wz", SF / "events.jsonl", "--as-of", "2024-06-30",
+                         "--explain", "NO-SUCH-CASE")
+    assert code == 2 and out == "" and "no events for case `NO-SUCH-CASE`" in err

@@ -198,6 +198,11 @@ def _report(args: argparse.Namespace, result: Any, program: Any, duplicates: int
         at = f" (event {u.event_id}, {u.source}:{u.line})" if u.event_id else ""
         _err(f"case {u.case}: not judged [{u.code}]{at} {u.message}")
     if args.explain:
+        if args.explain not in result.traces and all(u.case != args.explain
+                                                      for u in result.unjudged):
+            _err(f"error: no events for case `{args.explain}` (as of {result.as_of}); "
+                 f"没有该案件的事件")
+            return 2
         text = output.explain(result, args.explain, program)
     elif args.decision:
         found = [d for d in result.decisions if d.key == args.decision]
