@@ -266,3 +266,15 @@ def test_overview_draws_delegation_and_ladder() -> None:
     assert "第 1 次" in dot and "第 2 次" in dot and "第 3 次及以上" in dot
     assert "从重 打击报复" in dot and "从轻 主动纠正 降 1 级" in dot
     assert "计次期间 自然年" in dot
+
+
+def test_overview_has_a_legend_of_its_lines() -> None:
+    from wenze.dsl.loader import load_rulebook
+    from wenze.graphs.render import render_overview
+
+    rulebook = load_rulebook(ROOT / "rules" / "fujian_2010.wz").rulebook
+    assert rulebook is not None
+    dot = render_overview(rulebook).source
+    legend = next(line for line in dot.splitlines() if "图例" in line)
+    for meaning in ("拥有的职权", "B岗 → A岗", "第 N 次", "从重"):
+        assert meaning in legend

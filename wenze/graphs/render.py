@@ -467,7 +467,34 @@ def render_overview(rulebook: A.Rulebook) -> graphviz.Digraph:
         ladder = ladders[name]
         assert isinstance(ladder, A.LadderDecl)
         _draw_ladder(dot, index, ladder)
+    _overview_legend(dot)
     return dot
+
+
+def _overview_legend(graph: graphviz.Digraph) -> None:
+    """What each kind of line of the overview means (the green power edges carry no label)."""
+
+    def row(colour: str, style: str, text: str, width: str = "1") -> str:
+        dashes = {"solid": "———", "dashed": "– – –", "dotted": "·····"}[style]
+        weight = "<B>" + dashes + "</B>" if width != "1" else dashes
+        return (f'<TR><TD ALIGN="CENTER"><FONT COLOR="{colour}">{weight}</FONT></TD>'
+                f'<TD ALIGN="LEFT">{_html_label(text)}</TD></TR>')
+
+    rows = [
+        '<TR><TD COLSPAN="2"><B>图例</B></TD></TR>',
+        row("#000000", "solid", "上级单位 → 下级单位"),
+        row("#90a4ae", "solid", "单位 → 所属岗位（主要领导、分管领导标注）"),
+        row("#2e7d32", "solid", "岗位 → 拥有的职权"),
+        row("#6a1b9a", "dashed", "B岗 → A岗：A岗离岗期间代理所列职权"),
+        row("#000000", "dotted", "分管领导"),
+        row("#000000", "solid", "阶梯：第 N 次违规选定的处理", "2"),
+        row(CRITICAL, "dashed", "阶梯：从重情节直接至某处理"),
+        row("#bdbdbd", "dotted", "阶梯：等级由轻到重"),
+    ]
+    table = '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2">' + "".join(rows) + "</TABLE>"
+    with graph.subgraph(name="cluster_legend") as legend:
+        legend.attr(label="", style="rounded", color="#bdbdbd")
+        legend.node("legend", label=f"<{table}>", shape="plaintext")
 
 
 # --------------------------------------------------------------------------- output
