@@ -1,0 +1,326 @@
+"""Benchmark of the columnar fast path (not a test): one seeded caseload, side by side in one run.
+
+    python benchmarks/bench_columnar.py                 # 100k cases (~1.5M events)
+    python benchmarks/bench_columnar.py --cases 1000000 # 1M cases (~15M events; ~10 GB RAM)
+
+The caseload is ``bench_evaluate.caseload`` (one item, a 6-step process with two parallel steps,
+20k officials, 15% suspended for expert review, 2% decisions by a post without the deciding power,
+some steps late or started early; seed 7), generated once as ``Event`` objects in memory. Rows:
+
+- ``columnar``: :func:`wenze.engine.columnar.evaluate_columnar` on columns already built (the
+  time of the evaluation only: screening, offences, ladders, decisions, metrics);
+- ``columnar incl. Event → columns``: the same, timed from the list of ``Event`` objects;
+- ``reference``: :func:`wenze.engine.evaluate.evaluate`, one process (the full run, or — when it
+  would take longer than ``--reference-limit`` seconds — extrapolated from 100k cases, and said);
+- ``plain dict loop``: a hand-written per-case loop over plain dicts with the deadline rule and the
+  decision-authorization rule only (the floor);
+- ``durable_rules``: the same two rules posted to durable_rules, on ``--durable`` cases,
+  extrapolated linearly to the caseload (said in the row).
+
+Every row runs in a forked child process (so one row's garbage does not slow the next). Peak
+memory = the child's peak resident set (``VmHWM`` after resetting it through
+``/proc/self/clear_refs``) minus its resident set at the start, i.e. what the run added on top of
+the events already in memory. The JSON Lines → columns load (``read_events`` +
+``EventColumns.from_events``) is timed separately on a 100k-case file (extrapolated for 1M, said).
+The columnar and reference JSON documents are compared byte for byte when both run fully.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import os
+import pickle
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import bench_evaluate as B
+
+from wenze.dsl import ast as A
+from wenze.dsl.loader import load_text
+from wenze.engine.calendar import WorkCalendar
+from wenze.engine.columnar import EventColumns, evaluate_columnar
+from wenze.engine.evaluate import evaluate
+from wenze.engine.events import Event, EventType, read_events
+from wenze.engine.lower import lower
+from wenze.engine.output import to_json
+
+AS_OF = dt.date(2024, 12, 31)
+DECIDERS = frozenset({"局长", "首席代表"})  # the posts holding 审批决定权 in bench_evaluate
+
+
+def _status(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def in_child(fn: Callable[[], Any], post: Callable[[Any], Any] = lambda x: x
+             ) -> dict[str, Any]:
+    """Run ``fn`` in a forked child: wall and CPU seconds, peak memory added, and the value
+    ``post(fn())`` (``post`` is not timed)."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        os.close(read)
+        try:
+            gc.collect()
+            try:
+                Path("/proc/self/clear_refs").write_text("5")  # reset the peak (VmHWM)
+            except OSError:
+                pass
+            base = _status("VmRSS")
+            t0, c0 = time.perf_counter(), time.process_time()
+            value = fn()
+            wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+            peak = _status("VmHWM") - base
+            out = pickle.dumps({"wall": wall, "cpu": cpu, "peak": peak, "value": post(value)})
+        except BaseException as err:  # report, never hang the parent
+            out = pickle.dumps({"error": repr(err)})
+        with os.fdopen(write, "wb") as fh:
+            fh.write(out)
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as fh:
+        data = fh.read()
+    os.waitpid(pid, 0)
+    row = pickle.loads(data)
+    if "error" in row:
+        raise RuntimeError(row["error"])
+    return row
+
+
+# --------------------------------------------------------------------------- the peers
+
+
+def plain_dicts(events: list[Event]) -> list[dict[str, Any]]:
+    return [{"case": e.case, "type": e.type.value, "day": e.at.date(), "at": e.at, "id": e.id,
+             "post": e.post, "reason": e.data.get("reason")} for e in events]
+
+
+def plain_loop(rows: list[dict[str, Any]], as_of: dt.date) -> tuple[int, int]:
+    """Per case, over plain dicts: statutory deadline (accepted + 20 working days, listed
+    suspensions skipped) against the decision, and the decision's post holding the power."""
+    cal = WorkCalendar.statutory()
+    by_case: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        if r["day"] <= as_of:
+            by_case[r["case"]].append(r)
+    late = unauthorized = 0
+    for evs in by_case.values():
+        evs.sort(key=lambda r: (r["at"], r["id"]))
+        start = decided = None
+        susp: list[tuple[dt.date, dt.date]] = []
+        s_open = None
+        for r in evs:
+            t = r["type"]
+            if t == "accepted" and start is None:
+                start = r["day"]
+            elif t == "suspended" and r["reason"] == "专家评审" and s_open is None:
+                s_open = r["day"]
+            elif t == "resumed" and s_open is not None:
+                susp.append((s_open, r["day"]))
+                s_open = None
+            elif t == "decided" and decided is None:
+                decided = r["day"]
+                if r["post"] not in DECIDERS:
+                    unauthorized += 1
+        if s_open is not None:
+            susp.append((s_open, as_of))
+        if start is None:
+            continue
+        deadline = cal.deadline(start, 20, A.DayKind.WORKING, susp)
+        if (decided or as_of) > deadline:
+            late += 1
+    return late, unauthorized
+
+
+def durable(events: list[Event], as_of: dt.date) -> tuple[int, int]:
+    """The same two rules in durable_rules: per case, the acceptance (carrying its deadline) is
+    asserted and the decision posted; one rule compares the dates, one checks the post."""
+    from durable.lang import assert_fact, c, m, post, ruleset, when_all
+
+    cal = WorkCalendar.statutory()
+    late, unauthorized = [0], [0]
+    name = f"wenze_columnar_bench_{time.time_ns()}"
+    with ruleset(name):
+        @when_all(c.a << (m.kind == "accepted"),
+                  c.d << ((m.kind == "decided") & (m.case == c.a.case)))
+        def decided_late(ctx: Any) -> None:
+            if ctx.d.day > ctx.a.deadline:
+                late[0] += 1
+
+        @when_all((m.kind == "decision_post") & (m.holds == 0))
+        def decided_unauthorized(ctx: Any) -> None:
+            unauthorized[0] += 1
+
+        @when_all(+m.kind)
+        def other(ctx: Any) -> None:
+            pass
+    by_case: dict[str, list[Event]] = defaultdict(list)
+    for ev in events:
+        if ev.at.date() <= as_of:
+            by_case[ev.case].append(ev)
+    for case, evs in by_case.items():
+        evs.sort(key=lambda e: (e.at, e.id))
+        susp = []
+        s_open = None
+        for ev in evs:
+            if ev.type is EventType.SUSPENDED and s_open is None:
+                s_open = ev.at.date()
+            elif ev.type is EventType.RESUMED and s_open:
+                susp.append((s_open, ev.at.date()))
+                s_open = None
+        if s_open is not None:
+            susp.append((s_open, as_of))
+        for ev in evs:
+            if ev.type is EventType.ACCEPTED:
+                deadline = cal.deadline(ev.at.date(), 20, A.DayKind.WORKING, susp)
+                assert_fact(name, {"kind": "accepted", "case": case,
+                                   "deadline": deadline.toordinal()})
+            elif ev.type is EventType.DECIDED:
+                post(name, {"kind": "decided", "case": case, "day": ev.at.date().toordinal()})
+                post(name, {"kind": "decision_post", "case": case,
+                            "holds": int(ev.post in DECIDERS)})
+            else:
+                post(name, {"kind": ev.type.value, "case": case, "id": ev.id})
+    return late[0], unauthorized[0]
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def _rules(result: Any) -> tuple[int, int]:
+    late = {d.case for d in result.decisions if d.violation == "超过法定时限"}
+    unauth = {d.case for d in result.decisions if d.violation == "决定越权"}
+    return len(late), len(unauth)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--durable", type=int, default=2_000,
+                        help="cases posted to durable_rules (extrapolated; 0: skip)")
+    parser.add_argument("--reference-limit", type=float, default=600.0,
+                        help="seconds: a longer reference run is extrapolated from 100k cases")
+    parser.add_argument("--load-cases", type=int, default=100_000,
+                        help="cases in the JSON Lines file whose load is timed (0: skip)")
+    args = parser.parse_args()
+    n = args.cases
+    program = lower(load_text(B.RULEBOOK, "<bench>").rulebook)
+    print(f"uptime: {os.popen('uptime').read().strip()}", flush=True)
+    t0 = time.perf_counter()
+    events = B.caseload(n)
+    n_events = len(events)
+    print(f"generated {n:,} cases / {n_events:,} events in {time.perf_counter() - t0:.1f} s "
+          f"(RSS now {_status('VmRSS') / 2**30:.1f} GB)", flush=True)
+    t0 = time.perf_counter()
+    cols = EventColumns.from_events(events)
+    print(f"Event objects → columns: {time.perf_counter() - t0:.2f} s", flush=True)
+    rows: list[dict[str, Any]] = []
+    docs: dict[str, str] = {}
+
+    def add(label: str, row: dict[str, Any], cases: int = n, note: str = "") -> None:
+        row.update(label=label, cases=cases, note=note)
+        rows.append(row)
+        print(f"  {label}: {row['wall']:.2f} s wall, {row['cpu']:.2f} s CPU, "
+              f"peak +{row['peak'] / 2**20:,.0f} MB {note}", flush=True)
+
+    stats: dict[str, int] = {}
+
+    def with_doc(result: Any) -> tuple[tuple[int, int], str, dict[str, int]]:
+        return _rules(result), to_json(result) if n <= 200_000 else "", dict(stats)
+
+    r = in_child(lambda: evaluate_columnar(program, cols, AS_OF, stats=stats), with_doc)
+    r["value"], docs["columnar"], fast_stats = r["value"]
+    add("columnar (from columns)", r)
+    r = in_child(lambda: evaluate_columnar(program, events, AS_OF), _rules)
+    add("columnar incl. Event → columns", r)
+
+    # the reference: fully, unless it would run past the limit
+    per_case = None
+    if n > 100_000:
+        sample = [e for e in events if int(e.case[1:]) < 100_000]
+        r = in_child(lambda: evaluate(program, sample, AS_OF, workers=1), _rules)
+        per_case = r["wall"] / 100_000
+        print(f"  (reference on the first 100k cases: {r['wall']:.1f} s)", flush=True)
+    if per_case is None or per_case * n <= args.reference_limit:
+        r = in_child(lambda: evaluate(program, events, AS_OF, workers=1), with_doc)
+        r["value"], docs["reference"], _ = r["value"]
+        add("reference evaluator, 1 process", r)
+    else:
+        assert r is not None
+        factor = n / 100_000
+        r.update(wall=r["wall"] * factor, cpu=r["cpu"] * factor, value=None)
+        add("reference evaluator, 1 process", r,
+            note=f"(EXTRAPOLATED ×{factor:g} from 100k cases; peak is the 100k run's)")
+
+    dicts = plain_dicts(events)
+    r = in_child(lambda: plain_loop(dicts, AS_OF))
+    add("plain per-case dict loop (2 rules)", r)
+    dicts.clear()
+    if args.durable:
+        subset = [e for e in events if int(e.case[1:]) < args.durable]
+        r = in_child(lambda: durable(subset, AS_OF))
+        factor = n / args.durable
+        r.update(wall=r["wall"] * factor, cpu=r["cpu"] * factor)
+        add("durable_rules (2 rules)", r,
+            note=f"(EXTRAPOLATED ×{factor:g} from {args.durable:,} cases; value and peak are "
+                 f"the subset's)")
+
+    if args.load_cases:
+        sample_n = min(args.load_cases, n)
+        sample = [e for e in events if int(e.case[1:]) < sample_n]
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "caseload.jsonl"
+            with path.open("w", encoding="utf-8") as fh:
+                for e in sample:
+                    fh.write(_json_line(e))
+            size = path.stat().st_size
+
+            def load() -> int:
+                batch = read_events(path)
+                return len(EventColumns.from_events(batch.events))
+
+            r = in_child(load)
+            factor = n / sample_n
+            note = (f"({size / 2**20:,.0f} MB file"
+                    + (f"; EXTRAPOLATED ×{factor:g} from {sample_n:,} cases" if factor > 1
+                       else "") + ")")
+            r.update(wall=r["wall"] * factor, cpu=r["cpu"] * factor)
+            add("JSONL → columns (load only)", r, note=note)
+
+    print(f"\n{n:,} cases, {n_events:,} events, as of {AS_OF}; columnar: {fast_stats}")
+    print(f"uptime: {os.popen('uptime').read().strip()}")
+    fast = rows[0]["wall"]
+    print(f"\n{'':<40}{'wall s':>9}{'CPU s':>9}{'events/s':>13}{'peak MB':>9}{'×columnar':>11}"
+          f"  result (late, unauthorized)")
+    for row in rows:
+        eps = n_events / row["wall"] if row["wall"] else 0
+        print(f"{row['label']:<40}{row['wall']:>9.2f}{row['cpu']:>9.2f}{eps:>13,.0f}"
+              f"{row['peak'] / 2**20:>9,.0f}{row['wall'] / fast:>11.1f}  {row['value']} "
+              f"{row['note']}")
+    if "reference" in docs and docs.get("columnar"):
+        same = docs["reference"] == docs["columnar"]
+        print(f"\ncolumnar JSON == reference JSON, byte for byte: {same} "
+              f"({len(docs['reference']):,} bytes)")
+
+
+def _json_line(e: Event) -> str:
+    import json
+
+    return json.dumps(e.to_json(), ensure_ascii=False) + "\n"
+
+
+if __name__ == "__main__":
+    main()
