@@ -190,6 +190,14 @@ def test_reference_example_loads(line: int, source: str, tmp_path: Path) -> None
         (d.code, d.span.line, d.message.en) for d in result.diagnostics]
 
 
+@pytest.mark.parametrize("path", RULEBOOKS, ids=[p.name for p in RULEBOOKS])
+def test_rulebook_is_in_the_canonical_layout(path: Path) -> None:
+    from wenze.dsl.formatter import format_text
+
+    text = path.read_text(encoding="utf-8")
+    assert format_text(text, path.name) == text, f"run: wenze fmt {path.relative_to(ROOT)}"
+
+
 def test_the_generated_tables_are_current() -> None:
     assert regenerate(DOC_TEXT) == DOC_TEXT, "run: python tests/dsl/test_rulebooks.py"
 
