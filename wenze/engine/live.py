@@ -21,6 +21,7 @@ import dataclasses
 import datetime as dt
 import heapq
 import json
+import operator
 import threading
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -129,11 +130,11 @@ def _warning_ident(w: Warning) -> tuple[str, str]:
     return (w.case, w.step or "")
 
 
-def _warning_print(w: Warning) -> str:
-    j = w.to_json()
-    for k in ("as_of", "days_left", "days_over", "percent_used"):
-        j.pop(k)
-    return json.dumps(j, sort_keys=True, ensure_ascii=False)
+_DAILY = ("as_of", "days_left", "days_over", "percent_used")  # a warning's growing counters
+# what a warning says apart from those counters: every other field (``to_json()`` is a function
+# of the fields), as a tuple — cheap to compare, and left alone by the garbage collector
+_warning_print = operator.attrgetter(
+    *(f.name for f in dataclasses.fields(Warning) if f.name not in _DAILY))
 
 
 def _decision_print(d: Decision) -> str:
@@ -180,7 +181,7 @@ class LiveEngine:
         self._decisions: dict[str, Decision] = {}
         self._owner: dict[str, tuple[str, str]] = {}  # decision key → ("p", person)/("u", unit)
         self._group: dict[tuple[str, str], set[str]] = defaultdict(set)
-        self._printed: dict[str, str] = {}
+        self._printed: dict[str, Any] = {}
         self._revision: dict[str, int] = {}
         self._dirty_people: set[str] = set()
         self._dirty_units: set[str] = set()
