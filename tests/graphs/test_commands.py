@@ -273,3 +273,36 @@ def test_unknown_case_suggests_the_same_number_first(
     err = capsys.readouterr().err
     assert "did you mean `ZT-2024-010`" in err
     assert "cases there: `ZT-2024-001`" in err  # staff events without a case are not listed
+
+
+def test_overlay_counts_staff_events_of_no_case(tmp_path: Path) -> None:
+    # ZT-2024-201 with 规划选址 completed by the B post while the 首席代表 was recorded absent
+    # (离岗/返岗 are staff events of no case): covering is lawful, nobody is held to account
+    # for the step, as `wenze evaluate` decides from the whole file.
+    rows = [json.loads(line) for line in
+            (ROOT / "examples" / "caseload.jsonl").read_text(encoding="utf-8").splitlines()]
+    case = [r for r in rows if r.get("case") == "ZT-2024-201"]
+    for r in case:
+        if r["id"] == "ev-0296":  # 规划选址 completed
+            r["post"], r["actor"] = "建设局首席代表B岗", "李代办"
+    staff = [
+        {"id": "s1", "case": "", "type": "absent", "at": "2024-04-12T08:00:00+08:00",
+         "actor": "高远", "post": "建设局首席代表"},
+        {"id": "s2", "case": "", "type": "returned", "at": "2024-04-17T08:00:00+08:00",
+         "actor": "高远", "post": "建设局首席代表"},
+    ]
+    events = tmp_path / "events.jsonl"
+    events.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in staff + case),
+                      encoding="utf-8")
+    out = tmp_path / "zt.dot"
+    args = ["graph", str(ROOT / "rules" / "zitong_2008.wz"), "--case", "ZT-2024-201",
+            "--events", str(events), "--as-of", "2024-06-30"]
+    assert main([*args, "-o", str(out)]) == 0
+    dot = out.read_text(encoding="utf-8")
+    plan = next(line for line in dot.splitlines() if 'label="规划选址\\n' in line)
+    assert "按时办结" in plan and "问责" not in plan
+    # under the title: the case, its day, whom the engine holds to account for the whole case
+    title = next(line for line in dot.splitlines() if "流程「重大项目并联审批」" in line)
+    assert "案件 ZT-2024-201（截至 2024-06-30）" in title
+    assert "本案问责：" in title and "胡斌（超过法定时限）" in title
+    assert "李代办" not in dot  # A was absent: no A岗在岗B岗越权代理

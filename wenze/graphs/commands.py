@@ -147,7 +147,8 @@ def _case_events(args: argparse.Namespace) -> tuple[list[Any], dt.date | None, i
             + f"（事件文件中没有案件 {args.case}）"
         )
         return [], None, 2
-    return [e for e in batch.events if e.case == args.case], as_of, 0
+    # the case's events and the staff events of no case (离岗/返岗: who covers for whom)
+    return [e for e in batch.events if e.case in (args.case, "", None)], as_of, 0
 
 
 def _choose_process(
@@ -258,7 +259,13 @@ def run(args: argparse.Namespace) -> int:
                 except (OverlayError, CalendarRangeError) as err:
                     _err(f"error: {err}")
                     return 1
-            graph = R.render_process(process, rulebook, overlay, group_by=args.group_by)
+            case_lines: list[str] = []
+            if args.case:
+                case_lines.append(f"案件 {args.case}（截至 {as_of}）")
+                if view.case_accountable:
+                    case_lines.append("本案问责：" + "、".join(view.case_accountable))
+            graph = R.render_process(process, rulebook, overlay, group_by=args.group_by,
+                                     case_lines=case_lines)
         except ProcessCycleError as err:
             _err(f"error: {err}")
             return 1

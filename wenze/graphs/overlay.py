@@ -285,6 +285,7 @@ class EngineView:
 
     levels: Mapping[str, str]  # step → notice / yellow / red (running steps with a warning)
     accountable: Mapping[str, tuple[str, ...]]  # step → "张三（违规）" for each decision about it
+    case_accountable: tuple[str, ...]  # "张三（违规）" for each decision about the whole case
     rejected: tuple[Any, ...]  # events the engine rejects (it would not judge them)
 
 
@@ -301,14 +302,17 @@ def engine_view(
     result = evaluate(lower(rulebook), list(events), as_of)
     levels = {w.step: w.level for w in result.warnings if w.case == case and w.step}
     accountable: dict[str, list[str]] = {}
+    whole: list[str] = []
     for d in result.decisions:
-        if d.case != case or not d.subject or d.scope not in ("step", "countersign"):
+        if d.case != case:
             continue
-        step = d.subject.split("/", 1)[0]
-        who = d.person or d.post or d.unit or "?"
-        accountable.setdefault(step, []).append(f"{who}（{d.violation}）")
+        who = f"{d.person or d.post or d.unit or '?'}（{d.violation}）"
+        if d.subject and d.scope in ("step", "countersign"):
+            accountable.setdefault(d.subject.split("/", 1)[0], []).append(who)
+        elif d.scope == "case":
+            whole.append(who)
     return EngineView(levels, {k: tuple(sorted(set(v))) for k, v in accountable.items()},
-                      tuple(result.rejected))
+                      tuple(sorted(set(whole))), tuple(result.rejected))
 
 
 def state_is_late(state: StepStatus) -> bool:

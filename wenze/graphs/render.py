@@ -71,7 +71,7 @@ def _stages(graph: nx.DiGraph) -> dict[str, int]:
     return stage
 
 
-def _process_label(process: A.ProcessDecl, plan: Schedule) -> str:
+def _process_label(process: A.ProcessDecl, plan: Schedule, case_lines: Iterable[str] = ()) -> str:
     word = _day_word(plan.unit)
     parts = [f"流程「{process.name.text}」"]
     if plan.limit is not None:
@@ -84,7 +84,7 @@ def _process_label(process: A.ProcessDecl, plan: Schedule) -> str:
             A.DayKind.NATURAL if plan.unit is A.DayKind.WORKING else A.DayKind.WORKING
         )
         parts.append(f"{len(plan.other_unit)} 个环节按{other}计，按原数相加")
-    return _text("  ·  ".join(parts))
+    return _text("  ·  ".join(parts), *case_lines)
 
 
 def _step_label(name: str, data: dict, plan: Schedule, state: StepState | None) -> str:
@@ -148,13 +148,15 @@ def render_process(
     overlay: Mapping[str, StepState] | None = None,
     group_by: str = "unit",
     legend: bool = True,
+    case_lines: Iterable[str] = (),
 ) -> graphviz.Digraph:
     """Draw ``process``: steps grouped by unit (``group_by="unit"``, clusters named after the
     units; a countersign of several units stands outside) or by stage (``"stage"``), each labelled
     with its limit, post and CPM window; the critical path red and bold; a legend. With
     ``overlay`` (step → :class:`StepState`), steps are filled by state and labelled with actual
     vs allowed days and the post held responsible when late. ``rulebook`` supplies the unit
-    declarations (cluster labels name their parent unit when known).
+    declarations (cluster labels name their parent unit when known). ``case_lines`` go under the
+    title (the case, its day, whom the engine holds to account for the case as a whole).
     Raises ProcessCycleError when the prerequisites form a cycle."""
     if group_by not in GROUP_BY:
         raise ValueError(f"group_by must be one of {GROUP_BY}, not {group_by!r}")
@@ -163,7 +165,7 @@ def render_process(
     missing_names = sorted({pre for _step, pre in plan.missing})
     ids = _ids(graph.nodes, "s")
     missing_ids = {name: f"m{i}" for i, name in enumerate(missing_names)}
-    dot = _digraph("process", _process_label(process, plan))
+    dot = _digraph("process", _process_label(process, plan, case_lines))
     critical = plan.critical_steps
 
     units = rulebook.named(A.UnitDecl) if rulebook is not None else {}
