@@ -147,8 +147,10 @@ def _case_events(args: argparse.Namespace) -> tuple[list[Any], dt.date | None, i
             + f"（事件文件中没有案件 {args.case}）"
         )
         return [], None, 2
-    # the case's events and the staff events of no case (离岗/返岗: who covers for whom)
-    return [e for e in batch.events if e.case in (args.case, "", None)], as_of, 0
+    # every event: the engine judges the case as `wenze evaluate` does from the whole file (staff
+    # events of no case say who covers for whom, other cases who holds a post); the overlay
+    # itself reads the events of the case only
+    return list(batch.events), as_of, 0
 
 
 def _choose_process(
@@ -227,7 +229,7 @@ def run(args: argparse.Namespace) -> int:
     if args.overview:
         graph = R.render_overview(rulebook)
     else:
-        events: list[Any] = []
+        events: list[Any] = []  # every event of the file (the engine reads them all)
         as_of: dt.date | None = None
         if args.case:
             events, as_of, status = _case_events(args)
@@ -236,7 +238,8 @@ def run(args: argparse.Namespace) -> int:
         elif args.events or args.as_of:
             _err("error: --events/--as-of need --case ID（须用 --case 指定案件）")
             return 2
-        process, status = _choose_process(rulebook, args.process, events)
+        own = [e for e in events if e.case == args.case]  # the case's own events
+        process, status = _choose_process(rulebook, args.process, own)
         if process is None:
             return status
         overlay = None
@@ -248,12 +251,13 @@ def run(args: argparse.Namespace) -> int:
                 assert as_of is not None
                 try:
                     view = engine_view(rulebook, events, as_of, args.case)
-                    for r in view.rejected:
+                    ids = {e.id for e in own}
+                    for r in (r for r in view.rejected if r.event_id in ids):
                         _err(f"warning: {r.source}:{r.line}: the engine rejects event "
                              f"`{r.event_id}` [{r.code}]: {r.message}; `wenze evaluate` will not "
                              "judge it（引擎拒收此事件）")
                     overlay = overlay_from_events(
-                        process, events, as_of, _calendar(rulebook, process, events), args.case,
+                        process, own, as_of, _calendar(rulebook, process, own), args.case,
                         warning_levels=view.levels, accountable=view.accountable,
                     )
                 except (OverlayError, CalendarRangeError) as err:
