@@ -306,3 +306,22 @@ def test_overlay_counts_staff_events_of_no_case(tmp_path: Path) -> None:
     assert "案件 ZT-2024-201（截至 2024-06-30）" in title
     assert "本案问责：" in title and "胡斌（超过法定时限）" in title
     assert "李代办" not in dot  # A was absent: no A岗在岗B岗越权代理
+
+
+def test_overlay_names_the_same_people_as_wenze_evaluate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rulebook = str(ROOT / "rules" / "zitong_2008.wz")
+    events = str(ROOT / "examples" / "caseload.jsonl")
+    assert main(["evaluate", rulebook, events, "--as-of", "2024-06-30", "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    wanted = {f"{d['person'] or d['post'] or d['unit']}（{d['violation']}）"
+              for d in report["decisions"] if d["case"] == "ZT-2024-201"}
+    out = tmp_path / "zt.dot"
+    args = ["graph", rulebook, "--case", "ZT-2024-201", "--events", events,
+            "--as-of", "2024-06-30", "-o", str(out)]
+    assert main(args) == 0
+    dot = out.read_text(encoding="utf-8")
+    assert "陈光辉（超过法定时限）" in wanted  # the 分管领导, known from the other cases
+    for who in wanted:
+        assert who in dot, who
