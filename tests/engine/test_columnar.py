@@ -30,8 +30,8 @@ CASES = sorted(p for p in (ROOT / "tests" / "cases").iterdir() if (p / "case.jso
 
 
 def _both(program: Program, events: list, as_of: dt.date, rejected: list | None = None,
-          native: bool = True) -> tuple[str, str, dict[str, int]]:
-    stats: dict[str, int] = {}
+          native: bool = True) -> tuple[str, str, dict[str, float]]:
+    stats: dict[str, float] = {}
     ref = wenze.to_json(evaluate(program, events, as_of, rejected=rejected or []))
     col = wenze.to_json(C.evaluate_columnar(program, events, as_of, rejected=rejected or [],
                                             stats=stats, native_offences=native))

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -333,6 +334,7 @@ class _Screened:
     routed: np.ndarray  # bool per case
     counts: dict[tuple[str, str], list[int]]
     groups: list[_Group]  # screened cases with a true condition: offences made here
+    screen: _Screen | None = None
 
 
 def _first_per_case(case_of: np.ndarray, rows: np.ndarray, n_cases: int) -> np.ndarray:
@@ -404,10 +406,8 @@ def _screen(program: Program, cols: EventColumns, as_of: dt.date, rows: np.ndarr
     item = cols.item[rows]
     has_item = item >= 0
     big = np.iinfo(np.int32).max
-    lo = np.full(n_cases, big, np.int64)
-    hi = np.full(n_cases, -1, np.int64)
-    np.minimum.at(lo, case_of[has_item], item[has_item])
-    np.maximum.at(hi, case_of[has_item], item[has_item])
+    lo = np.minimum.reduceat(np.where(has_item, item, big), starts)  # rows are grouped by case
+    hi = np.maximum.reduceat(np.where(has_item, item, -1), starts)
     routed |= (hi < 0) | (lo != hi)
     case_item = np.where(hi >= 0, hi, -1)
 
@@ -444,7 +444,7 @@ def _screen(program: Program, cols: EventColumns, as_of: dt.date, rows: np.ndarr
     for unit_names, received, decided, on_time, spot, overdue_open in rows_out:
         _count(counts, program, as_of, unit_names, received, decided, on_time, spot,
                overdue_open)
-    return _Screened(routed, counts, groups)
+    return _Screened(routed, counts, groups, s)
 
 
 def _count(counts: dict[tuple[str, str], list[int]], program: Program, as_of: dt.date,
@@ -724,8 +724,9 @@ _BOOL_FACTS = frozenset(f for f in (
     "cover_while_present", "step_overdue", "started_before_prerequisites", "step_unauthorized"))
 
 
-def _py_facts(facts: Mapping[str, np.ndarray], i: int) -> dict[str, Any]:
-    return {k: (bool(v[i]) if k in _BOOL_FACTS else int(v[i])) for k, v in facts.items()}
+def _py_lists(facts: Mapping[str, np.ndarray]) -> dict[str, list[Any]]:
+    """Fact columns as Python lists of the reference's types (bool facts as bool, else int)."""
+    return {k: (v.astype(bool) if k in _BOOL_FACTS else v).tolist() for k, v in facts.items()}
 
 
 def _native_offences(ctx: _Context, s: _Screen, group: _Group) -> list[R.Offence]:
@@ -754,6 +755,8 @@ def _native_offences(ctx: _Context, s: _Screen, group: _Group) -> list[R.Offence
     reviewer_k = last_review[group.cases]
     prom = group.prom.tolist() if group.prom is not None else None
     stat = group.stat.tolist() if group.stat is not None else None
+    case_lists = _py_lists(group.facts)
+    step_lists = [_py_lists(st.facts) for st in group.steps]
     found: list[R.Offence] = []
     for i in range(len(group.cases)):
         case = s.cols.case_names[int(s.cols.case[rows[s.starts[group.cases[i]]]])]
@@ -769,7 +772,7 @@ def _native_offences(ctx: _Context, s: _Screen, group: _Group) -> list[R.Offence
             "clock_start": start, "decided": decided, "extension": None,
             "deadline_promised": pd, "deadline_statutory": sd, "deadline_external": None,
             "delivered": None}
-        facts = _py_facts(group.facts, i)
+        facts = {k: v[i] for k, v in case_lists.items()}
         attribution: dict[str, Any] = {}
         established: dict[str, dt.date] = {}
         if facts["deemed_accepted"]:
@@ -791,11 +794,11 @@ def _native_offences(ctx: _Context, s: _Screen, group: _Group) -> list[R.Offence
         if group.hit_case[i]:
             subjects.append(_Subject(A.Scope.CASE, None, facts, attribution, handler,
                                      established))
-        for st in group.steps:
+        for j, st in enumerate(group.steps):
             if not st.hit[i]:
                 continue
             s_ev, c_ev = ev(int(st.sk[i])), ev(int(st.ck[i]))
-            sf = _py_facts(st.facts, i)
+            sf = {k: v[i] for k, v in step_lists[j].items()}
             est: dict[str, dt.date] = {}
             attr: dict[str, Any] = {}
             if sf["step_days_over"] and st.deadline is not None:
@@ -952,13 +955,14 @@ def evaluate_columnar(
     *,
     rejected: Sequence[Rejection] = (),
     explain: Iterable[str] = (),
-    stats: dict[str, int] | None = None,
+    stats: dict[str, float] | None = None,
     native_offences: bool = True,
 ) -> R.EvaluationResult:
     """:func:`wenze.engine.evaluate.evaluate` for large batches: the same result, byte for byte
     (see the module's docstring for how). ``events`` may be given already as columns. ``stats``,
-    if given, receives ``cases``, ``screened`` (judged here) and ``routed`` (judged by the
-    reference per-case code). ``native_offences=False`` routes every case with a true condition
+    if given, receives ``cases``, ``screened`` (judged here), ``routed`` (judged by the reference
+    per-case code), ``hit_here`` (screened cases with a true condition) and the seconds of each
+    phase. ``native_offences=False`` routes every case with a true condition
     to the reference too (slower; the differential test runs both)."""
     explain = list(explain)
     cols = events if isinstance(events, EventColumns) else EventColumns.from_events(events)
@@ -977,7 +981,8 @@ def evaluate_columnar(
 
 def _evaluate(program: Program, cols: EventColumns, as_of: dt.date,
               prior_sanctions: Sequence[Any], rejected: Sequence[Rejection],
-              stats: dict[str, int], native_offences: bool = True) -> R.EvaluationResult:
+              stats: dict[str, float], native_offences: bool = True) -> R.EvaluationResult:
+    t_start = time.perf_counter()
     evs = cols.events
     after = cols.day > as_of.toordinal()
     item_known = np.asarray([x in program.items for x in cols.item_names] + [True], bool)
@@ -1007,6 +1012,7 @@ def _evaluate(program: Program, cols: EventColumns, as_of: dt.date,
     present = np.unique(case_code)  # sorted case numbers = sorted case ids
     case_of = np.searchsorted(present, case_code)
     screened = _screen(program, cols, as_of, rows, case_of, len(present), native_offences)
+    t_screened = time.perf_counter()
 
     routed_cases = np.flatnonzero(screened.routed)
     names = [cols.case_names[int(present[c])] for c in routed_cases.tolist()]
@@ -1019,17 +1025,23 @@ def _evaluate(program: Program, cols: EventColumns, as_of: dt.date,
     outs, offences, warnings, unjudged, late_rejected, traces = R._run_cases(
         ctx, program, names, by_case, set())
     all_rejected += late_rejected
-    if screened.groups:
-        screen = _Screen(program, cols, as_of, rows, len(present), case_of,
-                         np.flatnonzero(np.r_[True, case_of[1:] != case_of[:-1]]))
-        for group in screened.groups:
-            offences += _native_offences(ctx, screen, group)
+    t_routed = time.perf_counter()
+    for group in screened.groups:
+        assert screened.screen is not None
+        offences += _native_offences(ctx, screened.screen, group)
+    t_offences = time.perf_counter()
     fast = len(present) - len(routed_cases)
+    result = R.finish(ctx, outs, offences, warnings, unjudged, all_rejected, traces,
+                      len(outs) + fast, int(kept.sum()), int(after.sum()), prior_sanctions,
+                      counts=screened.counts)
+    t_end = time.perf_counter()
     stats.update(cases=len(present), screened=fast, routed=len(routed_cases),
-                 hit_here=sum(int(g.hit.sum()) for g in screened.groups))
-    return R.finish(ctx, outs, offences, warnings, unjudged, all_rejected, traces,
-                    len(outs) + fast, int(kept.sum()), int(after.sum()), prior_sanctions,
-                    counts=screened.counts)
+                 hit_here=sum(int(g.hit.sum()) for g in screened.groups),
+                 seconds_screening=round(t_screened - t_start, 3),
+                 seconds_routed=round(t_routed - t_screened, 3),
+                 seconds_offences_here=round(t_offences - t_routed, 3),
+                 seconds_ladders_and_decisions=round(t_end - t_offences, 3))
+    return result
 
 
 def choose_evaluator(asked: str, n_cases: int) -> str:
