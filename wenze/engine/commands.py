@@ -128,15 +128,27 @@ def run(args: argparse.Namespace) -> int:
     asked = getattr(args, "evaluator", "auto")
     n_cases = len({e.case for e in batch.events if e.case}) if asked == "auto" else 0
     run_with = evaluate_columnar if choose_evaluator(asked, n_cases) == "columnar" else evaluate
-    result = run_with(program, batch.events, as_of, rejected=batch.rejected,
+    prior: list[Any] = []
+    if args.db:  # the ladder counts the sanctions earlier runs recorded there
+        from wenze.store.evaluate import stored_history
+
+        try:
+            prior = stored_history(args.db, as_of, {ev.case for ev in batch.events if ev.case})
+        except Exception as err:
+            _err(f"error: cannot read the sanction history in `{args.db}`: {err}; "
+                 f"无法读取数据库中的问责记录")
+            return 2
+        _err(f"note: ladder history: {len(prior)} earlier sanction(s) from `{args.db}`; "
+             f"已读取既往问责记录")
+    result = run_with(program, batch.events, as_of, prior, rejected=batch.rejected,
                       explain=[args.explain] if args.explain else ())
     code = _report(args, result, program, duplicates=batch.duplicates)
     if code == 0 and args.db:
-        from wenze.store.evaluate import store_evaluation
+        from wenze.store.evaluate import store_evaluation, with_history
 
         try:
             run = store_evaluation(result, args.db, loaded.sources, batch.events,
-                                   {"events": str(args.events)})
+                                   with_history({"events": str(args.events)}, prior))
         except Exception as err:  # the database is a user's input too: say what went wrong
             _err(f"error: cannot record the run in `{args.db}`: {err}; 无法写入数据库")
             return 2

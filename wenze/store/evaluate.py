@@ -8,7 +8,7 @@ nothing new). This is the body of ``wenze evaluate RULEBOOK --db URL --as-of DAT
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -45,6 +45,39 @@ def _load(rulebook_path: str | Path) -> tuple[Any, dict[str, str]]:
     return lower(loaded.rulebook), dict(loaded.sources)
 
 
+def stored_history(db: str | Engine, as_of: date, cases: Iterable[str]) -> list[Any]:
+    """The sanctions earlier runs recorded in ``db`` (up to ``as_of``), for the ladder of an
+    evaluation of ``cases`` made from a file (``wenze evaluate RULEBOOK EVENTS --db URL``): the
+    sanctions of those very cases are left out (they are recomputed now). The schema is upgraded
+    when behind."""
+    from wenze.store.db import ensure_schema
+
+    engine = db if isinstance(db, Engine) else make_engine(db)
+    try:
+        ensure_schema(engine)
+        return prior_sanctions(engine, as_of + timedelta(days=1), exclude_cases=set(cases))
+    finally:
+        if not isinstance(db, Engine):
+            engine.dispose()
+
+
+def history_digest(prior: Iterable[Any]) -> str:
+    """A fingerprint of the ladder history an evaluation read (part of its run's parameters:
+    the same events judged against another history are another run)."""
+    import hashlib
+
+    keys = sorted(str(p["source"] if isinstance(p, Mapping) else p.source) for p in prior)
+    return hashlib.sha256("\n".join(keys).encode("utf-8")).hexdigest()
+
+
+def with_history(params: Mapping[str, Any] | None, prior: Sequence[Any]) -> dict[str, Any]:
+    """``params`` plus the ladder history's fingerprint when there was any history."""
+    out = dict(params or {})
+    if prior:
+        out["ladder_history"] = history_digest(prior)
+    return out
+
+
 def judged_cases(result: Any, cases: set[str]) -> set[str]:
     """The cases an evaluation judged: its input's cases less the unjudged ones (a case that
     could not be judged says nothing about its earlier decisions, which stand)."""
@@ -70,7 +103,7 @@ def evaluate_stored(
     prior = prior_sanctions(engine, as_of + timedelta(days=1), exclude_cases=cases)
     result = evaluate(program, snapshot.events, as_of, prior, explain=tuple(explain))
     run = record_run(
-        engine, sources, as_of, params or {},
+        engine, sources, as_of, with_history(params, prior),
         [d.to_json() for d in result.decisions], [w.to_json() for w in result.warnings],
         input_fingerprint=snapshot.fingerprint, event_count=snapshot.count,
         cases=judged_cases(result, cases),
