@@ -165,3 +165,29 @@ def test_the_documented_example_is_the_one_that_runs() -> None:
     shipped = (ROOT / "features" / "docs_scenarios.feature").read_text(encoding="utf-8")
     assert shipped == examples, "copy the ```gherkin block of docs/scenarios.md into " \
         "features/docs_scenarios.feature"
+
+
+WRONG_ERROR_LINE = '''\
+# language: zh-CN
+功能: 规则集检查
+
+  场景: 未声明的单位
+    假如 规则集如下:
+      """
+      规则集 「测」 { 版本 "1" }
+      文件 「法」 { 文号 "测〔2024〕1号" }
+      事项 「许可」 依据 「法」 "1" { 单位 「县国土资原局」 法定时限 20 工作日 }
+      """
+    当 检查该规则集
+    那么 报告错误 WZ101 于第 2 行
+'''
+
+
+def test_a_wrong_error_line_names_what_was_reported(tmp_path: Path) -> None:
+    run = _pytest(_project(tmp_path, WRONG_ERROR_LINE))
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "期望第 2 行报告 WZ101，实际报告：WZ101@3" in run.stdout
+    assert "Traceback" not in run.stdout
+    (tmp_path / "ok").mkdir()
+    fixed = _pytest(_project(tmp_path / "ok", WRONG_ERROR_LINE.replace("于第 2 行", "于第 3 行")))
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr

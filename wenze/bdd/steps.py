@@ -471,9 +471,12 @@ def _expect_error(state: Scenario, code: str, line: int) -> None:
     assert state.diagnostics is not None, "check the rulebook first / 请先检查规则集"
     found = [(d.code, d.span.line) for d in state.diagnostics]
     if (code, line) not in found:
-        raise AssertionError(
-            f"期望第 {line} 行报告 {code}，实际：{found}" if state.lang == "zh"
-             else f"expected {code} at line {line}, got: {found}"
+        shown = "、".join(f"{c}@{n}" for c, n in found) or ("（无）" if state.lang == "zh"
+                                                             else "(none)")
+        pytest.fail(
+            f"期望第 {line} 行报告 {code}，实际报告：{shown}" if state.lang == "zh"
+            else f"expected {code} at line {line}, reported: {shown}",
+            pytrace=False,
         )
 
 
@@ -498,9 +501,14 @@ def then_clean_en(scenario_state: Scenario) -> None:
 
 
 def _expect_clean(state: Scenario) -> None:
+    zh = state.lang == "zh"
     if state.diagnostics is not None:
-        errors = [(d.code, d.span.line, d.message.en) for d in state.diagnostics if d.is_error]
-        assert not errors, errors
-    if state.result is not None:
-        rejected = list(getattr(state.result, "rejected", ()))
-        assert not rejected, rejected
+        errors = [f"{d.code} 第 {d.span.line} 行 {d.message.zh}" if zh
+                  else f"{d.code} line {d.span.line}: {d.message.en}"
+                  for d in state.diagnostics if d.is_error]
+        if errors:
+            pytest.fail(("期望没有错误，实际：\n" if zh else "expected no errors, got:\n")
+                        + "\n".join(errors), pytrace=False)
+    if state.result is not None and getattr(state.result, "rejected", ()):
+        pytest.fail(("期望没有错误，但有事件被拒收" if zh else "expected no errors, but events "
+                     "were rejected") + _rejected_note(state), pytrace=False)
