@@ -2,9 +2,10 @@
 
 One Lark LALR grammar (``grammar.lark``, ``strict=True``, positions on) with the keyword terminals
 generated from :mod:`wenze.dsl.keywords`. Parse errors never escape as Python exceptions: they
-come back as :class:`~wenze.dsl.diagnostics.Diagnostic` values (code ``WZ001``–``WZ003``). After
-the first error the file is cut at its top-level declarations and each one is parsed on its own,
-so one bad declaration does not hide the errors of the others.
+come back as :class:`~wenze.dsl.diagnostics.Diagnostic` values (code ``WZ001``–``WZ004``). After
+an error the statement holding it is blanked out and the file parsed again (:func:`_recover`), so
+two broken statements inside one declaration are both reported; where that cannot help (a missing
+brace) each later top-level declaration is parsed on its own.
 """
 
 from __future__ import annotations
