@@ -29,7 +29,7 @@ from lark.exceptions import (
 )
 
 from wenze.dsl import ast as A
-from wenze.dsl.diagnostics import Diagnostic, Message, Severity
+from wenze.dsl.diagnostics import Diagnostic, Label, Message, Severity
 from wenze.dsl.keywords import KEYWORDS, describe_terminal, language_of, terminal_definitions
 
 
@@ -207,8 +207,34 @@ def _syntax_diagnostic(err: UnexpectedInput, text: str, file: str) -> Diagnostic
         Severity.ERROR,
         Message(f"此处不应出现 `{shown}`，应为 {zh}", f"unexpected `{shown}`, expected {en}"),
         _token_span(file, tok),
+        labels=_unfinished_line(tok, err.expected, text, file),
         help=help_,
     )
+
+
+def _unfinished_line(tok: Token, expected: set[str], text: str, file: str) -> tuple[Label, ...]:
+    """When the unexpected token starts its line and the parser is in the middle of a statement
+    (a `}` would not do), the statement on the line before is the unfinished one: point at its
+    end (``法定时限 20`` without its ``工作日``)."""
+    from wenze.dsl.diagnostics import Label
+
+    start = tok.start_pos or 0
+    line_start = text.rfind("\n", 0, start) + 1
+    if text[line_start:start].strip() or "RBRACE" in expected or line_start == 0:
+        return ()
+    end = line_start - 1  # the newline before the token's line
+    while end > 0:
+        code = _code_of(text[text.rfind("\n", 0, end) + 1:end]).rstrip()
+        if code:
+            begin = text.rfind("\n", 0, end) + 1
+            offset = begin + len(code)
+            starts = _line_starts(text)
+            line, col = _line_col(starts, offset - 1)
+            span = A.Span(file, line, col, line, col + 1, offset - 1, offset)
+            return (Label(span, Message("上一条语句在此处没有写完", "the statement above ends "
+                                                                 "here unfinished")),)
+        end = text.rfind("\n", 0, end)
+    return ()
 
 
 def _end_position(text: str) -> tuple[int, int]:
