@@ -751,7 +751,9 @@ def _native_offences(ctx: _Context, s: _Screen, group: _Group) -> list[R.Offence
         review[i] = name in ctx.review_steps
     done = np.flatnonzero((s.type == T["step_completed"]) & review[s.cols.step[rows]])
     last_review = np.full(s.n, -1, np.int64)
-    last_review[s.case_of[done]] = done  # rows are in time order: the last one stays
+    if len(done):  # rows are in (case, time) order: the last row of each case
+        is_last = np.r_[s.case_of[done][1:] != s.case_of[done][:-1], True]
+        last_review[s.case_of[done[is_last]]] = done[is_last]
     reviewer_k = last_review[group.cases]
     prom = group.prom.tolist() if group.prom is not None else None
     stat = group.stat.tolist() if group.stat is not None else None
