@@ -12,6 +12,9 @@ their prerequisites, dates spread over 2023–2024 (Spring Festival and 调休 d
 Side by side, in one run, on the same events:
 - ``wenze``: ``wenze.engine.evaluate.evaluate`` with the full rulebook (every fact, every
   violation, ladders, warnings, metrics);
+- ``wenze columnar``: ``wenze.engine.columnar.evaluate_columnar`` (the fast path, the same
+  result byte for byte; ``--evaluator auto`` picks it from 20k cases), timed from the same
+  ``Event`` objects (the conversion to columns included);
 - ``plain loop``: a hand-written per-case Python loop computing only the statutory-deadline rule
   (the floor any evaluator has to match);
 - ``durable_rules``: the same events posted to a durable_rules ruleset holding the same deadline
@@ -281,6 +284,14 @@ def run(n_cases: int, durable_cases: int) -> list[dict]:
         return len({d.case for d in result.decisions if d.violation == "超过法定时限"})
 
     rows.append(timed("wenze evaluate (all rules)", wenze_late, n_cases, len(events)))
+
+    def columnar_late() -> int:  # the columnar fast path, from the same Event objects
+        from wenze.engine.columnar import evaluate_columnar
+
+        result = evaluate_columnar(program, events, as_of)
+        return len({d.case for d in result.decisions if d.violation == "超过法定时限"})
+
+    rows.append(timed("wenze columnar (all rules)", columnar_late, n_cases, len(events)))
     cpus = os.cpu_count() or 1
     if cpus > 1:
         rows.append(timed(f"wenze evaluate, {cpus} processes", lambda: wenze_late(0), n_cases,
