@@ -177,3 +177,41 @@ def test_wall_clock_pipe_answers_at_once() -> None:
     finally:
         proc.stdin.close()
     assert proc.wait(timeout=WAIT) == 0
+
+
+def test_consumer_thread_iterates_outputs_as_they_arise() -> None:
+    """An approval system's consumer thread: ``for item in engine.outputs(wait=True)`` gets
+    each output as it arises and ends at ``close()``; it gets exactly what a callback gets."""
+    from wenze.engine.live import LiveEngine, VirtualClock
+
+    rb = wenze.load(CASE / "rulebook.wz")
+    events = sorted(read_jsonl(_events(), "<t>").events, key=lambda e: (e.at, e.id))
+    assert [e.case for e in events[:2]] == ["W-RED", "W-RED"]  # accepted 6 May: late by June
+    start = dt.datetime(2024, 5, 1, tzinfo=CHINA)
+    engine = LiveEngine(rb.program, VirtualClock(start))
+    got: list[dict[str, Any]] = []
+    first = threading.Event()
+
+    def consume() -> None:
+        for item in engine.outputs(wait=True):
+            got.append(item)
+            first.set()
+
+    consumer = threading.Thread(target=consume)
+    consumer.start()
+    engine.submit_many(events[:2])
+    engine.advance_to(dt.date(2024, 6, 10))
+    assert first.wait(WAIT)  # the consumer had an output before the engine was closed
+    engine.submit_many(events[2:])
+    engine.advance_to(dt.date(2024, 6, 28))
+    engine.close()
+    consumer.join(WAIT)
+    assert not consumer.is_alive()
+    seen: list[dict[str, Any]] = []
+    again = LiveEngine(rb.program, VirtualClock(start), on_output=seen.append)
+    again.submit_many(events[:2])
+    again.advance_to(dt.date(2024, 6, 10))
+    again.submit_many(events[2:])
+    again.advance_to(dt.date(2024, 6, 28))
+    assert got == seen and any(i["kind"] == "decision" for i in got)
+    assert list(engine.outputs(wait=True, timeout=0.01)) == []  # closed: returns at once

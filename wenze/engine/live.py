@@ -162,6 +162,8 @@ class LiveEngine:
         self._outbox: deque[dict[str, Any]] = deque()
         self._queue: deque[dict[str, Any]] = deque()
         self._delivering = 0  # threads inside _flush
+        self._arrived = threading.Condition(self._lock)  # an output queued for outputs()
+        self._closed = False
         self.generation = 1
         self.today = self.clock.now().date()
         self._seq = 0
@@ -659,6 +661,7 @@ class LiveEngine:
                         item = self._outbox.popleft()
                         if self.on_output is None:
                             self._queue.append(item)
+                            self._arrived.notify_all()
                     if self.on_output is not None:
                         self.on_output(item)
             finally:
@@ -672,12 +675,18 @@ class LiveEngine:
             self._queue.clear()
         return items
 
-    def outputs(self) -> Iterator[dict[str, Any]]:
-        """Iterate over the outputs issued so far and not yet drained."""
+    def outputs(self, wait: bool = False, timeout: float | None = None
+                ) -> Iterator[dict[str, Any]]:
+        """Iterate over the outputs not yet drained. ``wait=False``: those issued so far.
+        ``wait=True`` (a consumer thread): also those issued later, as they arise, until
+        :meth:`close` — or until ``timeout`` seconds pass with no new output."""
         while True:
             with self._lock:
-                if not self._queue:
-                    return
+                while not self._queue:
+                    if not wait or self._closed:
+                        return
+                    if not self._arrived.wait(timeout) and not self._queue:
+                        return
                 item = self._queue.popleft()
             yield item
 
@@ -709,6 +718,9 @@ class LiveEngine:
 
     def close(self) -> None:
         """Delete the durable_rules ruleset; the engine takes no more events afterwards (its
-        current state can still be read)."""
+        current state can still be read). An ``outputs(wait=True)`` consumer stops once it
+        has the outputs issued before."""
         with self._lock:
             self._rules.close()
+            self._closed = True
+            self._arrived.notify_all()
