@@ -491,6 +491,16 @@ class LiveEngine:
         old = self._owned.get(owner, ())
         if old == offences:
             return
+        if len(old) == len(offences) and old and all(
+                a.key == b.key and a.unit == b.unit and a.post == b.post
+                for a, b in zip(old, offences, strict=True)):
+            # the same offences, only their facts changed (an open case's days keep counting):
+            # the indexes stay, the ladder runs again for their persons
+            for o in offences:
+                self._offences[o.key] = o
+                self._dirty_people.add(o.person_key)
+            self._owned[owner] = offences
+            return
         for o in old:
             self._offences.pop(o.key, None)
             self._by_person[o.person_key].discard(o.key)
