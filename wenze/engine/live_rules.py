@@ -10,8 +10,8 @@ that ``durable.engine.Ruleset`` itself drives — and fired with the same calls 
 ``abandon_action``). It is *not* registered in durable's Python ``Host``: that host starts
 background dispatcher threads that call into every registered ruleset every 0.2 s, and its
 Python action machinery (a ``Closure``, a ``Content``, a state round trip and ~24 cyclic
-objects per post) costs ≈ 6× the core's own matching (measured: ≈ 31 µs per ``post`` against
-≈ 5 µs for the core's assert/start/complete cycle).
+objects per post) costs ≈ 2.7× the core's own work (benchmark, CPU time: ≈ 19 µs per ``post``
+against ≈ 7 µs for the core's assert/start/complete cycle).
 
 durable_rules 2.0.28 has limits this module contains (see ``docs/live.md``):
 
