@@ -215,3 +215,48 @@ def test_consumer_thread_iterates_outputs_as_they_arise() -> None:
     again.advance_to(dt.date(2024, 6, 28))
     assert got == seen and any(i["kind"] == "decision" for i in got)
     assert list(engine.outputs(wait=True, timeout=0.01)) == []  # closed: returns at once
+
+
+class _MovableClock:
+    """A clock that moves by itself like the wall clock (``set`` does nothing), but whose time
+    the test chooses: so the clock thread's catching up can be watched without waiting days."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.moment = now
+
+    def now(self) -> dt.datetime:
+        return self.moment
+
+    def set(self, moment: dt.datetime) -> None:
+        pass
+
+
+def test_clock_thread_fires_a_passed_deadline_with_no_event() -> None:
+    """``start_clock``: time passes, nobody posts or ticks, and the red card and decision
+    still come out (from the clock thread), equal to batch evaluation of that day."""
+    from wenze.engine.live import LiveEngine
+
+    rb = wenze.load(CASE / "rulebook.wz")
+    events = sorted(read_jsonl(_events(), "<t>").events, key=lambda e: (e.at, e.id))[:2]
+    clock = _MovableClock(dt.datetime(2024, 5, 6, 12, 0, tzinfo=CHINA))
+    got: list[dict[str, Any]] = []
+    decided = threading.Event()
+
+    def on_output(item: dict[str, Any]) -> None:
+        got.append(item)
+        if item["kind"] == "decision":
+            decided.set()
+
+    engine = LiveEngine(rb.program, clock, on_output=on_output)  # type: ignore[arg-type]
+    engine.submit_many(events)
+    engine.start_clock(every=0.02)
+    assert not decided.wait(0.3)  # nothing is late yet
+    clock.moment = dt.datetime(2024, 6, 28, 8, 0, tzinfo=CHINA)  # weeks pass, no event
+    assert decided.wait(WAIT)
+    engine.close()
+    assert not engine._ticker.is_alive()  # type: ignore[union-attr]
+    assert engine.today == dt.date(2024, 6, 28)
+    res = evaluate(rb.program, events, dt.date(2024, 6, 28))
+    assert [w.to_json() for w in engine.warnings()] == [w.to_json() for w in res.warnings]
+    assert [d.to_json() for d in engine.decisions()] == [d.to_json() for d in res.decisions]
+    assert engine.clock_error is None

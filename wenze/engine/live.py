@@ -164,6 +164,9 @@ class LiveEngine:
         self._delivering = 0  # threads inside _flush
         self._arrived = threading.Condition(self._lock)  # an output queued for outputs()
         self._closed = False
+        self._ticker: threading.Thread | None = None  # start_clock's thread
+        self._stopping = threading.Event()
+        self.clock_error: BaseException | None = None
         self.generation = 1
         self.today = self.clock.now().date()
         self._seq = 0
@@ -248,6 +251,8 @@ class LiveEngine:
                source: str = "<live>") -> None:
         """One event (an :class:`Event` or a dict in the JSON Lines shape). Safe from any
         thread. A malformed event is emitted as ``{"kind": "rejected"}``, never dropped."""
+        if self.clock_error is not None:
+            self._check_clock()
         with self._lock:
             self._submit_one(event, source, line)
         if self._outbox or self._delivering:  # (then our outputs are delivered on return)
@@ -256,6 +261,7 @@ class LiveEngine:
     def submit_many(self, events: Iterable[Event | dict[str, Any]], source: str = "<live>",
                     first_line: int | None = None) -> None:
         """Several events, posted in the order given (under one lock acquisition)."""
+        self._check_clock()
         with self._lock:
             for i, item in enumerate(events):
                 line = None if first_line is None else first_line + i
@@ -594,7 +600,9 @@ class LiveEngine:
     def advance_to(self, moment: dt.datetime | dt.date) -> None:
         """Move the (virtual) clock forward; every case due on the days passed is judged again
         on its day (clock ticks posted to durable_rules), so a deadline that passes with no new
-        event still gives its warning or violation. With the wall clock, call :meth:`tick`."""
+        event still gives its warning or violation. With the wall clock, call :meth:`tick` (or
+        :meth:`start_clock`)."""
+        self._check_clock()
         if not isinstance(moment, dt.datetime):
             tz = self.clock.now().tzinfo
             moment = dt.datetime.combine(moment, dt.time(0, 0), tz)
@@ -603,8 +611,40 @@ class LiveEngine:
         self._flush()
 
     def tick(self) -> None:
-        """Catch up with the clock (the wall clock: call this periodically, e.g. each minute)."""
+        """Catch up with the clock (the wall clock: call this periodically, e.g. each minute,
+        or let :meth:`start_clock` do it)."""
         self.advance_to(self.clock.now())
+
+    def start_clock(self, every: float = 60.0) -> None:
+        """Production: a daemon thread that calls :meth:`tick` just after each midnight of the
+        clock's time zone (evaluation is by day, so that is when deadlines pass) and at least
+        every ``every`` seconds, until :meth:`close`. Its outputs go to the callback (from that
+        thread) or the queue like any other. If a tick fails, the thread stops and the error is
+        raised by the next ``submit``/``advance_to`` (``clock_error`` holds it)."""
+        if self._ticker is not None:
+            return
+
+        def run() -> None:
+            while not self._stopping.is_set():
+                now = self.clock.now()
+                midnight = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(0),
+                                               now.tzinfo)
+                wait = min(every, max((midnight - now).total_seconds(), 0.0) + 0.001)
+                if self._stopping.wait(wait):
+                    return
+                try:
+                    self.tick()
+                except BaseException as err:  # kept for the caller, never dropped
+                    self.clock_error = err
+                    return
+
+        self._ticker = threading.Thread(target=run, name="wenze-live-clock", daemon=True)
+        self._ticker.start()
+
+    def _check_clock(self) -> None:
+        if self.clock_error is not None:
+            raise RuntimeError("实时时钟线程出错 the live clock thread failed") \
+                from self.clock_error
 
     def _advance(self, moment: dt.datetime) -> None:
         self.clock.set(moment)
@@ -730,6 +770,10 @@ class LiveEngine:
         """Delete the durable_rules ruleset; the engine takes no more events afterwards (its
         current state can still be read). An ``outputs(wait=True)`` consumer stops once it
         has the outputs issued before."""
+        self._stopping.set()
+        ticker = self._ticker
+        if ticker is not None and ticker is not threading.current_thread():
+            ticker.join()
         with self._lock:
             self._rules.close()
             self._closed = True

@@ -8,8 +8,9 @@ Each output line is ``{"kind", "at", "record"[, "supersedes", "revision"]}`` (``
 written and flushed as soon as it arises, so ``tail -f events.jsonl | wenze live RULEBOOK`` works.
 ``--clock virtual`` replays a log: the clock follows the event times and, at the end of the input,
 moves on to ``--as-of`` when given. ``--clock wall`` (the default) uses the wall clock in China
-Standard Time and re-checks every ``--tick`` seconds, so a deadline that passes with no event still
-gives its warning. Exit status: 0, 1 the rulebook has errors, 2 bad usage or live mode unavailable.
+Standard Time and re-checks just after each midnight and every ``--tick`` seconds, so a deadline
+that passes with no event still gives its warning. Exit status: 0, 1 the rulebook has errors,
+2 bad usage or live mode unavailable, 3 the clock thread failed (the error on stderr).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import argparse
 import datetime as dt
 import json
 import sys
-import threading
 from typing import Any
 
 from wenze.engine.live_rules import LiveUnavailable
@@ -34,7 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="with --clock virtual: the clock's start (ISO 8601 with offset); "
                              "default: the first event's time")
     parser.add_argument("--tick", type=float, default=60.0, metavar="SECONDS",
-                        help="with --clock wall: how often to re-check deadlines (default 60)")
+                        help="with --clock wall: re-check deadlines at least this often, besides "
+                             "just after each midnight (default 60)")
 
 
 def _write(item: dict[str, Any]) -> None:
@@ -64,7 +65,6 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
     engine: Any = None
-    stop = threading.Event()
 
     def make(first: dict[str, Any] | None) -> Any:
         try:
@@ -87,12 +87,7 @@ def run(args: argparse.Namespace) -> int:
         engine = make(None)
         if engine is None:
             return 2
-
-        def ticker() -> None:
-            while not stop.wait(args.tick):
-                engine.tick()
-
-        threading.Thread(target=ticker, daemon=True).start()
+        engine.start_clock(every=args.tick)  # deadlines pass at midnight with no event
 
     try:
         for number, raw in enumerate(sys.stdin, start=1):
@@ -123,5 +118,10 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        stop.set()
+        if engine is not None:
+            engine.close()
+    if engine is not None and engine.clock_error is not None:
+        print(f"wenze live: 时钟线程出错 the clock thread failed: {engine.clock_error!r}",
+              file=sys.stderr)
+        return 3
     return 0
