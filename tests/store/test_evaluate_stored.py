@@ -95,3 +95,25 @@ def test_late_events_withdraw_a_decision_and_correct_the_ladder(
     chain = decision_chain(engine, esc1.key)
     assert chain[0]["body"]["sanction"] == "效能告诫" and chain[1]["body"]["withdrawn"] is True
     assert "ESC-1" not in {h["case"] for h in sanction_history(engine, date(2030, 1, 1))}
+
+
+def test_a_target_decision_is_not_its_own_history(engine: Engine, tmp_path: Path) -> None:
+    # tests/cases/target_rate: 马局长 answers for the unit's 2024-Q1 rate (a decision with no
+    # case). Evaluating the store again after an unrelated event must not count that decision
+    # as an earlier sanction of his (it is being recomputed), nor correct anything.
+    target = REPO / "tests" / "cases" / "target_rate"
+    as_of = date(2024, 6, 30)
+    assert ingest(engine, target / "events.jsonl").ok
+    first = evaluate_stored(engine, target / "rulebook.wz", as_of)
+    [boss] = [d for d in first.result.decisions if d.case is None]
+    assert (boss.person, boss.sanction) == ("马局长", "效能告诫")
+    extra = tmp_path / "extra.jsonl"
+    extra.write_text(json.dumps(
+        {"id": "X-1", "case": "X", "type": "received", "at": "2024-06-03T09:00:00+08:00",
+         "item": "许可", "actor": "许办", "post": "首席代表"}, ensure_ascii=False) + "\n",
+        encoding="utf-8")
+    assert ingest(engine, extra).ok
+    second = evaluate_stored(engine, target / "rulebook.wz", as_of)
+    assert second.run.created and second.run.superseded == 0
+    [again] = [d for d in second.result.decisions if d.case is None]
+    assert (again.key, again.sanction) == (boss.key, "效能告诫")

@@ -129,8 +129,9 @@ def run(args: argparse.Namespace) -> int:
     n_cases = len({e.case for e in batch.events if e.case}) if asked == "auto" else 0
     run_with = evaluate_columnar if choose_evaluator(asked, n_cases) == "columnar" else evaluate
     prior: list[Any] = []
+    explain = [args.explain] if args.explain else []
     if args.db:  # the ladder counts the sanctions earlier runs recorded there
-        from wenze.store.evaluate import stored_history
+        from wenze.store.evaluate import evaluate_with_history, stored_history
 
         try:
             prior = stored_history(args.db, as_of, {ev.case for ev in batch.events if ev.case})
@@ -138,10 +139,12 @@ def run(args: argparse.Namespace) -> int:
             _err(f"error: cannot read the sanction history in `{args.db}`: {err}; "
                  f"无法读取数据库中的问责记录")
             return 2
+        result, prior = evaluate_with_history(run_with, program, batch.events, as_of, prior,
+                                              rejected=batch.rejected, explain=explain)
         _err(f"note: ladder history: {len(prior)} earlier sanction(s) from `{args.db}`; "
              f"已读取既往问责记录")
-    result = run_with(program, batch.events, as_of, prior, rejected=batch.rejected,
-                      explain=[args.explain] if args.explain else ())
+    else:
+        result = run_with(program, batch.events, as_of, rejected=batch.rejected, explain=explain)
     code = _report(args, result, program, duplicates=batch.duplicates)
     if code == 0 and args.db:
         from wenze.store.evaluate import store_evaluation, with_history

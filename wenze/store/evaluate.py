@@ -8,7 +8,7 @@ nothing new). This is the body of ``wenze evaluate RULEBOOK --db URL --as-of DAT
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -66,7 +66,7 @@ def history_digest(prior: Iterable[Any]) -> str:
     the same events judged against another history are another run)."""
     import hashlib
 
-    keys = sorted(str(p["source"] if isinstance(p, Mapping) else p.source) for p in prior)
+    keys = sorted(_source(p) for p in prior)
     return hashlib.sha256("\n".join(keys).encode("utf-8")).hexdigest()
 
 
@@ -76,6 +76,26 @@ def with_history(params: Mapping[str, Any] | None, prior: Sequence[Any]) -> dict
     if prior:
         out["ladder_history"] = history_digest(prior)
     return out
+
+
+def evaluate_with_history(evaluate: Callable[..., Any], program: Any, events: Any, as_of: date,
+                          prior: Sequence[Any], **options: Any) -> tuple[Any, list[Any]]:
+    """``evaluate(program, events, as_of, prior, **options)`` with the stored history, without
+    counting a decision as its own history: an earlier sanction whose decision this evaluation
+    issues again (same key — e.g. a target decision, which has no case to exclude it by) is
+    being recomputed, so it is dropped and the evaluation made again. Decision keys do not
+    depend on the history (joint decisions, whose keys do, are never history), so the second
+    pass is exact. Returns (result, the history used)."""
+    result = evaluate(program, events, as_of, prior, **options)
+    issued = {d.key for d in result.decisions}
+    kept = [p for p in prior if _source(p) not in issued]
+    if len(kept) == len(prior):
+        return result, list(prior)
+    return evaluate(program, events, as_of, kept, **options), kept
+
+
+def _source(prior: Any) -> str:
+    return str(prior["source"] if isinstance(prior, Mapping) else prior.source)
 
 
 def judged_cases(result: Any, cases: set[str]) -> set[str]:
@@ -101,7 +121,8 @@ def evaluate_stored(
     snapshot = load_snapshot(engine)
     cases = {ev.case for ev in snapshot.events if ev.case}
     prior = prior_sanctions(engine, as_of + timedelta(days=1), exclude_cases=cases)
-    result = evaluate(program, snapshot.events, as_of, prior, explain=tuple(explain))
+    result, prior = evaluate_with_history(evaluate, program, snapshot.events, as_of, prior,
+                                          explain=tuple(explain))
     run = record_run(
         engine, sources, as_of, with_history(params, prior),
         [d.to_json() for d in result.decisions], [w.to_json() for w in result.warnings],
