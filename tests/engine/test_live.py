@@ -228,6 +228,29 @@ def test_random_logs_equal_batch(rulebook: wenze.Rulebook,
     _assert_same(engine, rulebook.program, events, as_of)
 
 
+@pytest.fixture(scope="module")
+def solo_rulebook(tmp_path_factory: pytest.TempPathFactory) -> wenze.Rulebook:
+    """The same rules without joint liability (连带): live mode then updates the facts of an
+    unchanged offence without running the ladder again — checked against batch here."""
+    joint = "  连带 第 3 次 分管领导、主要领导 「效能告诫」\n"
+    text = _rulebook_text()
+    assert joint in text
+    path = tmp_path_factory.mktemp("live") / "solo.wz"
+    path.write_text(text.replace(joint, ""), "utf-8")
+    rb = wenze.load(path)
+    assert not any(ladder.joint for ladder in rb.program.ladders.values())
+    return rb
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(caseloads())
+def test_random_logs_equal_batch_without_joint_liability(
+        solo_rulebook: wenze.Rulebook, load: tuple[list[Event], dt.date, list[dt.date]]) -> None:
+    events, as_of, stops = load
+    engine = _replay(solo_rulebook.program, events, as_of, stops)
+    _assert_same(engine, solo_rulebook.program, events, as_of)
+
+
 # ----------------------------------------------------------------------------- time
 
 
@@ -271,6 +294,28 @@ def test_deadline_passing_without_events_emits_on_its_day(rulebook: wenze.Rulebo
     again.submit_many(events)
     again.advance_to(end)
     assert list(again.outputs()) == seen  # the iterator gives what the callback got
+
+
+def test_open_late_case_day_by_day_equals_batch(solo_rulebook: wenze.Rulebook,
+                                                 rulebook: wenze.Rulebook) -> None:
+    """Each day after the deadline the open case's facts (days over) grow: the current
+    decisions equal batch evaluation every day, with and without joint liability, while the
+    stream says each decision once."""
+    for rb in (solo_rulebook, rulebook):
+        events = _open_case(rb)
+        engine = LiveEngine(rb.program, VirtualClock(START))
+        engine.submit_many(events)
+        day = dt.date(2024, 7, 1)
+        facts_seen = set()
+        while day <= dt.date(2024, 7, 20):
+            engine.advance_to(day)
+            assert _live(engine) == _batch(rb.program, events, day), day
+            facts_seen |= {json.dumps(d.to_json()["facts"], sort_keys=True)
+                           for d in engine.decisions()}
+            day += dt.timedelta(days=1)
+        assert len(facts_seen) > 5  # the facts really changed from day to day
+        decided = [o for o in engine.drain() if o["kind"] == "decision"]
+        assert len(decided) == len({o["record"]["key"] for o in decided})
 
 
 def test_decided_case_is_settled_and_not_rechecked(rulebook: wenze.Rulebook) -> None:

@@ -122,6 +122,14 @@ def _event_order(ev: Event) -> tuple[dt.datetime, str]:
     return (ev.at, ev.id)
 
 
+def _same_but_facts(a: EV.Offence, b: EV.Offence) -> bool:
+    """The same offence, except perhaps its facts (e.g. days over the limit, counting on)."""
+    return (a.case == b.case and a.violation is b.violation and a.subject == b.subject
+            and a.person == b.person and a.post == b.post and a.unit == b.unit
+            and a.role is b.role and a.established == b.established and a.item == b.item
+            and a.dates == b.dates and a.circumstances == b.circumstances)
+
+
 def _program(rulebook_or_program: Any) -> Program:
     return getattr(rulebook_or_program, "program", rulebook_or_program)
 
@@ -498,13 +506,22 @@ class LiveEngine:
         if old == offences:
             return
         if len(old) == len(offences) and old and all(
-                a.key == b.key and a.unit == b.unit and a.post == b.post
-                for a, b in zip(old, offences, strict=True)):
-            # the same offences, only their facts changed (an open case's days keep counting):
-            # the indexes stay, the ladder runs again for their persons
-            for o in offences:
-                self._offences[o.key] = o
-                self._dirty_people.add(o.person_key)
+                map(_same_but_facts, old, offences)):
+            # the same offences, only their facts changed (an open case's days keep counting)
+            if self._joint:  # a joint decision carries its trigger's facts: ladder again
+                for o in offences:
+                    self._offences[o.key] = o
+                    self._dirty_people.add(o.person_key)
+            else:
+                # the ladder reads no facts (sanction.py: key, person, unit, post, role,
+                # violation, case, date, circumstances), so its outcome stands; each decision
+                # carries its own offence's facts (its key is the offence's key)
+                for o in offences:
+                    k = o.key
+                    self._offences[k] = o
+                    d = self._decisions.get(k)
+                    if d is not None and d.facts != o.facts:
+                        self._decisions[k] = dataclasses.replace(d, facts=o.facts)
             self._owned[owner] = offences
             return
         for o in old:
