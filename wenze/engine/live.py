@@ -25,7 +25,7 @@ import operator
 import threading
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from wenze.dsl import ast as A
 from wenze.engine import calendar as C
@@ -72,17 +72,13 @@ class WallClock:
         pass
 
 
-class _Row(NamedTuple):
-    """What metrics and targets need of a judged case (the evaluator's metric row; a named
-    tuple, so it also reads as the case record). Kept instead of the whole per-case record:
-    with 100k open cases, fewer live objects keep the garbage collector's pauses short."""
-
-    unit: str | None
-    received: dt.date | None
-    decided: dt.date | None
-    on_time: bool | None
-    on_the_spot: bool
-    overdue_open: bool
+# What metrics and targets need of a judged case: the evaluator's metric row
+# ``EV._metric_row(out)`` = (unit, received, decided, on_time, on_the_spot, overdue_open).
+# Kept instead of the whole per-case record, and as a plain tuple of strings, dates and bools,
+# which the garbage collector stops tracking (a named tuple it tracks for ever): with 100k
+# open cases, fewer tracked objects keep its pauses short.
+_Row = tuple
+_RECEIVED, _DECIDED = 1, 2
 
 
 class _Case:
@@ -440,8 +436,7 @@ class LiveEngine:
         if unjudged is not None and unjudged != st.unjudged:
             self._emit("unjudged", unjudged.to_json())
         st.unjudged = unjudged
-        row = None if out is None else _Row(out.unit, out.received, out.decided, out.on_time,
-                                            out.on_the_spot, out.overdue_open)
+        row = None if out is None else EV._metric_row(out)
         if self._has_targets and self._touches_complete_period(st.out, row):
             self._targets_dirty = True
         st.out = row
@@ -456,7 +451,7 @@ class LiveEngine:
             return
         settled = False
         # an undecided case runs on (its days keep counting): no need to look ahead
-        probe = settle_check and st.out.decided is not None
+        probe = settle_check and st.out[_DECIDED] is not None
         for ahead in _FAR if probe else ():
             try:
                 _, w2, o2, u2, _ = self._evaluate(case, self.today + dt.timedelta(days=ahead))
@@ -475,7 +470,7 @@ class LiveEngine:
         for o in (old, new):
             if o is None:
                 continue
-            for day in (o.received, o.decided):
+            for day in (o[_RECEIVED], o[_DECIDED]):
                 if day is None:
                     continue
                 for p in self._periods:
