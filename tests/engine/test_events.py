@@ -476,3 +476,9 @@ def test_json_values_a_fast_parser_would_change_are_read_exactly() -> None:
     except json.JSONDecodeError as err:
         expected = f"invalid JSON: {err.msg} (column {err.colno})"
     assert (bad.line, bad.code) == (4, "bad_json") and bad.message.endswith(expected)
+
+
+def test_read_jsonl_in_input_order_when_asked() -> None:
+    texts = lines(ev(id="z", case="B"), ev(id="a", case="A"), ev(id="m", case="C"))
+    assert [e.id for e in read_jsonl(texts).events] == ["a", "z", "m"]  # by case
+    assert [e.id for e in read_jsonl(texts, ordered=False).events] == ["z", "a", "m"]

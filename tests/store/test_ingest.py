@@ -198,3 +198,21 @@ def test_real_receipt_log_through_a_mapping(db_url: str, capsys: pytest.CaptureF
         assert stored.fingerprint == fingerprint_events(expected.events)
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("collecting", [True, False])
+def test_ingest_leaves_the_garbage_collector_as_it_found_it(
+    engine: Engine, tmp_path: Path, collecting: bool
+) -> None:
+    import gc
+
+    was = gc.isenabled()
+    try:
+        (gc.enable if collecting else gc.disable)()
+        assert ingest(engine, write_events(tmp_path / "a.jsonl", range(30)), batch_size=7).ok
+        assert gc.isenabled() is collecting
+        with pytest.raises(FileNotFoundError):
+            ingest(engine, tmp_path / "missing.jsonl")
+        assert gc.isenabled() is collecting
+    finally:
+        (gc.enable if was else gc.disable)()

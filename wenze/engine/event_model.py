@@ -380,6 +380,8 @@ class Collector:
             eid = obj.get("id") if isinstance(obj, dict) else None
             self.reject(source, line, eid, bad.code, bad.message)
 
-    def batch(self, case_attributes: dict[str, dict[str, str]] | None = None) -> EventBatch:
-        events = sort_events(self.by_id.values())
+    def batch(self, case_attributes: dict[str, dict[str, str]] | None = None,
+              ordered: bool = True) -> EventBatch:
+        """The events kept (sorted by case, instant, id; in input order when not ``ordered``)."""
+        events = sort_events(self.by_id.values()) if ordered else list(self.by_id.values())
         return EventBatch(events, self.rejected, self.duplicates, case_attributes or {})

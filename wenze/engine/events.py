@@ -83,9 +83,12 @@ __all__ = [
 
 
 def read_jsonl(
-    lines: Iterable[str], source: str = "<events>", strict: bool = False, first_line: int = 1
+    lines: Iterable[str], source: str = "<events>", strict: bool = False, first_line: int = 1,
+    ordered: bool = True,
 ) -> EventBatch:
-    """Read JSON Lines (blank lines skipped; line numbers from ``first_line``)."""
+    """Read JSON Lines (blank lines skipped; line numbers from ``first_line``). The events come
+    sorted by (case, instant, id); with ``ordered=False`` in input order (for a caller that
+    orders them itself, such as the store's ingestion)."""
     col = Collector(strict)
     for number, text in enumerate(lines, start=first_line):
         text = text.strip()
@@ -104,7 +107,7 @@ def read_jsonl(
             )
             continue
         col.try_add(obj, source, number)
-    return col.batch()
+    return col.batch(ordered=ordered)
 
 
 def _format(path: Path, fmt: str | None) -> str:

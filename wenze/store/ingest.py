@@ -17,6 +17,7 @@ PostgreSQL cannot deadlock on them (a deadlock or lock timeout is retried anyway
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import itertools
 import json
@@ -413,13 +414,27 @@ def _ingest_jsonl(engine: Engine, path: Path, batch_size: int) -> IngestReport:
     the engine's reader; across batches, by the database like any other duplicate."""
     report = IngestReport()
     source = str(path)
+    # The batches hold no reference cycles (refcounting frees them), so the cyclic collector
+    # would only walk ~10 objects per event in vain (~10% of the CPU time): paused meanwhile.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        _ingest_lines(engine, path, source, batch_size, report)
+    finally:
+        if collecting:
+            gc.enable()
+    return report
+
+
+def _ingest_lines(engine: Engine, path: Path, source: str, batch_size: int,
+                  report: IngestReport) -> None:
     with path.open(encoding="utf-8-sig") as fh:
         first_line = 1
         while True:
             lines = [text.rstrip("\r\n") for text in itertools.islice(fh, batch_size)]
             if not lines:
                 break
-            batch = read_jsonl(lines, source, first_line=first_line)
+            batch = read_jsonl(lines, source, first_line=first_line, ordered=False)
             report.rejected.extend(batch.rejected)
             report.identical_duplicates += batch.duplicates
             rows = [
@@ -429,7 +444,6 @@ def _ingest_jsonl(engine: Engine, path: Path, batch_size: int) -> IngestReport:
             if rows:
                 _store_batch(engine, sorted(rows, key=lambda r: r["id"]), report)
             first_line += len(lines)
-    return report
 
 
 def count_events(engine: Engine) -> int:
