@@ -323,7 +323,7 @@ def _withdraw(conn: Connection, rb_hash: str, run_id: int, as_of: date, cases: s
     ).scalar_one_or_none()
     newer = aliased(Decision)
     query = (
-        select(Decision.id, Decision.key, Decision.case_id, Decision.decided_on, Decision.body)
+        select(Decision.id, Decision.key, Decision.case_id, Decision.decided_on)
         .join(EvaluationRun, EvaluationRun.id == Decision.run_id)
         .join(Rulebook, Rulebook.content_hash == EvaluationRun.rulebook_hash)
         .where(
@@ -333,13 +333,23 @@ def _withdraw(conn: Connection, rb_hash: str, run_id: int, as_of: date, cases: s
         )
         .order_by(Decision.key)
     )
+    candidates = [
+        r for r in conn.execute(query).all()
+        if r.case_id in cases and r.key not in issued
+        # not established yet as of this run's date: nothing to say about it
+        and r.decided_on is not None and r.decided_on <= as_of
+    ]
+    bodies: dict[int, dict[str, Any]] = {}
+    by_id = select(Decision.id, Decision.body).where(
+        Decision.id.in_(bindparam("ids", expanding=True)))
+    for start in range(0, len(candidates), 500):
+        ids = [r.id for r in candidates[start : start + 500]]
+        bodies.update({b.id: dict(b.body) for b in conn.execute(by_id, {"ids": ids})})
     count = 0
-    for r in conn.execute(query).all():
-        if r.case_id not in cases or r.key in issued or r.body.get("withdrawn"):
+    for r in candidates:
+        old = bodies[r.id]
+        if old.get("withdrawn"):
             continue
-        if r.decided_on is None or r.decided_on > as_of:
-            continue  # not established yet as of this run's date: nothing to say about it
-        old = dict(r.body)
         body = {k: old.get(k) for k in ("key", "case", "item", "violation", "subject", "person",
                                          "post", "unit", "role")}
         body.update(sanction=None, withdrawn=True, established=old.get("established"),
