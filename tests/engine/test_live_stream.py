@@ -16,6 +16,8 @@ import threading
 from pathlib import Path
 from typing import IO, Any
 
+import pytest
+
 import wenze
 from wenze.engine.evaluate import evaluate
 from wenze.engine.events import read_jsonl
@@ -215,6 +217,8 @@ def test_consumer_thread_iterates_outputs_as_they_arise() -> None:
     again.advance_to(dt.date(2024, 6, 28))
     assert got == seen and any(i["kind"] == "decision" for i in got)
     assert list(engine.outputs(wait=True, timeout=0.01)) == []  # closed: returns at once
+    with pytest.raises(RuntimeError, match="closed"):
+        engine.submit(events[0])
 
 
 class _MovableClock:

@@ -274,6 +274,8 @@ class LiveEngine:
             self._flush()
 
     def _submit_one(self, item: Event | dict[str, Any], source: str, line: int | None) -> None:
+        if self._closed:
+            raise RuntimeError("实时引擎已关闭 the live engine is closed (close() was called)")
         if isinstance(item, Event):
             ev = item
         else:
