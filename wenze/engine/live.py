@@ -3,7 +3,8 @@
 approval system → **LiveEngine.submit(event)** → durable_rules (``live_rules``) → re-evaluation of
 the affected case with the batch evaluator's own functions → ladder over the affected persons →
 warnings / decisions (callback and iterator) … and, with no event at all, **advance_to(moment)**
-→ clock ticks for the cases due → the same.
+(or ``tick()``, or the thread of ``start_clock()`` just after each midnight) → clock ticks for the
+cases due → the same.
 
 Correctness: the live state as of a day equals ``evaluate(program, events, day)`` (the same
 functions compute it: ``_evaluate_case``, ``_offences_for``, ``sanction``), and only the affected
@@ -11,7 +12,9 @@ cases are re-evaluated: the case of a new event; cases whose acts depend on an a
 (A/B cover) or on who held a leader post; the cases due on a day (a case whose evaluation still
 changes with the date is due every day; a settled case is never due again); the targets when a
 period ends. The ladder is re-applied to the smallest closed group of offences (persons and units
-linked through their offences). See ``docs/live.md`` for the output protocol and the limits.
+linked through their offences) — except when offences changed in their facts alone and no
+ladder has joint liability: the ladder reads no facts, so only the decisions' facts are updated.
+See ``docs/live.md`` for the output protocol and the limits.
 """
 
 from __future__ import annotations
