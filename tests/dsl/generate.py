@@ -88,7 +88,7 @@ def _wild_decl(rng: random.Random) -> A.Decl:
     basis = _wild_citations(rng)
     override = rng.random() < 0.2
     names = tuple(_wild_name(rng) for _ in range(rng.randint(1, 3)))
-    kind = rng.randrange(10)
+    kind = rng.randrange(11)
     maybe = rng.random() < 0.5
     if kind == 0:
         return A.DocumentDecl(name, _wild_string(rng) if maybe else None, _wild_string(rng),
@@ -150,6 +150,14 @@ def _wild_decl(rng: random.Random) -> A.Decl:
             (A.Consequence(names[0], _wild_string(rng), rng.randint(1, 3)),),
             (A.JointLiability(3, (A.Role.DEPUTY_LEADER, A.Role.CHIEF_LEADER), names[0]),),
             basis, override=override)
+    if kind == 10:  # a holiday schedule (fictional dates; only the layout matters here)
+        year = rng.randint(2000, 2099)
+        days = tuple(
+            A.ScheduleDays(dt.date(year, m, d), dt.date(year, m, d + 2) if rng.random() < 0.5
+                           else None, _wild_string(rng) if maybe else None)
+            for m, d in ((rng.randint(1, 12), rng.randint(1, 26)) for _ in range(3)))
+        return A.HolidayScheduleDecl(A.Name(str(year)), year, days[:2], days[2:], basis,
+                                     override=override)
     metric = (names[0], rng.choice(list(A.CompareOp)), A.PercentLit(Decimal("99.5")))
     return A.TargetDecl(name, *(metric if maybe else (None, A.CompareOp.GE, None)),
                         rng.choice(list(A.Period)), names if maybe else (), basis,

@@ -34,6 +34,17 @@ def check(text: str) -> list[Diagnostic]:
     return run_checks(flatten_items(result.rulebook))
 
 
+def _builtin_year_text(year: int) -> str:
+    """A holiday schedule that repeats exactly what the built-in calendar (chinesecalendar)
+    says about ``year``: each of its holidays and make-up working days, one per line."""
+    from chinese_calendar import constants as cc
+
+    offs = sorted(d for d in cc.holidays if d.year == year)
+    ons = sorted(d for d in cc.workdays if d.year == year and d.weekday() > 4)
+    body = [f"放假 {d.isoformat()}" for d in offs] + [f"补班 {d.isoformat()}" for d in ons]
+    return f'节假日安排 {year} 依据 「法」 "1" {{\n ' + "\n ".join(body) + "\n}\n"
+
+
 # (code, rulebook after the prelude, line of the diagnostic, text its message must name)
 CASES: list[tuple[str, str, int, str]] = [
     # ---------------------------------------------------------------- names and structure
@@ -143,6 +154,21 @@ CASES: list[tuple[str, str, int, str]] = [
               ' 当 「环节超时」 责任 直接责任人 阶梯 「梯」 }\n' + LADDER, 4, "甲"),
     ("WZ508", '违规 「违」 依据 「法」 "1" { 责任 直接责任人 阶梯 「梯」\n 当 1 > 2\n}\n'
               + LADDER, 4, "1 > 2"),
+    # ---------------------------------------------------------------- holiday schedules
+    # (every schedule below is FICTIONAL test data, not a State Council notice)
+    ("WZ117", '节假日安排 2027 {\n 放假 2027-01-01 "元旦" }\n', 3, "2027"),
+    ("WZ213", '节假日安排 2027 依据 「法」 "1" {\n 放假 2028-01-01 "元旦" }\n', 4, "2028-01-01"),
+    ("WZ214", '节假日安排 2027 依据 「法」 "1" {\n 放假 2027-05-05 至 2027-05-01 }\n', 4,
+     "2027-05-01"),
+    ("WZ215", '节假日安排 2027 依据 「法」 "1" {\n 补班 2027-02-10 "调休" }\n', 4, "2027-02-10"),
+    ("WZ215", '节假日安排 2027 依据 「法」 "1" {\n 放假 2027-02-06 至 2027-02-07 }\n', 4,
+     "2027-02-06"),
+    ("WZ212", '节假日安排 2027 依据 「法」 "1" { 放假 2027-10-01 至 2027-10-07\n'
+              ' 补班 2027-10-02 }\n', 4, "2027-10-02"),
+    ("WZ216", '节假日安排 2024 依据 「法」 "1" { 放假 2024-01-01 "元旦" }\n', 3, "2024-02-04"),
+    ("WZ217", _builtin_year_text(2025), 3, "2025"),
+    ("WZ218", '节假日安排 2027 依据 「法」 "1" {}\n节假日安排 2029 依据 「法」 "1" {}\n', 4,
+     "2028"),
 ]
 
 

@@ -210,6 +210,40 @@ class CalendarDecl(Node):
 
 
 @dataclass(frozen=True)
+class ScheduleDays(Node):
+    """``放假 D [至 D2] "名称"`` / ``补班 D [至 D2] "名称"`` of a holiday schedule: one day, or the
+    inclusive range ``start`` … ``end``."""
+
+    start: dt.date
+    end: dt.date | None = None  # None: the single day ``start``
+    note: str | None = None
+
+    @property
+    def last(self) -> dt.date:
+        return self.end if self.end is not None else self.start
+
+    def dates(self) -> list[dt.date]:
+        """Every day of the entry (empty when the range ends before it starts)."""
+        n = self.last.toordinal() - self.start.toordinal()
+        return [dt.date.fromordinal(self.start.toordinal() + i) for i in range(n + 1)]
+
+
+@dataclass(frozen=True)
+class HolidayScheduleDecl(Node):
+    """``节假日安排 YEAR 依据 DOC "clause" { 放假 D 至 D "名称"  补班 D "名称" }``: the State
+    Council's holiday schedule of one year (国务院办公厅关于YEAR年部分节假日安排的通知), for a
+    year the built-in calendar does not know yet. ``name`` is the year as text (so duplicates,
+    ``继承`` and ``覆盖`` work as for every declaration)."""
+
+    name: Name
+    year: int
+    holidays: tuple[ScheduleDays, ...] = ()  # 放假: statutory days off
+    workdays: tuple[ScheduleDays, ...] = ()  # 补班: make-up working days (调休上班)
+    basis: tuple[Citation, ...] = ()
+    override: bool = False
+
+
+@dataclass(frozen=True)
 class PowerDecl(Node):
     """``职权 NAME { 说明 "…" }``: a delegable power such as 审批决定权."""
 
@@ -478,6 +512,7 @@ class LadderDecl(Node):
 class Period(StrEnum):
     MONTH = "month"
     QUARTER = "quarter"
+    HALF_YEAR = "half_year"  # 半年度: January–June, July–December
     YEAR = "year"
 
 
@@ -498,6 +533,7 @@ class TargetDecl(Node):
 Decl = (
     DocumentDecl
     | CalendarDecl
+    | HolidayScheduleDecl
     | PowerDecl
     | UnitDecl
     | PostDecl

@@ -262,6 +262,23 @@ class _Printer:
                 body.append((f"{self.kw(terminal)} {day.date.isoformat()}{note}", day))
         self.block(out, depth, self._opening("CALENDAR", d), d, body)
 
+    def _HolidayScheduleDecl(self, out: list[_Line], depth: int,
+                             d: A.HolidayScheduleDecl) -> None:
+        body: list[tuple[str, _Where]] = []
+        # the range word: `至` in Chinese, `to` in English (both tables accept both words)
+        until = self.kw("UNTIL" if self.lang == "zh" else "TO")
+        for terminal, entries in (("HOLIDAY", d.holidays), ("MAKEUP_DAY", d.workdays)):
+            for e in entries:
+                text = f"{self.kw(terminal)} {e.start.isoformat()}"
+                if e.end is not None:
+                    text += f" {until} {e.end.isoformat()}"
+                if e.note is not None:
+                    text += f" {format_string(e.note)}"
+                body.append((text, e))
+        override = f"{self.kw('OVERRIDE')} " if d.override else ""
+        opening = f"{override}{self.kw('HOLIDAY_SCHEDULE')} {d.year}{self.basis(d.basis)}"
+        self.block(out, depth, opening, d, body)
+
     def _PowerDecl(self, out: list[_Line], depth: int, d: A.PowerDecl) -> None:
         body: list[tuple[str, _Where]] = []
         if d.description is not None:
@@ -467,7 +484,8 @@ _SCOPE_TERMINALS = {
     A.Scope.COUNTERSIGN: "COUNTERSIGN",
     A.Scope.TARGET: "TARGET",
 }
-_PERIOD_TERMINALS = {A.Period.MONTH: "MONTH", A.Period.QUARTER: "QUARTER", A.Period.YEAR: "YEAR"}
+_PERIOD_TERMINALS = {A.Period.MONTH: "MONTH", A.Period.QUARTER: "QUARTER",
+                     A.Period.HALF_YEAR: "HALF_YEAR", A.Period.YEAR: "YEAR"}
 
 
 def _line_of(node: A.Node | None) -> int | None:

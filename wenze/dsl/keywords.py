@@ -37,6 +37,7 @@ KEYWORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "NATURAL_DAYS": (("自然日历",), ("natural days",)),
     "HOLIDAY": (("放假",), ("holiday",)),
     "MAKEUP_DAY": (("补班",), ("workday",)),
+    "HOLIDAY_SCHEDULE": (("节假日安排",), ("holiday schedule",)),
     # units, posts, powers
     "POWER": (("职权",), ("power",)),
     "DESCRIPTION": (("说明",), ("description",)),
@@ -114,6 +115,7 @@ KEYWORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "PERIOD": (("周期",), ("period",)),
     "MONTH": (("月度",), ("monthly",)),
     "QUARTER": (("季度",), ("quarterly",)),
+    "HALF_YEAR": (("半年度",), ("half-yearly", "semiannual")),
     "YEAR": (("年度",), ("yearly",)),
     # durations
     "WORKDAYS": (("工作日",), ("workdays", "workday", "working days", "working day")),

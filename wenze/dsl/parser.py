@@ -526,7 +526,8 @@ _CMP = {
 }
 _WARNING_LEVELS = {"NOTICE": A.WarningLevel.NOTICE, "YELLOW": A.WarningLevel.YELLOW,
                    "RED": A.WarningLevel.RED}
-_PERIODS = {"MONTH": A.Period.MONTH, "QUARTER": A.Period.QUARTER, "YEAR": A.Period.YEAR}
+_PERIODS = {"MONTH": A.Period.MONTH, "QUARTER": A.Period.QUARTER,
+            "HALF_YEAR": A.Period.HALF_YEAR, "YEAR": A.Period.YEAR}
 
 
 def _string_value(tok: Token) -> str:
@@ -755,6 +756,44 @@ class _Builder(Transformer):
 
     def cal_workday(self, meta: Any, children: list[Token]) -> tuple[str, A.CalendarDay]:
         return ("workday", self._calendar_day(meta, children))
+
+    def holiday_schedule(self, meta: Any, children: list[Any]) -> A.HolidayScheduleDecl:
+        year_tok = next(c for c in children if isinstance(c, Token) and c.type == "INT")
+        year = self._int(year_tok)
+        values = _values(children)
+        basis = tuple(v for v in values if isinstance(v, A.Citation))
+        items = [v for v in values if not isinstance(v, A.Citation)]
+        f = self._fields(items, frozenset({"holiday", "workday"}))
+        return A.HolidayScheduleDecl(
+            A.Name(str(year), span=self._tok(year_tok)),
+            year,
+            f.get("holiday", ()),
+            f.get("workday", ()),
+            basis,
+            span=self._span(meta),
+            field_spans={"year": self._tok(year_tok)},
+        )
+
+    def _schedule_days(self, meta: Any, children: list[Token]) -> A.ScheduleDays:
+        dates = [c for c in children if c.type == "DATE"]
+        strings = [c for c in children if c.type == "STRING"]
+        spans = {"start": self._tok(dates[0])}
+        end = None
+        if len(dates) > 1:
+            end = self._date(dates[1])
+            spans["end"] = self._tok(dates[1])
+        note = None
+        if strings:
+            note = _string_value(strings[0])
+            spans["note"] = self._tok(strings[0])
+        return A.ScheduleDays(self._date(dates[0]), end, note, span=self._span(meta),
+                              field_spans=spans)
+
+    def sched_holiday(self, meta: Any, children: list[Token]) -> tuple[str, A.ScheduleDays]:
+        return ("holiday", self._schedule_days(meta, children))
+
+    def sched_workday(self, meta: Any, children: list[Token]) -> tuple[str, A.ScheduleDays]:
+        return ("workday", self._schedule_days(meta, children))
 
     # ---------------------------------------------------------------- powers, units, posts
     def power(self, meta: Any, children: list[Any]) -> A.PowerDecl:

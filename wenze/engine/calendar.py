@@ -10,7 +10,12 @@ names kept for explanations, plus a cumulative count of working days and the pos
 working days, so that a deadline or a day count is a couple of list look-ups.
 
 A date outside the years the package knows is an error (:class:`CalendarRangeError`), never a
-Monday–Friday guess.
+Monday–Friday guess. A rulebook may add the schedule of a year the package does not know yet
+(``节假日安排 2027 依据 「通知」 "…" { 放假 … 补班 … }``, :class:`DeclaredYear`): a declared year
+adjacent to the known years (or to another declared year that is) extends the statutory table for
+that rulebook — weekdays work, weekends rest, except the declared 放假 and 补班 days, each named
+with its notice in traces. A year the package already knows keeps the package's data (the checks
+make sure a declaration agrees with it); a declared year after a gap stays unknown.
 
 Counting rules (行政许可法 Art. 82; a period does not count its first day):
 
@@ -26,6 +31,7 @@ also for working-day periods; it knows the years :data:`NATURAL_FIRST` … :data
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 from collections.abc import Iterable, Sequence
@@ -46,8 +52,12 @@ __all__ = [
     "DayEntry",
     "DayType",
     "DeadlineTrace",
+    "DeclaredYear",
     "WorkCalendar",
+    "builtin_disagreement",
+    "declared_years_of",
     "holiday_name_zh",
+    "usable_declared_years",
 ]
 
 
@@ -71,9 +81,11 @@ class CalendarRangeError(ValueError):
         if isinstance(day, dt.date) and first is not None and last is not None:
             message = (
                 f"日期 {day.isoformat()} 超出日历已知范围 {first.isoformat()} 至 "
-                f"{last.isoformat()}（法定节假日数据未知，不作推测） / {what} {day.isoformat()} is "
+                f"{last.isoformat()}（法定节假日数据未知，不作推测；国务院公布该年节假日安排后可在"
+                f"规则集中声明 `节假日安排 {day.year}`） / {what} {day.isoformat()} is "
                 f"outside the years the calendar knows ({first.isoformat()} to "
-                f"{last.isoformat()}); no Mon–Fri guess is made"
+                f"{last.isoformat()}); no Mon–Fri guess is made (once the State Council publishes "
+                f"that year's holidays, declare them: `holiday schedule {day.year}`)"
             )
         else:
             message = str(day)
@@ -150,6 +162,137 @@ class _Table:
     last: dt.date
     kinds: bytes
     names: dict[int, str]  # index → holiday name (English, as the package gives it)
+    sources: dict[int, str] = dataclasses.field(default_factory=dict)  # index → notice cited
+
+
+@dataclass(frozen=True)
+class DeclaredYear:
+    """A year's State Council holiday schedule declared in a rulebook (``节假日安排``).
+
+    ``holidays`` and ``workdays`` are ``(date, name)`` pairs, one per day (ranges already
+    expanded); ``source`` names the notice (document, 文号 and clause, e.g.
+    ``「国办2027节假日通知」 国办发明电〔2026〕X号 "一"``)."""
+
+    year: int
+    holidays: tuple[tuple[dt.date, str | None], ...] = ()
+    workdays: tuple[tuple[dt.date, str | None], ...] = ()
+    source: str = ""
+
+
+def usable_declared_years(years: Iterable[int]) -> list[int]:
+    """The declared years that extend the package's range: those after its last year with no gap
+    in between (2027, 2028 … while each is declared), and those before its first year likewise.
+    Years the package knows and years after a gap are not in the list."""
+    wanted = set(years)
+    out = []
+    y = STATUTORY_LAST.year + 1
+    while y in wanted:
+        out.append(y)
+        y += 1
+    y = STATUTORY_FIRST.year - 1
+    while y in wanted and y >= 1:
+        out.append(y)
+        y -= 1
+    return sorted(out)
+
+
+def _declared_kinds(decl: DeclaredYear) -> tuple[bytearray, dict[int, str]]:
+    """The day kinds of one declared year (index 0 = 1 January) and the names of its days."""
+    first = dt.date(decl.year, 1, 1).toordinal()
+    size = dt.date(decl.year, 12, 31).toordinal() - first + 1
+    kinds = bytearray(size)
+    for i in range(size):
+        weekend = dt.date.fromordinal(first + i).weekday() > 4
+        kinds[i] = _CODE[DayType.WEEKEND if weekend else DayType.WORKDAY]
+    names: dict[int, str] = {}
+    for day, name in decl.holidays:
+        i = day.toordinal() - first
+        if 0 <= i < size:
+            kinds[i] = _CODE[DayType.HOLIDAY]
+            if name:
+                names[i] = name
+    for day, name in decl.workdays:
+        i = day.toordinal() - first
+        if 0 <= i < size:
+            weekend = day.weekday() > 4
+            kinds[i] = _CODE[DayType.MAKEUP_WORKDAY if weekend else DayType.WORKDAY]
+            if name:
+                names[i] = name
+    return kinds, names
+
+
+def builtin_disagreement(decl: DeclaredYear) -> dt.date | None:
+    """For a declared year the package knows: the first day on which the declaration and the
+    package disagree about whether it is a working day (``None`` when they agree on every day)."""
+    table = _statutory_table()
+    kinds, _ = _declared_kinds(decl)
+    first = dt.date(decl.year, 1, 1).toordinal()
+    offset = first - table.first.toordinal()
+    for i, k in enumerate(kinds):
+        if (k in _WORKING_CODES) != (table.kinds[offset + i] in _WORKING_CODES):
+            return dt.date.fromordinal(first + i)
+    return None
+
+
+@functools.lru_cache(maxsize=16)
+def _extended_table(declared: tuple[DeclaredYear, ...]) -> _Table:
+    """The package's table extended by the usable declared years (:func:`usable_declared_years`;
+    the others are left out: a year the package knows keeps the package's data)."""
+    base = _statutory_table()
+    by_year = {d.year: d for d in declared}
+    years = usable_declared_years(by_year)
+    if not years:
+        return base
+    before = [y for y in years if y < base.first.year]
+    after = [y for y in years if y > base.last.year]
+    first = dt.date(before[0], 1, 1) if before else base.first
+    last = dt.date(after[-1], 12, 31) if after else base.last
+    kinds = bytearray()
+    names: dict[int, str] = {}
+    sources: dict[int, str] = {}
+
+    def add_year(y: int) -> None:
+        decl = by_year[y]
+        offset = len(kinds)
+        year_kinds, year_names = _declared_kinds(decl)
+        kinds.extend(year_kinds)
+        for i, name in year_names.items():
+            names[offset + i] = name
+        for day, _ in (*decl.holidays, *decl.workdays):
+            i = day.toordinal() - dt.date(y, 1, 1).toordinal()
+            if 0 <= i < len(year_kinds):
+                sources[offset + i] = decl.source
+
+    for y in before:
+        add_year(y)
+    offset = len(kinds)
+    kinds.extend(base.kinds)
+    names.update({offset + i: n for i, n in base.names.items()})
+    for y in after:
+        add_year(y)
+    return _Table(first, last, bytes(kinds), names, sources)
+
+
+def declared_years_of(rulebook: A.Rulebook) -> tuple[DeclaredYear, ...]:
+    """The holiday schedules a (merged) rulebook declares, as :class:`DeclaredYear` values sorted
+    by year, each citing its notice by document name, 文号 and clause."""
+    documents = {n: d for n, d in rulebook.named(A.DocumentDecl).items()
+                 if isinstance(d, A.DocumentDecl)}
+    out = []
+    for decl in rulebook.named(A.HolidayScheduleDecl).values():
+        assert isinstance(decl, A.HolidayScheduleDecl)
+        cites = []
+        for c in decl.basis:
+            doc = documents.get(c.document.text)
+            number = f" {doc.number}" if doc is not None and doc.number else ""
+            cites.append(f"「{c.document.text}」{number} \"{c.clause}\"")
+        out.append(DeclaredYear(
+            decl.year,
+            tuple((d, e.note) for e in decl.holidays for d in e.dates()),
+            tuple((d, e.note) for e in decl.workdays for d in e.dates()),
+            "; ".join(cites),
+        ))
+    return tuple(sorted(out, key=lambda d: d.year))
 
 
 @functools.cache
@@ -196,7 +339,8 @@ class DayEntry:
     ``kind`` is the day's type, or ``suspended`` when a suspension covers it (``calendar_kind`` then
     still says what the calendar would have made of it). ``ordinal`` is the day's position among the
     counted days (1 … n), ``None`` when not counted. ``reason`` is a code: ``start_day``,
-    ``counted``, ``not_a_working_day``, ``suspended``.
+    ``counted``, ``not_a_working_day``, ``suspended``. ``source`` names the notice of a day a
+    rulebook's holiday schedule (``节假日安排``) declares.
     """
 
     date: dt.date
@@ -206,6 +350,7 @@ class DayEntry:
     counted: bool
     reason: str
     ordinal: int | None
+    source: str | None = None
 
     @property
     def holiday_zh(self) -> str | None:
@@ -216,14 +361,17 @@ class DayEntry:
         wd = "一二三四五六日"[self.date.weekday()]
         if lang == "zh":
             label = ZH_KIND[self.kind]
-            if self.holiday:
-                label += f"（{self.holiday_zh}）"
+            if self.holiday or self.source:
+                parts = [self.holiday_zh or ""] + ([f"依据 {self.source}"] if self.source else [])
+                label += f"（{'，'.join(p for p in parts if p)}）"
             if self.counted:
                 return f"{self.date.isoformat()} 周{wd} {label} 计第{self.ordinal}日"
             why = {"start_day": "起算日不计", "suspended": "中止计时不计"}.get(self.reason, "不计")
             return f"{self.date.isoformat()} 周{wd} {label} {why}"
         name = self.date.strftime("%a")
-        label = self.kind.value + (f" ({self.holiday})" if self.holiday else "")
+        parts = [self.holiday or ""] + ([f"per {self.source}"] if self.source else [])
+        notes = ", ".join(p for p in parts if p)
+        label = self.kind.value + (f" ({notes})" if notes else "")
         if self.counted:
             return f"{self.date.isoformat()} {name} {label} counted as day {self.ordinal}"
         return f"{self.date.isoformat()} {name} {label} not counted ({self.reason})"
@@ -279,8 +427,13 @@ class WorkCalendar:
         base: A.CalendarBase = A.CalendarBase.STATUTORY,
         local_holidays: Iterable[tuple[dt.date, str | None]] = (),
         local_workdays: Iterable[tuple[dt.date, str | None]] = (),
+        declared: tuple[DeclaredYear, ...] = (),
     ):
-        table = _statutory_table() if base is A.CalendarBase.STATUTORY else _natural_table()
+        if base is A.CalendarBase.STATUTORY:
+            table = _extended_table(declared) if declared else _statutory_table()
+        else:
+            table = _natural_table()  # knows 1950–2099: a declared schedule changes nothing
+        self.declared = declared if base is A.CalendarBase.STATUTORY else ()
         self.name = name
         self.base = base
         self.first_date: dt.date = table.first
@@ -314,6 +467,7 @@ class WorkCalendar:
         self.local_workdays: dict[dt.date, str | None] = workdays
         self.kinds: bytes = bytes(kinds)
         self._names = names
+        self._sources = table.sources
         # cum_working[i] = working days among indices 0 … i-1; days in (i, j] = cum[j+1] - cum[i+1]
         cum = [0] * (self._size + 1)
         total = 0
@@ -329,18 +483,21 @@ class WorkCalendar:
     # ------------------------------------------------------------------ construction
 
     @classmethod
-    def statutory(cls) -> WorkCalendar:
-        """The State Council's calendar as the package knows it (shared instance)."""
-        return _statutory_calendar()
+    def statutory(cls, declared: tuple[DeclaredYear, ...] = ()) -> WorkCalendar:
+        """The State Council's calendar as the package knows it, extended by the ``declared``
+        years of a rulebook (shared instances)."""
+        return _statutory_calendar(declared)
 
     @classmethod
     def natural(cls) -> WorkCalendar:
         return _natural_calendar()
 
     @classmethod
-    def from_decl(cls, decl: A.CalendarDecl) -> WorkCalendar:
-        """The calendar a rulebook declares (cached: equal declarations share one instance)."""
-        return _from_decl(decl)
+    def from_decl(cls, decl: A.CalendarDecl,
+                  declared: tuple[DeclaredYear, ...] = ()) -> WorkCalendar:
+        """The calendar a rulebook declares, its statutory base extended by the rulebook's
+        ``declared`` years (cached: equal declarations share one instance)."""
+        return _from_decl(decl, declared)
 
     def __repr__(self) -> str:
         return (
@@ -369,6 +526,10 @@ class WorkCalendar:
     def holiday_name(self, day: dt.date) -> str | None:
         """The holiday a day belongs to (also for make-up working days), or the local note."""
         return self._names.get(self._index(day))
+
+    def holiday_source(self, day: dt.date) -> str | None:
+        """The notice a rulebook cites for a day its holiday schedule declares (else None)."""
+        return self._sources.get(self._index(day))
 
     # ------------------------------------------------------------------ counting
 
@@ -470,7 +631,9 @@ class WorkCalendar:
         susp = self._suspension_indices(i, suspended)
         days: list[DayEntry] = []
         k0 = _KINDS[self.kinds[i]]
-        days.append(DayEntry(start, k0, k0, self._names.get(i), False, "start_day", None))
+        src = self._sources
+        days.append(DayEntry(start, k0, k0, self._names.get(i), False, "start_day", None,
+                             src.get(i)))
         n = 0
         s = 0
         for x in range(i + 1, j + 1):
@@ -479,13 +642,16 @@ class WorkCalendar:
             kind = _KINDS[self.kinds[x]]
             day = dt.date.fromordinal(self._base + x)
             name = self._names.get(x)
+            source = src.get(x)
             if s < len(susp) and susp[s][0] <= x:
-                days.append(DayEntry(day, DayType.SUSPENDED, kind, name, False, "suspended", None))
+                days.append(DayEntry(day, DayType.SUSPENDED, kind, name, False, "suspended", None,
+                                     source))
             elif unit is A.DayKind.NATURAL or self.kinds[x] in _WORKING_CODES:
                 n += 1
-                days.append(DayEntry(day, kind, kind, name, True, "counted", n))
+                days.append(DayEntry(day, kind, kind, name, True, "counted", n, source))
             else:
-                days.append(DayEntry(day, kind, kind, name, False, "not_a_working_day", None))
+                days.append(DayEntry(day, kind, kind, name, False, "not_a_working_day", None,
+                                     source))
         return DeadlineTrace(start, duration, end, tuple(days))
 
     def deadline_ordinals(self, starts: Sequence[int], amount: int, unit: A.DayKind) -> list[int]:
@@ -510,9 +676,9 @@ class WorkCalendar:
         return self.deadline(day, 1, A.DayKind.WORKING)
 
 
-@functools.cache
-def _statutory_calendar() -> WorkCalendar:
-    return WorkCalendar()
+@functools.lru_cache(maxsize=16)
+def _statutory_calendar(declared: tuple[DeclaredYear, ...] = ()) -> WorkCalendar:
+    return WorkCalendar(declared=declared)
 
 
 @functools.cache
@@ -521,10 +687,11 @@ def _natural_calendar() -> WorkCalendar:
 
 
 @functools.lru_cache(maxsize=64)
-def _from_decl(decl: A.CalendarDecl) -> WorkCalendar:
+def _from_decl(decl: A.CalendarDecl, declared: tuple[DeclaredYear, ...] = ()) -> WorkCalendar:
     return WorkCalendar(
         decl.name.text,
         decl.base,
         ((d.date, d.note) for d in decl.holidays),
         ((d.date, d.note) for d in decl.workdays),
+        declared if decl.base is A.CalendarBase.STATUTORY else (),
     )

@@ -167,8 +167,14 @@ class CalendarIR:
         return self.working if unit is A.DayKind.WORKING else self.natural
 
 
-def build_calendar(decl: A.CalendarDecl | None) -> CalendarIR:
-    calendar = C.WorkCalendar.from_decl(decl) if decl is not None else C.WorkCalendar.statutory()
+def build_calendar(decl: A.CalendarDecl | None,
+                   declared: tuple[C.DeclaredYear, ...] = ()) -> CalendarIR:
+    """A calendar of the program; ``declared`` are the rulebook's holiday schedules
+    (``节假日安排``), which extend the statutory base of every calendar built on it."""
+    if decl is not None:
+        calendar = C.WorkCalendar.from_decl(decl, declared)
+    else:
+        calendar = C.WorkCalendar.statutory(declared)
     name = decl.name.text if decl is not None else STATUTORY_CALENDAR
     return CalendarIR(
         name, calendar, DayIndex(calendar, A.DayKind.WORKING), DayIndex(calendar, A.DayKind.NATURAL)
@@ -527,10 +533,11 @@ def lower(rulebook: A.Rulebook) -> Program:
         if isinstance(d, A.DocumentDecl)
     }
     cal_decls = {n: d for n, d in rulebook.named(A.CalendarDecl).items()}
+    declared = C.declared_years_of(rulebook)
     calendars: dict[str, CalendarIR] = {}
     for name, decl in sorted(cal_decls.items()):
         assert isinstance(decl, A.CalendarDecl)
-        calendars[name] = build_calendar(decl)
+        calendars[name] = build_calendar(decl, declared)
     default_calendar: CalendarIR | None = None
 
     def calendar_name(name: A.Name | None) -> str:
@@ -538,7 +545,7 @@ def lower(rulebook: A.Rulebook) -> Program:
         if name is not None and name.text in calendars:
             return name.text
         if default_calendar is None:
-            default_calendar = build_calendar(None)
+            default_calendar = build_calendar(None, declared)
             if default_calendar.name not in calendars:
                 calendars[default_calendar.name] = default_calendar
         return default_calendar.name if default_calendar.name in calendars else STATUTORY_CALENDAR

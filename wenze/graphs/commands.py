@@ -194,8 +194,9 @@ def _choose_process(
 
 
 def _calendar(rulebook: A.Rulebook, process: A.ProcessDecl, events: list[Any]) -> Any:
-    from wenze.engine.calendar import WorkCalendar
+    from wenze.engine.calendar import WorkCalendar, declared_years_of
 
+    declared = declared_years_of(rulebook)  # the rulebook's 节假日安排 extend the statutory base
     calendars = rulebook.named(A.CalendarDecl)
     names = [process.calendar.text] if process.calendar else []
     items = rulebook.named(A.ItemDecl)
@@ -206,8 +207,8 @@ def _calendar(rulebook: A.Rulebook, process: A.ProcessDecl, events: list[Any]) -
     for name in names:
         decl = calendars.get(name)
         if isinstance(decl, A.CalendarDecl):
-            return WorkCalendar.from_decl(decl)
-    return WorkCalendar.statutory()
+            return WorkCalendar.from_decl(decl, declared)
+    return WorkCalendar.statutory(declared)
 
 
 def run(args: argparse.Namespace) -> int:

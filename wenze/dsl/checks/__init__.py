@@ -25,6 +25,11 @@ from wenze.dsl.checks.authorization import (
 )
 from wenze.dsl.checks.common import error, msg
 from wenze.dsl.checks.conditions import check_conditions, check_targets, check_violation_reach
+from wenze.dsl.checks.holidays import (
+    check_schedule_basis,
+    check_schedule_days,
+    check_schedule_years,
+)
 from wenze.dsl.checks.ladders import check_ladders
 from wenze.dsl.checks.names import (
     check_basis,
@@ -62,6 +67,7 @@ CODES: dict[str, tuple[str, str]] = {
     "WZ114": ("针对目标但未指明目标", "target scope without a target"),
     "WZ115": ("生效期间结束早于开始", "effective period ends before it starts"),
     "WZ116": ("单位的上级关系构成循环", "units are each other's parents in a cycle"),
+    "WZ117": ("节假日安排没有依据", "holiday schedule without basis"),
     # ---- time limits and processes
     "WZ201": ("流程环节的前置关系构成循环", "dependency cycle among process steps"),
     "WZ202": ("关键路径超过总时限", "critical path exceeds the overall limit"),
@@ -75,6 +81,15 @@ CODES: dict[str, tuple[str, str]] = {
     "WZ210": ("中止计时事由重复", "suspension reason listed twice"),
     "WZ212": ("日历日期重复或矛盾", "calendar date listed twice or both off and on"),
     "WZ211": ("环节或会签没有时限", "step or countersign without limit"),
+    "WZ213": ("节假日安排的日期不在该年度内", "holiday schedule date outside its year"),
+    "WZ214": ("放假或补班区间结束早于开始", "holiday or workday range ends before it starts"),
+    "WZ215": ("补班日是工作日或放假只有周末",
+              "make-up day on a weekday or holiday on weekends only"),
+    "WZ216": ("节假日安排与内置日历不一致",
+              "holiday schedule disagrees with the built-in calendar"),
+    "WZ217": ("节假日安排与内置日历重复", "holiday schedule repeats the built-in calendar"),
+    "WZ218": ("节假日安排的年份与已知年份不相连",
+              "holiday schedule year not adjacent to the known years"),
     # ---- ladders
     "WZ301": ("阶梯的次数没有递增", "ladder escalation counts do not increase"),
     "WZ302": ("次数更多却处理更轻", "later escalation chooses a milder sanction"),
@@ -123,6 +138,9 @@ PASSES: tuple[CheckPass, ...] = (
     CheckPass("critical_path", check_critical_path),
     CheckPass("item_limits", check_item_limits),
     CheckPass("calendars", check_calendars),
+    CheckPass("schedule_basis", check_schedule_basis),
+    CheckPass("schedule_days", check_schedule_days),
+    CheckPass("schedule_years", check_schedule_years),
     CheckPass("ladders", check_ladders),
     CheckPass("delegation", check_delegation),
     CheckPass("extension_powers", check_extension_powers),

@@ -15,6 +15,7 @@ from wenze.dsl.diagnostics import Diagnostic, Label, Message, Severity
 KIND_WORDS: dict[type, tuple[str, str]] = {
     A.DocumentDecl: ("文件", "document"),
     A.CalendarDecl: ("日历", "calendar"),
+    A.HolidayScheduleDecl: ("节假日安排", "holiday schedule"),
     A.PowerDecl: ("职权", "power"),
     A.UnitDecl: ("单位", "unit"),
     A.PostDecl: ("岗位", "post"),

@@ -219,7 +219,9 @@ def check_item_inheritance(rulebook: A.Rulebook) -> list[Diagnostic]:
 
 # --------------------------------------------------------------------------- legal basis
 
-_EXEMPT_FROM_BASIS = (A.DocumentDecl, A.UnitDecl, A.PostDecl, A.CalendarDecl)
+# a holiday schedule without basis is an error of its own (WZ117, checks/holidays.py)
+_EXEMPT_FROM_BASIS = (A.DocumentDecl, A.UnitDecl, A.PostDecl, A.CalendarDecl,
+                      A.HolidayScheduleDecl)
 
 
 def check_basis(rulebook: A.Rulebook) -> list[Diagnostic]:
