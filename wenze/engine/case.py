@@ -151,6 +151,8 @@ def period_key(day: dt.date, period: A.Period) -> str:
         return f"{day.year}-{day.month:02d}"
     if period is A.Period.QUARTER:
         return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+    if period is A.Period.HALF_YEAR:
+        return f"{day.year}-H{1 if day.month <= 6 else 2}"
     return f"{day.year}"
 
 
@@ -158,6 +160,10 @@ def period_end(key: str) -> dt.date:
     if "-Q" in key:
         year, q = key.split("-Q")
         month = int(q) * 3
+        y = int(year)
+    elif "-H" in key:  # 半年度: 2024-H1 ends 30 June, 2024-H2 on 31 December
+        year, h = key.split("-H")
+        month = int(h) * 6
         y = int(year)
     elif "-" in key:
         y, month = (int(x) for x in key.split("-"))

@@ -326,6 +326,8 @@ def target_facts(m: Metric) -> dict[str, Any]:
 def _period_of(key: str) -> A.Period:
     if "-Q" in key:
         return A.Period.QUARTER
+    if "-H" in key:
+        return A.Period.HALF_YEAR
     return A.Period.MONTH if "-" in key else A.Period.YEAR
 
 

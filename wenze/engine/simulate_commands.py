@@ -30,7 +30,7 @@ from typing import Any, TextIO
 
 SHOWN_DIFFERENCES = 20
 NO_SANCTION = "（无处分）"
-PERIOD_PREFERENCE = ("year", "quarter", "month")
+PERIOD_PREFERENCE = ("year", "half_year", "quarter", "month")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -96,6 +96,8 @@ class Progress:
 def _period_kind(key: str) -> str:
     if "-Q" in key:
         return "quarter"
+    if "-H" in key:
+        return "half_year"
     return "month" if "-" in key else "year"
 
 
