@@ -166,3 +166,33 @@ def test_wenze_check_and_evaluate_accept_the_declared_year() -> None:
     assert "期限 deadline statutory: 自 2026-12-30 起 20 工作日 → 2027-01-28" in run.stdout
     assert "2027-01-09 周六 调休上班（元旦调休（虚构），依据 「虚构2027节假日通知」" in run.stdout
     assert "not judged [calendar_range] (event X28-9" in run.stdout + run.stderr
+
+
+def test_schedules_are_inherited_and_overridden_like_any_declaration(tmp_path: Path) -> None:
+    from wenze.dsl.loader import load_rulebook
+
+    (tmp_path / "base.wz").write_text(
+        '规则集 base {}\n文件 「虚构通知」 { 文号 "测试〔2026〕0号" }\n'
+        '节假日安排 2027 依据 「虚构通知」 "一" {\n'
+        '  放假 2027-01-01 至 2027-01-04 "元旦（虚构）"\n}\n',
+        encoding="utf-8")
+    (tmp_path / "county.wz").write_text(
+        '规则集 county { 继承 "base.wz" }\n', encoding="utf-8")
+    (tmp_path / "corrected.wz").write_text(
+        '规则集 corrected { 继承 "base.wz" }\n'
+        '覆盖 节假日安排 2027 依据 「虚构通知」 "二" {\n  放假 2027-01-01 "元旦（虚构更正）"\n}\n',
+        encoding="utf-8")
+    (tmp_path / "clash.wz").write_text(
+        '规则集 clash { 继承 "base.wz" }\n'
+        '节假日安排 2027 依据 「虚构通知」 "二" {\n  放假 2027-01-01 "元旦"\n}\n', encoding="utf-8")
+    county = load_rulebook(tmp_path / "county.wz")
+    assert county.ok and county.rulebook is not None
+    cal = C.WorkCalendar.statutory(C.declared_years_of(county.rulebook))
+    assert cal.day_kind(D(2027, 1, 4)) is C.DayType.HOLIDAY
+    corrected = load_rulebook(tmp_path / "corrected.wz")
+    assert corrected.ok and corrected.rulebook is not None
+    cal = C.WorkCalendar.statutory(C.declared_years_of(corrected.rulebook))
+    assert cal.day_kind(D(2027, 1, 4)) is C.DayType.WORKDAY
+    assert cal.holiday_source(D(2027, 1, 1)) == '「虚构通知」 测试〔2026〕0号 "二"'
+    clash = load_rulebook(tmp_path / "clash.wz")
+    assert [d.code for d in clash.errors] == ["WZ106"]
