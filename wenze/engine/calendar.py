@@ -79,13 +79,18 @@ class CalendarRangeError(ValueError):
         self.last = last
         self.what = what
         if isinstance(day, dt.date) and first is not None and last is not None:
+            # a statutory calendar learns a year from a rulebook's 节假日安排; a natural one cannot
+            natural = (first, last) == (NATURAL_FIRST, NATURAL_LAST)
+            hint_zh = "" if natural else (
+                f"；国务院公布该年节假日安排后可在规则集中声明 `节假日安排 {day.year}`")
+            hint_en = "" if natural else (
+                f" (once the State Council publishes that year's holidays, declare them: "
+                f"`holiday schedule {day.year}`)")
             message = (
                 f"日期 {day.isoformat()} 超出日历已知范围 {first.isoformat()} 至 "
-                f"{last.isoformat()}（法定节假日数据未知，不作推测；国务院公布该年节假日安排后可在"
-                f"规则集中声明 `节假日安排 {day.year}`） / {what} {day.isoformat()} is "
-                f"outside the years the calendar knows ({first.isoformat()} to "
-                f"{last.isoformat()}); no Mon–Fri guess is made (once the State Council publishes "
-                f"that year's holidays, declare them: `holiday schedule {day.year}`)"
+                f"{last.isoformat()}（法定节假日数据未知，不作推测{hint_zh}） / {what} "
+                f"{day.isoformat()} is outside the years the calendar knows ({first.isoformat()} "
+                f"to {last.isoformat()}); no Mon–Fri guess is made{hint_en}"
             )
         else:
             message = str(day)
