@@ -3,6 +3,7 @@ points at and that the message names the offending input; plus properties of the
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -445,3 +446,57 @@ def test_generated_rulebooks_never_break_a_pass(decls: list[tuple]) -> None:
     assert [d for d in diagnostics if d.code == "WZ100"] == []
     assert diagnostics == sorted(diagnostics, key=lambda d: d.sort_key)
     assert all(d.code in CODES for d in diagnostics)
+
+
+# --------------------------------------------------------------------------- holiday schedules
+
+REACHED: list[int] = []  # examples that checked clean (the property's second half ran)
+
+# (kind, day of the year counted from 1 January — past 364 it leaves the year —, range length)
+_SCHEDULE_DAY = st.tuples(
+    st.sampled_from(["放假", "补班"]),
+    st.integers(0, 366),
+    st.one_of(st.none(), st.integers(-3, 9)),
+)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from([2027, 2027, 2027, 2028, 2003, 2002, 2024, 2030]),
+                          st.sampled_from([True, True, True, True, False]),
+                          st.lists(_SCHEDULE_DAY, max_size=5)),
+                max_size=3, unique_by=lambda t: t[0]))
+def test_generated_holiday_schedules_never_break_a_pass(schedules: list[tuple]) -> None:
+    """Random schedules (FICTIONAL dates): no pass fails, and a schedule that checks without
+    errors lowers to a calendar on which each declared 放假 day of a usable year is off and each
+    补班 day worked."""
+    from wenze.engine import calendar as C
+    from wenze.engine.lower import lower
+
+    parts = []
+    for year, cite, days in schedules:
+        lines = []
+        for kind, offset, span in days:
+            start = dt.date(year, 1, 1) + dt.timedelta(days=offset)
+            end = "" if span is None else f" 至 {start + dt.timedelta(days=span)}"
+            lines.append(f"  {kind} {start}{end}")
+        basis = ' 依据 「法」 "1"' if cite else ""
+        parts.append(f"节假日安排 {year}{basis} {{\n" + "\n".join(lines) + "\n}")
+    text = PRELUDE + "\n".join(parts) + "\n"
+    result = parse(text, "gen.wz")
+    assert result.rulebook is not None, (text, result.diagnostics)
+    diagnostics = run_checks(result.rulebook)
+    assert [d for d in diagnostics if d.code == "WZ100"] == []
+    if any(d.is_error for d in diagnostics):
+        return
+    REACHED.append(len(schedules))
+    lower(result.rulebook)
+    declared = C.declared_years_of(result.rulebook)
+    usable = set(C.usable_declared_years(y.year for y in declared))
+    cal = C.WorkCalendar.statutory(declared)
+    for year in declared:
+        if year.year not in usable:
+            continue
+        for day, _ in year.holidays:
+            assert not cal.is_workday(day), day
+        for day, _ in year.workdays:
+            assert cal.is_workday(day), day
