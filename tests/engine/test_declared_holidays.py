@@ -196,3 +196,16 @@ def test_schedules_are_inherited_and_overridden_like_any_declaration(tmp_path: P
     assert cal.holiday_source(D(2027, 1, 1)) == '「虚构通知」 测试〔2026〕0号 "二"'
     clash = load_rulebook(tmp_path / "clash.wz")
     assert [d.code for d in clash.errors] == ["WZ106"]
+
+
+def test_a_year_before_the_known_ones_extends_the_calendar_backwards() -> None:
+    y2003 = C.DeclaredYear(2003, ((D(2003, 12, 31), "虚构"),), ((D(2003, 12, 27), "虚构"),), "x")
+    cal = C.WorkCalendar.statutory((y2003,))
+    assert cal.first_date == D(2003, 1, 1) and cal.last_date == C.STATUTORY_LAST
+    assert cal.day_kind(D(2003, 12, 27)) is C.DayType.MAKEUP_WORKDAY  # a Saturday
+    assert cal.day_kind(D(2003, 12, 31)) is C.DayType.HOLIDAY
+    # Fri 26 Dec 2003 + 3 working days: Sat 27 (make-up), Mon 29, Tue 30 (31 off)
+    assert cal.deadline(D(2003, 12, 26), 3) == D(2003, 12, 30)
+    # 1 Jan 2004 is the package's own holiday; the next working day is Fri 2 Jan
+    assert cal.deadline(D(2003, 12, 30), 1) == D(2004, 1, 2)
+    assert cal.count_days(D(2003, 12, 26), D(2004, 1, 2)) == 4
