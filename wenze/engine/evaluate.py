@@ -438,6 +438,50 @@ _Batch = tuple[list[_MetricRow], list[Offence], list[Warning], list[Unjudged], l
 PARALLEL_MIN_CASES = 20_000  # below this, forking costs more than it saves
 
 
+# the event types that start a case's clock (receipt, acceptance, or a decision on the spot)
+CLOCK_STARTS = frozenset({"received", "accepted", "decided"})
+# a case made of these alone has nothing to time (e.g. 推诿首问: the request was never received)
+UNTIMED = frozenset({"complaint", "referred", "absent", "returned"})
+
+
+def judge_case(
+    ctx: _Context, program: Program, case: str, evs: Sequence[Event], explain: bool = False,
+) -> tuple[_CaseOut | None, Unjudged | None, list[Rejection], CaseTrace | None]:
+    """Judge one case from its events (sorted by time): (facts, None, rejections, trace), or
+    (None, why it cannot be judged, rejections, None). The one per-case step of batch
+    evaluation, live mode and the columnar fast path's fallback; ``explain`` keeps the trace."""
+    names = sorted({e.item for e in evs if e.item})
+    first = evs[0]
+    if len(names) != 1:
+        msg = ("事件未指明事项 no event names the item" if not names else
+               f"事件指明了多个事项 events name several items: {', '.join(names)}")
+        return None, Unjudged(case, "item", msg, first.source, first.line, first.id), [], None
+    types = {_etype(e) for e in evs}
+    if not types & CLOCK_STARTS and not types <= UNTIMED:
+        msg = ("没有收件、受理或决定事件，期限无从起算 the case has no received, accepted or "
+               "decided event: its time limits cannot start")
+        problem = Unjudged(case, "clock_start", msg, first.source, first.line, first.id)
+        return None, problem, [], None
+    item = program.items[names[0]]
+    steps = program.processes[item.process].steps if item.process in program.processes else {}
+    rejected: list[Rejection] = []
+    if any(ev.step and ev.step not in steps for ev in evs):
+        placed = []
+        for ev in evs:
+            problem = _step_problem(program, item, ev)
+            if problem:
+                rejected.append(Rejection(ev.source, ev.line, ev.id, *problem))
+            else:
+                placed.append(ev)
+        evs = placed
+    trace = CaseTrace(case, item.name, item.calendar, list(evs)) if explain else None
+    try:
+        out = _evaluate_case(ctx, case, item, evs, trace)
+    except C.CalendarRangeError as err:
+        return None, calendar_unjudged(case, evs, err), rejected, None
+    return out, None, rejected, trace
+
+
 def _run_cases(ctx: _Context, program: Program, cases: Sequence[str],
                by_case: Mapping[str, list[Event]], explain_set: set[str]) -> _Batch:
     """Evaluate the given cases one by one (the heart of :func:`evaluate`)."""
@@ -453,30 +497,10 @@ def _run_cases(ctx: _Context, program: Program, cases: Sequence[str],
         evs.sort(key=order)
         if all(_etype(e) in ("absent", "returned") for e in evs):
             continue
-        names = sorted({e.item for e in evs if e.item})
-        first = evs[0]
-        if len(names) != 1:
-            msg = ("事件未指明事项 no event names the item" if not names else
-                   f"事件指明了多个事项 events name several items: {', '.join(names)}")
-            unjudged.append(Unjudged(case, "item", msg, first.source, first.line, first.id))
-            continue
-        item = program.items[names[0]]
-        steps = program.processes[item.process].steps if item.process in program.processes else {}
-        if any(ev.step and ev.step not in steps for ev in evs):
-            placed = []
-            for ev in evs:
-                problem = _step_problem(program, item, ev)
-                if problem:
-                    rejected.append(Rejection(ev.source, ev.line, ev.id, *problem))
-                else:
-                    placed.append(ev)
-            evs = placed
-        trace = (CaseTrace(case, item.name, item.calendar, list(evs))
-                 if case in explain_set else None)
-        try:
-            out = _evaluate_case(ctx, case, item, evs, trace)
-        except C.CalendarRangeError as err:
-            unjudged.append(calendar_unjudged(case, evs, err))
+        out, problem, refused, trace = judge_case(ctx, program, case, evs, case in explain_set)
+        rejected += refused
+        if problem is not None:
+            unjudged.append(problem)
             continue
         if trace is not None:
             traces[case] = trace

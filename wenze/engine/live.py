@@ -400,31 +400,9 @@ class LiveEngine:
         self._ctx.as_of = as_of
         if not st.acts:
             return None, (), (), None, ()
-        names = sorted(st.items)
-        first = evs[0]
-        if len(names) != 1:
-            msg = ("事件未指明事项 no event names the item" if not names else
-                   f"事件指明了多个事项 events name several items: {', '.join(names)}")
-            return None, (), (), EV.Unjudged(case, "item", msg, first.source, first.line,
-                                             first.id), ()
-        item = self.program.items[names[0]]
-        rejected: list[Rejection] = []
-        placed = evs
-        process = self.program.processes.get(item.process or "")
-        steps = process.steps if process is not None else {}
-        if st.steps and not all(name in steps for name in st.steps):  # as batch does
-            placed = []
-            for ev in evs:
-                problem = EV._step_problem(self.program, item, ev)
-                if problem:
-                    rejected.append(Rejection(ev.source, ev.line, ev.id, *problem))
-                else:
-                    placed.append(ev)
-        try:
-            out = EV._evaluate_case(self._ctx, case, item, placed, None)
-        except C.CalendarRangeError as err:
-            return None, (), (), EV.Unjudged(case, "calendar_range", str(err), first.source,
-                                             first.line, first.id), tuple(rejected)
+        out, unjudged, rejected, _ = EV.judge_case(self._ctx, self.program, case, evs)
+        if out is None:
+            return None, (), (), unjudged, tuple(rejected)
         offences = tuple(EV._offences_for(self._ctx, out, None))
         return out, tuple(out.warnings), offences, None, tuple(rejected)
 
