@@ -178,7 +178,7 @@ class Metric:
     """Counts and rates of one unit in one period (by decision date; ``received`` by receipt)."""
 
     unit: str
-    period: str  # 2024-Q1, 2024-03, 2024
+    period: str  # 2024-03, 2024-Q1, 2024-H1, 2024
     complete: bool  # the period ended on or before the as-of date
     received: int
     decided: int
