@@ -93,15 +93,21 @@ def test_stored_events_through_wenze_db(
     assert _count(db_url, EvaluationRun) == 1
 
 
-def test_file_runs_recorded_in_the_store_read_the_ladder_history(
-    db_url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
-    # Monthly files evaluated with --db: the later file's ladder counts the earlier sanctions.
+def _split(tmp_path: Path) -> tuple[Path, Path]:
+    """The ladder case's events in two files: ESC-1 and ESC-2 (early), ESC-3 (late)."""
     lines = [json.loads(x) for x in Path(EVENTS).read_text(encoding="utf-8").splitlines() if x]
     early, late = tmp_path / "early.jsonl", tmp_path / "late.jsonl"
     for path, cases in ((early, {"ESC-1", "ESC-2"}), (late, {"ESC-3"})):
         path.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in lines
                                 if e["case"] in cases), encoding="utf-8")
+    return early, late
+
+
+def test_file_runs_recorded_in_the_store_read_the_ladder_history(
+    db_url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Monthly files evaluated with --db: the later file's ladder counts the earlier sanctions.
+    early, late = _split(tmp_path)
     base = ["evaluate", RULEBOOK, "--as-of", AS_OF, "--format", "json", "--db", db_url]
     first, _ = _decisions(capsys, [*base[:2], str(early), *base[2:]])
     assert sorted((d["case"], d["sanction"]) for d in first) == [
@@ -116,11 +122,7 @@ def test_the_same_file_against_a_new_history_is_a_new_run(
 ) -> None:
     # ESC-3 recorded first (告诫, no history); then ESC-1 and ESC-2 are recorded; ESC-3 again is
     # judged against that history (诫勉谈话) and the stored decision is corrected, not ignored.
-    lines = [json.loads(x) for x in Path(EVENTS).read_text(encoding="utf-8").splitlines() if x]
-    early, late = tmp_path / "early.jsonl", tmp_path / "late.jsonl"
-    for path, cases in ((early, {"ESC-1", "ESC-2"}), (late, {"ESC-3"})):
-        path.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in lines
-                                if e["case"] in cases), encoding="utf-8")
+    early, late = _split(tmp_path)
     base = ["evaluate", RULEBOOK, "--as-of", AS_OF, "--format", "json", "--db", db_url]
     alone, _ = _decisions(capsys, [*base[:2], str(late), *base[2:]])
     assert [d["sanction"] for d in alone] == ["效能告诫"]
