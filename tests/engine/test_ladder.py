@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from wenze.dsl import ast as A
 from wenze.dsl.parser import parse
 from wenze.engine.ladder import (
+    LISTED_EARLIER,
     LadderError,
     Offence,
     PriorSanction,
@@ -126,6 +127,21 @@ def test_or_more_row_applies_to_every_later_ordinal() -> None:
     assert [s.level for s in out.sanctions][2:] == ["诫勉谈话"] * 3
     assert [s.count_in_window for s in out.sanctions] == [1, 2, 3, 4, 5]
     assert [s.step for s in out.sanctions] == [1, 2, 3, 3, 3]
+
+
+def test_reasons_list_the_latest_earlier_sanctions_and_count_the_rest() -> None:
+    # a deputy leader answering for many late cases: the 13th decision names the latest
+    # LISTED_EARLIER earlier sanctions and says how many more there are; counts stay exact
+    lad = ladder(EFFICIENCY)
+    out = apply_ladder(lad, [off(f"k{i:02d}", D(2024, 1, 1 + i)) for i in range(13)])
+    last = out.sanctions[-1]
+    assert last.count_in_window == 13 and last.level == "诫勉谈话"
+    assert len(last.counted) == LISTED_EARLIER == 10
+    assert last.counted[0].zh.startswith("2024-01-03 ")  # k02: k00 and k01 are counted only
+    assert "此前另有 2 次，最近 10 次：2024-01-03 " in last.reasons[0].zh
+    assert "2 more before the latest 10: 2024-01-03 " in last.reasons[0].en
+    assert "案件 k01" not in last.reasons[0].zh and "案件 k12" not in last.reasons[0].zh
+    assert "此前另有" not in out.sanctions[10].reasons[0].zh  # exactly 10 earlier: all listed
 
 
 def test_calendar_year_window_resets_on_january_first() -> None:

@@ -131,6 +131,12 @@ class Adjustment:
     limited: bool  # capped at the top / floored at the bottom / TO had no effect
 
 
+# A decision's reasons name the earlier sanctions counted in the window, the latest this many;
+# the rest are given as a number (a leader answering for every late case of a large caseload
+# would otherwise carry a list growing with each decision: quadratic time and memory).
+LISTED_EARLIER = 10
+
+
 @dataclass(frozen=True)
 class Sanction:
     """The ladder's decision for one offence."""
@@ -145,7 +151,9 @@ class Sanction:
     adjustments: tuple[Adjustment, ...]
     exempt_by: str | None
     consequences: tuple[str, ...]
-    counted: tuple[Reason, ...]  # the earlier sanctions of the person counted in the window
+    # the latest (at most LISTED_EARLIER) earlier sanctions of the person counted in the window;
+    # count_in_window says how many there are in all
+    counted: tuple[Reason, ...]
     reasons: tuple[Reason, ...]
 
     @property
@@ -443,7 +451,8 @@ def apply_ladder(ladder: A.LadderDecl, offences: Sequence[Offence],
             spans[off.on] = (span, _window_text(ladder.window, span))
         span, wtext = spans[off.on]
         earlier = by_person[off.person].within(span)
-        counted = tuple(s.describe for s in earlier)
+        counted = tuple(s.describe for s in earlier[-LISTED_EARLIER:])
+        unlisted = len(earlier) - len(counted)
         ignored = sorted(off.circumstances - known)
         notes = [Reason(f"情节 {_q(c)} 不在本阶梯的从重、从轻、免责之列，未予考虑",
                         f"circumstance {_q(c)} is not one this ladder names; not considered")
@@ -467,6 +476,9 @@ def apply_ladder(ladder: A.LadderDecl, offences: Sequence[Offence],
         base = row.sanction.text if row is not None else levels[0]
         listing_zh = "；".join(d.zh for d in counted)
         listing_en = "; ".join(d.en for d in counted)
+        if unlisted:
+            listing_zh = f"此前另有 {unlisted} 次，最近 {len(counted)} 次：{listing_zh}"
+            listing_en = f"{unlisted} more before the latest {len(counted)}: {listing_en}"
         within_zh = f"{wtext.zh} 内" + (f"：{listing_zh}" if counted else "无此前处理")
         within_en = f"in {wtext.en}" + (f": {listing_en}" if counted else ", none earlier")
         reasons = [Reason(f"第 {ordinal} 次（{within_zh}）→ {_q(base)}",
