@@ -17,6 +17,7 @@ inputs give byte-identical JSON.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import gc
 import multiprocessing as mp
 import os
@@ -106,8 +107,8 @@ class Offence:
             return f"岗位:{self.post}"
         return f"单位:{self.unit}"
 
-    @property
-    def key(self) -> str:
+    @functools.cached_property
+    def key(self) -> str:  # (a SHA-256: computed once, read by the ladder and the decision)
         return stable_key(self.case, self.violation.name, self.subject, self.person_key,
                           self.role.value)
 
