@@ -170,16 +170,7 @@ def durable(events: list[Event], as_of: dt.date) -> tuple[int, int]:
             by_case[ev.case].append(ev)
     for case, evs in by_case.items():
         evs.sort(key=lambda e: (e.at, e.id))
-        susp = []
-        s_open = None
-        for ev in evs:
-            if ev.type is EventType.SUSPENDED and s_open is None:
-                s_open = ev.at.date()
-            elif ev.type is EventType.RESUMED and s_open:
-                susp.append((s_open, ev.at.date()))
-                s_open = None
-        if s_open is not None:
-            susp.append((s_open, as_of))
+        susp = B.suspended_ranges(evs, as_of)
         for ev in evs:
             if ev.type is EventType.ACCEPTED:
                 deadline = cal.deadline(ev.at.date(), 20, A.DayKind.WORKING, susp)

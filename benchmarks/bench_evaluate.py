@@ -197,6 +197,22 @@ def plain_loop(events: list[Event], as_of: dt.date) -> int:
     return late
 
 
+def suspended_ranges(evs: list[Event], as_of: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """The suspended (first, last) days of one case's events in time order; a suspension still
+    open runs to the as-of date (the durable_rules peers' deadline arithmetic)."""
+    ranges = []
+    s_open = None
+    for ev in evs:
+        if ev.type is EventType.SUSPENDED and s_open is None:
+            s_open = ev.at.date()
+        elif ev.type is EventType.RESUMED and s_open:
+            ranges.append((s_open, ev.at.date()))
+            s_open = None
+    if s_open is not None:
+        ranges.append((s_open, as_of))
+    return ranges
+
+
 def durable(events: list[Event], as_of: dt.date) -> int:
     """The same deadline rule in durable_rules: events posted per case; a rule fires when a
     decision arrives and compares it to the deadline carried by the acceptance fact."""
@@ -221,13 +237,7 @@ def durable(events: list[Event], as_of: dt.date) -> int:
         by_case[ev.case].append(ev)
     for case, evs in by_case.items():
         evs.sort(key=lambda e: (e.at, e.id))
-        susp = []
-        s_open = None
-        for ev in evs:
-            if ev.type is EventType.SUSPENDED:
-                s_open = ev.at.date()
-            elif ev.type is EventType.RESUMED and s_open:
-                susp.append((s_open, ev.at.date()))
+        susp = suspended_ranges(evs, as_of)
         for ev in evs:
             if ev.type is EventType.ACCEPTED:
                 deadline = cal.deadline(ev.at.date(), 20, A.DayKind.WORKING, susp)
