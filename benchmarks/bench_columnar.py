@@ -145,9 +145,8 @@ def plain_loop(events: list[Event], as_of: dt.date) -> tuple[int, int]:
 def durable(events: list[Event], as_of: dt.date) -> tuple[int, int]:
     """The same two rules in durable_rules: per case, the acceptance (carrying its deadline) is
     asserted and the decision posted; one rule compares the dates, one checks the post."""
-    from durable.lang import assert_fact, c, m, post, ruleset, when_all
+    from durable.lang import c, m, ruleset, when_all
 
-    cal = WorkCalendar.statutory()
     late, unauthorized = [0], [0]
     name = f"wenze_columnar_bench_{time.time_ns()}"
     with ruleset(name):
@@ -168,20 +167,7 @@ def durable(events: list[Event], as_of: dt.date) -> tuple[int, int]:
     for ev in events:
         if ev.at.date() <= as_of:
             by_case[ev.case].append(ev)
-    for case, evs in by_case.items():
-        evs.sort(key=lambda e: (e.at, e.id))
-        susp = B.suspended_ranges(evs, as_of)
-        for ev in evs:
-            if ev.type is EventType.ACCEPTED:
-                deadline = cal.deadline(ev.at.date(), 20, A.DayKind.WORKING, susp)
-                assert_fact(name, {"kind": "accepted", "case": case,
-                                   "deadline": deadline.toordinal()})
-            elif ev.type is EventType.DECIDED:
-                post(name, {"kind": "decided", "case": case, "day": ev.at.date().toordinal()})
-                post(name, {"kind": "decision_post", "case": case,
-                            "holds": int(ev.post in DECIDERS)})
-            else:
-                post(name, {"kind": ev.type.value, "case": case, "id": ev.id})
+    B.post_cases(name, by_case, as_of, DECIDERS)
     return late[0], unauthorized[0]
 
 

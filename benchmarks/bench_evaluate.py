@@ -213,12 +213,36 @@ def suspended_ranges(evs: list[Event], as_of: dt.date) -> list[tuple[dt.date, dt
     return ranges
 
 
+def post_cases(name: str, by_case: dict[str, list[Event]], as_of: dt.date,
+               deciders: frozenset[str] | None = None) -> None:
+    """Post each case's events to the durable_rules ruleset ``name``: the acceptance as a fact
+    carrying its 20-working-day deadline, the rest as events; with ``deciders``, each decision
+    also posts whether its post holds the deciding power (the authorization rule)."""
+    from durable.lang import assert_fact, post
+
+    cal = WorkCalendar.statutory()
+    for case, evs in by_case.items():
+        evs.sort(key=lambda e: (e.at, e.id))
+        susp = suspended_ranges(evs, as_of)
+        for ev in evs:
+            if ev.type is EventType.ACCEPTED:
+                deadline = cal.deadline(ev.at.date(), 20, A.DayKind.WORKING, susp)
+                assert_fact(name, {"kind": "accepted", "case": case,
+                                   "deadline": deadline.toordinal()})
+            elif ev.type is EventType.DECIDED:
+                post(name, {"kind": "decided", "case": case, "day": ev.at.date().toordinal()})
+                if deciders is not None:
+                    post(name, {"kind": "decision_post", "case": case,
+                                "holds": int(ev.post in deciders)})
+            else:
+                post(name, {"kind": ev.type.value, "case": case, "id": ev.id})
+
+
 def durable(events: list[Event], as_of: dt.date) -> int:
     """The same deadline rule in durable_rules: events posted per case; a rule fires when a
     decision arrives and compares it to the deadline carried by the acceptance fact."""
-    from durable.lang import assert_fact, c, m, post, rule, ruleset, when_all
+    from durable.lang import c, m, rule, ruleset, when_all
 
-    cal = WorkCalendar.statutory()
     late = [0]
     name = f"wenze_bench_{time.time_ns()}"
     with ruleset(name):
@@ -235,18 +259,7 @@ def durable(events: list[Event], as_of: dt.date) -> int:
     by_case: dict[str, list[Event]] = defaultdict(list)
     for ev in events:
         by_case[ev.case].append(ev)
-    for case, evs in by_case.items():
-        evs.sort(key=lambda e: (e.at, e.id))
-        susp = suspended_ranges(evs, as_of)
-        for ev in evs:
-            if ev.type is EventType.ACCEPTED:
-                deadline = cal.deadline(ev.at.date(), 20, A.DayKind.WORKING, susp)
-                assert_fact(name, {"kind": "accepted", "case": case,
-                                   "deadline": deadline.toordinal()})
-            elif ev.type is EventType.DECIDED:
-                post(name, {"kind": "decided", "case": case, "day": ev.at.date().toordinal()})
-            else:
-                post(name, {"kind": ev.type.value, "case": case, "id": ev.id})
+    post_cases(name, by_case, as_of)
     return late[0]
 
 
