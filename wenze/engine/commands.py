@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -97,8 +98,6 @@ def run(args: argparse.Namespace) -> int:
         return 1
     program = lower(loaded.rulebook)
     if args.events is None:
-        import os
-
         args.db = args.db or os.environ.get("WENZE_DB")  # as `wenze ingest` and `wenze db`
         if not args.db:
             _err("error: give an events file, or --db URL (or WENZE_DB) to evaluate the stored "
@@ -161,10 +160,9 @@ def run(args: argparse.Namespace) -> int:
 
 def _note_run(run: Any) -> None:
     if run.created:
-        withdrawn = getattr(run, "withdrawn", 0)
         _err(f"note: run {run.run_id} recorded: {run.decisions_added} decision(s) added "
              f"({run.superseded} superseding), {run.unchanged} unchanged"
-             + (f", {withdrawn} withdrawn" if withdrawn else "") + "; 已记录")
+             + (f", {run.withdrawn} withdrawn" if run.withdrawn else "") + "; 已记录")
     else:
         _err(f"note: run {run.run_id} with the same inputs was already recorded; nothing added; "
              f"相同输入的评价已记录")
@@ -190,6 +188,16 @@ def _evaluate_stored(args: argparse.Namespace, as_of: dt.date, program: Any) -> 
     return code
 
 
+def _where(r: Any) -> str:
+    """``FILE:LINE`` of a rejected event (the file alone when it has no line)."""
+    return f"{r.source}:{r.line}" if r.line else (r.source or "")
+
+
+def _not_judged(u: Any) -> str:
+    at = f" (event {u.event_id}, {u.source}:{u.line})" if u.event_id else ""
+    return f"case {u.case}: not judged [{u.code}]{at} {u.message}"
+
+
 def _report(args: argparse.Namespace, result: Any, program: Any, duplicates: int) -> int:
     from wenze.engine import output
 
@@ -197,21 +205,16 @@ def _report(args: argparse.Namespace, result: Any, program: Any, duplicates: int
         # --strict stops at the first error (in file order), like the event reader does
         if result.rejected:
             r = result.rejected[0]
-            where = f"{r.source}:{r.line}" if r.line else (r.source or "")
-            _err(f"error: {where}: event {r.event_id or '?'}: [{r.code}] {r.message}")
+            _err(f"error: {_where(r)}: event {r.event_id or '?'}: [{r.code}] {r.message}")
         else:
-            u = result.unjudged[0]
-            at = f" (event {u.event_id}, {u.source}:{u.line})" if u.event_id else ""
-            _err(f"error: case {u.case}: not judged [{u.code}]{at} {u.message}")
+            _err(f"error: {_not_judged(result.unjudged[0])}")
         return 1
     for r in result.rejected:
-        where = f"{r.source}:{r.line}" if r.line else (r.source or "")
-        _err(f"{where}: rejected event {r.event_id or '?'}: [{r.code}] {r.message}")
+        _err(f"{_where(r)}: rejected event {r.event_id or '?'}: [{r.code}] {r.message}")
     if duplicates:
         _err(f"note: {duplicates} identical duplicate event(s) ignored; 重复事件已忽略")
     for u in result.unjudged:
-        at = f" (event {u.event_id}, {u.source}:{u.line})" if u.event_id else ""
-        _err(f"case {u.case}: not judged [{u.code}]{at} {u.message}")
+        _err(_not_judged(u))
     if args.explain:
         if args.explain not in result.traces and all(u.case != args.explain
                                                       for u in result.unjudged):
