@@ -33,6 +33,7 @@ from typing import Any
 from wenze.dsl import ast as A
 from wenze.engine import calendar as C
 from wenze.engine import evaluate as EV
+from wenze.engine.case import _EVENT_ORDER  # the evaluator's event order, (at, id)
 from wenze.engine.decisions import Decision, Warning
 from wenze.engine.events import BadEvent, Event, Rejection, build_event
 from wenze.engine.live_rules import LiveRules, LiveUnavailable, shard_of
@@ -108,17 +109,13 @@ class _Case:
         if not evs or (evs[-1].at, evs[-1].id) <= (ev.at, ev.id):
             evs.append(ev)  # the usual case: events arrive in time order
         else:
-            bisect.insort(evs, ev, key=_event_order)
+            bisect.insort(evs, ev, key=_EVENT_ORDER)
         if ev.item and ev.item not in self.items:
             self.items += (ev.item,)
         if ev.step and ev.step not in self.steps:
             self.steps += (ev.step,)
         if ev.type != "absent" and ev.type != "returned":
             self.acts += 1
-
-
-def _event_order(ev: Event) -> tuple[dt.datetime, str]:
-    return (ev.at, ev.id)
 
 
 def _same_but_facts(a: EV.Offence, b: EV.Offence) -> bool:
@@ -353,7 +350,7 @@ class LiveEngine:
         touched: set[str] = set()
         if t in ("absent", "returned") and ev.post:
             spans_before = self._ctx.absences.get(ev.post)
-            bisect.insort(self._cover[ev.post], ev, key=_event_order)
+            bisect.insort(self._cover[ev.post], ev, key=_EVENT_ORDER)
             self._rebuild_absences(ev.post)
             if self._ctx.absences.get(ev.post) != spans_before:
                 for q in self._covering.get(ev.post, ()):
