@@ -1,0 +1,66 @@
+"""The offence table (``wenze.engine.offence_table``): offences as columns give back the same
+offences, keys and order as the offence objects."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+
+import wenze
+from wenze.engine import evaluate as R
+from wenze.engine.offence_table import ROLES, OffenceTable, Strings
+from wenze.engine.simulate import generate, load_profile
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _offences(name: str, seed: int) -> tuple[object, list[R.Offence]]:
+    program = wenze.load(ROOT / "rules" / name).program
+    events = generate(program, load_profile(), cases=800, seed=seed)
+    ctx = R._Context(program, events, dt.date(2024, 12, 31))
+    by_case: dict[str, list] = {}
+    for e in events:
+        by_case.setdefault(e.case, []).append(e)
+    batch = R._run_cases(ctx, program, sorted(by_case), by_case, set())
+    return program, batch[1]
+
+
+def test_columns_give_back_the_offences_keys_and_order() -> None:
+    for name, seed in (("zitong_2008.wz", 3), ("county_en.wz", 5), ("fujian_2010.wz", 7)):
+        program, offences = _offences(name, seed)
+        assert len(offences) > 10
+        shuffled = offences[::-1]
+        table = OffenceTable.from_offences(program, shuffled)
+        assert len(table) == len(shuffled)
+        for i, o in enumerate(shuffled):
+            assert table.offence(i) is o
+            assert table.key(i) == o.key
+            assert table.person_key.value(i) == o.person_key
+            assert ROLES[int(table.role[i])] is o.role
+            assert table.case.value(i) == o.case
+        expected = sorted(range(len(shuffled)), key=lambda i: shuffled[i].order)
+        assert table.order().tolist() == expected
+
+
+def test_concat_keeps_rows_and_makers_apart() -> None:
+    program, offences = _offences("zitong_2008.wz", 11)
+    half = len(offences) // 2
+    a = OffenceTable.from_offences(program, offences[:half])
+    b = OffenceTable.from_offences(program, offences[half:])
+    joined = OffenceTable.concat(program, [a, b])
+    assert [joined.offence(i) for i in range(len(joined))] == offences
+    assert [joined.key(i) for i in range(len(joined))] == [o.key for o in offences]
+    assert joined.order().tolist() == sorted(range(len(offences)),
+                                             key=lambda i: offences[i].order)
+
+
+def test_strings_sort_as_python_strings() -> None:
+    values = ["乙", None, "甲", "b", "A", "", "甲", None]
+    s = Strings.of(values)
+    assert s.values() == values
+    order = np.lexsort((np.arange(len(values)), s.sort_codes()))
+    assert order.tolist() == sorted(range(len(values)), key=lambda i: values[i] or "")
+    coded = Strings.coded(np.asarray([2, -1, 0, 1], np.int32), ["z", "a", "m"])
+    assert coded.values() == ["m", None, "z", "a"]

@@ -1,0 +1,194 @@
+"""Offences as columns: the input of the columnar ladder stage (:mod:`wenze.engine.columnar`).
+
+evaluate (offences) → **offence table** → ladders → decisions.
+
+An :class:`OffenceTable` holds what the ladder and the sorting of decisions read — violation,
+date established, case, subject, person, post, unit, role, circumstances — as numpy columns, and
+makes the full :class:`~wenze.engine.evaluate.Offence` of a row (its facts and dates) only when a
+decision is materialised. A table is built from offence objects (:meth:`OffenceTable.
+from_offences`: the reference's offences, the routed cases of the fast path, targets) or from
+arrays by the fast path, and tables are joined with :meth:`OffenceTable.concat`.
+
+String columns (:class:`Strings`) hold codes into a sorted list of distinct names, so comparing
+codes compares the strings exactly as Python does (by code point); ``-1`` is ``None``.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from wenze.dsl import ast as A
+from wenze.engine.decisions import stable_key
+from wenze.engine.evaluate import Offence
+from wenze.engine.lower import Program
+
+__all__ = ["ROLES", "OffenceTable", "Strings"]
+
+ROLES: tuple[A.Role, ...] = tuple(A.Role)
+ROLE_CODE: dict[A.Role, int] = {r: i for i, r in enumerate(ROLES)}
+
+
+@dataclass(frozen=True)
+class Strings:
+    """A column of optional strings: ``codes`` (int32) index ``names`` (sorted, distinct); -1 is
+    ``None``."""
+
+    codes: np.ndarray
+    names: list[str]
+
+    @classmethod
+    def of(cls, values: Sequence[str | None]) -> Strings:
+        names = sorted({v for v in values if v is not None})
+        where = {v: i for i, v in enumerate(names)}
+        codes = np.fromiter((-1 if v is None else where[v] for v in values), np.int32,
+                            len(values))
+        return cls(codes, names)
+
+    @classmethod
+    def coded(cls, codes: np.ndarray, names: Sequence[str]) -> Strings:
+        """From codes into any list of distinct names (-1: None): re-coded into sorted names."""
+        order = sorted(range(len(names)), key=names.__getitem__)
+        rank = np.empty(len(names) + 1, np.int32)
+        rank[np.asarray(order, np.int64)] = np.arange(len(order), dtype=np.int32)
+        rank[-1] = -1
+        return cls(rank[codes], [names[i] for i in order])
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def value(self, i: int) -> str | None:
+        c = int(self.codes[i])
+        return None if c < 0 else self.names[c]
+
+    def values(self) -> list[str | None]:
+        table = [*self.names, None]  # -1 indexes the last slot
+        return [table[c] for c in self.codes.tolist()]
+
+    def sort_codes(self) -> np.ndarray:
+        """Codes ordering the rows as ``value or ""`` orders them (``None`` sorts as ``""``)."""
+        if self.names and self.names[0] == "":
+            return np.where(self.codes < 0, 0, self.codes)
+        return self.codes
+
+    @staticmethod
+    def concat(parts: Sequence[Strings]) -> Strings:
+        names = sorted(set().union(*(p.names for p in parts)))
+        where = {v: i for i, v in enumerate(names)}
+        out = []
+        for p in parts:
+            remap = np.asarray([where[v] for v in p.names] + [-1], np.int32)
+            out.append(remap[p.codes])
+        codes = np.concatenate(out) if out else np.zeros(0, np.int32)
+        return Strings(codes.astype(np.int32, copy=False), names)
+
+
+Maker = Callable[[int], Offence]  # a row of a part → its offence
+
+
+@dataclass
+class OffenceTable:
+    """Offences as columns (one row per offence), with the full offence of a row on demand."""
+
+    program: Program
+    violation: np.ndarray  # int32: index into program.violations
+    established: np.ndarray  # int64: proleptic ordinal of the date established
+    case: Strings
+    item: Strings
+    subject: Strings
+    person: Strings
+    post: Strings
+    unit: Strings
+    person_key: Strings  # Offence.person_key: the person, else 岗位:post, else 单位:unit
+    role: np.ndarray  # int8: index into ROLES
+    circumstances: dict[int, frozenset[str]]  # the rows that have any
+    # (first row, maker) per part, by first row: the offence of a row is made by its part
+    parts: list[tuple[int, Maker]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.violation)
+
+    def offence(self, i: int) -> Offence:
+        """The full offence of row ``i`` (facts and dates included)."""
+        k = bisect_right([start for start, _ in self.parts], i) - 1
+        start, make = self.parts[k]
+        return make(i - start)
+
+    def key(self, i: int) -> str:
+        """``Offence.key`` of row ``i``, from the columns."""
+        return stable_key(self.case.value(i), self.program.violations[int(self.violation[i])].name,
+                          self.subject.value(i), self.person_key.value(i),
+                          ROLES[int(self.role[i])].value)
+
+    def circumstances_of(self, i: int) -> frozenset[str]:
+        return self.circumstances.get(i, frozenset())
+
+    # ------------------------------------------------------------------ building
+
+    @classmethod
+    def from_offences(cls, program: Program, offences: Sequence[Offence]) -> OffenceTable:
+        index = {id(v): i for i, v in enumerate(program.violations)}
+        n = len(offences)
+        kept = list(offences)
+        return cls(
+            program,
+            np.fromiter((index[id(o.violation)] for o in kept), np.int32, n),
+            np.fromiter((o.established.toordinal() for o in kept), np.int64, n),
+            Strings.of([o.case for o in kept]),
+            Strings.of([o.item for o in kept]),
+            Strings.of([o.subject for o in kept]),
+            Strings.of([o.person for o in kept]),
+            Strings.of([o.post for o in kept]),
+            Strings.of([o.unit for o in kept]),
+            Strings.of([o.person_key for o in kept]),
+            np.fromiter((ROLE_CODE[o.role] for o in kept), np.int8, n),
+            {i: frozenset(o.circumstances) for i, o in enumerate(kept) if o.circumstances},
+            [(0, kept.__getitem__)],
+        )
+
+    @classmethod
+    def concat(cls, program: Program, tables: Sequence[OffenceTable]) -> OffenceTable:
+        tables = [t for t in tables if len(t)]
+        if not tables:
+            return cls.from_offences(program, [])
+        if len(tables) == 1:
+            return tables[0]
+        parts: list[tuple[int, Maker]] = []
+        circumstances: dict[int, frozenset[str]] = {}
+        offset = 0
+        for t in tables:
+            parts += [(offset + start, make) for start, make in t.parts]
+            circumstances.update({offset + i: c for i, c in t.circumstances.items()})
+            offset += len(t)
+
+        def strings(name: str) -> Strings:
+            return Strings.concat([getattr(t, name) for t in tables])
+
+        return cls(
+            program,
+            np.concatenate([t.violation for t in tables]),
+            np.concatenate([t.established for t in tables]),
+            strings("case"), strings("item"), strings("subject"), strings("person"),
+            strings("post"), strings("unit"), strings("person_key"),
+            np.concatenate([t.role for t in tables]),
+            circumstances, parts,
+        )
+
+    # ------------------------------------------------------------------ orders
+
+    def order(self) -> np.ndarray:
+        """Row indices in ``Offence.order``: (established, case or "", violation name,
+        subject or "", person_key, role value)."""
+        names = [v.name for v in self.program.violations]
+        v_rank = np.empty(len(names), np.int64)
+        v_rank[np.asarray(sorted(range(len(names)), key=names.__getitem__), np.int64)] = \
+            np.arange(len(names))
+        role_rank = np.empty(len(ROLES), np.int64)
+        role_rank[np.asarray(sorted(range(len(ROLES)), key=lambda i: ROLES[i].value),
+                             np.int64)] = np.arange(len(ROLES))
+        return np.lexsort((role_rank[self.role], self.person_key.codes,
+                           self.subject.sort_codes(), v_rank[self.violation] if len(names)
+                           else self.violation, self.case.sort_codes(), self.established))
