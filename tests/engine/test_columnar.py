@@ -76,6 +76,47 @@ def test_simulated_caseloads_of_the_shipped_rulebooks(name: str, seed: int) -> N
     assert json.loads(ref)["decisions"] or json.loads(ref)["warnings"]
 
 
+def _native_rows_checked(program: Program, events: list, as_of: dt.date,
+                         rejected: list | None = None) -> int:
+    """Run the fast path keeping the offence tables it makes on arrays, and check each: who
+    answers, when, in which post and unit — computed on arrays for screened cases — is what the
+    reference's own offence of that row says, and the rows are exactly the reference's offences
+    of those cases (none missing, none twice). Returns the number of rows checked."""
+    real = C._native_table
+    kept: list[Any] = []
+
+    def keep(ctx: Any, s: Any, group: Any, people: Any) -> Any:
+        table = real(ctx, s, group, people)
+        kept.append((table, C._NativeCases(ctx, s, group)))
+        return table
+
+    C._native_table = keep  # type: ignore[assignment]
+    try:
+        C.evaluate_columnar(program, events, as_of, rejected=rejected or [])
+    finally:
+        C._native_table = real  # type: ignore[assignment]
+    rows = 0
+    for table, cases in kept:
+        assert table.mismatches() == []
+        made = sorted(o.key for i in range(len(cases)) for o in cases.offences(i))
+        assert sorted(table.key(i) for i in range(len(table))) == made
+        rows += len(table)
+    return rows
+
+
+def test_offence_columns_made_on_arrays_say_what_the_reference_offences_say() -> None:
+    rows = 0
+    for name in SHIPPED:
+        program = _shipped(name)
+        events = generate(program, load_profile(), cases=800, seed=5)
+        for as_of in (dt.date(2024, 12, 31), dt.date(2024, 7, 15)):
+            rows += _native_rows_checked(program, events, as_of)
+    template = lower(load_text(RULEBOOK.format(**BASE_PARAMS), "<t>").rulebook)  # type: ignore
+    events, rejected = _events(_skeleton_caseload(400, seed=4))
+    rows += _native_rows_checked(template, events, dt.date(2024, 12, 31), rejected)
+    assert rows > 300
+
+
 def test_a_seeded_caseload_with_every_kind_of_offence_is_judged_here() -> None:
     """The offences of screened cases (late cases, late steps, early steps, unauthorized
     decisions) are made by the fast path itself, not by routing: both give the reference's."""
@@ -348,6 +389,7 @@ def test_random_rulebooks_and_caseloads_give_the_same_document(
     assert col == ref
     _, slow, _ = _both(program, events, day, rejected, native=False)
     assert slow == ref
+    _native_rows_checked(program, events, day, rejected)
 
 
 # --------------------------------------------------------------------------- a broken fast path

@@ -43,8 +43,8 @@ import datetime as dt
 import gc
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -58,6 +58,7 @@ from wenze.engine.case import _Context, period_key
 from wenze.engine.event_columns import NATIVE, TYPES, EventColumns, T
 from wenze.engine.events import Event, Rejection
 from wenze.engine.lower import DayIndex, ItemIR, Program, StepIR
+from wenze.engine.offence_table import ROLE_CODE, ROLES, OffenceTable, Strings
 
 __all__ = ["AUTO_MIN_CASES", "EventColumns", "choose_evaluator", "evaluate_columnar"]
 
@@ -386,8 +387,8 @@ def _count(counts: dict[tuple[str, str], list[int]], program: Program, as_of: dt
             for g, key in enumerate(groups.tolist()):
                 row = counts.setdefault((str(units[key // len(names)]), names[key % len(names)]),
                                         [0, 0, 0, 0, 0])
-                for (field, _), total in zip(columns, sums, strict=True):
-                    row[field] += int(total[g])
+                for (column, _), total in zip(columns, sums, strict=True):
+                    row[column] += int(total[g])
 
         one = np.ones(len(unit), np.int64)
         add(received >= 0, received, [(0, one)])
@@ -532,16 +533,23 @@ def _screen_item(s: _Screen, item: ItemIR, cases: np.ndarray, f_sus: np.ndarray,
     # the conditions: which subjects have a true one (their offences are made in Python by the
     # reference's own functions, see _native_offences)
     hit_case = np.zeros(m, bool)
-    for v, expr in _violations(program):
+    case_hits: list[tuple[int, np.ndarray]] = []  # (violation index, condition true) per row
+    for vi, (v, expr) in enumerate(_violations(program)):
         if v.scope is A.Scope.TARGET or not v.applies_to(item.name):
             continue
         try:
             if v.scope is A.Scope.CASE:
-                hit_case |= _vector_condition(expr, facts, m)
+                true = _vector_condition(expr, facts, m)
+                if true.any():
+                    hit_case |= true
+                    case_hits.append((vi, true))
             elif v.scope is A.Scope.STEP:
                 for st in step_facts:
                     env = {**facts, **st.facts} if v.needs_parent else st.facts
-                    st.hit |= st.present & _vector_condition(expr, env, m)
+                    true = st.present & _vector_condition(expr, env, m)
+                    if true.any():
+                        st.hit |= true
+                        st.hits.append((vi, true))
             # countersign subjects exist only for countersign events, which are routed
         except _NotVectorised:
             return None
@@ -570,7 +578,8 @@ def _screen_item(s: _Screen, item: ItemIR, cases: np.ndarray, f_sus: np.ndarray,
     decided = np.where(has_d, dd, -1)
     del decided_at
     group = _Group(item, cases, hit, hit_case, start, rd, ad, dd, rec_k, acc_k, dec_k, handler_k,
-                   np.where(unlisted, sk, -1), prom, stat, raw_units, facts, step_facts)
+                   np.where(unlisted, sk, -1), prom, stat, raw_units, facts, step_facts,
+                   case_hits)
     return bad, (units, received, decided, on_time, facts["on_the_spot"] > 0, overdue_open), group
 
 
@@ -586,12 +595,13 @@ class _StepCols:
     ck: np.ndarray  # sorted row of the first completion, -1
     b_day: np.ndarray
     deadline: np.ndarray | None
+    hits: list[tuple[int, np.ndarray]] = field(default_factory=list)  # per step violation
 
     def only(self, keep: np.ndarray) -> _StepCols:
         return _StepCols(self.name, {k: v[keep] for k, v in self.facts.items()},
                          self.present[keep], self.hit[keep], self.sk[keep], self.ck[keep],
                          self.b_day[keep], None if self.deadline is None else
-                         self.deadline[keep])
+                         self.deadline[keep], [(vi, t[keep]) for vi, t in self.hits])
 
 
 @dataclass
@@ -616,6 +626,7 @@ class _Group:
     unit: np.ndarray
     facts: dict[str, np.ndarray]
     steps: list[_StepCols]
+    case_hits: list[tuple[int, np.ndarray]]  # (violation index, condition true) per case
 
     def only(self, keep: np.ndarray) -> _Group:
         def cut(x: np.ndarray | None) -> np.ndarray | None:
@@ -626,7 +637,8 @@ class _Group:
                       self.rec_k[keep], self.acc_k[keep], self.dec_k[keep], self.handler_k[keep],
                       self.unlisted_k[keep], cut(self.prom), cut(self.stat), self.unit[keep],
                       {k: v[keep] for k, v in self.facts.items()},
-                      [st.only(keep) for st in self.steps])
+                      [st.only(keep) for st in self.steps],
+                      [(vi, t[keep]) for vi, t in self.case_hits])
 
 
 _BOOL_FACTS = frozenset(f for f in (
@@ -636,57 +648,59 @@ _BOOL_FACTS = frozenset(f for f in (
     "cover_while_present", "step_overdue", "started_before_prerequisites", "step_unauthorized"))
 
 
-def _py_lists(facts: Mapping[str, np.ndarray]) -> dict[str, list[Any]]:
-    """Fact columns as Python lists of the reference's types (bool facts as bool, else int)."""
-    return {k: (v.astype(bool) if k in _BOOL_FACTS else v).tolist() for k, v in facts.items()}
+class _NativeCases:
+    """The screened cases of one group with a true condition: the reference's records of a case
+    (:class:`~wenze.engine.case._CaseOut`, only the subjects with a true condition: the others
+    give no offence) rebuilt on demand, so that an offence is made by the reference's own
+    :func:`wenze.engine.evaluate._offences_for`."""
 
+    def __init__(self, ctx: _Context, s: _Screen, group: _Group):
+        self.ctx, self.s, self.group = ctx, s, group
+        rows = s.rows
+        # the reviewer: the last completed step whose name is a review step's
+        review = np.zeros(len(s.cols.step_names) + 1, bool)
+        for i, name in enumerate(s.cols.step_names):
+            review[i] = name in ctx.review_steps
+        done = np.flatnonzero((s.type == T["step_completed"]) & review[s.cols.step[rows]])
+        last_review = np.full(s.n, -1, np.int64)
+        if len(done):  # rows are in (case, time) order: the last row of each case
+            is_last = np.r_[s.case_of[done][1:] != s.case_of[done][:-1], True]
+            last_review[s.case_of[done[is_last]]] = done[is_last]
+        self.reviewer_k = last_review[group.cases]
 
-def _native_offences(ctx: _Context, s: _Screen, group: _Group) -> list[R.Offence]:
-    """The offences of screened cases with a true condition, made by the reference's own
-    :func:`wenze.engine.evaluate._offences_for` from the same records :func:`_evaluate_case`
-    would build (only the subjects with a true condition: the others give no offence)."""
-    from wenze.engine.case import _Actor, _CaseOut, _Subject
+    def __len__(self) -> int:
+        return len(self.group.cases)
 
-    evs, rows = s.cols.events, s.rows
-    item = group.item
-    one = dt.timedelta(days=1)
+    def case_name(self, i: int) -> str:
+        s = self.s
+        return s.cols.case_names[int(s.cols.case[s.rows[s.starts[self.group.cases[i]]]])]
 
-    def ev(k: int) -> Event | None:
-        return evs[int(rows[k])] if k >= 0 else None
+    def _ev(self, k: int) -> Event | None:
+        return self.s.cols.events[int(self.s.rows[k])] if k >= 0 else None
 
-    def day(o: int) -> dt.date | None:
-        return dt.date.fromordinal(o) if o >= 0 else None
+    def case_out(self, i: int) -> Any:
+        from wenze.engine.case import _Actor, _CaseOut, _Subject
 
-    # the reviewer: the last completed step whose name is a review step's
-    review = np.zeros(len(s.cols.step_names) + 1, bool)
-    for i, name in enumerate(s.cols.step_names):
-        review[i] = name in ctx.review_steps
-    done = np.flatnonzero((s.type == T["step_completed"]) & review[s.cols.step[rows]])
-    last_review = np.full(s.n, -1, np.int64)
-    if len(done):  # rows are in (case, time) order: the last row of each case
-        is_last = np.r_[s.case_of[done][1:] != s.case_of[done][:-1], True]
-        last_review[s.case_of[done[is_last]]] = done[is_last]
-    reviewer_k = last_review[group.cases]
-    prom = group.prom.tolist() if group.prom is not None else None
-    stat = group.stat.tolist() if group.stat is not None else None
-    case_lists = _py_lists(group.facts)
-    step_lists = [_py_lists(st.facts) for st in group.steps]
-    found: list[R.Offence] = []
-    for i in range(len(group.cases)):
-        case = s.cols.case_names[int(s.cols.case[rows[s.starts[group.cases[i]]]])]
+        group, ev = self.group, self._ev
+        one = dt.timedelta(days=1)
+
+        def day(o: int) -> dt.date | None:
+            return dt.date.fromordinal(o) if o >= 0 else None
+
+        case = self.case_name(i)
         received = ev(int(group.rec_k[i]))
         decided_ev = ev(int(group.dec_k[i]))
         handler = _Actor.of(ev(int(group.handler_k[i])))
         start = dt.date.fromordinal(int(group.start[i]))
         decided = day(int(group.dd[i]))
-        pd = day(prom[i]) if prom is not None else None
-        sd = day(stat[i]) if stat is not None else None
+        pd = day(int(group.prom[i])) if group.prom is not None else None
+        sd = day(int(group.stat[i])) if group.stat is not None else None
         dates: dict[str, dt.date | None] = {
             "received": day(int(group.rd[i])), "accepted": day(int(group.ad[i])),
             "clock_start": start, "decided": decided, "extension": None,
             "deadline_promised": pd, "deadline_statutory": sd, "deadline_external": None,
             "delivered": None}
-        facts = {k: v[i] for k, v in case_lists.items()}
+        facts = _py_row(group.facts, i)
         attribution: dict[str, Any] = {}
         established: dict[str, dt.date] = {}
         if facts["deemed_accepted"]:
@@ -708,11 +722,11 @@ def _native_offences(ctx: _Context, s: _Screen, group: _Group) -> list[R.Offence
         if group.hit_case[i]:
             subjects.append(_Subject(A.Scope.CASE, None, facts, attribution, handler,
                                      established))
-        for j, st in enumerate(group.steps):
+        for st in group.steps:
             if not st.hit[i]:
                 continue
             s_ev, c_ev = ev(int(st.sk[i])), ev(int(st.ck[i]))
-            sf = {k: v[i] for k, v in step_lists[j].items()}
+            sf = _py_row(st.facts, i)
             est: dict[str, dt.date] = {}
             attr: dict[str, Any] = {}
             if sf["step_days_over"] and st.deadline is not None:
@@ -726,11 +740,336 @@ def _native_offences(ctx: _Context, s: _Screen, group: _Group) -> list[R.Offence
                 attr["step_unauthorized"] = c_ev
             subjects.append(_Subject(A.Scope.STEP, st.name, sf, attr, c_ev or s_ev, est,
                                      parent=facts))
-        out = _CaseOut(case, item, group.unit[i], subjects, handler, ev(int(reviewer_k[i])),
-                       decided_ev, (), dates, facts, [], dates["received"] or start, decided,
-                       None, bool(facts["on_the_spot"]), False)
-        found += R._offences_for(ctx, out, None)
-    return found
+        return _CaseOut(case, group.item, group.unit[i], subjects, handler,
+                        ev(int(self.reviewer_k[i])), decided_ev, (), dates, facts, [],
+                        dates["received"] or start, decided, None, bool(facts["on_the_spot"]),
+                        False)
+
+    def offences(self, i: int) -> list[R.Offence]:
+        return R._offences_for(self.ctx, self.case_out(i), None)
+
+
+def _py_row(facts: Mapping[str, np.ndarray], i: int) -> dict[str, Any]:
+    """Row ``i`` of fact columns in the reference's types (bool facts as bool, else int)."""
+    return {k: (bool(v[i]) if k in _BOOL_FACTS else int(v[i])) for k, v in facts.items()}
+
+
+def _native_offences(ctx: _Context, s: _Screen, group: _Group) -> list[R.Offence]:
+    """The offences of screened cases with a true condition, as objects (one by one)."""
+    cases = _NativeCases(ctx, s, group)
+    return [o for i in range(len(cases)) for o in cases.offences(i)]
+
+
+class _Names:
+    """One table of strings (people, posts, units) for the columns of native offences: a code
+    per string, -1 for None; lookup arrays have a last slot for -1."""
+
+    def __init__(self) -> None:
+        self.code: dict[str, int] = {}
+        self.names: list[str] = []
+
+    def __call__(self, name: str | None) -> int:
+        if name is None:
+            return -1
+        code = self.code.get(name)
+        if code is None:
+            code = self.code[name] = len(self.names)
+            self.names.append(name)
+        return code
+
+    def many(self, names: Sequence[str]) -> np.ndarray:
+        return np.asarray([self(n) for n in names] + [-1], np.int64)
+
+    def table(self, pairs: Mapping[str, str | None]) -> np.ndarray:
+        """A lookup array: code of a key → code of its value (-1 where none)."""
+        out = np.full(len(self.names) + 1, -1, np.int64)
+        for key, value in pairs.items():
+            k = self.code.get(key)
+            if k is not None and value is not None:
+                out[k] = self(value)
+        return out
+
+
+class _People:
+    """What :func:`wenze.engine.evaluate._responsible` looks up, as arrays over :class:`_Names`
+    codes: the posts' units and deputy leaders, the units' leaders, the leaders' holders."""
+
+    def __init__(self, ctx: _Context, cols: EventColumns):
+        program = ctx.program
+        names = self.names = _Names()
+        for post in program.posts.values():
+            names(post.name), names(post.unit), names(post.deputy_leader)
+        for unit in program.units.values():
+            names(unit.name), names(unit.chief_leader), names(unit.deputy_leader)
+        for item in program.items.values():
+            names(item.unit)
+        for process in program.processes.values():
+            for step in process.steps:
+                names(step)
+        self.actor = names.many(cols.actor_names)
+        self.post = names.many(cols.post_names)
+        self.unit = names.many(cols.unit_names)
+        # holders of leader posts: (date, id, person) sorted, as (days, people) arrays
+        self.holders: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for post, seen in ctx.holders.items():
+            days = np.asarray([d.toordinal() for d, _, _ in seen], np.int64)
+            people = np.asarray([names(who) for _, _, who in seen], np.int64)
+            self.holders[names(post)] = (days, people)
+        self.unit_of_post = names.table({p.name: p.unit for p in program.posts.values()})
+        self.post_deputy = names.table({p.name: p.deputy_leader or None
+                                        for p in program.posts.values()})
+        self.unit_deputy = names.table({u.name: u.deputy_leader or None
+                                        for u in program.units.values()})
+        self.unit_chief = names.table({u.name: u.chief_leader or None
+                                       for u in program.units.values()})
+
+    def holder(self, post: np.ndarray, day: np.ndarray) -> np.ndarray:
+        """``_Context.holder(post, day)`` per row (-1 where the post has no holder seen)."""
+        out = np.full(len(post), -1, np.int64)
+        for code in np.unique(post[post >= 0]).tolist():
+            seen = self.holders.get(code)
+            if seen is None:
+                continue
+            days, people = seen
+            mine = post == code
+            i = np.searchsorted(days, day[mine], side="right")
+            out[mine] = people[np.maximum(i - 1, 0)]
+        return out
+
+
+@dataclass
+class _Attributable:
+    """What ``_attributed`` reads of one fact of a subject, per row: whether the subject has an
+    attribution and an established date for it, the attributed event (sorted row) and the date."""
+
+    attributed: np.ndarray | None  # bool: key in sub.attribution
+    actor_k: np.ndarray | None  # the attributed event's sorted row
+    established: np.ndarray | None  # bool: key in sub.established
+    day: np.ndarray | None  # the established date (ordinal)
+
+
+def _native_table(ctx: _Context, s: _Screen, group: _Group, people: _People) -> OffenceTable:
+    """The offences of a group's screened cases with a true condition, as columns: who answers
+    (the reference's ``_attributed`` and ``_responsible`` on arrays) and when; the full offence
+    of a row (facts, dates) is made on demand by the reference's own code
+    (:class:`_NativeCases`)."""
+    program, cols, rows = ctx.program, s.cols, s.rows
+    group_cases = _NativeCases(ctx, s, group)
+
+    def who_acted(k: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(person, post, unit) codes of the events at sorted rows ``k`` (-1: none)."""
+        e = rows[np.maximum(k, 0)]
+        none = k < 0
+        return (np.where(none, -1, people.actor[cols.actor[e]]),
+                np.where(none, -1, people.post[cols.post[e]]),
+                np.where(none, -1, people.unit[cols.unit[e]]))
+
+    as_of = ctx.as_of.toordinal()
+    names = people.names
+    m = len(group.cases)
+
+    def ev_day(k: np.ndarray) -> np.ndarray:
+        return s.day[np.maximum(k, 0)]
+
+    out_unit = np.asarray([names(u) for u in group.unit.tolist()], np.int64)
+    has_d = group.dec_k >= 0
+    # the case subject's attributions and established dates (see _NativeCases.case_out)
+    deemed = group.facts["deemed_accepted"] != 0
+    unlisted = group.unlisted_k >= 0
+    case_attr: dict[str, _Attributable] = {
+        "deemed_accepted": _Attributable(deemed, group.rec_k, None, None),
+        "suspension_unlisted": _Attributable(unlisted, group.unlisted_k, unlisted,
+                                             ev_day(group.unlisted_k)),
+        "decision_unauthorized": _Attributable(has_d, group.dec_k, has_d, group.dd),
+        "refused_without_reasons": _Attributable(has_d, group.dec_k, has_d, group.dd),
+    }
+    for limit, deadline in (("promised", group.prom), ("statutory", group.stat)):
+        if deadline is not None:
+            yes = np.ones(m, bool)
+            for key in (f"days_over_{limit}", f"overdue_{limit}"):
+                case_attr[key] = _Attributable(None, None, yes, deadline + 1)
+    subjects: list[tuple[str | None, A.Scope, dict[str, np.ndarray], dict[str, _Attributable],
+                         np.ndarray, list[tuple[int, np.ndarray]]]] = [
+        (None, A.Scope.CASE, group.facts, case_attr, group.handler_k, group.case_hits)]
+    for st in group.steps:
+        early = st.facts["started_before_prerequisites"] != 0
+        unauth = (st.facts["step_unauthorized"] != 0) & (st.ck >= 0)
+        late = (st.facts["step_days_over"] != 0) & (st.deadline is not None)
+        late_day = st.deadline + 1 if st.deadline is not None else None
+        attr = {
+            "started_before_prerequisites": _Attributable(early, st.sk, early, st.b_day),
+            "step_unauthorized": _Attributable(unauth, st.ck, unauth, ev_day(st.ck)),
+            "step_days_over": _Attributable(None, None, late, late_day),
+            "step_overdue": _Attributable(None, None, late, late_day),
+        }
+        default = np.where(st.ck >= 0, st.ck, st.sk)
+        subjects.append((st.name, A.Scope.STEP, st.facts, attr, default, st.hits))
+
+    parts: dict[str, list[np.ndarray]] = defaultdict(list)
+    for subject, scope, sub_facts, attr, default_k, hits in subjects:
+        for vi, true in hits:
+            v = program.violations[vi]
+            sel = np.flatnonzero(true)
+            if not len(sel):
+                continue
+            env = ({**group.facts, **sub_facts} if scope is A.Scope.STEP and v.needs_parent
+                   else sub_facts)
+            actor_k, day = _attributed_columns(v, env, attr, default_k, sel)
+            day = np.where(day >= 0, day, np.where(group.dd[sel] >= 0, group.dd[sel], as_of))
+            _responsible_columns(parts, people, v, vi, subject, sel, actor_k, day,
+                                 out_unit[sel], group_cases.reviewer_k[sel],
+                                 group.dec_k[sel], who_acted)
+    return _table(program, names, group_cases, parts)
+
+
+def _attributed_columns(v: Any, env: Mapping[str, np.ndarray], attr: Mapping[str, _Attributable],
+                        default_k: np.ndarray, sel: np.ndarray
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """``evaluate._attributed`` for the rows ``sel``: (the attributed event's sorted row, the
+    date established or -1)."""
+    n = len(sel)
+    actor_k = np.full(n, -1, np.int64)
+    day = np.full(n, -1, np.int64)
+    chosen = np.zeros(n, bool)
+
+    def truthy(key: str) -> np.ndarray:
+        values = env.get(key)
+        return np.zeros(n, bool) if values is None else values[sel] != 0
+
+    def take(mask: np.ndarray, k: np.ndarray, d: np.ndarray | None) -> None:
+        nonlocal chosen
+        mask = mask & ~chosen
+        actor_k[mask] = k[mask]
+        if d is not None:
+            day[mask] = d[mask]
+        chosen |= mask
+
+    for key in R.ACT_FACTS:
+        a = attr.get(key)
+        if key in v.facts and a is not None and a.attributed is not None:
+            assert a.actor_k is not None
+            take(truthy(key) & a.attributed[sel], a.actor_k[sel],
+                 a.day[sel] if a.day is not None and a.established is not None else None)
+    for key in R.LATENESS_FACTS:
+        a = attr.get(key)
+        if key in v.facts and a is not None and a.established is not None:
+            assert a.day is not None
+            take(truthy(key) & a.established[sel], default_k[sel], a.day[sel])
+    for key in v.facts:
+        a = attr.get(key)
+        if a is not None and a.established is not None:
+            assert a.day is not None
+            k = default_k[sel]
+            if a.attributed is not None and a.actor_k is not None:
+                k = np.where(a.attributed[sel], a.actor_k[sel], k)
+            take(truthy(key) & a.established[sel], k, a.day[sel])
+    take(np.ones(n, bool), default_k[sel], None)
+    return actor_k, day
+
+
+def _responsible_columns(parts: dict[str, list[np.ndarray]], people: _People, v: Any, vi: int,
+                         subject: str | None, sel: np.ndarray, actor_k: np.ndarray,
+                         day: np.ndarray, out_unit: np.ndarray, reviewer_k: np.ndarray,
+                         decided_k: np.ndarray,
+                         who_acted: Callable[[np.ndarray], tuple[np.ndarray, ...]]) -> None:
+    """``evaluate._responsible`` for the rows ``sel`` (local case numbers of the group): one row
+    per responsible person into ``parts`` (the first role of a person wins)."""
+    P = people
+    subject_code = P.names(subject)
+    person, post, a_unit = who_acted(actor_k)
+    base_unit = np.where(a_unit >= 0, a_unit, np.where(P.unit_of_post[post] >= 0,
+                                                       P.unit_of_post[post], out_unit))
+    u_name = base_unit
+    deputy = np.where(P.post_deputy[post] >= 0, P.post_deputy[post], P.unit_deputy[u_name])
+    chief = P.unit_chief[u_name]
+    taken: list[tuple[np.ndarray, np.ndarray]] = []  # (valid, person key) of earlier roles
+    n_names = len(P.names.names) + 1
+    for role in v.responsible:
+        if role is A.Role.DIRECT:
+            who = (person, post, np.where(a_unit >= 0, a_unit, base_unit))
+            valid = actor_k >= 0
+        elif role in (A.Role.REVIEWER, A.Role.APPROVER):
+            k = reviewer_k if role is A.Role.REVIEWER else decided_k
+            r_person, r_post, r_unit = who_acted(k)
+            who = (r_person, r_post, np.where(r_unit >= 0, r_unit, P.unit_of_post[r_post]))
+            valid = k >= 0
+        elif role in (A.Role.DEPUTY_LEADER, A.Role.CHIEF_LEADER):
+            leader = deputy if role is A.Role.DEPUTY_LEADER else chief
+            who = (P.holder(leader, day), leader,
+                   np.where(P.unit_of_post[leader] >= 0, P.unit_of_post[leader], u_name))
+            valid = leader >= 0
+        else:
+            continue
+        w_person, w_post, w_unit = who
+        valid = valid & ((w_person >= 0) | (w_post >= 0) | (w_unit >= 0))
+        # the person key: the person, else 岗位:post, else 单位:unit
+        key = np.where(w_person >= 0, w_person,
+                       np.where(w_post >= 0, n_names + w_post, 2 * n_names + w_unit))
+        for t_valid, t_key in taken:
+            valid &= ~(t_valid & (t_key == key))
+        taken.append((valid, key))
+        rows = np.flatnonzero(valid)
+        if not len(rows):
+            continue
+        parts["case"].append(sel[rows])
+        parts["violation"].append(np.full(len(rows), vi, np.int64))
+        parts["subject"].append(np.full(len(rows), subject_code, np.int64))
+        parts["person"].append(w_person[rows])
+        parts["post"].append(w_post[rows])
+        parts["unit"].append(w_unit[rows])
+        parts["role"].append(np.full(len(rows), ROLE_CODE[role], np.int64))
+        parts["established"].append(day[rows])
+
+
+def _table(program: Program, names: _Names, cases: _NativeCases,
+           parts: Mapping[str, list[np.ndarray]]) -> OffenceTable:
+    """The columns gathered by :func:`_responsible_columns` → an offence table whose rows are
+    made on demand from the case's records by the reference."""
+    if not parts:
+        return OffenceTable.from_offences(program, [])
+    col = {k: np.concatenate(v) for k, v in parts.items()}
+    n_names = len(names.names) + 1
+    table_names = [*names.names, ""]  # the last slot: -1 (never read: masked below)
+
+    def strings(codes: np.ndarray) -> Strings:
+        used, inverse = np.unique(codes, return_inverse=True)
+        listed = [table_names[c] for c in used.tolist() if c >= 0]
+        coded = np.where(used >= 0, np.arange(len(used)) - (used[0] < 0), -1)
+        return Strings.coded(coded[inverse.ravel()].astype(np.int32), listed)
+
+    person, post, unit = col["person"], col["post"], col["unit"]
+    pk = np.where(person >= 0, person, np.where(post >= 0, n_names + post, 2 * n_names + unit))
+    pk_used, pk_inverse = np.unique(pk, return_inverse=True)
+    pk_names = []
+    for c in pk_used.tolist():
+        if c < n_names:
+            pk_names.append(table_names[c])
+        elif c < 2 * n_names:
+            pk_names.append(f"岗位:{table_names[c - n_names]}")
+        else:
+            pk_names.append(f"单位:{table_names[c - 2 * n_names]}")
+    person_key = Strings.coded(pk_inverse.ravel().astype(np.int32), pk_names)
+    case_local = col["case"]
+    used_cases, case_inverse = np.unique(case_local, return_inverse=True)
+    case = Strings(case_inverse.ravel().astype(np.int32),
+                   [cases.case_name(int(i)) for i in used_cases.tolist()])  # already sorted
+    n = len(case_local)
+    item = Strings(np.zeros(n, np.int32), [cases.group.item.name])
+    violation = col["violation"].astype(np.int32)
+    subject = strings(col["subject"])
+    role = col["role"].astype(np.int8)
+
+    def make(i: int) -> R.Offence:
+        wanted = (program.violations[int(violation[i])], subject.value(i),
+                  person_key.value(i), ROLES[int(role[i])])
+        for o in cases.offences(int(case_local[i])):
+            if (o.violation, o.subject, o.person_key, o.role) == wanted:
+                return o
+        raise AssertionError(f"offence of row {i} not made by the reference: {wanted}")
+
+    return OffenceTable(program, violation, col["established"].astype(np.int64), case, item,
+                        subject, strings(person), strings(post), strings(unit), person_key,
+                        role, {}, [(0, make)])
 
 
 def _no_susp(m: int) -> _Suspension:
@@ -940,9 +1279,13 @@ def _evaluate(program: Program, cols: EventColumns, as_of: dt.date,
         ctx, program, names, by_case, set())
     all_rejected += late_rejected
     t_routed = time.perf_counter()
-    for group in screened.groups:
+    if screened.groups:
         assert screened.screen is not None
-        offences += _native_offences(ctx, screened.screen, group)
+        people = _People(ctx, cols)
+        tables = [_native_table(ctx, screened.screen, group, people)
+                  for group in screened.groups]
+        table = OffenceTable.concat(program, tables)
+        offences += [table.offence(i) for i in range(len(table))]
     t_offences = time.perf_counter()
     fast = len(present) - len(routed_cases)
     result = R.finish(ctx, outs, offences, warnings, unjudged, all_rejected, traces,

@@ -126,6 +126,24 @@ class OffenceTable:
     def circumstances_of(self, i: int) -> frozenset[str]:
         return self.circumstances.get(i, frozenset())
 
+    def mismatches(self) -> list[str]:
+        """Rows whose columns disagree with their full offence (empty: none). For tests: a table
+        made on arrays must say what its offences say."""
+        found = []
+        for i in range(len(self)):
+            o = self.offence(i)
+            columns = (self.program.violations[int(self.violation[i])].name,
+                       int(self.established[i]), self.case.value(i), self.item.value(i),
+                       self.subject.value(i), self.person.value(i), self.post.value(i),
+                       self.unit.value(i), self.person_key.value(i), ROLES[int(self.role[i])],
+                       self.circumstances_of(i), self.key(i))
+            made = (o.violation.name, o.established.toordinal(), o.case, o.item, o.subject,
+                    o.person, o.post, o.unit, o.person_key, o.role, frozenset(o.circumstances),
+                    o.key)
+            if columns != made:
+                found.append(f"row {i}: columns {columns} != offence {made}")
+        return found
+
     # ------------------------------------------------------------------ building
 
     @classmethod
