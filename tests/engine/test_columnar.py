@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -479,3 +480,27 @@ def test_wenze_evaluate_evaluator_flag_and_api(tmp_path: Path,
     with pytest.raises(ValueError, match="evaluator"):
         book.evaluate(events, "2024-06-30", evaluator="fast")
     capsys.readouterr()
+
+
+def test_the_order_of_the_input_does_not_matter() -> None:
+    """Events already grouped by case in time order are only checked, not sorted; shuffled
+    events are sorted: both give the reference's document."""
+    import random
+
+    program = lower(load_text(RULEBOOK.format(**BASE_PARAMS), "<t>").rulebook)  # type: ignore
+    events, rejected = _events(_skeleton_caseload(200, seed=12))
+    in_order = sorted(events, key=lambda e: (e.case, e.at))
+    shuffled = list(in_order)
+    random.Random(1).shuffle(shuffled)
+    as_of = dt.date(2024, 12, 31)
+    ref = wenze.to_json(evaluate(program, in_order, as_of, rejected=rejected))
+    for evs in (in_order, shuffled):
+        stats: dict[str, float] = {}
+        col = wenze.to_json(C.evaluate_columnar(program, evs, as_of, rejected=rejected,
+                                                stats=stats))
+        assert col == ref
+        assert stats["screened"] == 200
+    assert C._case_time_order(C.EventColumns.from_events(in_order),
+                              np.ones(len(in_order), bool))[1] is True
+    assert C._case_time_order(C.EventColumns.from_events(shuffled),
+                              np.ones(len(in_order), bool))[1] is False

@@ -266,7 +266,7 @@ class _Screen:
     """Screening of the cases of one program against sorted event arrays."""
 
     def __init__(self, program: Program, cols: EventColumns, as_of: dt.date, rows: np.ndarray,
-                 n_cases: int, case_of: np.ndarray, starts: np.ndarray):
+                 n_cases: int, case_of: np.ndarray, starts: np.ndarray, identity: bool):
         self.program = program
         self.cols = cols
         self.as_of = as_of.toordinal()
@@ -274,10 +274,15 @@ class _Screen:
         self.n = n_cases
         self.case_of = case_of  # per sorted row: case number (0..n-1)
         self.starts = starts  # per case: first sorted row
-        self.type = cols.type[rows]
-        self.day = cols.day[rows]
-        self.instant = cols.instant[rows]
+        self.identity = identity  # rows is every event in input order
+        self.type = self.of(cols.type)
+        self.day = self.of(cols.day)
+        self.instant = self.of(cols.instant)
         self.days: dict[tuple[str, A.DayKind], _Days] = {}
+
+    def of(self, column: np.ndarray) -> np.ndarray:
+        """A column of the events in sorted order."""
+        return column if self.identity else column[self.rows]
 
     def index(self, item: ItemIR, unit: A.DayKind) -> _Days:
         key = (item.calendar, unit)
@@ -298,25 +303,29 @@ class _Screen:
 
 
 def _screen(program: Program, cols: EventColumns, as_of: dt.date, rows: np.ndarray,
-            case_of: np.ndarray, n_cases: int, native_offences: bool = True) -> _Screened:
-    """Decide per case: routed to the reference, or screened here (then its metric counts)."""
+            case_of: np.ndarray, n_cases: int, native_offences: bool = True,
+            starts: np.ndarray | None = None, identity: bool = False) -> _Screened:
+    """Decide per case: routed to the reference, or screened here (then its metric counts).
+    ``starts``: the first sorted row of each case; ``identity``: ``rows`` is every event in input
+    order."""
     if not n_cases:
         return _Screened(np.zeros(0, bool), {}, [])
-    starts = np.flatnonzero(np.r_[True, case_of[1:] != case_of[:-1]])
-    s = _Screen(program, cols, as_of, rows, n_cases, case_of, starts)
+    if starts is None:
+        starts = np.flatnonzero(np.r_[True, case_of[1:] != case_of[:-1]])
+    s = _Screen(program, cols, as_of, rows, n_cases, case_of, starts, identity)
     routed = np.zeros(n_cases, bool)
     t, day, inst = s.type, s.day, s.instant
 
     # events this module does not compute, odd data, ties, days out of time order
     native = np.zeros(len(TYPES), bool)
     native[list(NATIVE)] = True
-    routed |= s.per_case_any(~native[t] | cols.odd[rows])
+    routed |= s.per_case_any(~native[t] | s.of(cols.odd))
     same_case = np.r_[False, case_of[1:] == case_of[:-1]]
     routed |= s.per_case_any(same_case & np.r_[False, inst[1:] == inst[:-1]])
     routed |= s.per_case_any(same_case & np.r_[False, day[1:] < day[:-1]])
 
     # exactly one item (the reference makes the others unjudged)
-    item = cols.item[rows]
+    item = s.of(cols.item)
     has_item = item >= 0
     big = np.iinfo(np.int32).max
     lo = np.minimum.reduceat(np.where(has_item, item, big), starts)  # rows are grouped by case
@@ -526,8 +535,8 @@ def _screen_item(s: _Screen, item: ItemIR, cases: np.ndarray, f_sus: np.ndarray,
         if result is None:
             return None
         step_facts = result
-    elif (cols.step[rows] >= 0).any():
-        ev_cases = s.per_case_any(cols.step[rows] >= 0)[cases]
+    elif (s.of(cols.step) >= 0).any():
+        ev_cases = s.per_case_any(s.of(cols.step) >= 0)[cases]
         bad |= ev_cases  # steps named for an item without a process: the reference rejects
 
     # the conditions: which subjects have a true one (their offences are made in Python by the
@@ -656,12 +665,11 @@ class _NativeCases:
 
     def __init__(self, ctx: _Context, s: _Screen, group: _Group):
         self.ctx, self.s, self.group = ctx, s, group
-        rows = s.rows
         # the reviewer: the last completed step whose name is a review step's
         review = np.zeros(len(s.cols.step_names) + 1, bool)
         for i, name in enumerate(s.cols.step_names):
             review[i] = name in ctx.review_steps
-        done = np.flatnonzero((s.type == T["step_completed"]) & review[s.cols.step[rows]])
+        done = np.flatnonzero((s.type == T["step_completed"]) & review[s.of(s.cols.step)])
         last_review = np.full(s.n, -1, np.int64)
         if len(done):  # rows are in (case, time) order: the last row of each case
             is_last = np.r_[s.case_of[done][1:] != s.case_of[done][:-1], True]
@@ -1111,7 +1119,7 @@ def _screen_steps(s: _Screen, item: ItemIR, steps: Mapping[str, StepIR], cases: 
     code = {n: i for i, n in enumerate(names)}
     for i, n in enumerate(names):
         known[i] = n in steps
-    step_col = cols.step[rows]
+    step_col = s.of(cols.step)
     # a step the process does not declare: the reference rejects the event (routed)
     bad |= s.per_case_any(~known[step_col])[cases]
     started_rows = np.flatnonzero(s.type == T["step_started"])
@@ -1258,13 +1266,14 @@ def _evaluate(program: Program, cols: EventColumns, as_of: dt.date,
     ctx_rows = kept & ((cover & (cols.post >= 0)) | (is_leader[cols.post] & (cols.actor >= 0)))
     ctx = _Context(program, [evs[i] for i in np.flatnonzero(ctx_rows).tolist()], as_of)
 
-    with_case = np.flatnonzero(kept & (cols.case >= 0))
-    order = np.lexsort((with_case, cols.instant[with_case], cols.case[with_case]))
-    rows = with_case[order]
-    case_code = cols.case[rows]
-    present = np.unique(case_code)  # sorted case numbers = sorted case ids
-    case_of = np.searchsorted(present, case_code)
-    screened = _screen(program, cols, as_of, rows, case_of, len(present), native_offences)
+    rows, identity = _case_time_order(cols, kept & (cols.case >= 0))
+    case_code = cols.case if identity else cols.case[rows]
+    first_of_case = np.r_[True, case_code[1:] != case_code[:-1]] if len(rows) else \
+        np.zeros(0, bool)
+    present = case_code[first_of_case]  # sorted case numbers = sorted case ids
+    case_of = np.cumsum(first_of_case) - 1
+    screened = _screen(program, cols, as_of, rows, case_of, len(present), native_offences,
+                       np.flatnonzero(first_of_case), identity)
     t_screened = time.perf_counter()
 
     routed_cases = np.flatnonzero(screened.routed)
@@ -1299,6 +1308,23 @@ def _evaluate(program: Program, cols: EventColumns, as_of: dt.date,
                  seconds_offences_here=round(t_offences - t_routed, 3),
                  seconds_ladders_and_decisions=round(t_end - t_offences, 3))
     return result
+
+
+def _case_time_order(cols: EventColumns, wanted: np.ndarray) -> tuple[np.ndarray, bool]:
+    """The indices of the ``wanted`` events in (case, instant, input) order, and whether that is
+    every event in input order. Input already in that order (events grouped by case in time
+    order, as approval systems and the simulator write them) is only checked, not sorted."""
+    rows = np.flatnonzero(wanted)
+    every = len(rows) == len(wanted)
+    case = cols.case if every else cols.case[rows]
+    instant = cols.instant if every else cols.instant[rows]
+    if len(rows) > 1:
+        step = case[1:].astype(np.int64) - case[:-1]
+        same = step == 0
+        if (step >= 0).all() and (instant[1:][same] >= instant[:-1][same]).all():
+            return rows, every
+        return rows[np.lexsort((rows, instant, case))], False
+    return rows, every
 
 
 def choose_evaluator(asked: str, n_cases: int) -> str:
