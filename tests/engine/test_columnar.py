@@ -504,3 +504,28 @@ def test_the_order_of_the_input_does_not_matter() -> None:
                               np.ones(len(in_order), bool))[1] is True
     assert C._case_time_order(C.EventColumns.from_events(shuffled),
                               np.ones(len(in_order), bool))[1] is False
+
+
+@pytest.mark.parametrize("name", ["zitong_2008.wz", "receipt_wabo.wz"])
+def test_screening_on_two_processes_gives_the_same_document(
+        name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large caseload is screened in forked processes, one slice of cases each: the document
+    is the one of a single process (and of the reference)."""
+    monkeypatch.setattr(C, "PARALLEL_MIN_CASES", 10)
+    program = _shipped(name)
+    events = generate(program, load_profile(), cases=700, seed=8)
+    as_of = dt.date(2024, 12, 31)
+    ref = wenze.to_json(evaluate(program, events, as_of))
+    docs = {}
+    for workers in (1, 2, 3):
+        stats: dict[str, float] = {}
+        docs[workers] = wenze.to_json(C.evaluate_columnar(program, events, as_of, stats=stats,
+                                                          workers=workers))
+        assert stats["workers"] == workers
+    assert docs[1] == docs[2] == docs[3] == ref
+    template = lower(load_text(RULEBOOK.format(**BASE_PARAMS), "<t>").rulebook)  # type: ignore
+    skeleton, rejected = _events(_skeleton_caseload(300, seed=2))
+    one, two = (wenze.to_json(C.evaluate_columnar(template, skeleton, as_of, rejected=rejected,
+                                                  workers=w)) for w in (1, 2))
+    assert one == two
+    assert json.loads(one)["decisions"]

@@ -39,8 +39,11 @@ So identical offences and counts ⇒ identical decisions; the differential test
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import gc
+import multiprocessing as mp
+import os
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -262,11 +265,28 @@ def _first_per_case(case_of: np.ndarray, rows: np.ndarray, n_cases: int) -> np.n
     return out
 
 
+def _first_per_case_and_key(case_of: np.ndarray, rows: np.ndarray, keys: np.ndarray,
+                            n_cases: int, n_keys: int) -> np.ndarray:
+    """(cases × keys) table of the first of ``rows`` (sorted rows, in order) of each case with
+    each key (0 ≤ key < n_keys), -1 where none: one pass for every key at once."""
+    out = np.full(n_cases * n_keys, -1, np.int64)
+    if len(rows):
+        combined = case_of[rows].astype(np.int64) * n_keys + keys
+        many = np.bincount(combined, minlength=n_cases * n_keys)[combined] > 1
+        once = ~many
+        out[combined[once]] = rows[once]
+        if many.any():  # a key seen several times in a case: the first (stable sort)
+            _, first = np.unique(combined[many], return_index=True)
+            out[combined[many][first]] = rows[many][first]
+    return out.reshape(n_cases, n_keys)
+
+
 class _Screen:
     """Screening of the cases of one program against sorted event arrays."""
 
     def __init__(self, program: Program, cols: EventColumns, as_of: dt.date, rows: np.ndarray,
-                 n_cases: int, case_of: np.ndarray, starts: np.ndarray, identity: bool):
+                 n_cases: int, case_of: np.ndarray, starts: np.ndarray, identity: bool,
+                 span: tuple[int, int] | None = None):
         self.program = program
         self.cols = cols
         self.as_of = as_of.toordinal()
@@ -275,6 +295,7 @@ class _Screen:
         self.case_of = case_of  # per sorted row: case number (0..n-1)
         self.starts = starts  # per case: first sorted row
         self.identity = identity  # rows is every event in input order
+        self.span = span  # rows is the events span[0]:span[1] in input order
         self.type = self.of(cols.type)
         self.day = self.of(cols.day)
         self.instant = self.of(cols.instant)
@@ -282,7 +303,11 @@ class _Screen:
 
     def of(self, column: np.ndarray) -> np.ndarray:
         """A column of the events in sorted order."""
-        return column if self.identity else column[self.rows]
+        if self.identity:
+            return column
+        if self.span is not None:
+            return column[self.span[0]:self.span[1]]
+        return column[self.rows]
 
     def index(self, item: ItemIR, unit: A.DayKind) -> _Days:
         key = (item.calendar, unit)
@@ -304,7 +329,8 @@ class _Screen:
 
 def _screen(program: Program, cols: EventColumns, as_of: dt.date, rows: np.ndarray,
             case_of: np.ndarray, n_cases: int, native_offences: bool = True,
-            starts: np.ndarray | None = None, identity: bool = False) -> _Screened:
+            starts: np.ndarray | None = None, identity: bool = False,
+            span: tuple[int, int] | None = None) -> _Screened:
     """Decide per case: routed to the reference, or screened here (then its metric counts).
     ``starts``: the first sorted row of each case; ``identity``: ``rows`` is every event in input
     order."""
@@ -312,7 +338,7 @@ def _screen(program: Program, cols: EventColumns, as_of: dt.date, rows: np.ndarr
         return _Screened(np.zeros(0, bool), {}, [])
     if starts is None:
         starts = np.flatnonzero(np.r_[True, case_of[1:] != case_of[:-1]])
-    s = _Screen(program, cols, as_of, rows, n_cases, case_of, starts, identity)
+    s = _Screen(program, cols, as_of, rows, n_cases, case_of, starts, identity, span)
     routed = np.zeros(n_cases, bool)
     t, day, inst = s.type, s.day, s.instant
 
@@ -636,6 +662,7 @@ class _Group:
     facts: dict[str, np.ndarray]
     steps: list[_StepCols]
     case_hits: list[tuple[int, np.ndarray]]  # (violation index, condition true) per case
+    reviewer_k: np.ndarray | None = None  # sorted row of the reviewer's event (_NativeCases)
 
     def only(self, keep: np.ndarray) -> _Group:
         def cut(x: np.ndarray | None) -> np.ndarray | None:
@@ -665,6 +692,9 @@ class _NativeCases:
 
     def __init__(self, ctx: _Context, s: _Screen, group: _Group):
         self.ctx, self.s, self.group = ctx, s, group
+        if group.reviewer_k is not None:
+            self.reviewer_k = group.reviewer_k
+            return
         # the reviewer: the last completed step whose name is a review step's
         review = np.zeros(len(s.cols.step_names) + 1, bool)
         for i, name in enumerate(s.cols.step_names):
@@ -674,7 +704,7 @@ class _NativeCases:
         if len(done):  # rows are in (case, time) order: the last row of each case
             is_last = np.r_[s.case_of[done][1:] != s.case_of[done][:-1], True]
             last_review[s.case_of[done[is_last]]] = done[is_last]
-        self.reviewer_k = last_review[group.cases]
+        self.reviewer_k = group.reviewer_k = last_review[group.cases]
 
     def __len__(self) -> int:
         return len(self.group.cases)
@@ -856,7 +886,8 @@ class _Attributable:
     day: np.ndarray | None  # the established date (ordinal)
 
 
-def _native_table(ctx: _Context, s: _Screen, group: _Group, people: _People) -> OffenceTable:
+def _native_parts(ctx: _Context, s: _Screen, group: _Group, people: _People
+                  ) -> dict[str, list[np.ndarray]]:
     """The offences of a group's screened cases with a true condition, as columns: who answers
     (the reference's ``_attributed`` and ``_responsible`` on arrays) and when; the full offence
     of a row (facts, dates) is made on demand by the reference's own code
@@ -927,7 +958,13 @@ def _native_table(ctx: _Context, s: _Screen, group: _Group, people: _People) -> 
             _responsible_columns(parts, people, v, vi, subject, sel, actor_k, day,
                                  out_unit[sel], group_cases.reviewer_k[sel],
                                  group.dec_k[sel], who_acted)
-    return _table(program, names, group_cases, parts)
+    return parts
+
+
+def _native_table(ctx: _Context, s: _Screen, group: _Group, people: _People) -> OffenceTable:
+    """The offences of a group's screened cases with a true condition, as an offence table."""
+    parts = _native_parts(ctx, s, group, people)
+    return _table(ctx.program, people.names, _NativeCases(ctx, s, group), parts)
 
 
 def _attributed_columns(v: Any, env: Mapping[str, np.ndarray], attr: Mapping[str, _Attributable],
@@ -1122,8 +1159,11 @@ def _screen_steps(s: _Screen, item: ItemIR, steps: Mapping[str, StepIR], cases: 
     step_col = s.of(cols.step)
     # a step the process does not declare: the reference rejects the event (routed)
     bad |= s.per_case_any(~known[step_col])[cases]
-    started_rows = np.flatnonzero(s.type == T["step_started"])
-    completed_rows = np.flatnonzero(s.type == T["step_completed"])
+    firsts = []
+    for type_name in ("step_started", "step_completed"):
+        typed = np.flatnonzero((s.type == T[type_name]) & (step_col >= 0))
+        firsts.append(_first_per_case_and_key(s.case_of, typed, step_col[typed], s.n,
+                                              len(names))[cases])
     first_s: dict[str, np.ndarray] = {}
     first_c: dict[str, np.ndarray] = {}
     for name in steps:
@@ -1131,10 +1171,7 @@ def _screen_steps(s: _Screen, item: ItemIR, steps: Mapping[str, StepIR], cases: 
         if c is None:
             first_s[name] = first_c[name] = np.full(m, -1, np.int64)
             continue
-        first_s[name] = _first_per_case(s.case_of, started_rows[step_col[started_rows] == c],
-                                        s.n)[cases]
-        first_c[name] = _first_per_case(s.case_of, completed_rows[step_col[completed_rows] == c],
-                                        s.n)[cases]
+        first_s[name], first_c[name] = firsts[0][:, c], firsts[1][:, c]
     done_at: dict[str, np.ndarray] = {}
     for name, step in steps.items():
         if step.kind == "step":
@@ -1218,13 +1255,15 @@ def evaluate_columnar(
     explain: Iterable[str] = (),
     stats: dict[str, float] | None = None,
     native_offences: bool = True,
+    workers: int | None = None,
 ) -> R.EvaluationResult:
     """:func:`wenze.engine.evaluate.evaluate` for large batches: the same result, byte for byte
     (see the module's docstring for how). ``events`` may be given already as columns. ``stats``,
     if given, receives ``cases``, ``screened`` (judged here), ``routed`` (judged by the reference
     per-case code), ``hit_here`` (screened cases with a true condition) and the seconds of each
     phase. ``native_offences=False`` routes every case with a true condition
-    to the reference too (slower; the differential test runs both)."""
+    to the reference too (slower; the differential test runs both). ``workers``: processes for
+    the screening of a large caseload (see :func:`_workers`; the result is the same)."""
     explain = list(explain)
     cols = events if isinstance(events, EventColumns) else EventColumns.from_events(events)
     if explain:  # a trace is the reference's
@@ -1234,7 +1273,7 @@ def evaluate_columnar(
     gc.disable()
     try:
         return _evaluate(program, cols, as_of, prior_sanctions, rejected,
-                         stats if stats is not None else {}, native_offences)
+                         stats if stats is not None else {}, native_offences, workers)
     finally:
         if collecting:
             gc.enable()
@@ -1242,7 +1281,8 @@ def evaluate_columnar(
 
 def _evaluate(program: Program, cols: EventColumns, as_of: dt.date,
               prior_sanctions: Sequence[Any], rejected: Sequence[Rejection],
-              stats: dict[str, float], native_offences: bool = True) -> R.EvaluationResult:
+              stats: dict[str, float], native_offences: bool = True,
+              workers: int | None = None) -> R.EvaluationResult:
     t_start = time.perf_counter()
     evs = cols.events
     after = cols.day > as_of.toordinal()
@@ -1272,8 +1312,20 @@ def _evaluate(program: Program, cols: EventColumns, as_of: dt.date,
         np.zeros(0, bool)
     present = case_code[first_of_case]  # sorted case numbers = sorted case ids
     case_of = np.cumsum(first_of_case) - 1
-    screened = _screen(program, cols, as_of, rows, case_of, len(present), native_offences,
-                       np.flatnonzero(first_of_case), identity)
+    starts = np.flatnonzero(first_of_case)
+    n_workers = _workers(len(present), workers)
+    if n_workers > 1:
+        screened, tables = _screen_parallel(ctx, cols, rows, case_of, starts, identity,
+                                            native_offences, n_workers)
+    else:
+        screened = _screen(program, cols, as_of, rows, case_of, len(present), native_offences,
+                           starts, identity)
+        tables = []
+        if screened.groups:
+            assert screened.screen is not None
+            people = _People(ctx, cols)
+            tables = [_native_table(ctx, screened.screen, group, people)
+                      for group in screened.groups]
     t_screened = time.perf_counter()
 
     routed_cases = np.flatnonzero(screened.routed)
@@ -1288,11 +1340,7 @@ def _evaluate(program: Program, cols: EventColumns, as_of: dt.date,
         ctx, program, names, by_case, set())
     all_rejected += late_rejected
     t_routed = time.perf_counter()
-    if screened.groups:
-        assert screened.screen is not None
-        people = _People(ctx, cols)
-        tables = [_native_table(ctx, screened.screen, group, people)
-                  for group in screened.groups]
+    if tables:
         table = OffenceTable.concat(program, tables)
         offences += [table.offence(i) for i in range(len(table))]
     t_offences = time.perf_counter()
@@ -1301,13 +1349,112 @@ def _evaluate(program: Program, cols: EventColumns, as_of: dt.date,
                       len(outs) + fast, int(kept.sum()), int(after.sum()), prior_sanctions,
                       counts=screened.counts)
     t_end = time.perf_counter()
-    stats.update(cases=len(present), screened=fast, routed=len(routed_cases),
+    stats.update(cases=len(present), screened=fast, routed=len(routed_cases), workers=n_workers,
                  hit_here=sum(int(g.hit.sum()) for g in screened.groups),
                  seconds_screening=round(t_screened - t_start, 3),
                  seconds_routed=round(t_routed - t_screened, 3),
                  seconds_offences_here=round(t_offences - t_routed, 3),
                  seconds_ladders_and_decisions=round(t_end - t_offences, 3))
     return result
+
+
+# ----------------------------------------------------------------------------- on both cores
+
+# The screening and the offence columns of a large caseload run in forked processes, one slice of
+# cases each (the events are shared with the children, never copied or pickled); the children
+# send back arrays only. Below this many cases forking costs more than it saves.
+PARALLEL_MIN_CASES = 100_000
+
+
+def _workers(n_cases: int, asked: int | None) -> int:
+    """Processes for the screening: ``asked`` if given (0: one per CPU), else ``WENZE_WORKERS``,
+    else one per CPU — for a caseload of at least :data:`PARALLEL_MIN_CASES`, where processes can
+    be forked; else 1."""
+    if asked is None:
+        env = os.environ.get("WENZE_WORKERS")
+        asked = int(env) if env else 0
+    if asked == 0:
+        asked = os.cpu_count() or 1
+    if asked <= 1 or n_cases < PARALLEL_MIN_CASES or "fork" not in mp.get_all_start_methods():
+        return 1
+    return min(asked, 16)
+
+
+_SHARED: tuple[Any, ...] | None = None  # what forked children read (inherited, never pickled)
+_GROUP_ROWS = ("rec_k", "acc_k", "dec_k", "handler_k", "unlisted_k", "reviewer_k")
+
+
+def _screen_slice(bounds: tuple[int, int]) -> tuple[Any, ...]:
+    """In a child: screen the cases lo…hi−1 and make their offence columns. Returns arrays only
+    (groups without their item, which the parent puts back)."""
+    assert _SHARED is not None
+    ctx, cols, rows, case_of, starts, identity, native, people = _SHARED
+    lo, hi = bounds
+    a = int(starts[lo])
+    b = int(starts[hi]) if hi < len(starts) else len(rows)
+    sub_rows = rows[a:b]
+    screened = _screen(ctx.program, cols, ctx.as_of, sub_rows, case_of[a:b] - lo, hi - lo,
+                       native, starts[lo:hi] - a, False, (a, b) if identity else None)
+    known = len(people.names.names)
+    out = []
+    for group in screened.groups:
+        assert screened.screen is not None
+        parts = _native_parts(ctx, screened.screen, group, people)
+        out.append((dataclasses.replace(group, item=group.item.name), dict(parts)))
+    if len(people.names.names) != known:  # a name the parent does not know: not portable
+        return None, None, None
+    return screened.routed, screened.counts, out
+
+
+def _screen_parallel(ctx: _Context, cols: EventColumns, rows: np.ndarray, case_of: np.ndarray,
+                     starts: np.ndarray, identity: bool, native: bool, workers: int
+                     ) -> tuple[_Screened, list[OffenceTable]]:
+    """:func:`_screen` and :func:`_native_table` over contiguous slices of the cases, one forked
+    process each; joined in case order, so the result is the one of a single process."""
+    global _SHARED
+    program = ctx.program
+    n = len(starts)
+    people = _People(ctx, cols)
+    size = -(-n // workers)
+    slices = [(i, min(i + size, n)) for i in range(0, n, size)]
+    _SHARED = (ctx, cols, rows, case_of, starts, identity, native, people)
+    try:
+        with mp.get_context("fork").Pool(len(slices)) as pool:
+            results = pool.map(_screen_slice, slices)
+    finally:
+        _SHARED = None
+    if any(routed is None for routed, _, _ in results):  # fall back to one process
+        screened = _screen(program, cols, ctx.as_of, rows, case_of, n, native, starts, identity)
+        assert screened.screen is not None
+        return screened, [_native_table(ctx, screened.screen, g, people)
+                          for g in screened.groups]
+    s = _Screen(program, cols, ctx.as_of, rows, n, case_of, starts, identity)
+    routed = np.concatenate([r for r, _, _ in results])
+    counts: dict[tuple[str, str], list[int]] = {}
+    groups: list[_Group] = []
+    tables: list[OffenceTable] = []
+    for (lo, _), (_, part_counts, part_groups) in zip(slices, results, strict=True):
+        for key, values in part_counts.items():
+            row = counts.setdefault(key, [0, 0, 0, 0, 0])
+            for i, v in enumerate(values):
+                row[i] += v
+        shift = int(starts[lo])
+        for group, parts in part_groups:
+            group = _shifted(group, program.items[group.item], lo, shift)
+            groups.append(group)
+            tables.append(_table(program, people.names, _NativeCases(ctx, s, group), parts))
+    return _Screened(routed, counts, groups, s), tables
+
+
+def _shifted(group: _Group, item: ItemIR, lo: int, shift: int) -> _Group:
+    """A child's group in the whole caseload's numbering: case numbers from ``lo``, sorted rows
+    from ``shift``."""
+    def rows(k: np.ndarray | None) -> np.ndarray | None:
+        return None if k is None else np.where(k >= 0, k + shift, -1)
+
+    moved = {name: rows(getattr(group, name)) for name in _GROUP_ROWS}
+    steps = [dataclasses.replace(st, sk=rows(st.sk), ck=rows(st.ck)) for st in group.steps]
+    return dataclasses.replace(group, item=item, cases=group.cases + lo, steps=steps, **moved)
 
 
 def _case_time_order(cols: EventColumns, wanted: np.ndarray) -> tuple[np.ndarray, bool]:
