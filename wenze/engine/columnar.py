@@ -1096,8 +1096,11 @@ def _table(program: Program, names: _Names, cases: _NativeCases,
     person_key = Strings.coded(pk_inverse.ravel().astype(np.int32), pk_names)
     case_local = col["case"]
     used_cases, case_inverse = np.unique(case_local, return_inverse=True)
+    sc = cases.s
+    case_codes = sc.cols.case[sc.rows[sc.starts[cases.group.cases[used_cases]]]]
+    all_names = sc.cols.case_names
     case = Strings(case_inverse.ravel().astype(np.int32),
-                   [cases.case_name(int(i)) for i in used_cases.tolist()])  # already sorted
+                   [all_names[c] for c in case_codes.tolist()])  # already sorted
     n = len(case_local)
     item = Strings(np.zeros(n, np.int32), [cases.group.item.name])
     violation = col["violation"].astype(np.int32)
