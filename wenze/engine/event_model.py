@@ -15,8 +15,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
+from operator import attrgetter
 from typing import Any
 
 
@@ -200,11 +201,11 @@ class EventBatch:
 
 def sort_events(events: Iterable[Event]) -> list[Event]:
     """Deterministic order: case, instant (UTC), id."""
-    return sorted(events, key=_order)
+    return sorted(events, key=_ORDER)
 
 
-def _order(e: Event) -> tuple[str, dt.datetime, str]:
-    return (e.case, e.at, e.id)  # aware datetimes compare by instant, whatever their offsets
+# (case, at, id); aware datetimes compare by instant, whatever their offsets
+_ORDER = attrgetter("case", "at", "id")
 
 
 # --------------------------------------------------------------------------- field checks
@@ -337,6 +338,168 @@ def _check_data(etype: EventType, texts: dict[str, str | None], data: dict[str, 
 _LIST_DATA = ("materials", "reasons", "circumstances")
 
 
+# --------------------------------------------------------------------------- the quick path
+
+_NO_STEP_NEEDED = frozenset(
+    {
+        EventType.RECEIVED,
+        EventType.CORRECTIONS_REQUESTED,
+        EventType.CORRECTIONS_SUPPLIED,
+        EventType.ACCEPTED,
+        EventType.SUSPENDED,
+        EventType.RESUMED,
+        EventType.DECIDED,
+        EventType.DELIVERED,
+        EventType.COMPLAINT,
+    }
+)
+_TIME_CACHE_LIMIT = 200_000  # parsed timestamps kept by one reader (cleared when full)
+
+
+class QuickBuilder:
+    """:func:`build_event` for the common, well-formed event, several times faster: exact types
+    (``str``, ``dict``) and exact spellings only, no error messages. :meth:`build` returns the
+    very :class:`Event` that :func:`build_event` would (equal in every field, ``line`` and
+    ``source`` too), or ``None`` whenever anything is unusual — a missing, empty or non-text
+    field, a type that is not spelt exactly as in the contract (English or Chinese), a time
+    that does not parse, a ``data`` the type's checks would refuse — and then the caller runs
+    :func:`build_event`, which accepts or rejects with its reason. So the quick path can only
+    take events the full validation takes, and builds them the same way.
+
+    Per reader it keeps: one copy of each repeated text (case, item, actor, post, unit, step),
+    each timestamp text parsed once, and one ``tzinfo`` object per UTC offset (aware datetimes
+    with the same ``tzinfo`` object compare without computing offsets, so sorting and
+    evaluating them is faster)."""
+
+    __slots__ = ("texts", "times", "zones")
+
+    def __init__(self) -> None:
+        self.texts: dict[str, str] = {}
+        self.times: dict[str, dt.datetime] = {}
+        self.zones: dict[Any, Any] = {}
+
+    def time(self, value: str) -> dt.datetime | None:
+        """``parse_time(value)``, with one parse per text and one tzinfo per offset; None when
+        ``parse_time`` would refuse it."""
+        at = self.times.get(value)
+        if at is not None:
+            return at
+        try:
+            at = parse_time(value)
+        except BadEvent:
+            return None
+        zone = at.tzinfo
+        shared = self.zones.setdefault(zone, zone)
+        if shared is not zone:
+            at = at.replace(tzinfo=shared)
+        if len(self.times) >= _TIME_CACHE_LIMIT:
+            self.times.clear()
+        self.times[value] = at
+        return at
+
+    def build(self, obj: Any, source: str, line: int | None) -> Event | None:
+        if type(obj) is not dict or not _FIELD_SET.issuperset(obj):
+            return None
+        get = obj.get
+        eid = get("id")
+        case = get("case")
+        name = get("type")
+        at = get("at")
+        if (
+            type(eid) is not str
+            or not eid
+            or type(case) is not str
+            or not case
+            or type(name) is not str
+            or type(at) is not str
+        ):
+            return None
+        etype = _TYPE_LOOKUP.get(name)
+        if etype is None:
+            return None
+        when = self.times.get(at) or self.time(at)
+        if when is None:
+            return None
+        one = self.texts.setdefault
+        item = get("item")
+        if item is not None:
+            if type(item) is not str:
+                return None
+            item = one(item, item) if item else None
+        actor = get("actor")
+        if actor is not None:
+            if type(actor) is not str:
+                return None
+            actor = one(actor, actor) if actor else None
+        post = get("post")
+        if post is not None:
+            if type(post) is not str:
+                return None
+            post = one(post, post) if post else None
+        unit = get("unit")
+        if unit is not None:
+            if type(unit) is not str:
+                return None
+            unit = one(unit, unit) if unit else None
+        step = get("step")
+        if step is not None:
+            if type(step) is not str:
+                return None
+            step = one(step, step) if step else None
+        data = get("data")
+        if data is None:
+            data = {}
+        elif type(data) is not dict:
+            return None
+        if etype in STEP_TYPES:
+            if not step or (etype is EventType.COUNTERSIGN_REPLIED and not unit):
+                return None
+        elif etype in _CASELESS:
+            if not post:
+                return None
+        elif etype not in _NO_STEP_NEEDED:  # extension_granted, referred: data is checked
+            return None
+        if data:
+            for key in _LIST_DATA:
+                value = data.get(key)
+                if value is not None and not _text_list_ok(value):
+                    return None
+        return _new_event(eid, one(case, case), etype, when, item, actor, post, unit, step,
+                          data, line, source)
+
+
+_EVENT_FIELDS = ("id", "case", "type", "at", "item", "actor", "post", "unit", "step", "data",
+                 "line", "source")
+if tuple(f.name for f in fields(Event)) != _EVENT_FIELDS or hasattr(Event, "__post_init__"):
+    raise RuntimeError("wenze.engine.event_model: _new_event no longer matches Event's fields")
+_SETTERS = tuple(Event.__dict__[name].__set__ for name in _EVENT_FIELDS)
+
+
+def _new_event(
+    eid: str, case: str, etype: EventType, at: dt.datetime, item: str | None,
+    actor: str | None, post: str | None, unit: str | None, step: str | None,
+    data: dict[str, Any], line: int | None, source: str,
+    _new: Any = object.__new__, _set: tuple[Any, ...] = _SETTERS,
+) -> Event:
+    """``Event(eid, case, …, source)`` without the frozen dataclass's ``__init__`` (which sets
+    each field through ``object.__setattr__``): the slots are filled directly, the same values
+    in the same fields — the import-time check above fails loudly if ``Event``'s fields change."""
+    ev = _new(Event)
+    _set[0](ev, eid)
+    _set[1](ev, case)
+    _set[2](ev, etype)
+    _set[3](ev, at)
+    _set[4](ev, item)
+    _set[5](ev, actor)
+    _set[6](ev, post)
+    _set[7](ev, unit)
+    _set[8](ev, step)
+    _set[9](ev, data)
+    _set[10](ev, line)
+    _set[11](ev, source)
+    return ev
+
+
 # --------------------------------------------------------------------------- collecting
 
 
@@ -349,6 +512,7 @@ class Collector:
         self.by_id: dict[str, Event] = {}
         self.rejected: list[Rejection] = []
         self.duplicates = 0
+        self.quick = QuickBuilder()
 
     def reject(self, source: str, line: int | None, eid: Any, code: str, message: str) -> None:
         r = Rejection(source, line, eid if isinstance(eid, str) and eid else None, code, message)
@@ -374,6 +538,16 @@ class Collector:
         )
 
     def try_add(self, obj: Any, source: str, line: int | None) -> None:
+        """Validate ``obj`` (the quick path first, the full validation when it declines) and
+        keep it, or reject it with its reason."""
+        ev = self.quick.build(obj, source, line)
+        if ev is None:
+            self.try_build(obj, source, line)
+        else:
+            self.add(ev)
+
+    def try_build(self, obj: Any, source: str, line: int | None) -> None:
+        """The full validation (:func:`build_event`): keep the event, or reject it."""
         try:
             self.add(build_event(obj, source, line))
         except BadEvent as bad:

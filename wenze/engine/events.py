@@ -21,10 +21,12 @@ re-exports the record (:mod:`wenze.engine.event_model`) and the CSV/XES mappings
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Collection, Iterable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from wenze.engine.event_logs import (
     MAPPINGS,
@@ -82,6 +84,25 @@ __all__ = [
 ]
 
 
+_SCAN = json.JSONDecoder().scan_once  # the scanner behind json.loads (same defaults)
+
+
+def _decode(text: str) -> Any:
+    """``json.loads(text)`` for a stripped, non-empty line: a line that is one JSON object is
+    decoded by the scanner directly (the same scanner ``json.loads`` uses, without its wrapper);
+    anything else — and any line the scanner cannot take whole — goes through ``json.loads``,
+    which decodes it or raises its usual ``JSONDecodeError``."""
+    if text[0] == "{":
+        try:
+            obj, end = _SCAN(text, 0)
+        except (StopIteration, json.JSONDecodeError):
+            pass
+        else:
+            if end == len(text):
+                return obj
+    return json.loads(text)
+
+
 def read_jsonl(
     lines: Iterable[str], source: str = "<events>", strict: bool = False, first_line: int = 1,
     ordered: bool = True,
@@ -90,24 +111,37 @@ def read_jsonl(
     sorted by (case, instant, id); with ``ordered=False`` in input order (for a caller that
     orders them itself, such as the store's ingestion)."""
     col = Collector(strict)
-    for number, text in enumerate(lines, start=first_line):
-        text = text.strip()
-        if not text:
-            continue
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as err:
-            col.reject(
-                source,
-                number,
-                None,
-                "bad_json",
-                f"JSON 无法解析：{err.msg}（第 {err.colno} 列）"
-                f" / invalid JSON: {err.msg} (column {err.colno})",
-            )
-            continue
-        col.try_add(obj, source, number)
-    return col.batch(ordered=ordered)
+    quick = col.quick.build
+    try_build = col.try_build
+    setdefault = col.by_id.setdefault
+    collecting = gc.isenabled()
+    gc.disable()  # reading makes only acyclic objects; a collection now and then finds nothing
+    try:
+        for number, text in enumerate(lines, start=first_line):
+            text = text.strip()
+            if not text:
+                continue
+            try:
+                obj = _decode(text)
+            except json.JSONDecodeError as err:
+                col.reject(
+                    source,
+                    number,
+                    None,
+                    "bad_json",
+                    f"JSON 无法解析：{err.msg}（第 {err.colno} 列）"
+                    f" / invalid JSON: {err.msg} (column {err.colno})",
+                )
+                continue
+            ev = quick(obj, source, number)
+            if ev is None:
+                try_build(obj, source, number)
+            elif setdefault(ev.id, ev) is not ev:  # an id read before: same event or conflict
+                col.add(ev)
+        return col.batch(ordered=ordered)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _format(path: Path, fmt: str | None) -> str:
