@@ -121,7 +121,7 @@ class Offence:
 @dataclass(frozen=True)
 class EvaluationResult:
     as_of: dt.date
-    decisions: tuple[Decision, ...]
+    decisions: Sequence[Decision]  # a tuple; the columnar stage's is a lazy DecisionTable
     warnings: tuple[Warning, ...]
     metrics: tuple[Metric, ...]
     rejected: tuple[Rejection, ...]

@@ -15,6 +15,7 @@ codes compares the strings exactly as Python does (by code point); ``-1`` is ``N
 
 from __future__ import annotations
 
+import hashlib
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -122,6 +123,23 @@ class OffenceTable:
         return stable_key(self.case.value(i), self.program.violations[int(self.violation[i])].name,
                           self.subject.value(i), self.person_key.value(i),
                           ROLES[int(self.role[i])].value)
+
+    def keys(self, rows: np.ndarray) -> list[str]:
+        """``Offence.key`` of each of ``rows`` (the columnar ladder stage computes keys only
+        where they decide an order)."""
+        rows = np.asarray(rows, np.int64)
+        names = [v.name for v in self.program.violations]
+        roles = [r.value for r in ROLES]
+
+        def text(s: Strings) -> list[str]:
+            table = [*s.names, ""]  # -1 (None) joins as "", as stable_key does
+            return [table[c] for c in s.codes[rows].tolist()]
+
+        sha = hashlib.sha256
+        return [sha(f"{c}|{names[v]}|{s}|{p}|{roles[r]}".encode()).hexdigest()[:16]
+                for c, v, s, p, r in zip(text(self.case), self.violation[rows].tolist(),
+                                         text(self.subject), text(self.person_key),
+                                         self.role[rows].tolist(), strict=True)]
 
     def circumstances_of(self, i: int) -> frozenset[str]:
         return self.circumstances.get(i, frozenset())

@@ -1,0 +1,833 @@
+"""The ladder stage on columns: an :class:`~wenze.engine.offence_table.OffenceTable` in, a lazy
+sequence of decisions out — the same decisions as :func:`wenze.engine.evaluate.finish`.
+
+evaluate (offence table) → **ladders on arrays** → decisions (made one by one when read).
+
+:func:`finish_columnar` is :func:`~wenze.engine.evaluate.finish` for a table of offences: metrics
+and target offences by the reference's own code (they are few), then per ladder (in name order,
+as :func:`wenze.engine.sanction.sanction` goes) the semantics of :mod:`wenze.engine.ladder`
+computed on numpy arrays:
+
+- processing order (date established, offence key): the key (a SHA-256) is computed only for the
+  offences whose order it decides — one person's offences on one date, the offences of a unit on
+  the date its joint-liability count is reached, the few with circumstances, the decisions that tie
+  on every other sorting field;
+- the count in the window (rolling N months, calendar year or none) of the person's earlier
+  sanctions — this run's non-exempt ones and the prior sanctions — by sorting, cumulative sums and
+  binary search; the escalation row from the ordinal; exemptions and 从重/从轻 (rows with
+  circumstances only, one by one with the ladder module's own ``_adjust``); the same-level count
+  of ``累计 N 次`` consequences likewise;
+- joint liability (连带): the unit's count in the window on arrays, the one offence per unit and
+  date where it reaches N found by key order, then the "fires once per window" rule sequentially
+  over those candidates only;
+- a ladder the reference would refuse (duplicate offence keys, no levels, a rolling window
+  without months) is handed to the reference, which raises its own :class:`~wenze.engine.ladder.
+  LadderError`.
+
+The decisions come back as a :class:`DecisionTable`: a read-only sequence (like a tuple) that
+keeps the arrays and makes :class:`~wenze.engine.decisions.Decision` *i* — its facts, its
+:class:`~wenze.engine.decisions.LadderInfo` and reasons — only when it is read, with the
+reference's own text. Summaries (decisions per sanction, violation, unit or case; the keys) are
+read from the columns without making the decisions.
+
+``tests/engine/test_ladder_columnar.py`` proves the JSON document the same as ``finish``'s, byte
+for byte.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, overload
+
+import numpy as np
+
+from wenze.dsl import ast as A
+from wenze.engine import evaluate as R
+from wenze.engine import ladder as L
+from wenze.engine import sanction as S
+from wenze.engine.case import CaseTrace, _Context
+from wenze.engine.decisions import Decision, LadderInfo, Warning, stable_key
+from wenze.engine.events import Rejection
+from wenze.engine.lower import Program, _bases
+from wenze.engine.offence_table import ROLES, OffenceTable, Strings
+
+__all__ = ["DecisionTable", "decide", "finish_columnar"]
+
+_SHIFT = 32  # group << 32 | date ordinal: one sortable int64 per (group, date)
+_LEADER_CODES = np.asarray([r in L._LEADER_ROLES for r in ROLES], bool)
+
+
+def finish_columnar(ctx: _Context, outs: Sequence[R._MetricRow], table: OffenceTable,
+                    warnings: list[Warning], unjudged: Sequence[R.Unjudged],
+                    all_rejected: list[Rejection], traces: dict[str, CaseTrace], n_cases: int,
+                    n_events: int, after: int, prior_sanctions: Sequence[Any] = (),
+                    counts: Mapping[tuple[str, str], Sequence[int]] | None = None
+                    ) -> R.EvaluationResult:
+    """:func:`wenze.engine.evaluate.finish` with the offences as a table: the same result (its
+    ``decisions`` a lazy :class:`DecisionTable`). The rows of ``table`` stand for the offences
+    ``finish`` is given, in the same order."""
+    program, as_of = ctx.program, ctx.as_of
+    metrics = R._metrics(ctx, outs, counts)
+    targets = R._target_offences(ctx, metrics)
+    if targets:
+        table = OffenceTable.concat(program, [table, OffenceTable.from_offences(program, targets)])
+    decisions = decide(program, table, prior_sanctions, as_of, ctx.holder)
+    if traces:
+        for d in decisions.of_cases(set(traces)):
+            traces[d.case].decisions.append(d)  # type: ignore[index]
+    warnings.sort(key=lambda w: (-{"notice": 1, "yellow": 2, "red": 3}[w.level], w.deadline,
+                                 w.case, w.step or ""))
+    all_rejected.sort(key=lambda r: (r.source or "", r.line or 0, r.event_id or "", r.code))
+    return R.EvaluationResult(
+        as_of, decisions, tuple(warnings), tuple(metrics), tuple(all_rejected),
+        tuple(unjudged), traces, n_cases, n_events, after,
+    )
+
+
+# --------------------------------------------------------------------------- the decisions
+
+
+class DecisionTable(Sequence[Decision]):
+    """The decisions of a run, sorted as the reference sorts them, made when read.
+
+    A read-only sequence that behaves like a tuple of :class:`Decision`: ``len``, indexing
+    (negative too), slicing (a tuple), iteration, ``in``, ``index``, ``count``, ``==`` (equal to
+    a tuple or another ``DecisionTable`` with equal decisions in the same order; like a tuple, never
+    equal to a list) and ``hash``. Each access makes the decision anew (nothing is cached), so
+    reading all of them costs what the reference spent making them.
+
+    Cheap summaries, read from the columns without making any decision:
+
+    - :meth:`sanctions`, :meth:`violations`, :meth:`units`, :meth:`cases`: that field of every
+      decision, in order (``None`` where the decision has none);
+    - :meth:`count_by` (``"sanction"``, ``"violation"``, ``"unit"``, ``"case"``): a
+      :class:`~collections.Counter` of that field;
+    - :meth:`keys`: every decision's key, in order (this computes a SHA-256 per decision);
+    - :meth:`of_cases`: the decisions about some cases, made.
+    """
+
+    __slots__ = ("_columns", "_joint", "_make", "_order")
+
+    def __init__(self, order: np.ndarray, make: Callable[[int], Decision],
+                 joint: Sequence[Decision], columns: Mapping[str, Strings],
+                 keys: Callable[[np.ndarray], list[str]]) -> None:
+        self._order = order  # int64: ≥ 0 a row of the offence table, < 0 joint decision -1-j
+        self._make = make
+        self._joint = tuple(joint)
+        self._columns = (columns, keys)
+
+    # -- the sequence
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def _at(self, code: int) -> Decision:
+        return self._make(code) if code >= 0 else self._joint[-1 - code]
+
+    @overload
+    def __getitem__(self, i: int) -> Decision: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> tuple[Decision, ...]: ...
+
+    def __getitem__(self, i: int | slice) -> Decision | tuple[Decision, ...]:
+        if isinstance(i, slice):
+            return tuple(self._at(c) for c in self._order[i].tolist())
+        n = len(self._order)
+        j = i.__index__()
+        if j < 0:
+            j += n
+        if not 0 <= j < n:
+            raise IndexError("decision index out of range")
+        return self._at(int(self._order[j]))
+
+    def __iter__(self) -> Iterator[Decision]:
+        at = self._at
+        for code in self._order.tolist():
+            yield at(code)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, DecisionTable | tuple):
+            return len(self) == len(other) and all(
+                a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"<DecisionTable of {len(self)} decisions>"
+
+    # -- summaries from the columns
+
+    def _column(self, name: str) -> list[str | None]:
+        columns, _ = self._columns
+        return columns[name].values()
+
+    def sanctions(self) -> list[str | None]:
+        """Each decision's sanction (``None``: exempt, or no ladder), in order."""
+        return self._column("sanction")
+
+    def violations(self) -> list[str]:
+        """Each decision's violation, in order."""
+        return self._column("violation")  # type: ignore[return-value]
+
+    def units(self) -> list[str | None]:
+        """Each decision's unit, in order."""
+        return self._column("unit")
+
+    def cases(self) -> list[str | None]:
+        """Each decision's case (``None`` for a target's), in order."""
+        return self._column("case")
+
+    def count_by(self, field: str) -> Counter[str | None]:
+        """How many decisions have each value of ``field`` (sanction, violation, unit or case)."""
+        columns, _ = self._columns
+        s = columns[field]
+        codes, n = np.unique(s.codes, return_counts=True)
+        return Counter({(None if c < 0 else s.names[c]): int(k)
+                        for c, k in zip(codes.tolist(), n.tolist(), strict=True)})
+
+    def keys(self) -> list[str]:
+        """Each decision's key, in order (a SHA-256 each: not free, but no decision is made)."""
+        _, keys = self._columns
+        rows = self._order[self._order >= 0]
+        made = iter(keys(rows))
+        return [next(made) if c >= 0 else self._joint[-1 - c].key
+                for c in self._order.tolist()]
+
+    def of_cases(self, cases: set[str]) -> list[Decision]:
+        """The decisions whose case is one of ``cases``, made, in order."""
+        columns, _ = self._columns
+        s = columns["case"]
+        wanted = np.asarray([i for i, name in enumerate(s.names) if name in cases], np.int32)
+        where = np.flatnonzero(np.isin(s.codes, wanted))
+        return [self._at(int(self._order[i])) for i in where.tolist()]
+
+
+# --------------------------------------------------------------------------- the ladder stage
+
+
+def decide(program: Program, table: OffenceTable, prior: Sequence[Any], as_of: dt.date,
+           holder: Callable[[str, dt.date], str | None] | None = None) -> DecisionTable:
+    """:func:`wenze.engine.sanction.sanction` followed by ``finish``'s sort, on a table: the
+    decisions of its offences (and of joint liability), sorted, as a :class:`DecisionTable`."""
+    priors = [S._prior(L, p) for p in prior]
+    n = len(table)
+    names = sorted({v.ladder for v in program.violations
+                    if v.ladder and v.ladder in program.ladders})
+    ladder_of_violation = np.asarray(
+        [names.index(v.ladder) if v.ladder and v.ladder in program.ladders else -1
+         for v in program.violations] + [-1], np.int32)
+    row_ladder = ladder_of_violation[table.violation] if n else np.zeros(0, np.int32)
+    runs: list[_LadderRun | None] = []
+    joint: list[Decision] = []
+    joint_rows: list[int] = []  # the offence row that triggered each joint decision
+    for li, name in enumerate(names):
+        rows = np.flatnonzero(row_ladder == li)
+        if not len(rows):
+            runs.append(None)
+            continue
+        mine = [p for ladder, p in priors if ladder in (None, name)]
+        run = _LadderRun(program, table, name, rows, mine, as_of)
+        runs.append(run)
+        for trigger, decision in run.joint_decisions(holder):
+            joint.append(decision)
+            joint_rows.append(trigger)
+
+    def make(r: int) -> Decision:
+        li = int(row_ladder[r])
+        if li < 0:
+            return S._decision(table.offence(r), as_of, None, None)
+        run = runs[li]
+        assert run is not None
+        return run.decision(r)
+
+    order = _sorted(program, table, joint, np.asarray(joint_rows, np.int64))
+    columns = _columns(table, runs, row_ladder, joint, order)
+    return DecisionTable(order, make, joint, columns, table.keys)
+
+
+def _sorted(program: Program, table: OffenceTable, joint: Sequence[Decision],
+            trigger: np.ndarray) -> np.ndarray:
+    """The decisions in ``finish``'s order: (established, case or "", violation, subject or "",
+    person or "", role value, key), ties kept in the order ``sanction`` made them. Codes ≥ 0 are
+    offence rows, < 0 joint decisions (-1-j)."""
+    n, m = len(table), len(joint)
+    v_names = [v.name for v in program.violations]
+    v_rank = _rank(v_names)
+    role_rank = _rank([r.value for r in ROLES])
+    person = Strings.concat([table.person, Strings.of([d.person for d in joint])])
+    established = np.concatenate([table.established, table.established[trigger]])
+    case = table.case.sort_codes()
+    subject = table.subject.sort_codes()
+    violation = v_rank[table.violation] if len(v_names) else table.violation
+    role_codes = np.asarray([ROLES.index(d.role) for d in joint], np.int64)
+    columns = (
+        np.concatenate([role_rank[table.role], role_rank[role_codes]]),
+        person.sort_codes(),
+        np.concatenate([subject, subject[trigger]]),
+        np.concatenate([violation, violation[trigger]]),
+        np.concatenate([case, case[trigger]]),
+        established,
+    )
+    # ties on every field but the key: only equal keys (which a ladder refuses) or two joint
+    # decisions keep their order of making; rows before joint decisions, as a stable sort would
+    # not need to decide (the key differs)
+    order = np.lexsort(columns)
+    codes = np.concatenate([np.arange(n, dtype=np.int64), -1 - np.arange(m, dtype=np.int64)])
+    if n + m > 1:
+        stacked = [c[order] for c in columns]
+        same = np.ones(n + m - 1, bool)
+        for c in stacked:
+            same &= c[1:] == c[:-1]
+        if same.any():
+            order = _by_key_in_ties(table, joint, order, same)
+    return codes[order]
+
+
+def _by_key_in_ties(table: OffenceTable, joint: Sequence[Decision], order: np.ndarray,
+                    same: np.ndarray) -> np.ndarray:
+    n = len(table)
+    order = order.copy()
+    starts = np.flatnonzero(same & ~np.concatenate([[False], same[:-1]]))
+    for s in starts.tolist():
+        e = s + 1
+        while e < len(same) and same[e]:
+            e += 1
+        run = order[s:e + 1].tolist()  # (lexsort is stable: in order of making within)
+        rows = np.asarray([i for i in run if i < n], np.int64)
+        keys = dict(zip(rows.tolist(), table.keys(rows), strict=True))
+        run.sort(key=lambda i: keys[i] if i < n else joint[i - n].key)
+        order[s:e + 1] = run
+    return order
+
+
+def _columns(table: OffenceTable, runs: Sequence[_LadderRun | None], row_ladder: np.ndarray,
+             joint: Sequence[Decision], order: np.ndarray) -> dict[str, Strings]:
+    """The summary columns of the decisions, in decision order."""
+    n = len(table)
+    sanction_names = sorted({s for run in runs if run is not None for s in run.names}
+                            | {d.sanction for d in joint if d.sanction is not None})
+    where = {s: i for i, s in enumerate(sanction_names)}
+    level = np.full(n, -1, np.int32)
+    for run in runs:
+        if run is None:
+            continue
+        remap = np.asarray([where[s] for s in run.names] + [-1], np.int32)
+        level[run.rows] = remap[np.where(run.exempt, -1, run.level)]
+    rows = np.where(order >= 0, order, 0)
+    is_joint = order < 0
+    j = np.where(is_joint, -1 - order, 0)
+
+    def column(s: Strings, joint_values: list[str | None]) -> Strings:
+        extra = Strings.of(joint_values)
+        both = Strings.concat([s, extra])
+        codes = both.codes[rows]
+        if is_joint.any():
+            codes = np.where(is_joint, both.codes[n + j], codes)
+        return Strings(codes, both.names)
+
+    v_names = [v.name for v in table.program.violations]
+    named = Strings.of(v_names)  # (two violations may share a name)
+    violation = Strings(named.codes[table.violation], named.names)
+    sanction_codes = np.where(is_joint, np.asarray(
+        [where[d.sanction] if d.sanction is not None else -1 for d in joint] or [-1],
+        np.int32)[j], level[rows]) if len(order) else np.zeros(0, np.int32)
+    return {
+        "sanction": Strings(sanction_codes.astype(np.int32), sanction_names),
+        "violation": column(violation, [d.violation for d in joint]),
+        "unit": column(table.unit, [d.unit for d in joint]),
+        "case": column(table.case, [d.case for d in joint]),
+    }
+
+
+def _rank(values: Sequence[str]) -> np.ndarray:
+    """rank[i]: the place of values[i] among the values sorted (equal values, equal rank)."""
+    distinct = sorted(set(values))
+    where = {v: i for i, v in enumerate(distinct)}
+    return np.asarray([where[v] for v in values], np.int64)
+
+
+def _in_windows(group: np.ndarray, day: np.ndarray, first: np.ndarray,
+                counted: np.ndarray) -> np.ndarray:
+    """For rows sorted by (group, day, processing order): how many earlier rows of the same group
+    that are ``counted`` lie in the window [first, day] (first ≤ day, 0 for no first day)."""
+    comp = group.astype(np.int64) << _SHIFT | day
+    lo = np.searchsorted(comp, group.astype(np.int64) << _SHIFT | first, "left")
+    cum = np.zeros(len(comp) + 1, np.int64)
+    np.cumsum(counted, out=cum[1:])
+    return cum[:-1] - cum[lo]
+
+
+class _Priors:
+    """Prior sanctions of one ladder by person (or unit) code, sorted by (code, date), the ties
+    in ``ladder._prior_order``."""
+
+    def __init__(self, records: list[L.PriorSanction], code: np.ndarray) -> None:
+        keep = np.flatnonzero(code >= 0)
+        by = keep[np.argsort(code[keep], kind="stable")]
+        self.records = [records[i] for i in by.tolist()]
+        self.day = np.asarray([p.on.toordinal() for p in self.records], np.int64)
+        self.code = code[by].astype(np.int64)
+        self.comp = self.code << _SHIFT | self.day
+
+    def bounds(self, code: np.ndarray, first: np.ndarray, day: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+        c = code.astype(np.int64) << _SHIFT
+        return (np.searchsorted(self.comp, c | first, "left"),
+                np.searchsorted(self.comp, c | day, "right"))
+
+
+class _LadderRun:
+    """One ladder applied to its rows of the table (``ladder.apply_ladder`` on arrays)."""
+
+    def __init__(self, program: Program, table: OffenceTable, name: str, rows: np.ndarray,
+                 prior: list[L.PriorSanction], as_of: dt.date) -> None:
+        self.program, self.table, self.name, self.as_of = program, table, name, as_of
+        self.ladder = ladder = program.ladders[name]
+        self.rows = rows
+        self.prior = sorted(prior, key=L._prior_order)
+        levels = L._levels(ladder)
+        if not levels or self._duplicates() or (
+                ladder.window is not None and ladder.window.kind is A.WindowKind.ROLLING_MONTHS
+                and (ladder.window.months is None or ladder.window.months < 1)):
+            self._refused()  # the reference raises its own LadderError
+        self.levels = levels
+        esc = sorted(ladder.escalations, key=lambda e: (e.count, e.or_more))
+        extra = [e.sanction.text for e in esc if e.sanction.text not in levels]
+        self.names = levels + sorted(set(extra), key=extra.index)  # level codes index these
+        m = len(rows)
+        self.pos = np.full(len(table), -1, np.int64)  # table row → position in rows
+        self.pos[rows] = np.arange(m)
+        self.day = table.established[rows]
+        days, inverse = np.unique(self.day, return_inverse=True)
+        self.spans = {int(d): L.window_of(ladder.window, dt.date.fromordinal(int(d)))
+                      for d in days.tolist()}
+        firsts = np.asarray([0 if self.spans[d][0] is None else self.spans[d][0].toordinal()
+                             for d in days.tolist()], np.int64)
+        self.first = firsts[inverse.reshape(-1)]
+        self.texts: dict[int, L.Reason] = {}
+        self.escalation: dict[int, tuple[A.Escalation | None, L.Reason | None]] = {}
+        self.person = table.person_key.codes[rows]
+        self._keys: dict[int, str] = {}  # position → offence key, where computed
+
+        # exemptions and the rows a circumstance may adjust
+        known_adjust = {c.name.text for c in (*ladder.aggravating, *ladder.mitigating)}
+        exemptions = {n.text for n in ladder.exemptions}
+        self.known = exemptions | known_adjust
+        self.exempt = np.zeros(m, bool)
+        adjusting = []
+        for r, circs in table.circumstances.items():
+            p = int(self.pos[r])
+            if p < 0:
+                continue
+            if circs & exemptions:
+                self.exempt[p] = True
+            elif circs & known_adjust:
+                adjusting.append(p)
+
+        # the person's earlier sanctions in the window: prior ones and this run's
+        self.by_person = self._person_order()
+        person_sorted = self.person[self.by_person]
+        issued = _in_windows(person_sorted, self.day[self.by_person],
+                             self.first[self.by_person], ~self.exempt[self.by_person])
+        self.place = np.empty(m, np.int64)  # position → place in by_person
+        self.place[self.by_person] = np.arange(m)
+        self.person_comp = person_sorted.astype(np.int64) << _SHIFT | self.day[self.by_person]
+        self.issued_cum = np.zeros(m + 1, np.int64)
+        np.cumsum(~self.exempt[self.by_person], out=self.issued_cum[1:])
+        self.issued_places = np.flatnonzero(~self.exempt[self.by_person])
+        where = {v: i for i, v in enumerate(table.person_key.names)}
+        self.person_prior = _Priors(self.prior, np.asarray(
+            [where.get(p.person, -1) for p in self.prior], np.int64))
+        lo, hi = self.person_prior.bounds(self.person, self.first, self.day)
+        self.earlier = issued[self.place] + (hi - lo)
+
+        # the escalation row and the level
+        self.level = self._base_levels(esc)
+        self.adjusted: dict[int, tuple[list[L.Adjustment], list[L.Reason]]] = {}
+        for p in sorted(adjusting, key=lambda p: (int(self.day[p]), self.key(p))):
+            self._adjust(p)
+
+        self.same_level = self._same_levels() if any(
+            c.cumulative > 1 for c in ladder.consequences) else None
+
+    # -- refusals and keys
+
+    def _duplicates(self) -> bool:
+        """Whether two rows have the same offence key (computed from codes: ``None`` and ``""``
+        join alike; a name with ``|`` makes every key be computed)."""
+        t, rows = self.table, self.rows
+        if len(rows) < 2:
+            return False
+        if any("|" in s for col in (t.case, t.subject, t.person_key) for s in col.names) or any(
+                "|" in v.name for v in self.program.violations):
+            keys = t.keys(rows)
+            return len(set(keys)) < len(keys)
+        v_rank = _rank([v.name for v in self.program.violations])
+        cols = (t.role[rows].astype(np.int64), t.person_key.sort_codes()[rows],
+                t.subject.sort_codes()[rows], v_rank[t.violation[rows]],
+                t.case.sort_codes()[rows])
+        order = np.lexsort(cols)
+        same = np.ones(len(rows) - 1, bool)
+        for c in cols:
+            s = c[order]
+            same &= s[1:] == s[:-1]
+        return bool(same.any())
+
+    def _refused(self) -> None:
+        offences = [self.table.offence(int(r)) for r in self.rows]
+        offences.sort(key=lambda o: o.order)
+        S._apply(L, self.program, self.name, offences, self.prior, self.as_of, None)
+        raise AssertionError(f"ladder {self.name!r}: the reference accepted what the columnar "
+                             f"stage refused")
+
+    def key(self, p: int) -> str:
+        k = self._keys.get(p)
+        if k is None:
+            k = self._keys[p] = self.table.keys(self.rows[p:p + 1])[0]
+        return k
+
+    def keys(self, positions: np.ndarray) -> list[str]:
+        missing = [p for p in positions.tolist() if p not in self._keys]
+        if missing:
+            made = self.table.keys(self.rows[np.asarray(missing, np.int64)])
+            self._keys.update(zip(missing, made, strict=True))
+        return [self._keys[p] for p in positions.tolist()]
+
+    def _key_rank(self, positions: np.ndarray) -> np.ndarray:
+        """The keys' order among ``positions`` (rank 0 … len-1)."""
+        keys = np.asarray(self.keys(positions))
+        rank = np.empty(len(positions), np.int64)
+        rank[np.argsort(keys, kind="stable")] = np.arange(len(positions))
+        return rank
+
+    def _person_order(self) -> np.ndarray:
+        """Positions sorted by (person, date, key); keys only where a person has several
+        offences on one date."""
+        m = len(self.rows)
+        first = np.lexsort((self.day, self.person))
+        comp = self.person[first].astype(np.int64) << _SHIFT | self.day[first]
+        tied = np.zeros(m, bool)
+        if m > 1:
+            eq = comp[1:] == comp[:-1]
+            tied[1:] |= eq
+            tied[:-1] |= eq
+        if not tied.any():
+            return first
+        tie = np.zeros(m, np.int64)
+        where = first[tied]
+        tie[where] = self._key_rank(where)
+        return np.lexsort((tie, self.day, self.person))
+
+    # -- levels
+
+    def _base_levels(self, esc: list[A.Escalation]) -> np.ndarray:
+        codes = {s: i for i, s in enumerate(self.names)}
+        m = len(self.rows)
+        if not esc:
+            return np.zeros(m, np.int32)
+        counts = np.asarray(sorted({e.count for e in esc}), np.int64)
+        chosen_at = [next(e for e in esc if e.count == c) for c in counts.tolist()]
+        by_count = np.asarray([codes[e.sanction.text] for e in chosen_at], np.int32)
+        idx = np.searchsorted(counts, self.earlier + 1, "right") - 1
+        below = codes[esc[0].sanction.text]
+        return np.where(idx >= 0, by_count[np.maximum(idx, 0)], below).astype(np.int32)
+
+    def _adjust(self, p: int) -> None:
+        ladder, circs = self.ladder, self.table.circumstances[int(self.rows[p])]
+        level = self.names[int(self.level[p])]
+        adjustments: list[L.Adjustment] = []
+        reasons: list[L.Reason] = []
+        for group, aggravating in ((ladder.aggravating, True), (ladder.mitigating, False)):
+            for circ in group:
+                if circ.name.text in circs:
+                    level, adj, why = L._adjust(ladder, self.levels, level, circ, aggravating)
+                    adjustments.append(adj)
+                    reasons.append(why)
+        self.level[p] = self.names.index(level)
+        self.adjusted[p] = (adjustments, reasons)
+
+    def _same_levels(self) -> np.ndarray:
+        """1 + the person's earlier sanctions of the same level in the window (non-exempt rows;
+        prior sanctions by their sanction name)."""
+        k = len(self.names)
+        group = self.person.astype(np.int64) * (k + 1) + self.level
+        order = self.by_person[np.lexsort((np.arange(len(self.rows)),
+                                           group[self.by_person]))]
+        issued = _in_windows(group[order], self.day[order], self.first[order],
+                             ~self.exempt[order])
+        same = np.empty(len(self.rows), np.int64)
+        same[order] = issued
+        where = {v: i for i, v in enumerate(self.table.person_key.names)}
+        level_of = {s: i for i, s in enumerate(self.names)}
+        prior_group = np.asarray(
+            [where[p.person] * (k + 1) + level_of[p.sanction]
+             if p.person in where and p.sanction in level_of else -1 for p in self.prior],
+            np.int64)
+        priors = _Priors(self.prior, prior_group)
+        lo, hi = priors.bounds(group, self.first, self.day)
+        return 1 + same + (hi - lo)
+
+    # -- joint liability
+
+    def joint_decisions(self, holder: Callable[[str, dt.date], str | None] | None
+                        ) -> list[tuple[int, Decision]]:
+        """(the triggering offence's table row, the decision) of each joint sanction, in the
+        order ``sanction._apply`` makes them."""
+        ladder, table = self.ladder, self.table
+        if not ladder.joint:
+            return []
+        unit = table.unit.codes[self.rows]
+        counted = np.flatnonzero(~self.exempt & (unit >= 0)
+                                 & ~_LEADER_CODES[table.role[self.rows]])
+        if not len(counted):
+            return []
+        by_unit = counted[np.lexsort((self.day[counted], unit[counted]))]
+        u, d, first = unit[by_unit].astype(np.int64), self.day[by_unit], self.first[by_unit]
+        comp = u << _SHIFT | d
+        lo = np.searchsorted(comp, u << _SHIFT | first, "left")
+        start = np.searchsorted(comp, comp, "left")
+        end = np.searchsorted(comp, comp, "right")
+        where = {v: i for i, v in enumerate(table.unit.names)}
+        unit_prior = _Priors(self.prior, np.asarray(
+            [where.get(p.unit, -1) if p.unit is not None else -1 for p in self.prior], np.int64))
+        plo, phi = unit_prior.bounds(u, first, d)
+        base = (phi - plo) + (start - lo)  # counted before the date's first offence
+        heads = np.flatnonzero(start == np.arange(len(by_unit)))
+        candidates = []  # (date, unit, rule, head)
+        for i, rule in enumerate(ladder.joint):
+            hit = heads[(base[heads] < rule.count) & (rule.count <= base[heads] + end[heads]
+                                                       - start[heads])]
+            candidates += [(int(d[h]), int(u[h]), i, int(h)) for h in hit.tolist()]
+        candidates.sort()
+        fired: dict[tuple[int, int], int] = {}
+        found: list[tuple[int, int, int, list[Any], list[int]]] = []
+        for day, code, i, h in candidates:
+            last = fired.get((i, code))
+            if last is not None and last >= int(first[h]):
+                continue  # already fired for this unit inside the window
+            fired[(i, code)] = day
+            rule = ladder.joint[i]
+            same_day = by_unit[start[h]:end[h]]
+            same_day = same_day[np.argsort(np.asarray(self.keys(same_day)), kind="stable")]
+            rank = rule.count - int(base[h]) - 1
+            before = by_unit[lo[h]:start[h]]
+            before = sorted(before.tolist(), key=lambda p: (int(self.day[p]), self.key(p)))
+            issued = before + same_day[:rank + 1].tolist()
+            prior = unit_prior.records[int(plo[h]):int(phi[h])]
+            found.append((day, code, i, prior, issued))
+        return self._joint_made(found, holder)
+
+    def _joint_made(self, found: list[tuple[int, int, int, list[Any], list[int]]],
+                    holder: Callable[[str, dt.date], str | None] | None
+                    ) -> list[tuple[int, Decision]]:
+        ladder, table, name = self.ladder, self.table, self.name
+        program = self.program
+        leaders = {u.name: {r: p for r, p in ((A.Role.CHIEF_LEADER, u.chief_leader),
+                                              (A.Role.DEPUTY_LEADER, u.deputy_leader)) if p}
+                   for u in program.units.values()}
+        sanctions: list[tuple[tuple, int, L.JointSanction]] = []
+        for day, code, i, prior, issued in found:
+            rule = ladder.joint[i]
+            unit = table.unit.names[code]
+            on = dt.date.fromordinal(day)
+            span = self.spans[day]
+            wtext = self.window_text(day)
+            items = sorted([(p.on.toordinal(), L._describe_prior(p)) for p in prior]
+                           + [(int(self.day[p]), self._describe(p)) for p in issued],
+                           key=lambda x: x[0])
+            assert len(items) == rule.count
+            listing_zh = "；".join(r.zh for _, r in items)
+            listing_en = "; ".join(r.en for _, r in items)
+            for role in rule.roles:
+                person = leaders.get(unit, {}).get(role)
+                reasons = [L.Reason(
+                    f"连带：{L._q(unit)} {wtext.zh} 内第 {rule.count} 次问责（{listing_zh}）"
+                    f"→ {L._ROLE_ZH[role]} {L._q(rule.sanction.text)}",
+                    f"joint liability: the {L._ordinal_en(rule.count)} sanction in unit "
+                    f"{L._q(unit)} in {wtext.en} ({listing_en}) → {role.value} "
+                    f"{L._q(rule.sanction.text)}")]
+                if person is None:
+                    reasons.append(L.Reason(f"{L._q(unit)} 未指明{L._ROLE_ZH[role]}",
+                                            f"unit {L._q(unit)} names no {role.value}"))
+                j = L.JointSanction(unit, role, person, rule.sanction.text, on, rule.count, span,
+                                    tuple(self.key(p) for p in issued), tuple(prior),
+                                    tuple(reasons))
+                sort = (j.on, j.unit, j.count, L._ROLE_ORDER[j.role], j.sanction)
+                sanctions.append((sort, issued[-1], j))
+        sanctions.sort(key=lambda x: x[0])
+        if not sanctions:
+            return []
+        joint_basis = _bases(name, ladder.basis, program.documents)
+        out = []
+        seen = self._seen()
+        for _, trigger_p, j in sanctions:
+            post = j.person
+            if post is None:
+                continue
+            r = int(self.rows[trigger_p])
+            trigger = table.offence(r)
+            if seen(r, post):
+                continue  # the leader already answers for this very offence
+            person = holder(post, j.on) if (holder and post) else None
+            fixed = (f"连带责任的处理由阶梯「{name}」的连带规定直接指定为「{j.sanction}」，不按本人"
+                     f"问责次数升级，也不计入本人及单位的问责次数",
+                     f"the sanction is the one the joint-liability rule of ladder 「{name}」 "
+                     f"names (「{j.sanction}」), not a step of the leader's own ladder; it counts "
+                     f"neither toward the leader's own count nor toward the unit's")
+            info = LadderInfo(
+                name=name, step=None, count_in_window=j.count,
+                window=S._window(ladder.window, j.window),
+                reasons=(*((x.zh, x.en) for x in j.reasons), fixed),
+                adjustments=(), exempt_by=None, consequences=(), joint=True)
+            key = stable_key("joint", name, j.unit, j.role.value, j.on.isoformat(), str(j.count))
+            made = S._decision(trigger, self.as_of, j.sanction, info, person=person, post=post,
+                               unit=j.unit, role=j.role, key=key, clear_person=True)
+            out.append((r, dataclasses.replace(made, basis=made.basis + joint_basis)))
+        return out
+
+    def _seen(self) -> Callable[[int, str], bool]:
+        """Whether one of this ladder's decisions has the (case, subject, violation) of a row and
+        ``post or person`` equal to a post (``sanction._apply``'s ``seen``)."""
+        t, rows = self.table, self.rows
+        v_rank = _rank([v.name for v in self.program.violations])
+        comp = np.stack([t.case.codes[rows].astype(np.int64), t.subject.codes[rows],
+                         v_rank[t.violation[rows]]])
+        order = np.lexsort(comp[::-1])
+        keyed = comp[:, order]
+
+        def seen(r: int, post: str) -> bool:
+            want = (int(t.case.codes[r]), int(t.subject.codes[r]), int(v_rank[t.violation[r]]))
+            lo, hi = 0, keyed.shape[1]
+            for level in range(3):  # narrow the range field by field
+                row = keyed[level, lo:hi]
+                lo, hi = (lo + int(np.searchsorted(row, want[level], "left")),
+                          lo + int(np.searchsorted(row, want[level], "right")))
+            for p in order[lo:hi].tolist():
+                q = int(rows[p])
+                if (t.post.value(q) or t.person.value(q)) == post:
+                    return True
+            return False
+
+        return seen
+
+    # -- making a decision
+
+    def window_text(self, day: int) -> L.Reason:
+        text = self.texts.get(day)
+        if text is None:
+            text = self.texts[day] = L._window_text(self.ladder.window, self.spans[day])
+        return text
+
+    def _describe(self, p: int) -> L.Reason:
+        t = self.table
+        r = int(self.rows[p])
+        on = dt.date.fromordinal(int(self.day[p]))
+        case = t.case.value(r)
+        violation = self.program.violations[int(t.violation[r])].name
+        level = self.names[int(self.level[p])]
+        case_zh = f" 案件 {case}" if case else ""
+        case_en = f" case {case}" if case else ""
+        return L.Reason(f"{on} {L._q(violation)}{case_zh} {L._q(level)}",
+                        f"{on} {L._q(violation)}{case_en} {L._q(level)}")
+
+    def _counted(self, p: int) -> tuple[list[L.Reason], int]:
+        """The latest LISTED_EARLIER earlier sanctions of the person in the window, and how many
+        there are in all."""
+        q = int(self.place[p])
+        first = int(self.first[p])
+        lo = int(np.searchsorted(self.person_comp,
+                                 int(self.person[p]) << _SHIFT | first, "left"))
+        a, b = int(self.issued_cum[lo]), int(self.issued_cum[q])
+        places = self.issued_places[max(a, b - L.LISTED_EARLIER):b]
+        issued = [(int(self.day[x]), self._describe(x)) for x in self.by_person[places].tolist()]
+        pr = self.person_prior
+        code = np.asarray([self.person[p]])
+        plo, phi = pr.bounds(code, np.asarray([first]), np.asarray([self.day[p]]))
+        lo_p, hi_p = int(plo[0]), int(phi[0])
+        prior = [(p_.on.toordinal(), L._describe_prior(p_))
+                 for p_ in pr.records[max(lo_p, hi_p - L.LISTED_EARLIER):hi_p]]
+        merged = sorted(prior + issued, key=lambda x: x[0])[-L.LISTED_EARLIER:]
+        return [d for _, d in merged], (b - a) + max(hi_p - lo_p, 0)
+
+    def decision(self, r: int) -> Decision:
+        p = int(self.pos[r])
+        ladder, table = self.ladder, self.table
+        off = table.offence(r)
+        day = int(self.day[p])
+        wtext = self.window_text(day)
+        circs = table.circumstances_of(r)
+        known = self.known
+        notes = [L.Reason(f"情节 {L._q(c)} 不在本阶梯的从重、从轻、免责之列，未予考虑",
+                          f"circumstance {L._q(c)} is not one this ladder names; not considered")
+                 for c in sorted(circs - known)]
+        earlier = int(self.earlier[p])
+        if self.exempt[p]:
+            exempt = [e.text for e in ladder.exemptions if e.text in circs]
+            also = "、".join(L._q(e) for e in exempt[1:])
+            reasons = [L.Reason(
+                f"免责：{L._q(exempt[0])}" + (f"（另有 {also}）" if also else "")
+                + "，不予问责，不计入次数",
+                f"exempt: {L._q(exempt[0])}"
+                + (f" (also {', '.join(L._q(e) for e in exempt[1:])})" if also else "")
+                + "; no sanction, not counted"), *notes]
+            info = LadderInfo(name=self.name, step=None, count_in_window=earlier,
+                              window=wtext.zh, reasons=tuple((x.zh, x.en) for x in reasons),
+                              adjustments=(), exempt_by=exempt[0], consequences=())
+            return S._decision(off, self.as_of, None, info)
+
+        ordinal = earlier + 1
+        found = self.escalation.get(ordinal)
+        if found is None:
+            found = self.escalation[ordinal] = L._row(ladder, ordinal)
+        row, note = found
+        base = row.sanction.text if row is not None else self.levels[0]
+        counted, total = self._counted(p)
+        unlisted = total - len(counted)
+        listing_zh = "；".join(d.zh for d in counted)
+        listing_en = "; ".join(d.en for d in counted)
+        if unlisted:
+            listing_zh = f"此前另有 {unlisted} 次，最近 {len(counted)} 次：{listing_zh}"
+            listing_en = f"{unlisted} more before the latest {len(counted)}: {listing_en}"
+        within_zh = f"{wtext.zh} 内" + (f"：{listing_zh}" if counted else "无此前处理")
+        within_en = f"in {wtext.en}" + (f": {listing_en}" if counted else ", none earlier")
+        reasons = [L.Reason(f"第 {ordinal} 次（{within_zh}）→ {L._q(base)}",
+                            f"{L._ordinal_en(ordinal)} sanction ({within_en}) → {L._q(base)}")]
+        if row is None:
+            reasons.append(L.Reason("阶梯未规定次数，取最低等级",
+                                    "the ladder has no escalation rows; its lowest level applies"))
+        elif note is not None:
+            reasons.append(note)
+        adjustments, why = self.adjusted.get(p, ([], []))
+        reasons += why
+        reasons += notes
+        level = self.names[int(self.level[p])]
+        same_level = int(self.same_level[p]) if self.same_level is not None else 1
+        consequences: list[str] = []
+        for c in ladder.consequences:
+            if c.sanction.text == level and same_level >= c.cumulative:
+                consequences.append(c.text)
+                if c.cumulative > 1:
+                    reasons.append(L.Reason(
+                        f"后果：{wtext.zh} 内第 {same_level} 次 {L._q(level)}"
+                        f"（累计 {c.cumulative} 次）→ {c.text}",
+                        f"consequence: {L._ordinal_en(same_level)} {L._q(level)} in {wtext.en} "
+                        f"(cumulative {c.cumulative}) → {c.text}"))
+                else:
+                    reasons.append(L.Reason(f"后果：{L._q(level)} → {c.text}",
+                                            f"consequence: {L._q(level)} → {c.text}"))
+        info = LadderInfo(
+            name=self.name, step=row.count if row else None, count_in_window=ordinal,
+            window=wtext.zh, reasons=tuple((x.zh, x.en) for x in reasons),
+            adjustments=tuple(S._adjustment(a) for a in adjustments),
+            exempt_by=None, consequences=tuple(consequences))
+        return S._decision(off, self.as_of, level, info)
