@@ -66,3 +66,14 @@ def test_strings_sort_as_python_strings() -> None:
     assert order.tolist() == sorted(range(len(values)), key=lambda i: values[i] or "")
     coded = Strings.coded(np.asarray([2, -1, 0, 1], np.int32), ["z", "a", "m"])
     assert coded.values() == ["m", None, "z", "a"]
+
+
+def test_strings_concat_sorted_runs_and_overlaps() -> None:
+    runs = [Strings.of(["a", None, "c"]), Strings.of([]), Strings.of(["d", "e", "d"])]
+    joined = Strings.concat(runs)
+    assert joined.values() == ["a", None, "c", "d", "e", "d"]
+    assert joined.names == ["a", "c", "d", "e"]
+    overlapping = [Strings.of(["b", "z"]), Strings.of(["a", None, "z"])]
+    joined = Strings.concat(overlapping)
+    assert joined.values() == ["b", "z", "a", None, "z"]
+    assert joined.names == ["a", "b", "z"]

@@ -19,6 +19,7 @@ import hashlib
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import numpy as np
 
@@ -77,6 +78,16 @@ class Strings:
 
     @staticmethod
     def concat(parts: Sequence[Strings]) -> Strings:
+        named = [p for p in parts if p.names]
+        if all(a.names[-1] < b.names[0] for a, b in pairwise(named)):
+            # names in ascending runs (e.g. the cases of consecutive slices): no sorting
+            out, names, offset = [], [], 0
+            for p in parts:
+                out.append(np.where(p.codes < 0, -1, p.codes + offset).astype(np.int32))
+                names += p.names
+                offset += len(p.names)
+            codes = np.concatenate(out) if out else np.zeros(0, np.int32)
+            return Strings(codes, names)
         names = sorted(set().union(*(p.names for p in parts)))
         where = {v: i for i, v in enumerate(names)}
         out = []
