@@ -60,6 +60,7 @@ from wenze.engine import evaluate as R
 from wenze.engine.case import _Context, period_key
 from wenze.engine.event_columns import NATIVE, TYPES, EventColumns, T
 from wenze.engine.events import Event, Rejection
+from wenze.engine.ladder_columnar import finish_columnar
 from wenze.engine.lower import DayIndex, ItemIR, Program, StepIR
 from wenze.engine.offence_table import ROLE_CODE, ROLES, OffenceTable, Strings
 
@@ -1343,14 +1344,13 @@ def _evaluate(program: Program, cols: EventColumns, as_of: dt.date,
         ctx, program, names, by_case, set())
     all_rejected += late_rejected
     t_routed = time.perf_counter()
-    if tables:
-        table = OffenceTable.concat(program, tables)
-        offences += [table.offence(i) for i in range(len(table))]
+    table = OffenceTable.concat(program, [OffenceTable.from_offences(program, offences),
+                                          *tables])
     t_offences = time.perf_counter()
     fast = len(present) - len(routed_cases)
-    result = R.finish(ctx, outs, offences, warnings, unjudged, all_rejected, traces,
-                      len(outs) + fast, int(kept.sum()), int(after.sum()), prior_sanctions,
-                      counts=screened.counts)
+    result = finish_columnar(ctx, outs, table, warnings, unjudged, all_rejected, traces,
+                             len(outs) + fast, int(kept.sum()), int(after.sum()),
+                             prior_sanctions, counts=screened.counts)
     t_end = time.perf_counter()
     stats.update(cases=len(present), screened=fast, routed=len(routed_cases), workers=n_workers,
                  hit_here=sum(int(g.hit.sum()) for g in screened.groups),
