@@ -1,5 +1,5 @@
 """Simulation: the seeded caseload generator, profiles, and ``wenze simulate`` (with --compare,
---events-out, --report)."""
+--events-out, --report, --evaluator)."""
 
 from __future__ import annotations
 
@@ -12,13 +12,18 @@ import re
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import wenze
-from wenze.cli import main
+from wenze.cli import build_parser, main
+from wenze.engine import columnar
+from wenze.engine import evaluate as reference
 from wenze.engine import events as E
+from wenze.engine.evaluators import EVALUATOR_HELP, case_count, evaluator_for
 from wenze.engine.simulate import (
     ProfileError,
     duration_days,
@@ -344,3 +349,91 @@ def test_events_out_evaluates_to_the_same_decisions(books: tuple[Path, Path], tm
     in_memory = book.evaluate(generate(book.program, None, 300, seed=8), AS_OF)
     assert from_file.rejected == () and from_file.decisions
     assert wenze.to_json(from_file) == wenze.to_json(in_memory)
+
+
+# --------------------------------------------------------------------------- --evaluator
+# The evaluator asked for is the one that judges the caseload (both rulebooks under --compare),
+# and the report is the same, byte for byte, whichever judges it.
+
+
+class Calls:
+    """The calls of the two evaluators' entry points (each still runs)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch):
+        self.columnar: list[tuple[Any, ...]] = []
+        self.reference: list[tuple[Any, ...]] = []
+        monkeypatch.setattr(columnar, "evaluate_columnar",
+                            self._spy(columnar.evaluate_columnar, self.columnar))
+        monkeypatch.setattr(reference, "evaluate", self._spy(reference.evaluate, self.reference))
+
+    @staticmethod
+    def _spy(fn: Callable[..., Any], calls: list[tuple[Any, ...]]) -> Callable[..., Any]:
+        def spy(*args: Any, **kw: Any) -> Any:
+            calls.append(args)
+            return fn(*args, **kw)
+
+        return spy
+
+
+def _simulate_with(capsys: pytest.CaptureFixture[str], books: tuple[Path, Path],
+                   evaluator: str | None, fmt: str = "json") -> str:
+    argv = ["simulate", str(books[0]), "--cases", "300", "--seed", "3", "--compare",
+            str(books[1]), "--format", fmt]
+    if evaluator:
+        argv += ["--evaluator", evaluator]
+    assert main(argv) == 0
+    out, _err = capsys.readouterr()
+    return out
+
+
+def test_each_evaluator_judges_both_rulebooks_and_reports_the_same(
+    books: tuple[Path, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = Calls(monkeypatch)
+    by_reference = _simulate_with(capsys, books, "reference")
+    assert len(calls.reference) == 2 and calls.columnar == []  # A and B
+    by_columnar = _simulate_with(capsys, books, "columnar")
+    assert len(calls.columnar) == 2  # A and B, by the columnar path
+    assert calls.columnar[0][0] is not calls.columnar[1][0]  # two programs
+    assert by_columnar == by_reference  # the same JSON document, byte for byte
+    doc = json.loads(by_columnar)
+    assert doc["summary"]["decisions"] > 0 and doc["comparison"]["differing_cases"] > 0
+    table = [_simulate_with(capsys, books, e, "table") for e in ("reference", "columnar")]
+    assert table[0] == table[1]
+
+
+def test_auto_takes_the_columnar_path_from_the_threshold_on(
+    books: tuple[Path, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = Calls(monkeypatch)
+    below = _simulate_with(capsys, books, None)  # auto is the default; 300 cases < 20,000
+    assert calls.columnar == [] and len(calls.reference) == 2
+    monkeypatch.setattr(columnar, "AUTO_MIN_CASES", 300)
+    at = _simulate_with(capsys, books, "auto")
+    assert len(calls.columnar) == 2
+    assert at == below
+
+
+def test_evaluator_for_counts_cases_and_refuses_unknown_names() -> None:
+    class Ev:
+        def __init__(self, case: str):
+            self.case = case
+
+    events = [Ev("A"), Ev("A"), Ev(""), Ev("B")]
+    assert case_count(events) == 2
+    assert evaluator_for("columnar", events) == ("columnar", columnar.evaluate_columnar)
+    assert evaluator_for("reference", events) == ("reference", reference.evaluate)
+    assert evaluator_for("auto", events)[0] == "reference"
+    with pytest.raises(ValueError, match="auto, reference or columnar"):
+        evaluator_for("fast", events)
+
+
+def test_the_option_is_the_same_on_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert f"{columnar.AUTO_MIN_CASES:,} cases" in EVALUATOR_HELP
+    parser = build_parser()
+    for command in ("evaluate", "simulate"):
+        with pytest.raises(SystemExit):
+            parser.parse_args([command, "--help"])
+        text = " ".join(capsys.readouterr().out.split())
+        assert "--evaluator {auto,reference,columnar}" in text
+        assert " ".join(EVALUATOR_HELP.split()) in text

@@ -5,7 +5,8 @@ load (``wenze.dsl.loader``) → lower → read events (``wenze.engine.events``) 
     wenze evaluate RULEBOOK EVENTS --as-of DATE [--format table|json|csv] [--explain CASE]
                    [--decision KEY] [--strict] [-o FILE] [--db URL]
                    [--evaluator auto|reference|columnar]
-    wenze evaluate RULEBOOK --db URL --as-of DATE     (evaluate the events stored in the database;
+    wenze evaluate RULEBOOK --db URL --as-of DATE [--evaluator …]
+                                                      (evaluate the events stored in the database;
                                                        without --db: $WENZE_DB)
 
 With ``--db`` beside an events file the run is also recorded in the store; with ``--db`` and no
@@ -25,6 +26,8 @@ import os
 import sys
 from pathlib import Path
 from typing import Any
+
+from wenze.engine.evaluators import add_evaluator_argument, evaluator_for
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -46,10 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the CSV/XES column mapping: a built-in name (receipt, xes) or a "
                              ".toml/.json mapping file")
     parser.add_argument("-o", "--output", metavar="FILE", help="write the output to FILE")
-    parser.add_argument("--evaluator", choices=("auto", "reference", "columnar"), default="auto",
-                        help="the reference evaluator, or the columnar fast path (same decisions, "
-                             "byte for byte; docs/semantics.md §9); auto: columnar from "
-                             "20,000 cases on")
+    add_evaluator_argument(parser)
     parser.add_argument("--db", metavar="URL",
                         help="record the run in this database (SQLite or PostgreSQL URL); "
                              "without EVENTS, evaluate the events stored there (default: "
@@ -79,7 +79,6 @@ def _mapping(name: str | None) -> Any:
 def run(args: argparse.Namespace) -> int:
     from wenze.dsl.loader import load_rulebook
     from wenze.engine import events as E
-    from wenze.engine.evaluate import evaluate
     from wenze.engine.lower import lower
 
     try:
@@ -122,11 +121,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as err:  # a bad mapping file
         _err(f"error: {err}")
         return 2
-    from wenze.engine.columnar import choose_evaluator, evaluate_columnar
-
-    asked = getattr(args, "evaluator", "auto")
-    n_cases = len({e.case for e in batch.events if e.case}) if asked == "auto" else 0
-    run_with = evaluate_columnar if choose_evaluator(asked, n_cases) == "columnar" else evaluate
+    _chosen, run_with = evaluator_for(getattr(args, "evaluator", "auto"), batch.events)
     prior: list[Any] = []
     explain = [args.explain] if args.explain else []
     if args.db:  # the ladder counts the sanctions earlier runs recorded there
@@ -175,7 +170,8 @@ def _evaluate_stored(args: argparse.Namespace, as_of: dt.date, program: Any) -> 
     engine = make_engine(args.db)
     try:
         stored = evaluate_stored(engine, args.rulebook, as_of,
-                                 explain=[args.explain] if args.explain else ())
+                                 explain=[args.explain] if args.explain else (),
+                                 evaluator=getattr(args, "evaluator", "auto"))
     except Exception as err:
         _err(f"error: cannot evaluate the events stored in `{args.db}`: {err}; "
              f"无法评价数据库中的事件")

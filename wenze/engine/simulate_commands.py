@@ -5,12 +5,14 @@ metrics, case-by-case differences, an HTML report with charts.
 
     wenze simulate RULEBOOK --cases N --seed S [--as-of DATE] [--compare OTHER_RULEBOOK]
                    [--profile FILE] [--events-out FILE] [--report out.html]
-                   [--format table|json]
+                   [--format table|json] [--evaluator auto|reference|columnar]
 
 Reported: 按时办结率 and 现场办结率 per unit, violations by kind and unit, sanctions by level,
 warnings by level; with ``--compare``, the cases whose decisions differ (first 20 and the count,
-both sides) and the totals per violation and per sanction level (A, B, B−A). Exit status: 0
-success, 1 a rulebook has errors, 2 an unreadable file or a bad argument or profile.
+both sides) and the totals per violation and per sanction level (A, B, B−A). Both rulebooks are
+judged by the evaluator ``--evaluator`` names (:mod:`wenze.engine.evaluators`; the report is the
+same whichever runs). Exit status: 0 success, 1 a rulebook has errors, 2 an unreadable file or a
+bad argument or profile.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
+
+from wenze.engine.evaluators import add_evaluator_argument, evaluator_for
 
 SHOWN_DIFFERENCES = 20
 NO_SANCTION = "（无处分）"
@@ -49,6 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="write the generated caseload as JSON Lines")
     parser.add_argument("--report", metavar="FILE", help="write an HTML report with charts")
     parser.add_argument("--format", choices=("table", "json"), default="table")
+    add_evaluator_argument(parser)
 
 
 # --------------------------------------------------------------------------- progress
@@ -356,7 +361,6 @@ def _load(path: str) -> tuple[Any, int]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from wenze.engine.evaluate import evaluate
     from wenze.engine.simulate import ProfileError, duration_days, generate, load_profile, to_jsonl
 
     try:
@@ -394,6 +398,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if args.events_out:
         Path(args.events_out).write_text(to_jsonl(events), encoding="utf-8")
+    _chosen, evaluate = evaluator_for(getattr(args, "evaluator", "auto"), events)
     bar.stage("评估 evaluating A")
     result = evaluate(program, events, as_of)
     doc: dict[str, Any] = {

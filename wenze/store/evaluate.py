@@ -1,9 +1,10 @@
 """Store stage — evaluating what is stored, and storing an evaluation.
 
 stored events (``load_snapshot``) + earlier runs' sanctions (``prior_sanctions``) → the engine's
-``evaluate`` → ``record_run`` (run, decisions, warnings; a second run with the same inputs records
-nothing new). This is the body of ``wenze evaluate RULEBOOK --db URL --as-of DATE``;
-``store_evaluation`` records an evaluation made from an events file (``--db`` beside a file).
+evaluator (reference or columnar: ``--evaluator``, :mod:`wenze.engine.evaluators`) →
+``record_run`` (run, decisions, warnings; a second run with the same inputs records nothing new).
+This is the body of ``wenze evaluate RULEBOOK --db URL --as-of DATE``; ``store_evaluation``
+records an evaluation made from an events file (``--db`` beside a file).
 """
 
 from __future__ import annotations
@@ -110,15 +111,19 @@ def evaluate_stored(
     as_of: date,
     params: Mapping[str, Any] | None = None,
     explain: Iterable[str] = (),
+    evaluator: str = "auto",
 ) -> StoredEvaluation:
     """Evaluate every stored event with the rulebook as of ``as_of`` and record the run. The
     ladder is given the sanctions of earlier runs dated up to ``as_of``, except those of the
-    cases evaluated now (recomputed, not counted twice). Raises ``RulebookError`` for a rulebook
-    with errors."""
-    from wenze.engine.evaluate import evaluate
+    cases evaluated now (recomputed, not counted twice). ``evaluator``: ``auto``, ``reference``
+    or ``columnar`` (:mod:`wenze.engine.evaluators`; the same decisions whichever runs, so the
+    choice is not part of the run's parameters). Raises ``RulebookError`` for a rulebook with
+    errors, ``ValueError`` for an unknown evaluator."""
+    from wenze.engine.evaluators import evaluator_for
 
     program, sources = _load(rulebook_path)
     snapshot = load_snapshot(engine)
+    _chosen, evaluate = evaluator_for(evaluator, snapshot.events)
     cases = {ev.case for ev in snapshot.events if ev.case}
     prior = prior_sanctions(engine, as_of + timedelta(days=1), exclude_cases=cases)
     result, prior = evaluate_with_history(evaluate, program, snapshot.events, as_of, prior,
