@@ -1,25 +1,31 @@
 """Benchmark of the columnar fast path (not a test): one seeded caseload, side by side in one run.
 
     python benchmarks/bench_columnar.py                 # 100k cases (~1.5M events)
-    python benchmarks/bench_columnar.py --cases 1000000 # 1M cases (~15M events; ~10 GB RAM)
+    python benchmarks/bench_columnar.py --cases 1000000 # 1M cases (~15M events; ~8 GB RAM)
 
-The caseload is ``bench_evaluate.caseload`` (one item, a 6-step process with two parallel steps,
-20k officials, 15% suspended for expert review, 2% decisions by a post without the deciding power,
-some steps late or started early; seed 7), generated once as ``Event`` objects in memory. Rows:
+The caseload is generated directly as columns (``columns_caseload.caseload_columns``: the shape
+of ``bench_evaluate.caseload`` — one item, a 6-step process with two parallel steps, 20k
+officials, 15% suspended for expert review, 2% decisions by a post without the deciding power,
+some steps late or started early; seed 7 — made by numpy, no Python object per event). The
+peers that read ``Event`` objects get them rebuilt once from the columns (``list(cols.events)``,
+timed and said, not part of their rows). Rows:
 
-- ``columnar``: :func:`wenze.engine.columnar.evaluate_columnar` on columns already built (the
-  time of the evaluation only: screening, offences, ladders, decisions, metrics);
+- ``columnar``: :func:`wenze.engine.columnar.evaluate_columnar` on the columns (the time of the
+  evaluation only: screening, offences, ladders, decisions, metrics);
 - ``columnar incl. Event → columns``: the same, timed from the list of ``Event`` objects;
-- ``reference``: :func:`wenze.engine.evaluate.evaluate`, one process (the full run, or — when it
-  would take longer than ``--reference-limit`` seconds — extrapolated from 100k cases, and said);
+- ``reference``: :func:`wenze.engine.evaluate.evaluate`, one process;
 - ``plain dict loop``: a hand-written loop over the events grouped per case in a dict, with the
   deadline rule and the decision-authorization rule only (the floor);
-- ``durable_rules``: the same two rules posted to durable_rules, on ``--durable`` cases,
-  extrapolated linearly to the caseload (said in the row).
+- ``durable_rules``: the same two rules posted to durable_rules.
+
+A peer is first run on a part of the caseload (100k cases; durable_rules ``--durable`` cases);
+if the whole run would take longer than ``--limit`` seconds (10 minutes), it is run on 100k
+cases and extrapolated linearly, and its row says so; otherwise it runs on the whole caseload.
 
 Peak memory of a row: ``tracemalloc``'s peak during a second, untimed run of the row (what the
-run allocates on top of the events already in memory, numpy buffers included), and the growth
-of the resident set during the timed run (``VmHWM`` reset through ``/proc/self/clear_refs``).
+run allocates on top of its input already in memory, numpy buffers included; skipped for a row
+whose timed run took longer than ``--trace-limit`` seconds), and the growth of the resident set
+during the timed run (``VmHWM`` reset through ``/proc/self/clear_refs``).
 The JSON Lines → columns load (``read_events`` + ``EventColumns.from_events``) is timed
 separately on a 100k-case file (extrapolated for 1M, said).
 The columnar and reference JSON documents are compared (SHA-256 of the bytes) up to
@@ -46,12 +52,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_evaluate as B
+import numpy as np
+from columns_caseload import caseload_columns
 
 from wenze.dsl import ast as A
 from wenze.dsl.loader import load_text
 from wenze.engine.calendar import WorkCalendar
-from wenze.engine.columnar import EventColumns, evaluate_columnar
+from wenze.engine.columnar import evaluate_columnar
 from wenze.engine.evaluate import evaluate
+from wenze.engine.event_columns import EventColumns
 from wenze.engine.events import Event, EventType, read_events
 from wenze.engine.lower import lower
 from wenze.engine.output import to_json
@@ -86,18 +95,17 @@ def in_child(fn: Callable[[], Any], post: Callable[[Any], Any] = lambda x: x
     row = {"wall": wall, "cpu": cpu, "rss": peak, "value": post(value)}
     del value
     gc.collect()
-    if TRACE:  # a second, untimed run: the peak of memory allocated during it
+    row["peak"] = None
+    if wall <= TRACE_LIMIT:  # a second, untimed run: the peak of memory allocated during it
         tracemalloc.start()
         fn()
         row["peak"] = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         gc.collect()
-    else:
-        row["peak"] = 0
     return row
 
 
-TRACE = True
+TRACE_LIMIT = 120.0  # seconds: a longer timed run is not run again under tracemalloc
 
 
 # --------------------------------------------------------------------------- the peers
@@ -180,38 +188,45 @@ def _rules(result: Any) -> tuple[int, int]:
     return len(late), len(unauth)
 
 
+SAMPLE = 100_000  # cases a row too slow for the whole caseload is run on (and extrapolated)
+
+
 def main() -> None:
+    global TRACE_LIMIT
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--durable", type=int, default=2_000,
-                        help="cases posted to durable_rules (extrapolated; 0: skip)")
-    parser.add_argument("--reference-limit", type=float, default=600.0,
-                        help="seconds: a longer reference run is extrapolated from 100k cases")
+                        help="cases of durable_rules' trial run (0: skip the row)")
+    parser.add_argument("--limit", "--reference-limit", type=float, default=600.0,
+                        help="seconds: a peer whose run would take longer is run on 100k cases "
+                             "and extrapolated (said in its row)")
+    parser.add_argument("--trace-limit", type=float, default=120.0,
+                        help="seconds: a row whose timed run took longer gets no second run "
+                             "under tracemalloc (its peak is shown as '-'; RSS+ stays)")
     parser.add_argument("--load-cases", type=int, default=100_000,
                         help="cases in the JSON Lines file whose load is timed (0: skip)")
     parser.add_argument("--compare-max", type=int, default=200_000,
                         help="compare the JSON documents up to this many cases (memory)")
     args = parser.parse_args()
+    TRACE_LIMIT = args.trace_limit
     n = args.cases
     program = lower(load_text(B.RULEBOOK, "<bench>").rulebook)
     print(f"uptime: {os.popen('uptime').read().strip()}", flush=True)
     t0 = time.perf_counter()
-    events = B.caseload(n)
-    n_events = len(events)
-    print(f"generated {n:,} cases / {n_events:,} events in {time.perf_counter() - t0:.1f} s "
-          f"(RSS now {_status('VmRSS') / 2**30:.1f} GB)", flush=True)
-    t0 = time.perf_counter()
-    cols = EventColumns.from_events(events)
-    print(f"Event objects → columns: {time.perf_counter() - t0:.2f} s", flush=True)
+    cols = caseload_columns(n)
+    n_events = len(cols)
+    print(f"generated {n:,} cases / {n_events:,} events as columns in "
+          f"{time.perf_counter() - t0:.1f} s (RSS now {_status('VmRSS') / 2**30:.1f} GB)",
+          flush=True)
     rows: list[dict[str, Any]] = []
     docs: dict[str, str] = {}
 
-    def add(label: str, row: dict[str, Any], cases: int = n, note: str = "") -> None:
-        row.update(label=label, cases=cases, note=note)
+    def add(label: str, row: dict[str, Any], note: str = "") -> None:
+        row.update(label=label, note=note)
         rows.append(row)
+        peak = f"{row['peak'] / 2**20:,.0f} MB" if row["peak"] is not None else "-"
         print(f"  {label}: {row['wall']:.2f} s wall, {row['cpu']:.2f} s CPU, "
-              f"peak {row['peak'] / 2**20:,.0f} MB, RSS +{row['rss'] / 2**20:,.0f} MB {note}",
-              flush=True)
+              f"peak {peak}, RSS +{row['rss'] / 2**20:,.0f} MB {note}", flush=True)
 
     stats: dict[str, float] = {}
 
@@ -225,41 +240,60 @@ def main() -> None:
     r = in_child(lambda: evaluate_columnar(program, cols, AS_OF, stats=stats), with_doc)
     r["value"], docs["columnar"], fast_stats = r["value"]
     add("columnar (from columns)", r)
+
+    # the peers read Event objects: rebuilt once from the columns (not timed in their rows)
+    t0 = time.perf_counter()
+    rss0 = _status("VmRSS")
+    events = list(cols.events)
+    print(f"columns → {n_events:,} Event objects: {time.perf_counter() - t0:.1f} s, "
+          f"RSS +{(_status('VmRSS') - rss0) / 2**30:.1f} GB", flush=True)
+
+    def first(m: int) -> list[Event]:
+        """The events of the first ``m`` cases (the rows are in case order)."""
+        return events if m >= n else events[:int(np.searchsorted(cols.case, m))]
+
     r = in_child(lambda: evaluate_columnar(program, events, AS_OF), _rules)
     add("columnar incl. Event → columns", r)
 
-    # the reference: fully, unless it would run past the limit
-    per_case = None
-    if n > 100_000:
-        sample = [e for e in events if int(e.case[1:]) < 100_000]
-        r = in_child(lambda: evaluate(program, sample, AS_OF, workers=1), _rules)
-        per_case = r["wall"] / 100_000
-        print(f"  (reference on the first 100k cases: {r['wall']:.1f} s)", flush=True)
-    if per_case is None or per_case * n <= args.reference_limit:
-        r = in_child(lambda: evaluate(program, events, AS_OF, workers=1), with_doc)
-        r["value"], docs["reference"], _ = r["value"]
-        add("reference evaluator, 1 process", r)
-    else:
-        assert r is not None
-        factor = n / 100_000
-        r.update(wall=r["wall"] * factor, cpu=r["cpu"] * factor, value=None)
-        add("reference evaluator, 1 process", r,
-            note=f"(EXTRAPOLATED ×{factor:g} from 100k cases; peak is the 100k run's)")
-
-    r = in_child(lambda: plain_loop(events, AS_OF))
-    add("plain per-case dict loop (2 rules)", r)
-    if args.durable:
-        subset = [e for e in events if int(e.case[1:]) < args.durable]
-        r = in_child(lambda: durable(subset, AS_OF))
-        factor = n / args.durable
+    def scaled(label: str, run: Callable[[int], dict[str, Any]], trial: int) -> None:
+        """The row of a peer: ``run(m)`` runs it on the first ``m`` cases. A trial on ``trial``
+        cases estimates the whole run; longer than the limit: run on 100k cases (or, if that
+        too would be longer, the trial) and extrapolated linearly, said in the row."""
+        m = min(trial, n)
+        r = run(m)
+        if m == n:
+            add(label, r)
+            return
+        if r["wall"] * n / m <= args.limit:
+            print(f"  ({label} on {m:,} cases: {r['wall']:.1f} s; the whole run fits the "
+                  "limit)", flush=True)
+            add(label, run(n))
+            return
+        if m < SAMPLE < n and r["wall"] * SAMPLE / m <= args.limit:
+            m, r = SAMPLE, run(SAMPLE)
+        factor = n / m
         r.update(wall=r["wall"] * factor, cpu=r["cpu"] * factor)
-        add("durable_rules (2 rules)", r,
-            note=f"(EXTRAPOLATED ×{factor:g} from {args.durable:,} cases; value and peak are "
-                 f"the subset's; its C engine's memory is not seen by tracemalloc)")
+        add(label, r, note=f"(EXTRAPOLATED ×{factor:g} from {m:,} cases: the whole run would "
+                           f"exceed {args.limit:g} s; result and memory are the {m:,} cases')")
+
+    def reference(m: int) -> dict[str, Any]:
+        sample = first(m)
+        if m == n:
+            r = in_child(lambda: evaluate(program, sample, AS_OF, workers=1), with_doc)
+            r["value"], docs["reference"], _ = r["value"]
+            return r
+        return in_child(lambda: evaluate(program, sample, AS_OF, workers=1), _rules)
+
+    scaled("reference evaluator, 1 process", reference, SAMPLE)
+    scaled("plain per-case dict loop (2 rules)",
+           lambda m: in_child(lambda: plain_loop(first(m), AS_OF)), SAMPLE)
+    if args.durable:
+        scaled("durable_rules (2 rules)", lambda m: in_child(lambda: durable(first(m), AS_OF)),
+               args.durable)
 
     if args.load_cases:
         sample_n = min(args.load_cases, n)
-        sample = [e for e in events if int(e.case[1:]) < sample_n]
+        sample = first(sample_n)
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "caseload.jsonl"
             with path.open("w", encoding="utf-8") as fh:
@@ -286,8 +320,9 @@ def main() -> None:
           f"{'×columnar':>10}  result (late, unauthorized)")
     for row in rows:
         eps = n_events / row["wall"] if row["wall"] else 0
+        peak = f"{row['peak'] / 2**20:>9,.0f}" if row["peak"] is not None else f"{'-':>9}"
         print(f"{row['label']:<38}{row['wall']:>8.2f}{row['cpu']:>8.2f}{eps:>12,.0f}"
-              f"{row['peak'] / 2**20:>9,.0f}{row['rss'] / 2**20:>9,.0f}{row['wall'] / fast:>10.1f}"
+              f"{peak}{row['rss'] / 2**20:>9,.0f}{row['wall'] / fast:>10.1f}"
               f"  {row['value']} {row['note']}")
     print("peak MB: tracemalloc peak of a second run of the row (Python objects and numpy "
           "buffers allocated during it);\nRSS+ MB: growth of the resident set during the timed "

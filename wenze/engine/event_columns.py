@@ -19,13 +19,14 @@ import datetime as dt
 import gc
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import pairwise
+from itertools import chain, pairwise
 from operator import attrgetter, is_
 from typing import Any, overload
 
 import numpy as np
 
 from wenze.engine.case import REFUSALS
+from wenze.engine.event_model import _new_event
 from wenze.engine.events import Event, EventType, normalise_outcome
 
 __all__ = ["NATIVE", "TYPES", "TYPE_CODE", "EventColumns", "EventDetails", "EventView", "T",
@@ -329,13 +330,23 @@ class EventView(Sequence[Event]):
             t["source"][d.source[k]] if d.source is not None else "")
 
     def __iter__(self) -> Iterator[Event]:
-        for lo in range(0, len(self), _CHUNK):
-            yield from self.rows(lo, min(lo + _CHUNK, len(self)))
+        n = len(self)
+        return chain.from_iterable(self.rows(lo, min(lo + _CHUNK, n))
+                                   for lo in range(0, n, _CHUNK))
 
     def rows(self, lo: int, hi: int) -> list[Event]:
         """Events ``lo`` to ``hi`` (excluded), rebuilt column by column."""
         if hi <= lo:
             return []
+        collecting = gc.isenabled()
+        gc.disable()  # no cycles are made: collections would only walk the events
+        try:
+            return self._rows(lo, hi)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _rows(self, lo: int, hi: int) -> list[Event]:
         c, d = self._cols, self._cols.event_details()
         t = self._lookup()
         m = hi - lo
@@ -357,7 +368,7 @@ class EventView(Sequence[Event]):
                  [x if x >= 0 else None for x in d.line[part].tolist()])
         sources = [""] * m if d.source is None else t["source"][d.source[part]].tolist()
         out = list(map(
-            Event, d.id.slice(lo, hi), t["case"][c.case[part]].tolist(),
+            _new_event, d.id.slice(lo, hi), t["case"][c.case[part]].tolist(),
             t["type"][c.type[part]].tolist(), ats,
             *(t[name][getattr(c, name)[part]].tolist() for name in _TEXT_FIELDS),
             datas, lines, sources))
