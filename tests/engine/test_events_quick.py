@@ -1,11 +1,11 @@
 """The JSON Lines reader's quick paths agree with the full validation (wenze.engine.events).
 
-``read_jsonl`` decodes a line with the JSON scanner directly and builds a well-formed event with
-``QuickBuilder`` (no generic checks, shared texts, timestamps and tzinfo objects); everything
-else goes through ``json.loads`` and ``build_event``. These tests read odd inputs both ways — the
-reader, and a reference reader here made only of ``json.loads`` + ``build_event`` + the
-collector's duplicate rules — and require the same events (every field, ``line`` and ``source``
-too), the same rejections (code, line, id, message) and the same duplicate count."""
+``read_jsonl`` decodes an object line with the JSON scanner directly and builds a well-formed
+event with ``QuickBuilder`` (no generic checks, shared texts, timestamps and tzinfo objects);
+everything else goes through ``json.loads`` and ``build_event``. These tests read odd inputs both
+ways — the reader, and a reference reader here made only of ``json.loads`` + ``build_event`` +
+the collector's duplicate rules — and require the same events (every field, ``line`` and
+``source`` too), the same rejections (code, line, id, message) and the same duplicate count."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from wenze.engine.event_model import (
     QuickBuilder,
     build_event,
 )
-from wenze.engine.events import Event, EventBatch, _decode, read_jsonl
+from wenze.engine.events import Event, EventBatch, _object, read_jsonl
 
 BASE: dict[str, Any] = {
     "id": "e1",
@@ -190,6 +190,7 @@ DECODE_LINES = [
     '{ "a" : [1, 2, {"b": null}] }',
     '{"n": 123456789012345678901234567890}',
     '{"x": NaN, "y": Infinity}',
+    '{"a": 1}\u3000{"b": 2}',
     '{"s": "\\u5f20\\u4e09"}',
     '{"bad": "\\x"}',
     '{"ctl": "a\tb"}',  # a raw control character: invalid JSON
@@ -202,16 +203,27 @@ DECODE_LINES = [
 
 
 @pytest.mark.parametrize("text", DECODE_LINES)
-def test_decode_is_json_loads(text: str) -> None:
+@pytest.mark.parametrize("after", ["", "\n", "  \t\n", "\u3000\n", "\r\n"])
+def test_the_scanner_path_is_json_loads(text: str, after: str) -> None:
+    """``_object`` decodes a line as ``json.loads`` decodes the stripped line, or declines."""
+    line = text + after
+    got = _object(line)
     try:
-        expected: Any = json.loads(text)
-    except json.JSONDecodeError as err:
-        with pytest.raises(json.JSONDecodeError) as got:
-            _decode(text)
-        assert (got.value.msg, got.value.pos, got.value.colno) == (err.msg, err.pos, err.colno)
+        expected: Any = json.loads(line.strip())
+    except json.JSONDecodeError:
+        assert got is None  # the caller's json.loads reports it
         return
-    assert _decode(text) == expected
-    assert repr(_decode(text)) == repr(expected)  # same types (int, float, nan)
+    if got is not None:
+        assert isinstance(expected, dict)
+        assert got == expected
+        assert repr(got) == repr(expected)  # same types (int, float, nan)
+    else:
+        assert not isinstance(expected, dict) or line[:1] != "{"
+
+
+def test_the_scanner_path_takes_an_object_line() -> None:
+    assert _object('{"a": 1}\n') == {"a": 1}
+    assert _object('  {"a": 1}') is None  # leading space: decoded after stripping
 
 
 def reference_read(lines: list[str], source: str = "f.jsonl") -> EventBatch:
@@ -251,6 +263,11 @@ def test_reader_agrees_with_the_full_validation_on_odd_lines() -> None:
     lines += [*DECODE_LINES, "", "   "]
     got = _agree(lines)
     assert got.events and got.rejected  # both kinds present
+    # as read from a file: line ends, trailing and leading (Unicode) whitespace
+    ends = ["\n", " \t\n", "\u3000\n", "", "\r\n"]
+    framed = [("  " if i % 7 == 0 else "") + ln + ends[i % len(ends)]
+              for i, ln in enumerate(lines)]
+    assert _agree(framed).rejected == got.rejected
 
 
 def test_reader_agrees_on_duplicates() -> None:

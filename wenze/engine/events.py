@@ -87,20 +87,19 @@ __all__ = [
 _SCAN = json.JSONDecoder().scan_once  # the scanner behind json.loads (same defaults)
 
 
-def _decode(text: str) -> Any:
-    """``json.loads(text)`` for a stripped, non-empty line: a line that is one JSON object is
-    decoded by the scanner directly (the same scanner ``json.loads`` uses, without its wrapper);
-    anything else — and any line the scanner cannot take whole — goes through ``json.loads``,
-    which decodes it or raises its usual ``JSONDecodeError``."""
-    if text[0] == "{":
+def _object(line: str) -> Any:
+    """The JSON object of a line that is one object, maybe followed by whitespace (a newline),
+    decoded by the scanner ``json.loads`` uses (without its wrapper and without stripping the
+    line first); ``None`` for any other line — the caller then strips it and gives it to
+    ``json.loads``, which decodes it or raises its usual ``JSONDecodeError``."""
+    if line[:1] == "{":
         try:
-            obj, end = _SCAN(text, 0)
+            obj, end = _SCAN(line, 0)
         except (StopIteration, json.JSONDecodeError):
-            pass
-        else:
-            if end == len(text):
-                return obj
-    return json.loads(text)
+            return None
+        if end == len(line) or line[end:].isspace():
+            return obj
+    return None
 
 
 def read_jsonl(
@@ -118,21 +117,23 @@ def read_jsonl(
     gc.disable()  # reading makes only acyclic objects; a collection now and then finds nothing
     try:
         for number, text in enumerate(lines, start=first_line):
-            text = text.strip()
-            if not text:
-                continue
-            try:
-                obj = _decode(text)
-            except json.JSONDecodeError as err:
-                col.reject(
-                    source,
-                    number,
-                    None,
-                    "bad_json",
-                    f"JSON 无法解析：{err.msg}（第 {err.colno} 列）"
-                    f" / invalid JSON: {err.msg} (column {err.colno})",
-                )
-                continue
+            obj = _object(text)
+            if obj is None:
+                text = text.strip()
+                if not text:
+                    continue
+                try:
+                    obj = json.loads(text)
+                except json.JSONDecodeError as err:
+                    col.reject(
+                        source,
+                        number,
+                        None,
+                        "bad_json",
+                        f"JSON 无法解析：{err.msg}（第 {err.colno} 列）"
+                        f" / invalid JSON: {err.msg} (column {err.colno})",
+                    )
+                    continue
             ev = quick(obj, source, number)
             if ev is None:
                 try_build(obj, source, number)
