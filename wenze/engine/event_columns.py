@@ -298,6 +298,7 @@ class EventView(Sequence[Event]):
                 **{name: _with_none(getattr(c, f"{name}_names")) for name in _TEXT_FIELDS},
                 "source": _with_none(d.source_names, ""),
                 "data": [_fresh(x) for x in d.data_table],
+                "kept": np.asarray(sorted(d.kept), np.int64),
             }
         return self._tables
 
@@ -373,9 +374,9 @@ class EventView(Sequence[Event]):
             *(t[name][getattr(c, name)[part]].tolist() for name in _TEXT_FIELDS),
             datas, lines, sources))
         if d.kept:
-            for k, ev in d.kept.items():
-                if lo <= k < hi:
-                    out[k - lo] = ev
+            kept = t["kept"]
+            for k in kept[np.searchsorted(kept, lo):np.searchsorted(kept, hi)].tolist():
+                out[k - lo] = d.kept[k]
         return out
 
 
