@@ -685,6 +685,16 @@ _BOOL_FACTS = frozenset(f for f in (
     "cover_while_present", "step_overdue", "started_before_prerequisites", "step_unauthorized"))
 
 
+@dataclass(frozen=True, slots=True)
+class _Act:
+    """An event as :func:`wenze.engine.evaluate._responsible` reads a reviewer's or approver's
+    event: who acted, in which post and unit."""
+
+    actor: str | None
+    post: str | None
+    unit: str | None
+
+
 class _NativeCases:
     """The screened cases of one group with a true condition: the reference's records of a case
     (:class:`~wenze.engine.case._CaseOut`, only the subjects with a true condition: the others
@@ -714,41 +724,82 @@ class _NativeCases:
         s = self.s
         return s.cols.case_names[int(s.cols.case[s.rows[s.starts[self.group.cases[i]]]])]
 
-    def _ev(self, k: int) -> Event | None:
-        return self.s.cols.events[int(self.s.rows[k])] if k >= 0 else None
+    # A decision made when read asks for one case; the arrays it reads are turned into Python
+    # lists once per group (numpy scalars cost ~100 ns a read), when the first one is asked for.
+
+    def _list(self, key: Any, values: np.ndarray | None) -> list[Any] | None:
+        cache = self.__dict__.setdefault("_lists", {})
+        if key not in cache:
+            cache[key] = None if values is None else values.tolist()
+        return cache[key]
+
+    def _facts(self, key: Any, facts: Mapping[str, np.ndarray]) -> dict[str, list[Any]]:
+        cache = self.__dict__.setdefault("_fact_lists", {})
+        if key not in cache:
+            cache[key] = {k: (v.astype(bool) if k in _BOOL_FACTS else v).tolist()
+                          for k, v in facts.items()}
+        return cache[key]
+
+    def _events(self, key: Any, k: np.ndarray) -> tuple[list[int], ...]:
+        """Per case: the sorted row's actor, post, unit codes and day (actor -2: no event)."""
+        cache = self.__dict__.setdefault("_event_lists", {})
+        if key not in cache:
+            cols = self.s.cols
+            e = self.s.rows[np.maximum(k, 0)]
+            cache[key] = (np.where(k >= 0, cols.actor[e], -2).tolist(), cols.post[e].tolist(),
+                          cols.unit[e].tolist(), cols.day[e].tolist())
+        return cache[key]
+
+    def _actor(self, key: Any, k: np.ndarray, i: int) -> Any:
+        """The :class:`~wenze.engine.case._Actor` of case ``i``'s event at the sorted rows ``k``
+        (None where -1), from the columns: what the offence code reads of an event (who, post,
+        unit, day)."""
+        from wenze.engine.case import _Actor
+
+        actors, posts, units, days = self._events(key, k)
+        a = actors[i]
+        if a == -2:
+            return None
+        cols = self.s.cols
+        p, u = posts[i], units[i]
+        return _Actor(cols.actor_names[a] if a >= 0 else None,
+                      cols.post_names[p] if p >= 0 else None,
+                      cols.unit_names[u] if u >= 0 else None, dt.date.fromordinal(days[i]))
 
     def case_out(self, i: int) -> Any:
-        from wenze.engine.case import _Actor, _CaseOut, _Subject
+        from wenze.engine.case import _CaseOut, _Subject
 
-        group, ev = self.group, self._ev
+        group, ev = self.group, self._actor
         one = dt.timedelta(days=1)
+        lists = self._list
 
         def day(o: int) -> dt.date | None:
             return dt.date.fromordinal(o) if o >= 0 else None
 
         case = self.case_name(i)
-        received = ev(int(group.rec_k[i]))
-        decided_ev = ev(int(group.dec_k[i]))
-        handler = _Actor.of(ev(int(group.handler_k[i])))
-        start = dt.date.fromordinal(int(group.start[i]))
-        decided = day(int(group.dd[i]))
-        pd = day(int(group.prom[i])) if group.prom is not None else None
-        sd = day(int(group.stat[i])) if group.stat is not None else None
+        received = ev("rec", group.rec_k, i)
+        decided_ev = ev("dec", group.dec_k, i)
+        handler = ev("handler", group.handler_k, i)
+        start = dt.date.fromordinal(lists("start", group.start)[i])  # type: ignore[index]
+        decided = day(lists("dd", group.dd)[i])  # type: ignore[index]
+        prom, stat = lists("prom", group.prom), lists("stat", group.stat)
+        pd = day(prom[i]) if prom is not None else None
+        sd = day(stat[i]) if stat is not None else None
         dates: dict[str, dt.date | None] = {
-            "received": day(int(group.rd[i])), "accepted": day(int(group.ad[i])),
+            "received": day(lists("rd", group.rd)[i]),  # type: ignore[index]
+            "accepted": day(lists("ad", group.ad)[i]),  # type: ignore[index]
             "clock_start": start, "decided": decided, "extension": None,
             "deadline_promised": pd, "deadline_statutory": sd, "deadline_external": None,
             "delivered": None}
-        facts = _py_row(group.facts, i)
+        facts = {k: v[i] for k, v in self._facts("case", group.facts).items()}
         attribution: dict[str, Any] = {}
         established: dict[str, dt.date] = {}
         if facts["deemed_accepted"]:
             attribution["deemed_accepted"] = received
-        if group.unlisted_k[i] >= 0:
-            sev = ev(int(group.unlisted_k[i]))
-            assert sev is not None
+        sev = ev("unlisted", group.unlisted_k, i)
+        if sev is not None:
             attribution["suspension_unlisted"] = sev
-            established["suspension_unlisted"] = sev.at.date()
+            established["suspension_unlisted"] = sev.day
         if decided_ev is not None:
             for key in ("decision_unauthorized", "refused_without_reasons"):
                 attribution[key] = decided_ev
@@ -758,39 +809,46 @@ class _NativeCases:
         if sd:
             established["days_over_statutory"] = established["overdue_statutory"] = sd + one
         subjects = []
-        if group.hit_case[i]:
+        if lists("hit_case", group.hit_case)[i]:  # type: ignore[index]
             subjects.append(_Subject(A.Scope.CASE, None, facts, attribution, handler,
                                      established))
-        for st in group.steps:
-            if not st.hit[i]:
+        for j, st in enumerate(group.steps):
+            if not lists(("hit", j), st.hit)[i]:  # type: ignore[index]
                 continue
-            s_ev, c_ev = ev(int(st.sk[i])), ev(int(st.ck[i]))
-            sf = _py_row(st.facts, i)
+            s_ev, c_ev = ev(("sk", j), st.sk, i), ev(("ck", j), st.ck, i)
+            sf = {k: v[i] for k, v in self._facts(j, st.facts).items()}
             est: dict[str, dt.date] = {}
             attr: dict[str, Any] = {}
             if sf["step_days_over"] and st.deadline is not None:
-                est["step_days_over"] = est["step_overdue"] = (
-                    dt.date.fromordinal(int(st.deadline[i])) + one)
+                est["step_days_over"] = est["step_overdue"] = dt.date.fromordinal(
+                    lists(("deadline", j), st.deadline)[i]) + one  # type: ignore[index]
             if sf["started_before_prerequisites"]:
-                est["started_before_prerequisites"] = dt.date.fromordinal(int(st.b_day[i]))
+                est["started_before_prerequisites"] = dt.date.fromordinal(
+                    lists(("b_day", j), st.b_day)[i])  # type: ignore[index]
                 attr["started_before_prerequisites"] = s_ev
             if sf["step_unauthorized"] and c_ev is not None:
-                est["step_unauthorized"] = c_ev.at.date()
+                est["step_unauthorized"] = c_ev.day
                 attr["step_unauthorized"] = c_ev
             subjects.append(_Subject(A.Scope.STEP, st.name, sf, attr, c_ev or s_ev, est,
                                      parent=facts))
-        return _CaseOut(case, group.item, group.unit[i], subjects, handler,
-                        ev(int(self.reviewer_k[i])), decided_ev, (), dates, facts, [],
-                        dates["received"] or start, decided, None, bool(facts["on_the_spot"]),
-                        False)
+        reviewer = ev("reviewer", self.reviewer_k, i)
+        return _CaseOut(case, group.item, lists("unit", group.unit)[i],  # type: ignore[index]
+                        subjects, handler,
+                        None if reviewer is None else _Act(reviewer.person, reviewer.post,
+                                                           reviewer.unit),
+                        None if decided_ev is None else _Act(decided_ev.person, decided_ev.post,
+                                                             decided_ev.unit),
+                        (), dates, facts, [], dates["received"] or start, decided, None,
+                        bool(facts["on_the_spot"]), False)
 
     def offences(self, i: int) -> list[R.Offence]:
-        return R._offences_for(self.ctx, self.case_out(i), None)
-
-
-def _py_row(facts: Mapping[str, np.ndarray], i: int) -> dict[str, Any]:
-    """Row ``i`` of fact columns in the reference's types (bool facts as bool, else int)."""
-    return {k: (bool(v[i]) if k in _BOOL_FACTS else int(v[i])) for k, v in facts.items()}
+        # decisions are read in order (by date, then case): a case's are mostly read together
+        last = self.__dict__.get("_last")
+        if last is not None and last[0] == i:
+            return last[1]
+        found = R._offences_for(self.ctx, self.case_out(i), None)
+        self._last = (i, found)
+        return found
 
 
 def _native_offences(ctx: _Context, s: _Screen, group: _Group) -> list[R.Offence]:
