@@ -359,8 +359,8 @@ _fromisoformat = dt.datetime.fromisoformat
 
 
 class QuickBuilder:
-    """:func:`build_event` for the common, well-formed event, several times faster: exact types
-    (``str``, ``dict``) and exact spellings only, no error messages. :meth:`build` returns the
+    """:func:`build_event` for the common, well-formed event, faster: exact types (``str``,
+    ``dict``) and exact spellings only, no error messages. :meth:`build` returns the
     very :class:`Event` that :func:`build_event` would (equal in every field, ``line`` and
     ``source`` too), or ``None`` whenever anything is unusual — a missing, empty or non-text
     field, a type that is not spelt exactly as in the contract (English or Chinese), a time
