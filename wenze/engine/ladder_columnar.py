@@ -416,6 +416,8 @@ class _LadderRun:
         self.first = firsts[inverse.reshape(-1)]
         self.texts: dict[int, L.Reason] = {}
         self.escalation: dict[int, tuple[A.Escalation | None, L.Reason | None]] = {}
+        self._described: dict[int, L.Reason] = {}
+        self._lazy_made: dict[int, list[int]] = {}
         self.person = table.person_key.codes[rows]
         self._keys: dict[int, str] = {}  # position → offence key, where computed
 
@@ -435,20 +437,24 @@ class _LadderRun:
                 adjusting.append(p)
 
         # the person's earlier sanctions in the window: prior ones and this run's
-        self.by_person = self._person_order()
-        person_sorted = self.person[self.by_person]
-        issued = _in_windows(person_sorted, self.day[self.by_person],
-                             self.first[self.by_person], ~self.exempt[self.by_person])
-        self.place = np.empty(m, np.int64)  # position → place in by_person
-        self.place[self.by_person] = np.arange(m)
-        self.person_comp = person_sorted.astype(np.int64) << _SHIFT | self.day[self.by_person]
-        self.issued_cum = np.zeros(m + 1, np.int64)
-        np.cumsum(~self.exempt[self.by_person], out=self.issued_cum[1:])
-        self.issued_places = np.flatnonzero(~self.exempt[self.by_person])
         where = {v: i for i, v in enumerate(table.person_key.names)}
         self.person_prior = _Priors(self.prior, np.asarray(
             [where.get(p.person, -1) for p in self.prior], np.int64))
         lo, hi = self.person_prior.bounds(self.person, self.first, self.day)
+        self.prior_bounds = (lo, hi)  # of the person's prior sanctions in the window
+        self.esc_counts = np.asarray(sorted({e.count for e in esc}), np.int64)
+        adjusts = np.zeros(m, bool)
+        adjusts[np.asarray(adjusting, np.int64)] = True
+        self.by_person = self._person_order(adjusts, hi - lo)
+        issued = _in_windows(self.person[self.by_person], self.day[self.by_person],
+                             self.first[self.by_person], ~self.exempt[self.by_person])
+        self.place = np.empty(m, np.int64)  # position → place in by_person
+        self.place[self.by_person] = np.arange(m)
+        self.person_comp = (self.person[self.by_person].astype(np.int64) << _SHIFT
+                            | self.day[self.by_person])
+        self.issued_cum = np.zeros(m + 1, np.int64)
+        np.cumsum(~self.exempt[self.by_person], out=self.issued_cum[1:])
+        self.issued_places = np.flatnonzero(~self.exempt[self.by_person])
         self.earlier = issued[self.place] + (hi - lo)
 
         # the escalation row and the level
@@ -510,23 +516,66 @@ class _LadderRun:
         rank[np.argsort(keys, kind="stable")] = np.arange(len(positions))
         return rank
 
-    def _person_order(self) -> np.ndarray:
-        """Positions sorted by (person, date, key); keys only where a person has several
-        offences on one date."""
+    def _person_order(self, adjusts: np.ndarray, prior: np.ndarray) -> np.ndarray:
+        """Positions sorted by (person, date, key) — except inside a *lazy* group.
+
+        A person's offences on one date are ordered by their keys. A group of them that has no
+        exemption and no adjusting circumstance, and whose ordinals all fall on the same
+        escalation row, gets one level whatever their order: its only order-dependent values are
+        each row's ordinal (and same-level count), consecutive inside the group, and the order of
+        the earlier sanctions listed in reasons. Such a group is left in row order here
+        (``self.lazy``) and put in key order only when one of its decisions is made
+        (:meth:`_true_order`); every other group of several offences is ordered by key now."""
         m = len(self.rows)
-        first = np.lexsort((self.day, self.person))
-        comp = self.person[first].astype(np.int64) << _SHIFT | self.day[first]
-        tied = np.zeros(m, bool)
-        if m > 1:
-            eq = comp[1:] == comp[:-1]
-            tied[1:] |= eq
-            tied[:-1] |= eq
-        if not tied.any():
-            return first
-        tie = np.zeros(m, np.int64)
-        where = first[tied]
-        tie[where] = self._key_rank(where)
-        return np.lexsort((tie, self.day, self.person))
+        order = np.lexsort((self.day, self.person))  # ties in row order
+        comp = self.person[order].astype(np.int64) << _SHIFT | self.day[order]
+        start = np.searchsorted(comp, comp, "left")
+        end = np.searchsorted(comp, comp, "right")
+        self.group_start, self.group_end = start, end
+        self.lazy = np.zeros(m, bool)  # per place
+        if m < 2 or not (end - start > 1).any():
+            return order
+        heads = np.flatnonzero(start == np.arange(m))
+        special = (self.exempt | adjusts)[order]
+        special_group = np.maximum.reduceat(special, heads)
+        issued = _in_windows(self.person[order], self.day[order], self.first[order],
+                             ~self.exempt[order])
+        ordinal = issued + prior[order] + 1  # exact where the group has nothing special
+        step = np.searchsorted(self.esc_counts, ordinal, "right")
+        same_row = step[heads] == step[end[heads] - 1]
+        lazy_group = (end[heads] - start[heads] > 1) & ~special_group & same_row
+        self.lazy = np.repeat(lazy_group, end[heads] - start[heads])
+        eager = (end - start > 1) & ~self.lazy
+        if not eager.any():
+            return order
+        tie = np.arange(m, dtype=np.int64)  # lazy groups and lone offences keep row order
+        tie[np.flatnonzero(eager)] = m + self._key_rank(order[eager])
+        return order[np.lexsort((tie, comp))]
+
+    def _true_order(self, start: int) -> list[int]:
+        """The positions of the lazy group at place ``start``, in key order."""
+        made = self._lazy_made.get(start)
+        if made is None:
+            members = self.by_person[start:int(self.group_end[start])].tolist()
+            keys = self.keys(np.asarray(members, np.int64))
+            made = self._lazy_made[start] = [p for _, p in sorted(zip(keys, members,
+                                                                      strict=True))]
+        return made
+
+    def _at_place(self, q: int) -> int:
+        """The position at place ``q`` of the person order, lazy groups in key order."""
+        if self.lazy[q]:
+            g = int(self.group_start[q])
+            return self._true_order(g)[q - g]
+        return int(self.by_person[q])
+
+    def _lazy_shift(self, p: int) -> int:
+        """True place − place of position ``p`` (0 outside lazy groups)."""
+        q = int(self.place[p])
+        if not self.lazy[q]:
+            return 0
+        g = int(self.group_start[q])
+        return g + self._true_order(g).index(p) - q
 
     # -- levels
 
@@ -535,7 +584,7 @@ class _LadderRun:
         m = len(self.rows)
         if not esc:
             return np.zeros(m, np.int32)
-        counts = np.asarray(sorted({e.count for e in esc}), np.int64)
+        counts = self.esc_counts
         chosen_at = [next(e for e in esc if e.count == c) for c in counts.tolist()]
         by_count = np.asarray([codes[e.sanction.text] for e in chosen_at], np.int32)
         idx = np.searchsorted(counts, self.earlier + 1, "right") - 1
@@ -729,6 +778,11 @@ class _LadderRun:
         return text
 
     def _describe(self, p: int) -> L.Reason:
+        """``ladder._describe_offence`` of position ``p`` (the latest few kept: a person's
+        decisions list the same earlier sanctions)."""
+        made = self._described.get(p)
+        if made is not None:
+            return made
         t = self.table
         r = int(self.rows[p])
         on = dt.date.fromordinal(int(self.day[p]))
@@ -737,27 +791,32 @@ class _LadderRun:
         level = self.names[int(self.level[p])]
         case_zh = f" 案件 {case}" if case else ""
         case_en = f" case {case}" if case else ""
-        return L.Reason(f"{on} {L._q(violation)}{case_zh} {L._q(level)}",
-                        f"{on} {L._q(violation)}{case_en} {L._q(level)}")
+        made = L.Reason(f"{on} 「{violation}」{case_zh} 「{level}」",
+                        f"{on} 「{violation}」{case_en} 「{level}」")
+        if len(self._described) >= 50_000:
+            self._described.clear()
+        self._described[p] = made
+        return made
 
-    def _counted(self, p: int) -> tuple[list[L.Reason], int]:
+    def _counted(self, p: int, shift: int) -> tuple[list[L.Reason], int]:
         """The latest LISTED_EARLIER earlier sanctions of the person in the window, and how many
         there are in all."""
-        q = int(self.place[p])
-        first = int(self.first[p])
-        lo = int(np.searchsorted(self.person_comp,
-                                 int(self.person[p]) << _SHIFT | first, "left"))
+        q = int(self.place[p]) + shift
+        lo = int(self.person_comp.searchsorted(int(self.person[p]) << _SHIFT | int(self.first[p])))
         a, b = int(self.issued_cum[lo]), int(self.issued_cum[q])
-        places = self.issued_places[max(a, b - L.LISTED_EARLIER):b]
-        issued = [(int(self.day[x]), self._describe(x)) for x in self.by_person[places].tolist()]
-        pr = self.person_prior
-        code = np.asarray([self.person[p]])
-        plo, phi = pr.bounds(code, np.asarray([first]), np.asarray([self.day[p]]))
-        lo_p, hi_p = int(plo[0]), int(phi[0])
-        prior = [(p_.on.toordinal(), L._describe_prior(p_))
-                 for p_ in pr.records[max(lo_p, hi_p - L.LISTED_EARLIER):hi_p]]
-        merged = sorted(prior + issued, key=lambda x: x[0])[-L.LISTED_EARLIER:]
-        return [d for _, d in merged], (b - a) + max(hi_p - lo_p, 0)
+        at = self._at_place
+        earlier = [at(x) for x in self.issued_places[max(a, b - L.LISTED_EARLIER):b].tolist()]
+        describe = self._describe
+        issued = [describe(x) for x in earlier]
+        lo_p, hi_p = int(self.prior_bounds[0][p]), int(self.prior_bounds[1][p])
+        if hi_p <= lo_p:
+            return issued, b - a
+        day = self.day
+        records = self.person_prior.records[max(lo_p, hi_p - L.LISTED_EARLIER):hi_p]
+        merged = sorted([(r.on.toordinal(), L._describe_prior(r)) for r in records]
+                        + [(int(day[x]), d) for x, d in zip(earlier, issued, strict=True)],
+                        key=lambda x: x[0])[-L.LISTED_EARLIER:]
+        return [d for _, d in merged], (b - a) + (hi_p - lo_p)
 
     def decision(self, r: int) -> Decision:
         p = int(self.pos[r])
@@ -785,13 +844,17 @@ class _LadderRun:
                               adjustments=(), exempt_by=exempt[0], consequences=())
             return S._decision(off, self.as_of, None, info)
 
+        shift = self._lazy_shift(p)
+        earlier += shift
         ordinal = earlier + 1
         found = self.escalation.get(ordinal)
         if found is None:
+            if len(self.escalation) > 4096:
+                self.escalation.clear()
             found = self.escalation[ordinal] = L._row(ladder, ordinal)
         row, note = found
         base = row.sanction.text if row is not None else self.levels[0]
-        counted, total = self._counted(p)
+        counted, total = self._counted(p, shift)
         unlisted = total - len(counted)
         listing_zh = "；".join(d.zh for d in counted)
         listing_en = "; ".join(d.en for d in counted)
@@ -811,7 +874,7 @@ class _LadderRun:
         reasons += why
         reasons += notes
         level = self.names[int(self.level[p])]
-        same_level = int(self.same_level[p]) if self.same_level is not None else 1
+        same_level = int(self.same_level[p]) + shift if self.same_level is not None else 1
         consequences: list[str] = []
         for c in ladder.consequences:
             if c.sanction.text == level and same_level >= c.cumulative:

@@ -143,8 +143,8 @@ class OffenceTable:
         roles = [r.value for r in ROLES]
 
         def text(s: Strings) -> list[str]:
-            table = [*s.names, ""]  # -1 (None) joins as "", as stable_key does
-            return [table[c] for c in s.codes[rows].tolist()]
+            names = s.names  # -1 (None) joins as "", as stable_key does
+            return [names[c] if c >= 0 else "" for c in s.codes[rows].tolist()]
 
         sha = hashlib.sha256
         return [sha(f"{c}|{names[v]}|{s}|{p}|{roles[r]}".encode()).hexdigest()[:16]
