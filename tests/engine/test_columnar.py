@@ -529,3 +529,19 @@ def test_screening_on_two_processes_gives_the_same_document(
                                                   workers=w)) for w in (1, 2))
     assert one == two
     assert json.loads(one)["decisions"]
+
+
+def test_first_row_per_case_and_key() -> None:
+    """The first of the rows of each (case, key), duplicates included, -1 where none."""
+    rng = np.random.default_rng(4)
+    n_cases, n_keys = 50, 4
+    case_of = np.sort(rng.integers(0, n_cases, 400))
+    rows = np.sort(rng.choice(400, 300, replace=False))
+    keys = rng.integers(0, n_keys, len(rows))
+    table = C._first_per_case_and_key(case_of, rows, keys, n_cases, n_keys)
+    expected = np.full((n_cases, n_keys), -1)
+    for r, k in zip(rows.tolist(), keys.tolist(), strict=True):
+        if expected[case_of[r], k] < 0:
+            expected[case_of[r], k] = r
+    assert (table == expected).all()
+    assert (table >= 0).sum() < n_cases * n_keys  # some pairs have no row

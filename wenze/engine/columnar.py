@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import gc
 import multiprocessing as mp
 import os
@@ -83,6 +84,7 @@ class _Days:
         self.first = index.first.toordinal()
         self.last = index.last.toordinal()
         self.cum = np.asarray(index.cum, np.int64)
+        self.cum1 = self.cum[1:]  # cum1[i] = cum[i + 1]: counted days up to day i
         self.pos = np.asarray(index.pos, np.int64)
 
     def inside(self, day: np.ndarray) -> np.ndarray:
@@ -91,14 +93,19 @@ class _Days:
     def between(self, start: np.ndarray, end: np.ndarray) -> np.ndarray:
         i = np.clip(start - self.base, 0, self.size - 1)
         j = np.clip(end - self.base, 0, self.size - 1)
-        return np.where(end > start, self.cum[j + 1] - self.cum[i + 1], 0)
+        out = self.cum1[j]
+        out -= self.cum1[i]
+        out[end <= start] = 0
+        return out
 
     def count(self, start: np.ndarray, end: np.ndarray, sus: _Suspension) -> np.ndarray:
         n = self.between(start, end)
-        lo = np.maximum(sus.a - 1, start)
-        hi = np.minimum(sus.b, end)
-        take = sus.has & (hi > lo)
-        return n - np.where(take, self.between(lo, hi), 0)
+        h = sus.rows  # the suspension's days in the range are not counted
+        if len(h):
+            lo = np.maximum(sus.a[h] - 1, start[h])
+            hi = np.minimum(sus.b[h], end[h])
+            n[h] -= self.between(lo, hi)  # 0 where hi <= lo
+        return n
 
     def deadline(self, start: np.ndarray, amount: int, sus: _Suspension
                  ) -> tuple[np.ndarray, np.ndarray]:
@@ -108,18 +115,22 @@ class _Days:
             return start.copy(), np.ones(len(start), bool)
         i = np.clip(start - self.base, 0, self.size - 1)
         npos = len(self.pos)
-        p = self.cum[i + 1] + amount - 1
+        counted = self.cum1[i]
+        p = counted + (amount - 1)
         ok = p < npos
-        j = self.pos[np.clip(p, 0, npos - 1)]
-        ai = np.maximum(sus.a - self.base, i + 1)
-        bi = sus.b - self.base
-        adjust = sus.has & (bi >= ai) & (ai <= j)
-        if adjust.any():
-            extra = self.cum[np.clip(bi, 0, self.size - 1) + 1] - self.cum[
-                np.clip(ai, 0, self.size)]
-            p2 = self.cum[i + 1] + amount + extra - 1
-            ok &= np.where(adjust, p2 < npos, True)
-            j = np.where(adjust, self.pos[np.clip(p2, 0, npos - 1)], j)
+        j = self.pos[np.minimum(p, npos - 1)]
+        h = sus.rows
+        if len(h):  # a suspension from the day after the start on, up to the deadline
+            ai = np.maximum(sus.a[h] - self.base, i[h] + 1)
+            bi = sus.b[h] - self.base
+            adjust = (bi >= ai) & (ai <= j[h])
+            if adjust.any():
+                h, ai, bi = h[adjust], ai[adjust], bi[adjust]
+                extra = self.cum[np.clip(bi, 0, self.size - 1) + 1] - self.cum[
+                    np.clip(ai, 0, self.size)]
+                p2 = counted[h] + amount + extra - 1
+                ok[h] &= p2 < npos
+                j[h] = self.pos[np.clip(p2, 0, npos - 1)]
         return self.base + j, ok
 
 
@@ -133,6 +144,11 @@ class _Suspension:
 
     def take(self, rows: np.ndarray) -> _Suspension:
         return _Suspension(self.has[rows], self.a[rows], self.b[rows])
+
+    @functools.cached_property
+    def rows(self) -> np.ndarray:
+        """The rows that have a suspension."""
+        return np.flatnonzero(self.has)
 
 
 # --------------------------------------------------------------------------- conditions on arrays
@@ -272,13 +288,13 @@ def _first_per_case_and_key(case_of: np.ndarray, rows: np.ndarray, keys: np.ndar
     each key (0 ≤ key < n_keys), -1 where none: one pass for every key at once."""
     out = np.full(n_cases * n_keys, -1, np.int64)
     if len(rows):
-        combined = case_of[rows].astype(np.int64) * n_keys + keys
-        many = np.bincount(combined, minlength=n_cases * n_keys)[combined] > 1
-        once = ~many
-        out[combined[once]] = rows[once]
-        if many.any():  # a key seen several times in a case: the first (stable sort)
-            _, first = np.unique(combined[many], return_index=True)
-            out[combined[many][first]] = rows[many][first]
+        combined = case_of[rows] * n_keys + keys
+        out[combined] = rows  # one of the rows of each (case, key); the first where it is alone
+        lost = out[combined] != rows  # a key seen several times in a case (rare)
+        if lost.any():  # its first row, by a stable sort of those keys' rows
+            again = np.isin(combined, combined[lost])
+            _, first = np.unique(combined[again], return_index=True)
+            out[combined[again][first]] = rows[again][first]
     return out.reshape(n_cases, n_keys)
 
 
@@ -1527,9 +1543,8 @@ def _case_time_order(cols: EventColumns, wanted: np.ndarray) -> tuple[np.ndarray
     case = cols.case if every else cols.case[rows]
     instant = cols.instant if every else cols.instant[rows]
     if len(rows) > 1:
-        step = case[1:].astype(np.int64) - case[:-1]
-        same = step == 0
-        if (step >= 0).all() and (instant[1:][same] >= instant[:-1][same]).all():
+        later_case = case[1:] > case[:-1]
+        if (later_case | (case[1:] == case[:-1]) & (instant[1:] >= instant[:-1])).all():
             return rows, every
         return rows[np.lexsort((rows, instant, case))], False
     return rows, every
