@@ -298,6 +298,22 @@ def _first_per_case_and_key(case_of: np.ndarray, rows: np.ndarray, keys: np.ndar
     return out.reshape(n_cases, n_keys)
 
 
+UNKNOWN_UNIT = "（未知单位）"  # the metrics' unit of a case whose unit is not known
+
+
+def _unit_names(program: Program, cols: EventColumns) -> list[str]:
+    """The units a screened case can belong to: the events' units (same codes), then the posts'
+    and items' units, and the metrics' unknown unit; the same list in every process."""
+    names = list(cols.unit_names)
+    seen = set(names)
+    for unit in [*(p.unit for p in program.posts.values()),
+                 *(i.unit for i in program.items.values()), UNKNOWN_UNIT]:
+        if unit and unit not in seen:
+            seen.add(unit)
+            names.append(unit)
+    return names
+
+
 class _Screen:
     """Screening of the cases of one program against sorted event arrays."""
 
@@ -317,6 +333,11 @@ class _Screen:
         self.day = self.of(cols.day)
         self.instant = self.of(cols.instant)
         self.days: dict[tuple[str, A.DayKind], _Days] = {}
+        self.unit_names = _unit_names(program, cols)
+        self.unit_code = {u: i for i, u in enumerate(self.unit_names)}
+        self.post_unit = np.asarray(  # per post code (and -1): the post's unit code, -1 none
+            [self.unit_code[program.posts[p].unit] if p in program.posts
+             and program.posts[p].unit else -1 for p in cols.post_names] + [-1], np.int64)
 
     def of(self, column: np.ndarray) -> np.ndarray:
         """A column of the events in sorted order."""
@@ -406,20 +427,22 @@ def _screen(program: Program, cols: EventColumns, as_of: dt.date, rows: np.ndarr
         rows_out.append(tuple(m[keep] for m in metric))  # type: ignore[arg-type]
         if native_offences and (group.hit & keep).any():
             groups.append(group.only(group.hit & keep))
-    for unit_names, received, decided, on_time, spot, overdue_open in rows_out:
-        _count(counts, program, as_of, unit_names, received, decided, on_time, spot,
+    for units, received, decided, on_time, spot, overdue_open in rows_out:
+        _count(counts, program, as_of, units, s.unit_names, received, decided, on_time, spot,
                overdue_open)
     return _Screened(routed, counts, groups, s)
 
 
 def _count(counts: dict[tuple[str, str], list[int]], program: Program, as_of: dt.date,
-           unit: np.ndarray, received: np.ndarray, decided: np.ndarray, on_time: np.ndarray,
-           spot: np.ndarray, overdue_open: np.ndarray) -> None:
+           unit: np.ndarray, unit_names: Sequence[str], received: np.ndarray,
+           decided: np.ndarray, on_time: np.ndarray, spot: np.ndarray, overdue_open: np.ndarray
+           ) -> None:
     """The metric counts of screened cases, as :func:`wenze.engine.evaluate._metrics` counts
-    them (``unit``: object array of unit names; days as ordinals, -1: none)."""
+    them (``unit``: codes into ``unit_names``; days as ordinals, -1: none)."""
     if not len(unit):
         return
-    units, ucode = np.unique(unit.astype(str), return_inverse=True)
+    used, ucode = np.unique(unit, return_inverse=True)
+    units = [unit_names[c] for c in used.tolist()]
     ucode = ucode.ravel()
     for period in sorted(R._periods(program), key=lambda p: p.value):
         def add(mask: np.ndarray, days: np.ndarray, columns: Sequence[tuple[int, np.ndarray]],
@@ -616,16 +639,14 @@ def _screen_item(s: _Screen, item: ItemIR, cases: np.ndarray, f_sus: np.ndarray,
         on_time = has_d & ~over_main
         overdue_open = ~has_d & over_main
     # the unit: the item's, else the handler's event unit, else its post's unit
+    # (codes into s.unit_names, -1: none)
     if item.unit:
-        units = np.full(m, item.unit, object)
+        raw_units = np.full(m, s.unit_code[item.unit], np.int64)
     else:
         hk = rows[np.maximum(handler_k, 0)]
-        ev_unit = np.asarray([*cols.unit_names, None], object)[cols.unit[hk]]
-        post_unit = np.asarray([(program.posts[p].unit if p in program.posts else None)
-                                for p in cols.post_names] + [None], object)[cols.post[hk]]
-        units = np.where(ev_unit != None, ev_unit, post_unit)  # noqa: E711
-    raw_units = units
-    units = np.where(units != None, units, "（未知单位）")  # noqa: E711
+        ev_unit = cols.unit[hk].astype(np.int64)  # the event units are the first unit names
+        raw_units = np.where(ev_unit >= 0, ev_unit, s.post_unit[cols.post[hk]])
+    units = np.where(raw_units >= 0, raw_units, s.unit_code[UNKNOWN_UNIT])
     received = np.where(has_r, rd, start)
     decided = np.where(has_d, dd, -1)
     del decided_at
@@ -649,11 +670,11 @@ class _StepCols:
     deadline: np.ndarray | None
     hits: list[tuple[int, np.ndarray]] = field(default_factory=list)  # per step violation
 
-    def only(self, keep: np.ndarray) -> _StepCols:
-        return _StepCols(self.name, {k: v[keep] for k, v in self.facts.items()},
-                         self.present[keep], self.hit[keep], self.sk[keep], self.ck[keep],
-                         self.b_day[keep], None if self.deadline is None else
-                         self.deadline[keep], [(vi, t[keep]) for vi, t in self.hits])
+    def only(self, keep: np.ndarray, cut: Callable[[Any], Any]) -> _StepCols:
+        return _StepCols(self.name, {k: cut(v) for k, v in self.facts.items()},
+                         cut(self.present), cut(self.hit), cut(self.sk), cut(self.ck),
+                         cut(self.b_day), cut(self.deadline),
+                         [(vi, cut(t)) for vi, t in self.hits])
 
 
 @dataclass
@@ -682,16 +703,24 @@ class _Group:
     reviewer_k: np.ndarray | None = None  # sorted row of the reviewer's event (_NativeCases)
 
     def only(self, keep: np.ndarray) -> _Group:
-        def cut(x: np.ndarray | None) -> np.ndarray | None:
-            return None if x is None else x[keep]
+        """The rows where ``keep`` holds (arrays shared between facts are cut once)."""
+        rows = np.flatnonzero(keep)
+        done: dict[int, np.ndarray] = {}
 
-        return _Group(self.item, self.cases[keep], self.hit[keep], self.hit_case[keep],
-                      self.start[keep], self.rd[keep], self.ad[keep], self.dd[keep],
-                      self.rec_k[keep], self.acc_k[keep], self.dec_k[keep], self.handler_k[keep],
-                      self.unlisted_k[keep], cut(self.prom), cut(self.stat), self.unit[keep],
-                      {k: v[keep] for k, v in self.facts.items()},
-                      [st.only(keep) for st in self.steps],
-                      [(vi, t[keep]) for vi, t in self.case_hits])
+        def cut(x: np.ndarray | None) -> np.ndarray | None:
+            if x is None:
+                return None
+            if id(x) not in done:
+                done[id(x)] = x[rows]
+            return done[id(x)]
+
+        return _Group(self.item, cut(self.cases), cut(self.hit), cut(self.hit_case),
+                      cut(self.start), cut(self.rd), cut(self.ad), cut(self.dd),
+                      cut(self.rec_k), cut(self.acc_k), cut(self.dec_k), cut(self.handler_k),
+                      cut(self.unlisted_k), cut(self.prom), cut(self.stat), cut(self.unit),
+                      {k: cut(v) for k, v in self.facts.items()},
+                      [st.only(keep, cut) for st in self.steps],
+                      [(vi, cut(t)) for vi, t in self.case_hits])
 
 
 _BOOL_FACTS = frozenset(f for f in (
@@ -722,6 +751,9 @@ class _NativeCases:
         if group.reviewer_k is not None:
             self.reviewer_k = group.reviewer_k
             return
+        if not any(A.Role.REVIEWER in v.responsible for v in ctx.program.violations):
+            self.reviewer_k = group.reviewer_k = np.full(len(group.cases), -1, np.int64)
+            return  # nobody answers as the reviewer
         # the reviewer: the last completed step whose name is a review step's
         review = np.zeros(len(s.cols.step_names) + 1, bool)
         for i, name in enumerate(s.cols.step_names):
@@ -848,7 +880,8 @@ class _NativeCases:
             subjects.append(_Subject(A.Scope.STEP, st.name, sf, attr, c_ev or s_ev, est,
                                      parent=facts))
         reviewer = ev("reviewer", self.reviewer_k, i)
-        return _CaseOut(case, group.item, lists("unit", group.unit)[i],  # type: ignore[index]
+        unit = lists("unit", group.unit)[i]  # type: ignore[index]
+        return _CaseOut(case, group.item, self.s.unit_names[unit] if unit >= 0 else None,
                         subjects, handler,
                         None if reviewer is None else _Act(reviewer.person, reviewer.post,
                                                            reviewer.unit),
@@ -919,6 +952,7 @@ class _People:
         for process in program.processes.values():
             for step in process.steps:
                 names(step)
+        self.screen_unit = names.many(_unit_names(program, cols))  # _Screen.unit_names
         self.actor = names.many(cols.actor_names)
         self.post = names.many(cols.post_names)
         self.unit = names.many(cols.unit_names)
@@ -979,13 +1013,12 @@ def _native_parts(ctx: _Context, s: _Screen, group: _Group, people: _People
                 np.where(none, -1, people.unit[cols.unit[e]]))
 
     as_of = ctx.as_of.toordinal()
-    names = people.names
     m = len(group.cases)
 
     def ev_day(k: np.ndarray) -> np.ndarray:
         return s.day[np.maximum(k, 0)]
 
-    out_unit = np.asarray([names(u) for u in group.unit.tolist()], np.int64)
+    out_unit = people.screen_unit[group.unit]
     has_d = group.dec_k >= 0
     # the case subject's attributions and established dates (see _NativeCases.case_out)
     deemed = group.facts["deemed_accepted"] != 0
