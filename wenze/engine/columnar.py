@@ -45,6 +45,7 @@ import functools
 import gc
 import multiprocessing as mp
 import os
+import pickle
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -1529,8 +1530,7 @@ def _screen_parallel(ctx: _Context, cols: EventColumns, rows: np.ndarray, case_o
     slices = [(i, min(i + size, n)) for i in range(0, n, size)]
     _SHARED = (ctx, cols, rows, case_of, starts, identity, native, people)
     try:
-        with mp.get_context("fork").Pool(len(slices)) as pool:
-            results = pool.map(_screen_slice, slices)
+        results = _fork_map(_screen_slice, slices)
     finally:
         _SHARED = None
     if any(routed is None for routed, _, _ in results):  # fall back to one process
@@ -1554,6 +1554,42 @@ def _screen_parallel(ctx: _Context, cols: EventColumns, rows: np.ndarray, case_o
             groups.append(group)
             tables.append(_table(program, people.names, _NativeCases(ctx, s, group), parts))
     return _Screened(routed, counts, groups, s), tables
+
+
+def _fork_map(fn: Callable[[Any], Any], args: Sequence[Any]) -> list[Any]:
+    """``[fn(a) for a in args]``, each but the last in a forked child (which sends its result
+    back pickled through a pipe), the last in this process meanwhile. A child's error is raised
+    here."""
+    children: list[tuple[int, int]] = []
+    for a in args[:-1]:
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child
+            os.close(read)
+            code = 0
+            try:
+                try:
+                    payload = pickle.dumps(("ok", fn(a)), pickle.HIGHEST_PROTOCOL)
+                except BaseException as err:  # sent to the parent, raised there
+                    payload = pickle.dumps(("error", f"{type(err).__name__}: {err}"))
+                    code = 1
+                with os.fdopen(write, "wb") as out:
+                    out.write(payload)
+            finally:
+                os._exit(code)
+        os.close(write)
+        children.append((pid, read))
+    last = fn(args[-1])
+    results = []
+    for pid, read in children:
+        with os.fdopen(read, "rb") as inp:
+            data = inp.read()
+        os.waitpid(pid, 0)
+        status, value = pickle.loads(data) if data else ("error", "the child sent nothing")
+        if status != "ok":
+            raise RuntimeError(f"screening in a child process failed: {value}")
+        results.append(value)
+    return [*results, last]
 
 
 def _shifted(group: _Group, item: ItemIR, lo: int, shift: int) -> _Group:
