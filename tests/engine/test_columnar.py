@@ -545,3 +545,9 @@ def test_first_row_per_case_and_key() -> None:
             expected[case_of[r], k] = r
     assert (table == expected).all()
     assert (table >= 0).sum() < n_cases * n_keys  # some pairs have no row
+
+
+def test_fork_map_returns_in_order_and_raises_a_childs_error() -> None:
+    assert C._fork_map(lambda x: x * x, [1, 2, 3]) == [1, 4, 9]
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        C._fork_map(lambda x: 1 / x, [0, 1])
