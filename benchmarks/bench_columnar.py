@@ -207,7 +207,12 @@ def main() -> None:
                         help="cases in the JSON Lines file whose load is timed (0: skip)")
     parser.add_argument("--compare-max", type=int, default=200_000,
                         help="compare the JSON documents up to this many cases (memory)")
+    parser.add_argument("--rows", default="all",
+                        help="rows to run besides columnar, comma-separated: events (columnar "
+                             "incl. Event → columns), reference, plain, durable, load; or all")
     args = parser.parse_args()
+    wanted = {"events", "reference", "plain", "durable", "load"} if args.rows == "all" else \
+        set(args.rows.split(","))
     TRACE_LIMIT = args.trace_limit
     n = args.cases
     program = lower(load_text(B.RULEBOOK, "<bench>").rulebook)
@@ -241,19 +246,30 @@ def main() -> None:
     r["value"], docs["columnar"], fast_stats = r["value"]
     add("columnar (from columns)", r)
 
-    # the peers read Event objects: rebuilt once from the columns (not timed in their rows)
-    t0 = time.perf_counter()
-    rss0 = _status("VmRSS")
-    events = list(cols.events)
-    print(f"columns → {n_events:,} Event objects: {time.perf_counter() - t0:.1f} s, "
-          f"RSS +{(_status('VmRSS') - rss0) / 2**30:.1f} GB", flush=True)
+    # the peers read Event objects: rebuilt from the columns (not timed in their rows), all
+    # of them once, or only the first cases' if no row needs them all
+    made: dict[int, list[Event]] = {}
 
     def first(m: int) -> list[Event]:
         """The events of the first ``m`` cases (the rows are in case order)."""
-        return events if m >= n else events[:int(np.searchsorted(cols.case, m))]
+        m = min(m, n)
+        if n in made:
+            return made[n] if m == n else made[n][:int(np.searchsorted(cols.case, m))]
+        if m not in made:
+            made.clear()
+            t0 = time.perf_counter()
+            rss0 = _status("VmRSS")
+            made[m] = cols.events[:int(np.searchsorted(cols.case, m))]
+            print(f"columns → Event objects of {m:,} cases ({len(made[m]):,}): "
+                  f"{time.perf_counter() - t0:.1f} s, "
+                  f"RSS +{(_status('VmRSS') - rss0) / 2**30:.1f} GB", flush=True)
+        return made[m]
 
-    r = in_child(lambda: evaluate_columnar(program, events, AS_OF), _rules)
-    add("columnar incl. Event → columns", r)
+    if "events" in wanted:
+        events = first(n)
+        r = in_child(lambda: evaluate_columnar(program, events, AS_OF), _rules)
+        add("columnar incl. Event → columns", r)
+        del events
 
     def scaled(label: str, run: Callable[[int], dict[str, Any]], trial: int) -> None:
         """The row of a peer: ``run(m)`` runs it on the first ``m`` cases. A trial on ``trial``
@@ -284,14 +300,16 @@ def main() -> None:
             return r
         return in_child(lambda: evaluate(program, sample, AS_OF, workers=1), _rules)
 
-    scaled("reference evaluator, 1 process", reference, SAMPLE)
-    scaled("plain per-case dict loop (2 rules)",
-           lambda m: in_child(lambda: plain_loop(first(m), AS_OF)), SAMPLE)
-    if args.durable:
+    if "reference" in wanted:
+        scaled("reference evaluator, 1 process", reference, SAMPLE)
+    if "plain" in wanted:
+        scaled("plain per-case dict loop (2 rules)",
+               lambda m: in_child(lambda: plain_loop(first(m), AS_OF)), SAMPLE)
+    if args.durable and "durable" in wanted:
         scaled("durable_rules (2 rules)", lambda m: in_child(lambda: durable(first(m), AS_OF)),
                args.durable)
 
-    if args.load_cases:
+    if args.load_cases and "load" in wanted:
         sample_n = min(args.load_cases, n)
         sample = first(sample_n)
         with tempfile.TemporaryDirectory() as tmp:

@@ -227,12 +227,13 @@ def post_cases(name: str, by_case: dict[str, list[Event]], as_of: dt.date,
         for ev in evs:
             if ev.type is EventType.ACCEPTED:
                 deadline = cal.deadline(ev.at.date(), 20, A.DayKind.WORKING, susp)
-                assert_fact(name, {"kind": "accepted", "case": case,
+                assert_fact(name, {"kind": "accepted", "case": case, "id": ev.id,
                                    "deadline": deadline.toordinal()})
             elif ev.type is EventType.DECIDED:
-                post(name, {"kind": "decided", "case": case, "day": ev.at.date().toordinal()})
+                post(name, {"kind": "decided", "case": case, "id": ev.id,
+                            "day": ev.at.date().toordinal()})
                 if deciders is not None:
-                    post(name, {"kind": "decision_post", "case": case,
+                    post(name, {"kind": "decision_post", "case": case, "id": f"{ev.id}/post",
                                 "holds": int(ev.post in deciders)})
             else:
                 post(name, {"kind": ev.type.value, "case": case, "id": ev.id})
