@@ -247,7 +247,7 @@ def test_random_search_reaches_what_it_is_about() -> None:
     consequences and joint decisions (else it would prove little): one seeded sample of them."""
     found: set[str] = set()
 
-    @settings(max_examples=200, deadline=None, database=None,
+    @settings(max_examples=200, deadline=None, database=None, derandomize=True,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
     @given(ladders("甲"), ladders("乙"), offence_rows, prior_rows)
     def probe(ladder_a: A.LadderDecl, ladder_b: A.LadderDecl, rows: list, priors: list) -> None:
