@@ -434,6 +434,18 @@ def _screen(program: Program, cols: EventColumns, as_of: dt.date, rows: np.ndarr
     return _Screened(routed, counts, groups, s)
 
 
+def _dense(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)`` for integers in a small range (unit codes,
+    day ordinals), by counting instead of sorting."""
+    if not len(values):
+        return values[:0], np.zeros(0, np.int64)
+    low = int(values.min())
+    seen = np.bincount(values - low) > 0
+    uniq = np.flatnonzero(seen)
+    code = np.cumsum(seen) - 1
+    return uniq + low, code[values - low]
+
+
 def _count(counts: dict[tuple[str, str], list[int]], program: Program, as_of: dt.date,
            unit: np.ndarray, unit_names: Sequence[str], received: np.ndarray,
            decided: np.ndarray, on_time: np.ndarray, spot: np.ndarray, overdue_open: np.ndarray
@@ -442,29 +454,27 @@ def _count(counts: dict[tuple[str, str], list[int]], program: Program, as_of: dt
     them (``unit``: codes into ``unit_names``; days as ordinals, -1: none)."""
     if not len(unit):
         return
-    used, ucode = np.unique(unit, return_inverse=True)
+    used, ucode = _dense(unit)
     units = [unit_names[c] for c in used.tolist()]
-    ucode = ucode.ravel()
     for period in sorted(R._periods(program), key=lambda p: p.value):
         def add(mask: np.ndarray, days: np.ndarray, columns: Sequence[tuple[int, np.ndarray]],
                 period: A.Period = period) -> None:
             if not mask.any():
                 return
-            uniq, inv = np.unique(days[mask], return_inverse=True)
+            uniq, inv = _dense(days[mask])
             names = sorted({period_key(dt.date.fromordinal(int(d)), period) for d in uniq})
             where = {k: i for i, k in enumerate(names)}
             day_key = np.asarray([where[period_key(dt.date.fromordinal(int(d)), period)]
                                   for d in uniq], np.int64)
-            combined = ucode[mask] * len(names) + day_key[inv.ravel()]
-            groups, group_of = np.unique(combined, return_inverse=True)
-            group_of = group_of.ravel()
-            sums = [np.bincount(group_of, weights=values[mask].astype(np.float64),
-                                minlength=len(groups)) for _, values in columns]
-            for g, key in enumerate(groups.tolist()):
+            combined = ucode[mask] * len(names) + day_key[inv]
+            size = len(units) * len(names)
+            sums = [np.bincount(combined, weights=values[mask].astype(np.float64),
+                                minlength=size) for _, values in columns]
+            for key in np.flatnonzero(np.bincount(combined, minlength=size)).tolist():
                 row = counts.setdefault((str(units[key // len(names)]), names[key % len(names)]),
                                         [0, 0, 0, 0, 0])
                 for (column, _), total in zip(columns, sums, strict=True):
-                    row[column] += int(total[g])
+                    row[column] += int(total[key])
 
         one = np.ones(len(unit), np.int64)
         add(received >= 0, received, [(0, one)])
@@ -493,12 +503,7 @@ def _screen_item(s: _Screen, item: ItemIR, cases: np.ndarray, f_sus: np.ndarray,
         return np.where(k >= 0, s.day[np.maximum(k, 0)], -1)
 
     # every event day inside the calendar
-    start_row = s.starts[cases]
-    ends = np.r_[s.starts[1:], len(rows)][cases]
-    in_cal = cal_w.inside(s.day)
-    outside = np.add.reduceat((~in_cal).astype(np.int64), s.starts)[cases]
-    bad |= outside > 0
-    del start_row, ends
+    bad |= s.per_case_any(~cal_w.inside(s.day))[cases]
 
     rec_k, acc_k, dec_k = pick(s.first("received")), pick(s.first("accepted")), pick(
         s.first("decided"))
@@ -1423,7 +1428,8 @@ def _evaluate(program: Program, cols: EventColumns, as_of: dt.date,
     first_of_case = np.r_[True, case_code[1:] != case_code[:-1]] if len(rows) else \
         np.zeros(0, bool)
     present = case_code[first_of_case]  # sorted case numbers = sorted case ids
-    case_of = np.cumsum(first_of_case) - 1
+    case_of = np.cumsum(first_of_case, dtype=np.int64)
+    case_of -= 1
     starts = np.flatnonzero(first_of_case)
     n_workers = _workers(len(present), workers)
     if n_workers > 1:
