@@ -1402,10 +1402,16 @@ def _evaluate(program: Program, cols: EventColumns, as_of: dt.date,
               workers: int | None = None) -> R.EvaluationResult:
     t_start = time.perf_counter()
     evs = cols.events
-    after = cols.day > as_of.toordinal()
+    n = len(cols.type)
+    # (each per-event test is skipped where the tables of names or one pass show it is moot)
+    after = (cols.day > as_of.toordinal()) if n and cols.day.max() > as_of.toordinal() \
+        else np.zeros(n, bool)
     item_known = np.asarray([x in program.items for x in cols.item_names] + [True], bool)
     post_known = np.asarray([x in program.posts for x in cols.post_names] + [True], bool)
-    bad = ~after & (~item_known[cols.item] | ~post_known[cols.post])
+    if item_known.all() and post_known.all():
+        bad = np.zeros(n, bool)
+    else:
+        bad = ~after & (~item_known[cols.item] | ~post_known[cols.post])
     all_rejected = list(rejected)
     for i in np.flatnonzero(bad).tolist():
         ev = evs[i]
@@ -1419,11 +1425,16 @@ def _evaluate(program: Program, cols: EventColumns, as_of: dt.date,
                     for p in (u.chief_leader, u.deputy_leader) if p}
     leader_posts |= {p.deputy_leader for p in program.posts.values() if p.deputy_leader}
     is_leader = np.asarray([x in leader_posts for x in cols.post_names] + [False], bool)
-    cover = (cols.type == T["absent"]) | (cols.type == T["returned"])
-    ctx_rows = kept & ((cover & (cols.post >= 0)) | (is_leader[cols.post] & (cols.actor >= 0)))
+    if is_leader.any():
+        ctx_rows = kept & (((cols.type == T["absent"]) | (cols.type == T["returned"]))
+                           & (cols.post >= 0) | (is_leader[cols.post] & (cols.actor >= 0)))
+    else:
+        ctx_rows = kept & ((cols.type == T["absent"]) | (cols.type == T["returned"])) \
+            & (cols.post >= 0)
     ctx = _Context(program, [evs[i] for i in np.flatnonzero(ctx_rows).tolist()], as_of)
 
-    rows, identity = _case_time_order(cols, kept & (cols.case >= 0))
+    rows, identity = _case_time_order(cols, kept if n and cols.case.min() >= 0
+                                      else kept & (cols.case >= 0))
     case_code = cols.case if identity else cols.case[rows]
     first_of_case = np.r_[True, case_code[1:] != case_code[:-1]] if len(rows) else \
         np.zeros(0, bool)
