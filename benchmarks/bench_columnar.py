@@ -226,11 +226,11 @@ def main() -> None:
     parser.add_argument("--compare-max", type=int, default=200_000,
                         help="compare the JSON documents up to this many cases (memory)")
     parser.add_argument("--rows", default="all",
-                        help="rows to run besides columnar, comma-separated: events (columnar "
-                             "incl. Event → columns), reference, plain, durable, load; or all")
+                        help="rows to run, comma-separated: columnar, events (columnar incl. "
+                             "Event → columns), reference, plain, durable, load; or all")
     args = parser.parse_args()
-    wanted = {"events", "reference", "plain", "durable", "load"} if args.rows == "all" else \
-        set(args.rows.split(","))
+    wanted = {"columnar", "events", "reference", "plain", "durable", "load"} \
+        if args.rows == "all" else set(args.rows.split(","))
     TRACE_LIMIT = args.trace_limit
     n = args.cases
     program = lower(load_text(B.RULEBOOK, "<bench>").rulebook)
@@ -260,9 +260,11 @@ def main() -> None:
         return _rules(result), f"sha256 {hashlib.sha256(doc).hexdigest()[:16]}, {len(doc):,} " \
             "bytes", dict(stats)
 
-    r = in_child(lambda: evaluate_columnar(program, cols, AS_OF, stats=stats), with_doc)
-    r["value"], docs["columnar"], fast_stats = r["value"]
-    add("columnar (from columns)", r)
+    fast_stats: dict[str, float] = {}
+    if "columnar" in wanted:
+        r = in_child(lambda: evaluate_columnar(program, cols, AS_OF, stats=stats), with_doc)
+        r["value"], docs["columnar"], fast_stats = r["value"]
+        add("columnar (from columns)", r)
 
     # the peers read Event objects: rebuilt from the columns (not timed in their rows), all
     # of them once, or only the first cases' if no row needs them all
@@ -351,14 +353,15 @@ def main() -> None:
 
     print(f"\n{n:,} cases, {n_events:,} events, as of {AS_OF}; columnar: {fast_stats}")
     print(f"uptime: {os.popen('uptime').read().strip()}")
-    fast = rows[0]["wall"]
+    fast = rows[0]["wall"] if "columnar" in wanted else None
     print(f"\n{'':<38}{'wall s':>8}{'CPU s':>8}{'events/s':>12}{'peak MB':>9}{'RSS+ MB':>9}"
           f"{'×columnar':>10}  result (late, unauthorized)")
     for row in rows:
         eps = n_events / row["wall"] if row["wall"] else 0
         peak = f"{row['peak'] / 2**20:>9,.0f}" if row["peak"] is not None else f"{'-':>9}"
         print(f"{row['label']:<38}{row['wall']:>8.2f}{row['cpu']:>8.2f}{eps:>12,.0f}"
-              f"{peak}{row['rss'] / 2**20:>9,.0f}{row['wall'] / fast:>10.1f}"
+              f"{peak}{row['rss'] / 2**20:>9,.0f}"
+              f"{row['wall'] / fast if fast else float('nan'):>10.1f}"
               f"  {row['value']} {row['note']}")
     print("peak MB: tracemalloc peak of a second run of the row (Python objects and numpy "
           "buffers allocated during it);\nRSS+ MB: growth of the resident set during the timed "
