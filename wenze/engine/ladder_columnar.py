@@ -281,13 +281,11 @@ def _sorted(program: Program, table: OffenceTable, joint: Sequence[Decision],
     # ties on every field but the key: only equal keys (which a ladder refuses) or two joint
     # decisions keep their order of making; rows before joint decisions, as a stable sort would
     # not need to decide (the key differs)
-    order = _lexsort(columns)
+    packed = _pack(columns)
+    order = _sort_packed(packed)
     codes = np.concatenate([np.arange(n, dtype=np.int64), -1 - np.arange(m, dtype=np.int64)])
     if n + m > 1:
-        stacked = [c[order] for c in columns]
-        same = np.ones(n + m - 1, bool)
-        for c in stacked:
-            same &= c[1:] == c[:-1]
+        same = _tied(packed, order)
         if same.any():
             order = _by_key_in_ties(table, joint, order, same)
     return codes[order]
@@ -328,6 +326,8 @@ def _columns(table: OffenceTable, runs: Sequence[_LadderRun | None], row_ladder:
     j = np.where(is_joint, -1 - order, 0)
 
     def column(s: Strings, joint_values: list[str | None]) -> Strings:
+        if not joint_values:
+            return Strings(s.codes[rows], s.names)
         extra = Strings.of(joint_values)
         both = Strings.concat([s, extra])
         codes = both.codes[rows]
@@ -352,6 +352,26 @@ def _columns(table: OffenceTable, runs: Sequence[_LadderRun | None], row_ladder:
 def _lexsort(keys: Sequence[np.ndarray]) -> np.ndarray:
     """``np.lexsort(keys)`` (the last key most significant, stable), with neighbouring keys
     packed into one int64 while their value ranges fit in 63 bits (fewer passes)."""
+    return _sort_packed(_pack(keys))
+
+
+def _sort_packed(packed: list[np.ndarray]) -> np.ndarray:
+    if len(packed) == 1:
+        return np.argsort(packed[0], kind="stable")
+    return np.lexsort(packed[::-1])
+
+
+def _tied(packed: list[np.ndarray], order: np.ndarray) -> np.ndarray:
+    """same[i]: rows order[i] and order[i + 1] are equal on every key."""
+    same = np.ones(max(len(order) - 1, 0), bool)
+    for k in packed:
+        s = k[order]
+        same &= s[1:] == s[:-1]
+    return same
+
+
+def _pack(keys: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """The keys (last most significant) packed, most significant first."""
     packed: list[np.ndarray] = []
     current: np.ndarray | None = None
     bits = 0
@@ -369,9 +389,7 @@ def _lexsort(keys: Sequence[np.ndarray]) -> np.ndarray:
             current, bits = k, width
     if current is not None:
         packed.append(current)
-    if len(packed) == 1:
-        return np.argsort(packed[0], kind="stable")
-    return np.lexsort(packed[::-1])
+    return packed
 
 
 def _rank(values: Sequence[str]) -> np.ndarray:
@@ -499,7 +517,7 @@ class _LadderRun:
         t, rows = self.table, self.rows
         if len(rows) < 2:
             return False
-        if any("|" in s for col in (t.case, t.subject, t.person_key) for s in col.names) or any(
+        if any("|" in "\n".join(col.names) for col in (t.case, t.subject, t.person_key)) or any(
                 "|" in v.name for v in self.program.violations):
             keys = t.keys(rows)
             return len(set(keys)) < len(keys)
@@ -507,12 +525,8 @@ class _LadderRun:
         cols = (t.role[rows].astype(np.int64), t.person_key.sort_codes()[rows],
                 t.subject.sort_codes()[rows], v_rank[t.violation[rows]],
                 t.case.sort_codes()[rows])
-        order = _lexsort(cols)
-        same = np.ones(len(rows) - 1, bool)
-        for c in cols:
-            s = c[order]
-            same &= s[1:] == s[:-1]
-        return bool(same.any())
+        packed = _pack(cols)
+        return bool(_tied(packed, _sort_packed(packed)).any())
 
     def _refused(self) -> None:
         offences = [self.table.offence(int(r)) for r in self.rows]
@@ -552,15 +566,18 @@ class _LadderRun:
         (``self.lazy``) and put in key order only when one of its decisions is made
         (:meth:`_true_order`); every other group of several offences is ordered by key now."""
         m = len(self.rows)
-        order = _lexsort((self.day, self.person))  # ties in row order
-        comp = self.person[order].astype(np.int64) << _SHIFT | self.day[order]
-        start = np.searchsorted(comp, comp, "left")
-        end = np.searchsorted(comp, comp, "right")
+        comp = self.person.astype(np.int64) << _SHIFT | self.day
+        order = np.argsort(comp, kind="stable")  # ties in row order
+        comp = comp[order]
+        heads = np.flatnonzero(np.concatenate([[True], comp[1:] != comp[:-1]])) if m else \
+            np.zeros(0, np.int64)
+        sizes = np.diff(np.append(heads, m))
+        start = np.repeat(heads, sizes)
+        end = start + np.repeat(sizes, sizes)
         self.group_start, self.group_end = start, end
         self.lazy = np.zeros(m, bool)  # per place
-        if m < 2 or not (end - start > 1).any():
+        if m < 2 or not (sizes > 1).any():
             return order
-        heads = np.flatnonzero(start == np.arange(m))
         special = (self.exempt | adjusts)[order]
         special_group = np.maximum.reduceat(special, heads)
         issued = _in_windows(self.person[order], self.day[order], self.first[order],
@@ -573,9 +590,11 @@ class _LadderRun:
         eager = (end - start > 1) & ~self.lazy
         if not eager.any():
             return order
-        tie = np.arange(m, dtype=np.int64)  # lazy groups and lone offences keep row order
-        tie[np.flatnonzero(eager)] = m + self._key_rank(order[eager])
-        return order[_lexsort((tie, comp))]
+        places = np.flatnonzero(eager)  # whole groups, in place order
+        rank = self._key_rank(order[places])
+        order = order.copy()
+        order[places] = order[places][_lexsort((rank, comp[places]))]
+        return order  # lazy groups and lone offences keep row order
 
     def _true_order(self, start: int) -> list[int]:
         """The positions of the lazy group at place ``start``, in key order."""
