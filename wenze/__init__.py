@@ -49,14 +49,13 @@ class Rulebook:
         as_of: dt.date | str,
         prior_sanctions: Sequence[Any] = (),
         explain: Iterable[str] = (),
-        evaluator: str = "reference",
+        evaluator: str = "auto",
     ) -> Any:
         """Evaluate events as of a date → :class:`wenze.engine.evaluate.EvaluationResult`
         (decisions, warnings, metrics, rejected events, unjudged cases, traces).
         ``evaluator``: ``reference``, ``columnar`` (the numpy fast path for large batches, the
         same result byte for byte) or ``auto`` (columnar from 20,000 cases on)."""
         from wenze.engine import events as E
-        from wenze.engine.evaluate import evaluate
 
         if isinstance(as_of, str):
             as_of = dt.date.fromisoformat(as_of)
@@ -73,16 +72,11 @@ class Rulebook:
                 batch = E.read_jsonl(lines, "<python>")
                 evs += list(batch.events)
                 rejected = list(batch.rejected)
-        from wenze.engine.columnar import choose_evaluator, evaluate_columnar
+        from wenze.engine.evaluators import evaluator_for
 
-        if evaluator not in ("auto", "reference", "columnar"):
-            raise ValueError(f"evaluator must be auto, reference or columnar, not {evaluator!r}")
-        n_cases = len({e.case for e in evs if e.case}) if evaluator == "auto" else 0
-        if choose_evaluator(evaluator, n_cases) == "columnar":
-            return evaluate_columnar(self.program, evs, as_of, prior_sanctions,
-                                     rejected=rejected, explain=explain)
-        return evaluate(self.program, evs, as_of, prior_sanctions, rejected=rejected,
-                        explain=explain)
+        _, run = evaluator_for(evaluator, evs)
+        return run(self.program, evs, as_of, prior_sanctions, rejected=rejected,
+                   explain=explain)
 
 
 def load(path: str | Path) -> Rulebook:
