@@ -421,3 +421,27 @@ def test_one_persons_offences_on_one_date_in_key_order_when_read(
     assert ordered  # lazy groups were met (and put in key order when read)
     assert any("调离岗位" in d["ladder"]["consequences"]
                for d in json.loads(ref[1])["decisions"] if d["ladder"])
+
+
+@pytest.mark.parametrize("broken", ["no levels", "rolling without months", "adjusting a non-level",
+                                    "to a non-level"])
+def test_ladders_the_reference_refuses_raise_the_same_error(broken: str) -> None:
+    rows_ = (A.Escalation(1, False, _name("告诫")), A.Escalation(2, True, _name("记过")))
+    ladder = {
+        "no levels": A.LadderDecl(_name("甲")),
+        "rolling without months": A.LadderDecl(
+            _name("甲"), window=A.CountWindow(A.WindowKind.ROLLING_MONTHS),
+            levels=(_name("告诫"),)),
+        "adjusting a non-level": A.LadderDecl(  # 记过 is a row's sanction but not a level
+            _name("甲"), levels=(_name("告诫"), _name("通报")), escalations=rows_,
+            aggravating=(A.Circumstance(_name("阻碍"), A.AdjustKind.UP, 1),)),
+        "to a non-level": A.LadderDecl(
+            _name("甲"), levels=(_name("告诫"), _name("通报")),
+            mitigating=(A.Circumstance(_name("纠正"), A.AdjustKind.TO, 0, _name("批评")),)),
+    }[broken]
+    rows = [(0, f"C{i}", None, "张三", None, "县建设局", A.Role.DIRECT, i % 3,
+             ["阻碍"] if i == 4 else ["纠正"] if i == 5 else []) for i in range(8)]
+    ctx, offences, prior = _random_case(ladder, ladder, rows, [])
+    ref, col = _compare(ctx, offences, prior)
+    assert ref[0] == "LadderError"
+    assert col == ref
