@@ -76,6 +76,12 @@ def _status(field: str) -> int:
     return 0
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and of its children waited for (the fast path forks)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def in_child(fn: Callable[[], Any], post: Callable[[Any], Any] = lambda x: x
              ) -> dict[str, Any]:
     """Run ``fn``: wall and CPU seconds, peak memory added, and the value ``post(fn())``
@@ -88,9 +94,9 @@ def in_child(fn: Callable[[], Any], post: Callable[[Any], Any] = lambda x: x
     except OSError:
         pass
     base = _status("VmRSS")
-    t0, c0 = time.perf_counter(), time.process_time()
+    t0, c0 = time.perf_counter(), _cpu()
     value = fn()
-    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    wall, cpu = time.perf_counter() - t0, _cpu() - c0
     peak = _status("VmHWM") - base
     row = {"wall": wall, "cpu": cpu, "rss": peak, "value": post(value)}
     del value
