@@ -9,9 +9,11 @@ as :func:`wenze.engine.sanction.sanction` goes) the semantics of :mod:`wenze.eng
 computed on numpy arrays:
 
 - processing order (date established, offence key): the key (a SHA-256) is computed only for the
-  offences whose order it decides — one person's offences on one date, the offences of a unit on
-  the date its joint-liability count is reached, the few with circumstances, the decisions that tie
-  on every other sorting field;
+  offences whose order it decides — one person's offences on one date where the order changes a
+  level (an exemption, a circumstance, two escalation rows among them; otherwise the group is
+  put in key order only when one of its decisions is read), the offences of a unit on the date
+  its joint-liability count is reached, the few with circumstances, the decisions that tie on
+  every other sorting field;
 - the count in the window (rolling N months, calendar year or none) of the person's earlier
   sanctions — this run's non-exempt ones and the prior sanctions — by sorting, cumulative sums and
   binary search; the escalation row from the ordinal; exemptions and 从重/从轻 (rows with
