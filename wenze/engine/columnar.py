@@ -746,6 +746,9 @@ class _Act:
     unit: str | None
 
 
+CASE_SUBJECT = ("case",)  # _NativeCases.case_out(only=…): the case itself, not a step
+
+
 class _NativeCases:
     """The screened cases of one group with a true condition: the reference's records of a case
     (:class:`~wenze.engine.case._CaseOut`, only the subjects with a true condition: the others
@@ -820,7 +823,9 @@ class _NativeCases:
                       cols.post_names[p] if p >= 0 else None,
                       cols.unit_names[u] if u >= 0 else None, dt.date.fromordinal(days[i]))
 
-    def case_out(self, i: int) -> Any:
+    def case_out(self, i: int, only: Any = None) -> Any:
+        """The reference's records of case ``i``; with ``only`` (a step's name, or
+        :data:`CASE_SUBJECT`), that subject alone (the one a decision being read is about)."""
         from wenze.engine.case import _CaseOut, _Subject
 
         group, ev = self.group, self._actor
@@ -863,11 +868,11 @@ class _NativeCases:
         if sd:
             established["days_over_statutory"] = established["overdue_statutory"] = sd + one
         subjects = []
-        if lists("hit_case", group.hit_case)[i]:  # type: ignore[index]
+        if lists("hit_case", group.hit_case)[i] and only in (None, CASE_SUBJECT):  # type: ignore
             subjects.append(_Subject(A.Scope.CASE, None, facts, attribution, handler,
                                      established))
         for j, st in enumerate(group.steps):
-            if not lists(("hit", j), st.hit)[i]:  # type: ignore[index]
+            if not lists(("hit", j), st.hit)[i] or only not in (None, st.name):  # type: ignore
                 continue
             s_ev, c_ev = ev(("sk", j), st.sk, i), ev(("ck", j), st.ck, i)
             sf = {k: v[i] for k, v in self._facts(j, st.facts).items()}
@@ -896,13 +901,14 @@ class _NativeCases:
                         (), dates, facts, [], dates["received"] or start, decided, None,
                         bool(facts["on_the_spot"]), False)
 
-    def offences(self, i: int) -> list[R.Offence]:
+    def offences(self, i: int, only: Any = None) -> list[R.Offence]:
+        """The offences of case ``i`` (``only``: of that subject alone, see :meth:`case_out`)."""
         # decisions are read in order (by date, then case): a case's are mostly read together
         last = self.__dict__.get("_last")
-        if last is not None and last[0] == i:
+        if last is not None and last[0] == (i, only):
             return last[1]
-        found = R._offences_for(self.ctx, self.case_out(i), None)
-        self._last = (i, found)
+        found = R._offences_for(self.ctx, self.case_out(i, only), None)
+        self._last = ((i, only), found)
         return found
 
 
@@ -1224,7 +1230,8 @@ def _table(program: Program, names: _Names, cases: _NativeCases,
     def make(i: int) -> R.Offence:
         wanted = (program.violations[int(violation[i])], subject.value(i),
                   person_key.value(i), ROLES[int(role[i])])
-        for o in cases.offences(int(case_local[i])):
+        step = wanted[1]
+        for o in cases.offences(int(case_local[i]), CASE_SUBJECT if step is None else step):
             if (o.violation, o.subject, o.person_key, o.role) == wanted:
                 return o
         raise AssertionError(f"offence of row {i} not made by the reference: {wanted}")
