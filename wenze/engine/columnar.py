@@ -757,10 +757,11 @@ class _NativeCases:
 
     def __init__(self, ctx: _Context, s: _Screen, group: _Group):
         self.ctx, self.s, self.group = ctx, s, group
+        self.reviews = any(A.Role.REVIEWER in v.responsible for v in ctx.program.violations)
         if group.reviewer_k is not None:
             self.reviewer_k = group.reviewer_k
             return
-        if not any(A.Role.REVIEWER in v.responsible for v in ctx.program.violations):
+        if not self.reviews:
             self.reviewer_k = group.reviewer_k = np.full(len(group.cases), -1, np.int64)
             return  # nobody answers as the reviewer
         # the reviewer: the last completed step whose name is a review step's
@@ -836,9 +837,9 @@ class _NativeCases:
             return dt.date.fromordinal(o) if o >= 0 else None
 
         case = self.case_name(i)
-        received = ev("rec", group.rec_k, i)
         decided_ev = ev("dec", group.dec_k, i)
-        handler = ev("handler", group.handler_k, i)
+        # the handler is the case subject's (an offence of a step never reads it)
+        handler = ev("handler", group.handler_k, i) if only in (None, CASE_SUBJECT) else None
         start = dt.date.fromordinal(lists("start", group.start)[i])  # type: ignore[index]
         decided = day(lists("dd", group.dd)[i])  # type: ignore[index]
         prom, stat = lists("prom", group.prom), lists("stat", group.stat)
@@ -854,7 +855,7 @@ class _NativeCases:
         attribution: dict[str, Any] = {}
         established: dict[str, dt.date] = {}
         if facts["deemed_accepted"]:
-            attribution["deemed_accepted"] = received
+            attribution["deemed_accepted"] = ev("rec", group.rec_k, i)
         sev = ev("unlisted", group.unlisted_k, i)
         if sev is not None:
             attribution["suspension_unlisted"] = sev
@@ -890,7 +891,7 @@ class _NativeCases:
                 attr["step_unauthorized"] = c_ev
             subjects.append(_Subject(A.Scope.STEP, st.name, sf, attr, c_ev or s_ev, est,
                                      parent=facts))
-        reviewer = ev("reviewer", self.reviewer_k, i)
+        reviewer = ev("reviewer", self.reviewer_k, i) if self.reviews else None
         unit = lists("unit", group.unit)[i]  # type: ignore[index]
         return _CaseOut(case, group.item, self.s.unit_names[unit] if unit >= 0 else None,
                         subjects, handler,
