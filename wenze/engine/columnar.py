@@ -1485,6 +1485,8 @@ def _evaluate(program: Program, cols: EventColumns, as_of: dt.date,
                              len(outs) + fast, int(kept.sum()), int(after.sum()),
                              prior_sanctions, counts=screened.counts)
     t_end = time.perf_counter()
+    if n_workers > 1:
+        stats["children_peak_mb"] = round(sum(CHILDREN_PEAK_KB) / 1024)
     stats.update(cases=len(present), screened=fast, routed=len(routed_cases), workers=n_workers,
                  hit_here=sum(int(g.hit.sum()) for g in screened.groups),
                  seconds_screening=round(t_screened - t_start, 3),
@@ -1583,8 +1585,8 @@ def _screen_parallel(ctx: _Context, cols: EventColumns, rows: np.ndarray, case_o
 
 def _fork_map(fn: Callable[[Any], Any], args: Sequence[Any]) -> list[Any]:
     """``[fn(a) for a in args]``, each but the last in a forked child (which sends its result
-    back pickled through a pipe), the last in this process meanwhile. A child's error is raised
-    here."""
+    back pickled through a pipe, then its peak memory), the last in this process meanwhile. A
+    child's error is raised here."""
     children: list[tuple[int, int]] = []
     for a in args[:-1]:
         read, write = os.pipe()
@@ -1593,28 +1595,56 @@ def _fork_map(fn: Callable[[Any], Any], args: Sequence[Any]) -> list[Any]:
             os.close(read)
             code = 0
             try:
+                try:  # the peak from now on
+                    with open("/proc/self/clear_refs", "w", encoding="ascii") as fh:
+                        fh.write("5")
+                except OSError:
+                    pass
+                base = _status_kb("VmRSS")
                 try:
                     payload = pickle.dumps(("ok", fn(a)), pickle.HIGHEST_PROTOCOL)
                 except BaseException as err:  # sent to the parent, raised there
                     payload = pickle.dumps(("error", f"{type(err).__name__}: {err}"))
                     code = 1
+                grown = _status_kb("VmHWM") - base
                 with os.fdopen(write, "wb") as out:
                     out.write(payload)
+                    out.write(pickle.dumps(grown))
             finally:
                 os._exit(code)
         os.close(write)
         children.append((pid, read))
     last = fn(args[-1])
     results = []
+    CHILDREN_PEAK_KB.clear()
     for pid, read in children:
         with os.fdopen(read, "rb") as inp:
-            data = inp.read()
+            try:
+                status, value = pickle.load(inp)
+                CHILDREN_PEAK_KB.append(pickle.load(inp))
+            except EOFError:
+                status, value = "error", "the child sent nothing"
         os.waitpid(pid, 0)
-        status, value = pickle.loads(data) if data else ("error", "the child sent nothing")
         if status != "ok":
             raise RuntimeError(f"screening in a child process failed: {value}")
         results.append(value)
     return [*results, last]
+
+
+# the peak memory each child of the last _fork_map added to what it shared with this process
+# (VmHWM at its end − VmRSS at its start, in kB; the pickled result included)
+CHILDREN_PEAK_KB: list[int] = []
+
+
+def _status_kb(field: str) -> int:
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def _shifted(group: _Group, item: ItemIR, lo: int, shift: int) -> _Group:
