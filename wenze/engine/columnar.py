@@ -289,7 +289,7 @@ def _first_per_case_and_key(case_of: np.ndarray, rows: np.ndarray, keys: np.ndar
     each key (0 ≤ key < n_keys), -1 where none: one pass for every key at once."""
     out = np.full(n_cases * n_keys, -1, np.int64)
     if len(rows):
-        combined = case_of[rows] * n_keys + keys
+        combined = case_of[rows].astype(np.int64) * n_keys + keys
         out[combined] = rows  # one of the rows of each (case, key); the first where it is alone
         lost = out[combined] != rows  # a key seen several times in a case (rare)
         if lost.any():  # its first row, by a stable sort of those keys' rows
@@ -1191,8 +1191,15 @@ def _table(program: Program, names: _Names, cases: _NativeCases,
            parts: Mapping[str, list[np.ndarray]]) -> OffenceTable:
     """The columns gathered by :func:`_responsible_columns` → an offence table whose rows are
     made on demand from the case's records by the reference."""
+    return _table_of(program, cases, _table_columns(names, cases, parts))
+
+
+def _table_columns(names: _Names, cases: _NativeCases, parts: Mapping[str, list[np.ndarray]]
+                   ) -> dict[str, Any] | None:
+    """The columns of an offence table (arrays and string columns: what a child process sends
+    back) from the columns gathered by :func:`_responsible_columns`; None: no offence."""
     if not parts:
-        return OffenceTable.from_offences(program, [])
+        return None
     col = {k: np.concatenate(v) for k, v in parts.items()}
     n_names = len(names.names) + 1
     table_names = [*names.names, ""]  # the last slot: -1 (never read: masked below)
@@ -1222,11 +1229,24 @@ def _table(program: Program, names: _Names, cases: _NativeCases,
     all_names = sc.cols.case_names
     case = Strings(case_inverse.ravel().astype(np.int32),
                    [all_names[c] for c in case_codes.tolist()])  # already sorted
-    n = len(case_local)
+    return {"violation": col["violation"].astype(np.int32),
+            "established": col["established"].astype(np.int64), "case": case,
+            "subject": strings(col["subject"]), "person": strings(person),
+            "post": strings(post), "unit": strings(unit), "person_key": person_key,
+            "role": col["role"].astype(np.int8), "case_local": case_local.astype(np.int32)}
+
+
+def _table_of(program: Program, cases: _NativeCases, columns: Mapping[str, Any] | None
+              ) -> OffenceTable:
+    """An offence table from :func:`_table_columns`, its rows made on demand by the reference
+    from the records of the case (``cases``)."""
+    if columns is None:
+        return OffenceTable.from_offences(program, [])
+    violation, subject, person_key = columns["violation"], columns["subject"], \
+        columns["person_key"]
+    role, case_local = columns["role"], columns["case_local"]
+    n = len(violation)
     item = Strings(np.zeros(n, np.int32), [cases.group.item.name])
-    violation = col["violation"].astype(np.int32)
-    subject = strings(col["subject"])
-    role = col["role"].astype(np.int8)
 
     def make(i: int) -> R.Offence:
         wanted = (program.violations[int(violation[i])], subject.value(i),
@@ -1237,9 +1257,9 @@ def _table(program: Program, names: _Names, cases: _NativeCases,
                 return o
         raise AssertionError(f"offence of row {i} not made by the reference: {wanted}")
 
-    return OffenceTable(program, violation, col["established"].astype(np.int64), case, item,
-                        subject, strings(person), strings(post), strings(unit), person_key,
-                        role, {}, [(0, make)])
+    return OffenceTable(program, violation, columns["established"], columns["case"], item,
+                        subject, columns["person"], columns["post"], columns["unit"],
+                        person_key, role, {}, [(0, make)])
 
 
 def _no_susp(m: int) -> _Suspension:
@@ -1447,8 +1467,11 @@ def _evaluate(program: Program, cols: EventColumns, as_of: dt.date,
     first_of_case = np.r_[True, case_code[1:] != case_code[:-1]] if len(rows) else \
         np.zeros(0, bool)
     present = case_code[first_of_case]  # sorted case numbers = sorted case ids
-    case_of = np.cumsum(first_of_case, dtype=np.int64)
-    case_of -= 1
+    if len(present) and int(present[-1]) - int(present[0]) + 1 == len(present):
+        case_of = case_code - present[0]  # every case number in the range has events
+    else:
+        case_of = np.cumsum(first_of_case, dtype=np.int64)
+        case_of -= 1
     starts = np.flatnonzero(first_of_case)
     n_workers = _workers(len(present), workers)
     if n_workers > 1:
@@ -1538,7 +1561,8 @@ def _screen_slice(bounds: tuple[int, int]) -> tuple[Any, ...]:
     for group in screened.groups:
         assert screened.screen is not None
         parts = _native_parts(ctx, screened.screen, group, people)
-        out.append((dataclasses.replace(group, item=group.item.name), dict(parts)))
+        columns = _table_columns(people.names, _NativeCases(ctx, screened.screen, group), parts)
+        out.append((dataclasses.replace(group, item=group.item.name), columns))
     if len(people.names.names) != known:  # a name the parent does not know: not portable
         return None, None, None
     return screened.routed, screened.counts, out
@@ -1576,10 +1600,10 @@ def _screen_parallel(ctx: _Context, cols: EventColumns, rows: np.ndarray, case_o
             for i, v in enumerate(values):
                 row[i] += v
         shift = int(starts[lo])
-        for group, parts in part_groups:
+        for group, columns in part_groups:
             group = _shifted(group, program.items[group.item], lo, shift)
             groups.append(group)
-            tables.append(_table(program, people.names, _NativeCases(ctx, s, group), parts))
+            tables.append(_table_of(program, _NativeCases(ctx, s, group), columns))
     return _Screened(routed, counts, groups, s), tables
 
 
