@@ -385,18 +385,22 @@ def _screen(program: Program, cols: EventColumns, as_of: dt.date, rows: np.ndarr
     native = np.zeros(len(TYPES), bool)
     native[list(NATIVE)] = True
     routed |= s.per_case_any(~native[t] | s.of(cols.odd))
-    same_case = np.r_[False, case_of[1:] == case_of[:-1]]
-    routed |= s.per_case_any(same_case & np.r_[False, inst[1:] == inst[:-1]])
-    routed |= s.per_case_any(same_case & np.r_[False, day[1:] < day[:-1]])
+    same_case = case_of[1:] == case_of[:-1]  # (row i + 1 against row i)
+    later = case_of[1:]
+    routed[later[same_case & (inst[1:] == inst[:-1])]] = True
+    routed[later[same_case & (day[1:] < day[:-1])]] = True
 
     # exactly one item (the reference makes the others unjudged)
     item = s.of(cols.item)
-    has_item = item >= 0
-    big = np.iinfo(np.int32).max
-    lo = np.minimum.reduceat(np.where(has_item, item, big), starts)  # rows are grouped by case
-    hi = np.maximum.reduceat(np.where(has_item, item, -1), starts)
-    routed |= (hi < 0) | (lo != hi)
-    case_item = np.where(hi >= 0, hi, -1)
+    if len(item) and item.min() >= 0 and item.min() == item.max():  # one item named throughout
+        case_item = np.full(n_cases, int(item[0]), np.int64)
+    else:
+        has_item = item >= 0
+        big = np.iinfo(np.int32).max
+        lo = np.minimum.reduceat(np.where(has_item, item, big), starts)  # grouped by case
+        hi = np.maximum.reduceat(np.where(has_item, item, -1), starts)
+        routed |= (hi < 0) | (lo != hi)
+        case_item = np.where(hi >= 0, hi, -1)
 
     # at most one suspension, closed at most once, after it
     sus_rows = np.flatnonzero(t == T["suspended"])
