@@ -26,14 +26,22 @@ How it stays byte-identical with the reference evaluator:
    suspension range subtracted exactly as :class:`~wenze.engine.lower.DayIndex` does) and every
    violation's condition is evaluated on those arrays (:func:`_vector_condition`, the same
    semantics as :func:`wenze.engine.lower.compile_condition`, a fact without a value is false).
-   A screened case for which **any** condition holds is routed to the reference too, so every
-   offence, with its facts, responsible people and dates, is made by the reference code. A
-   screened case with no true condition contributes only its metric counts.
-4. Offences and metric counts go through :func:`wenze.engine.evaluate.finish` — targets, ladders,
-   sanctions, sorting — the same function the reference ends with.
+   For a screened case with a true condition, its offences are made as columns
+   (:class:`~wenze.engine.offence_table.OffenceTable`): who answers and when — the reference's
+   ``_attributed`` and ``_responsible`` — on arrays (:func:`_native_table`); the full offence of
+   a row (facts, dates) is made only when its decision is read, by the reference's own
+   ``_offences_for`` fed with the case's records (:class:`_NativeCases`). A screened case with no
+   true condition contributes only its metric counts. From :data:`PARALLEL_MIN_CASES` cases on,
+   slices of the cases are screened in forked processes (:func:`_screen_parallel`).
+4. The offences (routed and screened) and metric counts go through
+   :func:`wenze.engine.ladder_columnar.finish_columnar` — :func:`wenze.engine.evaluate.finish`
+   (targets, ladders, sanctions, sorting) on arrays, byte-identical with it; its decisions are
+   made when read.
 
-So identical offences and counts ⇒ identical decisions; the differential test
-(``tests/engine/test_columnar.py``) holds the JSON of both byte for byte on random caseloads.
+So identical offences and counts ⇒ identical decisions; the differential tests
+(``tests/engine/test_columnar.py``, ``tests/engine/test_ladder_columnar.py``) hold the JSON of
+both byte for byte on random caseloads, and every offence row made on arrays to the reference's
+own offence of that row.
 ``--explain`` always runs the reference (it needs the day-by-day trace).
 """
 
@@ -616,7 +624,7 @@ def _screen_item(s: _Screen, item: ItemIR, cases: np.ndarray, f_sus: np.ndarray,
         bad |= ev_cases  # steps named for an item without a process: the reference rejects
 
     # the conditions: which subjects have a true one (their offences are made in Python by the
-    # reference's own functions, see _native_offences)
+    # reference's own functions, see _native_table)
     hit_case = np.zeros(m, bool)
     case_hits: list[tuple[int, np.ndarray]] = []  # (violation index, condition true) per row
     for vi, (v, expr) in enumerate(_violations(program)):
@@ -915,12 +923,6 @@ class _NativeCases:
         found = R._offences_for(self.ctx, self.case_out(i, only), None)
         self._last = ((i, only), found)
         return found
-
-
-def _native_offences(ctx: _Context, s: _Screen, group: _Group) -> list[R.Offence]:
-    """The offences of screened cases with a true condition, as objects (one by one)."""
-    cases = _NativeCases(ctx, s, group)
-    return [o for i in range(len(cases)) for o in cases.offences(i)]
 
 
 class _Names:
