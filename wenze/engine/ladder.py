@@ -327,6 +327,21 @@ def _row(ladder: A.LadderDecl, ordinal: int) -> tuple[A.Escalation | None, Reaso
         f"the {_ordinal_en(ordinal)} is treated as the {_ordinal_en(chosen.count)}")
 
 
+def count_reason(ordinal: int, wtext: Reason, counted: Sequence[Reason], unlisted: int,
+                 base: str) -> Reason:
+    """The first reason of a sanction: its ordinal in the window, the earlier sanctions counted
+    (the latest listed, ``unlisted`` more as a number) and the level of the escalation row."""
+    listing_zh = "；".join(d.zh for d in counted)
+    listing_en = "; ".join(d.en for d in counted)
+    if unlisted:
+        listing_zh = f"此前另有 {unlisted} 次，最近 {len(counted)} 次：{listing_zh}"
+        listing_en = f"{unlisted} more before the latest {len(counted)}: {listing_en}"
+    within_zh = f"{wtext.zh} 内" + (f"：{listing_zh}" if counted else "无此前处理")
+    within_en = f"in {wtext.en}" + (f": {listing_en}" if counted else ", none earlier")
+    return Reason(f"第 {ordinal} 次（{within_zh}）→ {_q(base)}",
+                  f"{_ordinal_en(ordinal)} sanction ({within_en}) → {_q(base)}")
+
+
 def _index(levels: list[str], name: str, ladder: A.LadderDecl) -> int:
     try:
         return levels.index(name)
@@ -474,15 +489,7 @@ def apply_ladder(ladder: A.LadderDecl, offences: Sequence[Offence],
             rows[ordinal] = _row(ladder, ordinal)
         row, note = rows[ordinal]
         base = row.sanction.text if row is not None else levels[0]
-        listing_zh = "；".join(d.zh for d in counted)
-        listing_en = "; ".join(d.en for d in counted)
-        if unlisted:
-            listing_zh = f"此前另有 {unlisted} 次，最近 {len(counted)} 次：{listing_zh}"
-            listing_en = f"{unlisted} more before the latest {len(counted)}: {listing_en}"
-        within_zh = f"{wtext.zh} 内" + (f"：{listing_zh}" if counted else "无此前处理")
-        within_en = f"in {wtext.en}" + (f": {listing_en}" if counted else ", none earlier")
-        reasons = [Reason(f"第 {ordinal} 次（{within_zh}）→ {_q(base)}",
-                          f"{_ordinal_en(ordinal)} sanction ({within_en}) → {_q(base)}")]
+        reasons = [count_reason(ordinal, wtext, counted, unlisted, base)]
         if row is None:
             reasons.append(Reason("阶梯未规定次数，取最低等级",
                                   "the ladder has no escalation rows; its lowest level applies"))
@@ -545,21 +552,31 @@ def _joint(ladder: A.LadderDecl, off: Offence, span: tuple[dt.date | None, dt.da
             continue  # already fired for this unit inside the window
         fired[(i, unit)].append(off.on)
         in_window = unit_issued.within(span)
-        listing_zh = "；".join(s.describe.zh for s in in_window)
-        listing_en = "; ".join(s.describe.en for s in in_window)
         for role in rule.roles:
             person = (leaders or {}).get(unit, {}).get(role)
-            reasons = [Reason(
-                f"连带：{_q(unit)} {wtext.zh} 内第 {rule.count} 次问责（{listing_zh}）"
-                f"→ {_ROLE_ZH[role]} {_q(rule.sanction.text)}",
-                f"joint liability: the {_ordinal_en(rule.count)} sanction in unit {_q(unit)} "
-                f"in {wtext.en} ({listing_en}) → {role.value} {_q(rule.sanction.text)}")]
-            if person is None:
-                reasons.append(Reason(f"{_q(unit)} 未指明{_ROLE_ZH[role]}",
-                                      f"unit {_q(unit)} names no {role.value}"))
+            reasons = joint_reasons(rule, role, unit, wtext, [s.describe for s in in_window],
+                                    person)
             out.append(JointSanction(
                 unit, role, person, rule.sanction.text, off.on, rule.count, span,
                 tuple(s.key for s in in_window if s.key is not None),
                 tuple(s.prior for s in in_window if s.prior is not None),
                 tuple(reasons)))
     return out
+
+
+def joint_reasons(rule: A.JointLiability, role: A.Role, unit: str, wtext: Reason,
+                  counted: Sequence[Reason], person: str | None) -> list[Reason]:
+    """Why a leader answers jointly: the unit's N-th sanction in the window (``counted``, all of
+    them, in date order) → the rule's sanction for the role; and that the unit names no such
+    leader when ``person`` is None."""
+    listing_zh = "；".join(d.zh for d in counted)
+    listing_en = "; ".join(d.en for d in counted)
+    reasons = [Reason(
+        f"连带：{_q(unit)} {wtext.zh} 内第 {rule.count} 次问责（{listing_zh}）"
+        f"→ {_ROLE_ZH[role]} {_q(rule.sanction.text)}",
+        f"joint liability: the {_ordinal_en(rule.count)} sanction in unit {_q(unit)} "
+        f"in {wtext.en} ({listing_en}) → {role.value} {_q(rule.sanction.text)}")]
+    if person is None:
+        reasons.append(Reason(f"{_q(unit)} 未指明{_ROLE_ZH[role]}",
+                              f"unit {_q(unit)} names no {role.value}"))
+    return reasons

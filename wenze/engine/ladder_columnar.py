@@ -38,7 +38,6 @@ for byte.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -51,7 +50,7 @@ from wenze.engine import evaluate as R
 from wenze.engine import ladder as L
 from wenze.engine import sanction as S
 from wenze.engine.case import CaseTrace, _Context
-from wenze.engine.decisions import Decision, LadderInfo, Warning, stable_key
+from wenze.engine.decisions import Decision, LadderInfo, Warning
 from wenze.engine.events import Rejection
 from wenze.engine.lower import Program, _bases
 from wenze.engine.offence_table import ROLES, OffenceTable, Strings
@@ -741,19 +740,9 @@ class _LadderRun:
                            + [(int(self.day[p]), self._describe(p)) for p in issued],
                            key=lambda x: x[0])
             assert len(items) == rule.count
-            listing_zh = "；".join(r.zh for _, r in items)
-            listing_en = "; ".join(r.en for _, r in items)
             for role in rule.roles:
                 person = leaders.get(unit, {}).get(role)
-                reasons = [L.Reason(
-                    f"连带：{L._q(unit)} {wtext.zh} 内第 {rule.count} 次问责（{listing_zh}）"
-                    f"→ {L._ROLE_ZH[role]} {L._q(rule.sanction.text)}",
-                    f"joint liability: the {L._ordinal_en(rule.count)} sanction in unit "
-                    f"{L._q(unit)} in {wtext.en} ({listing_en}) → {role.value} "
-                    f"{L._q(rule.sanction.text)}")]
-                if person is None:
-                    reasons.append(L.Reason(f"{L._q(unit)} 未指明{L._ROLE_ZH[role]}",
-                                            f"unit {L._q(unit)} names no {role.value}"))
+                reasons = L.joint_reasons(rule, role, unit, wtext, [r for _, r in items], person)
                 j = L.JointSanction(unit, role, person, rule.sanction.text, on, rule.count, span,
                                     tuple(self.key(p) for p in issued), tuple(prior),
                                     tuple(reasons))
@@ -773,21 +762,8 @@ class _LadderRun:
             trigger = table.offence(r)
             if seen(r, post):
                 continue  # the leader already answers for this very offence
-            person = holder(post, j.on) if (holder and post) else None
-            fixed = (f"连带责任的处理由阶梯「{name}」的连带规定直接指定为「{j.sanction}」，不按本人"
-                     f"问责次数升级，也不计入本人及单位的问责次数",
-                     f"the sanction is the one the joint-liability rule of ladder 「{name}」 "
-                     f"names (「{j.sanction}」), not a step of the leader's own ladder; it counts "
-                     f"neither toward the leader's own count nor toward the unit's")
-            info = LadderInfo(
-                name=name, step=None, count_in_window=j.count,
-                window=S._window(ladder.window, j.window),
-                reasons=(*((x.zh, x.en) for x in j.reasons), fixed),
-                adjustments=(), exempt_by=None, consequences=(), joint=True)
-            key = stable_key("joint", name, j.unit, j.role.value, j.on.isoformat(), str(j.count))
-            made = S._decision(trigger, self.as_of, j.sanction, info, person=person, post=post,
-                               unit=j.unit, role=j.role, key=key, clear_person=True)
-            out.append((r, dataclasses.replace(made, basis=made.basis + joint_basis)))
+            out.append((r, S.joint_decision(trigger, j, name, ladder.window, post, self.as_of,
+                                            holder, joint_basis)))
         return out
 
     def _seen(self) -> Callable[[int, str], bool]:
@@ -902,15 +878,7 @@ class _LadderRun:
         base = row.sanction.text if row is not None else self.levels[0]
         counted, total = self._counted(p, shift)
         unlisted = total - len(counted)
-        listing_zh = "；".join(d.zh for d in counted)
-        listing_en = "; ".join(d.en for d in counted)
-        if unlisted:
-            listing_zh = f"此前另有 {unlisted} 次，最近 {len(counted)} 次：{listing_zh}"
-            listing_en = f"{unlisted} more before the latest {len(counted)}: {listing_en}"
-        within_zh = f"{wtext.zh} 内" + (f"：{listing_zh}" if counted else "无此前处理")
-        within_en = f"in {wtext.en}" + (f": {listing_en}" if counted else ", none earlier")
-        reasons = [L.Reason(f"第 {ordinal} 次（{within_zh}）→ {L._q(base)}",
-                            f"{L._ordinal_en(ordinal)} sanction ({within_en}) → {L._q(base)}")]
+        reasons = [L.count_reason(ordinal, wtext, counted, unlisted, base)]
         if row is None:
             reasons.append(L.Reason("阶梯未规定次数，取最低等级",
                                     "the ladder has no escalation rows; its lowest level applies"))

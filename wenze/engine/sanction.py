@@ -119,24 +119,33 @@ def _apply(L: Any, program: Program, name: str, offences: list[Any], prior: Sequ
             continue  # the unit has no such leader: nobody to decide on (the ladder says so)
         if (trigger.case, trigger.subject, trigger.violation.name, post) in seen:
             continue  # the leader already answers for this very offence: once is enough
-        person = holder(post, j.on) if (holder and post) else None
-        # The sanction is the one the 连带 rule names, not a step of the leader's own ladder: no
-        # escalation row is used (step None); count_in_window is the unit's count.
-        fixed = (f"连带责任的处理由阶梯「{name}」的连带规定直接指定为「{j.sanction}」，不按本人"
-                 f"问责次数升级，也不计入本人及单位的问责次数",
-                 f"the sanction is the one the joint-liability rule of ladder 「{name}」 names "
-                 f"(「{j.sanction}」), not a step of the leader's own ladder; it counts neither "
-                 f"toward the leader's own count nor toward the unit's")
-        info = LadderInfo(
-            name=name, step=None, count_in_window=j.count,
-            window=_window(window, j.window),
-            reasons=(*((r.zh, r.en) for r in j.reasons), fixed),
-            adjustments=(), exempt_by=None, consequences=(), joint=True)
-        key = stable_key("joint", name, j.unit, j.role.value, j.on.isoformat(), str(j.count))
-        joint = _decision(trigger, as_of, j.sanction, info, person=person, post=post,
-                          unit=j.unit, role=j.role, key=key, clear_person=True)
-        decisions.append(dataclasses.replace(joint, basis=joint.basis + joint_basis))
+        decisions.append(joint_decision(trigger, j, name, window, post, as_of, holder,
+                                        joint_basis))
     return decisions
+
+
+def joint_decision(trigger: Any, j: Any, name: str, window: A.CountWindow | None, post: str,
+                   as_of: dt.date, holder: Callable[[str, dt.date], str | None] | None,
+                   joint_basis: tuple[Any, ...]) -> Decision:
+    """The decision on the leader in ``post`` for a :class:`~wenze.engine.ladder.JointSanction`
+    ``j`` of ladder ``name``, about the offence that triggered it."""
+    person = holder(post, j.on) if (holder and post) else None
+    # The sanction is the one the 连带 rule names, not a step of the leader's own ladder: no
+    # escalation row is used (step None); count_in_window is the unit's count.
+    fixed = (f"连带责任的处理由阶梯「{name}」的连带规定直接指定为「{j.sanction}」，不按本人"
+             f"问责次数升级，也不计入本人及单位的问责次数",
+             f"the sanction is the one the joint-liability rule of ladder 「{name}」 names "
+             f"(「{j.sanction}」), not a step of the leader's own ladder; it counts neither "
+             f"toward the leader's own count nor toward the unit's")
+    info = LadderInfo(
+        name=name, step=None, count_in_window=j.count,
+        window=_window(window, j.window),
+        reasons=(*((r.zh, r.en) for r in j.reasons), fixed),
+        adjustments=(), exempt_by=None, consequences=(), joint=True)
+    key = stable_key("joint", name, j.unit, j.role.value, j.on.isoformat(), str(j.count))
+    joint = _decision(trigger, as_of, j.sanction, info, person=person, post=post,
+                      unit=j.unit, role=j.role, key=key, clear_person=True)
+    return dataclasses.replace(joint, basis=joint.basis + joint_basis)
 
 
 def _adjustment(a: Any) -> str:
