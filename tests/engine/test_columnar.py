@@ -509,13 +509,15 @@ def test_the_order_of_the_input_does_not_matter() -> None:
 @pytest.mark.parametrize("name", ["zitong_2008.wz", "receipt_wabo.wz"])
 def test_screening_on_two_processes_gives_the_same_document(
         name: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A large caseload is screened in forked processes, one slice of cases each: the document
-    is the one of a single process (and of the reference)."""
-    monkeypatch.setattr(C, "PARALLEL_MIN_CASES", 10)
+    """A large caseload is screened in slices, in forked processes, each a run of slices: the
+    document is the one of a single slice in a single process (and of the reference)."""
     program = _shipped(name)
     events = generate(program, load_profile(), cases=700, seed=8)
     as_of = dt.date(2024, 12, 31)
     ref = wenze.to_json(evaluate(program, events, as_of))
+    assert wenze.to_json(C.evaluate_columnar(program, events, as_of)) == ref  # one slice
+    monkeypatch.setattr(C, "PARALLEL_MIN_CASES", 10)
+    monkeypatch.setattr(C, "SLICE_CASES", 97)  # 8 slices: 3, 3 and 2 per process
     docs = {}
     for workers in (1, 2, 3):
         stats: dict[str, float] = {}
@@ -545,9 +547,3 @@ def test_first_row_per_case_and_key() -> None:
             expected[case_of[r], k] = r
     assert (table == expected).all()
     assert (table >= 0).sum() < n_cases * n_keys  # some pairs have no row
-
-
-def test_fork_map_returns_in_order_and_raises_a_childs_error() -> None:
-    assert C._fork_map(lambda x: x * x, [1, 2, 3]) == [1, 4, 9]
-    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
-        C._fork_map(lambda x: 1 / x, [0, 1])
