@@ -954,6 +954,40 @@ class _Names:
                 out[k] = self(value)
         return out
 
+    def sorted(self) -> _SortedNames:
+        """These names sorted, for the string columns of offence tables (made anew once a name
+        is added)."""
+        known = self.__dict__.get("_sorted")
+        if known is None or known.size != len(self.names):
+            known = self._sorted = _SortedNames(self.names)
+        return known
+
+
+class _SortedNames:
+    """The string columns of offence tables (:class:`Strings`) coded by one sorted table for all
+    the tables of a run, so that a child's table needs no sorting of its own and tables join by
+    concatenating codes. ``rank``: a :class:`_Names` code (−1 last) → its code in ``names``;
+    ``key_rank``: a person key code (a name's code, else ``size + 1`` + a post's code, else
+    ``2 (size + 1)`` + a unit's code) → its code in ``key_names`` (person, 岗位:post, 单位:unit)."""
+
+    def __init__(self, names: Sequence[str]):
+        self.size = len(names)
+        self.names = sorted(names)
+        self.rank = np.full(self.size + 1, -1, np.int32)
+        order = np.argsort(np.asarray(names, dtype=object), kind="stable")
+        self.rank[order] = np.arange(self.size, dtype=np.int32)
+        slot = [*names, ""]  # a key with no post or unit (never made: masked by the caller)
+        keys = [*slot, *("岗位:" + n for n in slot), *("单位:" + n for n in slot)]
+        self.key_names = sorted(set(keys))
+        where = {k: i for i, k in enumerate(self.key_names)}
+        self.key_rank = np.asarray([where[k] for k in keys], np.int32)
+
+    def strings(self, codes: np.ndarray) -> Strings:
+        return Strings(codes, self.names)
+
+    def keys(self, codes: np.ndarray) -> Strings:
+        return Strings(codes, self.key_names)
+
 
 class _People:
     """What :func:`wenze.engine.evaluate._responsible` looks up, as arrays over :class:`_Names`
@@ -1197,37 +1231,24 @@ def _table(program: Program, names: _Names, cases: _NativeCases,
            parts: Mapping[str, list[np.ndarray]]) -> OffenceTable:
     """The columns gathered by :func:`_responsible_columns` → an offence table whose rows are
     made on demand from the case's records by the reference."""
-    return _table_of(program, cases, _table_columns(names, cases, parts))
+    return _table_of(program, cases, _named(names, _table_columns(names, cases, parts)))
+
+
+_CODED = ("subject", "person", "post", "unit")  # string columns coded by _SortedNames.rank
 
 
 def _table_columns(names: _Names, cases: _NativeCases, parts: Mapping[str, list[np.ndarray]]
                    ) -> dict[str, Any] | None:
-    """The columns of an offence table (arrays and string columns: what a child process sends
-    back) from the columns gathered by :func:`_responsible_columns`; None: no offence."""
+    """The columns of an offence table (arrays, and the cases' string column: what a child
+    process sends back) from the columns gathered by :func:`_responsible_columns`; None: no
+    offence. The other string columns are codes into ``names.sorted()`` (see :func:`_named`)."""
     if not parts:
         return None
     col = {k: np.concatenate(v) for k, v in parts.items()}
-    n_names = len(names.names) + 1
-    table_names = [*names.names, ""]  # the last slot: -1 (never read: masked below)
-
-    def strings(codes: np.ndarray) -> Strings:
-        used, inverse = np.unique(codes, return_inverse=True)
-        listed = [table_names[c] for c in used.tolist() if c >= 0]
-        coded = np.where(used >= 0, np.arange(len(used)) - (used[0] < 0), -1)
-        return Strings.coded(coded[inverse.ravel()].astype(np.int32), listed)
-
+    table = names.sorted()
+    n_names = table.size + 1
     person, post, unit = col["person"], col["post"], col["unit"]
     pk = np.where(person >= 0, person, np.where(post >= 0, n_names + post, 2 * n_names + unit))
-    pk_used, pk_inverse = np.unique(pk, return_inverse=True)
-    pk_names = []
-    for c in pk_used.tolist():
-        if c < n_names:
-            pk_names.append(table_names[c])
-        elif c < 2 * n_names:
-            pk_names.append(f"岗位:{table_names[c - n_names]}")
-        else:
-            pk_names.append(f"单位:{table_names[c - 2 * n_names]}")
-    person_key = Strings.coded(pk_inverse.ravel().astype(np.int32), pk_names)
     case_local = col["case"]
     used_cases, case_inverse = np.unique(case_local, return_inverse=True)
     sc = cases.s
@@ -1237,9 +1258,18 @@ def _table_columns(names: _Names, cases: _NativeCases, parts: Mapping[str, list[
                    [all_names[c] for c in case_codes.tolist()])  # already sorted
     return {"violation": col["violation"].astype(np.int32),
             "established": col["established"].astype(np.int64), "case": case,
-            "subject": strings(col["subject"]), "person": strings(person),
-            "post": strings(post), "unit": strings(unit), "person_key": person_key,
+            **{k: table.rank[col[k]] for k in _CODED}, "person_key": table.key_rank[pk],
             "role": col["role"].astype(np.int8), "case_local": case_local.astype(np.int32)}
+
+
+def _named(names: _Names, columns: dict[str, Any] | None) -> dict[str, Any] | None:
+    """:func:`_table_columns`'s columns with their codes made :class:`Strings` of the sorted
+    names (the same lists for every table of a run)."""
+    if columns is None:
+        return None
+    table = names.sorted()
+    return {**columns, **{k: table.strings(columns[k]) for k in _CODED},
+            "person_key": table.keys(columns["person_key"])}
 
 
 def _table_of(program: Program, cases: _NativeCases, columns: Mapping[str, Any] | None
@@ -1592,6 +1622,7 @@ def _screen_parallel(ctx: _Context, cols: EventColumns, rows: np.ndarray, case_o
     program = ctx.program
     n = len(starts)
     people = _People(ctx, cols)
+    people.names.sorted()  # once, inherited by the children
     slices = [(i, min(i + SLICE_CASES, n)) for i in range(0, n, SLICE_CASES)]
     per_worker = -(-len(slices) // workers)
     work = [slices[i:i + per_worker] for i in range(0, len(slices), per_worker)]
@@ -1619,7 +1650,8 @@ def _screen_parallel(ctx: _Context, cols: EventColumns, rows: np.ndarray, case_o
         for group, columns in part_groups:
             group = _shifted(group, program.items[group.item], lo, shift)
             groups.append(group)
-            tables.append(_table_of(program, _NativeCases(ctx, s, group), columns))
+            tables.append(_table_of(program, _NativeCases(ctx, s, group),
+                                    _named(people.names, columns)))
     return _Screened(routed, counts, groups, s), tables
 
 

@@ -78,6 +78,8 @@ class Strings:
 
     @staticmethod
     def concat(parts: Sequence[Strings]) -> Strings:
+        if parts and all(p.names is parts[0].names for p in parts):  # one table of names
+            return Strings(np.concatenate([p.codes for p in parts]), parts[0].names)
         named = [p for p in parts if p.names]
         if all(a.names[-1] < b.names[0] for a, b in pairwise(named)):
             # names in ascending runs (e.g. the cases of consecutive slices): no sorting
