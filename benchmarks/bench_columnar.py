@@ -25,7 +25,10 @@ cases and extrapolated linearly, and its row says so; otherwise it runs on the w
 Peak memory of a row: ``tracemalloc``'s peak during a second, untimed run of the row (what the
 run allocates on top of its input already in memory, numpy buffers included; skipped for a row
 whose timed run took longer than ``--trace-limit`` seconds), and the growth of the resident set
-during the timed run (``VmHWM`` reset through ``/proc/self/clear_refs``).
+during the timed run (``VmHWM`` reset through ``/proc/self/clear_refs``). The fast path's row
+also says the peak of the whole process tree: this process's ``VmHWM`` (the input columns, the
+interpreter and its libraries included) plus what its forked children added to the pages they
+share with it (an upper bound: the peaks need not coincide).
 The JSON Lines → columns load (``read_events`` + ``EventColumns.from_events``) is timed
 separately on a 100k-case file (extrapolated for 1M, said).
 The columnar and reference JSON documents are compared (SHA-256 of the bytes) up to
@@ -97,8 +100,8 @@ def in_child(fn: Callable[[], Any], post: Callable[[Any], Any] = lambda x: x
     t0, c0 = time.perf_counter(), _cpu()
     value = fn()
     wall, cpu = time.perf_counter() - t0, _cpu() - c0
-    peak = _status("VmHWM") - base
-    row = {"wall": wall, "cpu": cpu, "rss": peak, "value": post(value)}
+    hwm = _status("VmHWM")
+    row = {"wall": wall, "cpu": cpu, "rss": hwm - base, "hwm": hwm, "value": post(value)}
     del value
     gc.collect()
     row["peak"] = None
@@ -270,7 +273,11 @@ def main() -> None:
     if "columnar" in wanted:
         r = in_child(lambda: evaluate_columnar(program, cols, AS_OF, stats=stats), with_doc)
         r["value"], docs["columnar"], fast_stats = r["value"]
-        add("columnar (from columns)", r)
+        children = fast_stats.get("children_peak_mb", 0) * 2**20
+        add("columnar (from columns)", r, note=(
+            f"(whole process tree at its peak: {(r['hwm'] + children) / 2**30:.2f} GB — this "
+            f"process {r['hwm'] / 2**30:.2f} GB, input columns, interpreter and libraries "
+            f"included, + its children {children / 2**20:,.0f} MB)"))
 
     # the peers read Event objects: rebuilt from the columns (not timed in their rows), all
     # of them once, or only the first cases' if no row needs them all
