@@ -32,7 +32,8 @@ How it stays byte-identical with the reference evaluator:
    a row (facts, dates) is made only when its decision is read, by the reference's own
    ``_offences_for`` fed with the case's records (:class:`_NativeCases`). A screened case with no
    true condition contributes only its metric counts. From :data:`PARALLEL_MIN_CASES` cases on,
-   slices of the cases are screened in forked processes (:func:`_screen_parallel`).
+   slices of the cases are screened, and their routed cases judged, in forked processes
+   (:func:`_screen_parallel`).
 4. The offences (routed and screened) and metric counts go through
    :func:`wenze.engine.ladder_columnar.finish_columnar` — :func:`wenze.engine.evaluate.finish`
    (targets, ladders, sanctions, sorting) on arrays, byte-identical with it; its decisions are
@@ -1510,9 +1511,10 @@ def _evaluate(program: Program, cols: EventColumns, as_of: dt.date,
         case_of -= 1
     starts = np.flatnonzero(first_of_case)
     n_workers = _workers(len(present), workers)
+    batch = None
     if len(present) >= PARALLEL_MIN_CASES:
-        screened, tables = _screen_parallel(ctx, cols, rows, case_of, starts, identity,
-                                            native_offences, n_workers)
+        screened, tables, batch = _screen_parallel(ctx, cols, rows, case_of, starts, identity,
+                                                   native_offences, n_workers)
     else:
         screened = _screen(program, cols, as_of, rows, case_of, len(present), native_offences,
                            starts, identity)
@@ -1524,35 +1526,43 @@ def _evaluate(program: Program, cols: EventColumns, as_of: dt.date,
                       for group in screened.groups]
     t_screened = time.perf_counter()
 
-    routed_cases = np.flatnonzero(screened.routed)
-    names = [cols.case_names[int(present[c])] for c in routed_cases.tolist()]
-    by_case: dict[str, list[Event]] = defaultdict(list)
-    if len(routed_cases):
-        take = np.isin(case_of, routed_cases)
-        for i in rows[take].tolist():
-            ev = evs[i]
-            by_case[ev.case].append(ev)
-    outs, offences, warnings, unjudged, late_rejected, traces = R._run_cases(
-        ctx, program, names, by_case, set())
+    if batch is None:
+        batch = _judge_routed(ctx, cols, rows, case_of, starts, screened.routed)
+    outs, offences, warnings, unjudged, late_rejected, traces = batch
+    n_routed = int(screened.routed.sum())
     all_rejected += late_rejected
     t_routed = time.perf_counter()
     table = OffenceTable.concat(program, [OffenceTable.from_offences(program, offences),
                                           *tables])
     t_offences = time.perf_counter()
-    fast = len(present) - len(routed_cases)
+    fast = len(present) - n_routed
     result = finish_columnar(ctx, outs, table, warnings, unjudged, all_rejected, traces,
                              len(outs) + fast, int(kept.sum()), int(after.sum()),
                              prior_sanctions, counts=screened.counts)
     t_end = time.perf_counter()
     if n_workers > 1:
         stats["children_peak_mb"] = round(sum(CHILDREN_PEAK_KB) / 1024)
-    stats.update(cases=len(present), screened=fast, routed=len(routed_cases), workers=n_workers,
+    stats.update(cases=len(present), screened=fast, routed=n_routed, workers=n_workers,
                  hit_here=sum(int(g.hit.sum()) for g in screened.groups),
                  seconds_screening=round(t_screened - t_start, 3),
                  seconds_routed=round(t_routed - t_screened, 3),
                  seconds_offences_here=round(t_offences - t_routed, 3),
                  seconds_ladders_and_decisions=round(t_end - t_offences, 3))
     return result
+
+
+def _judge_routed(ctx: _Context, cols: EventColumns, rows: np.ndarray, case_of: np.ndarray,
+                  starts: np.ndarray, routed: np.ndarray) -> R._Batch:
+    """The routed cases (``routed``: bool per case of ``starts``) judged by the reference's
+    per-case code, in case order."""
+    cases = np.flatnonzero(routed)
+    names = [cols.case_names[c] for c in cols.case[rows[starts[cases]]].tolist()]
+    by_case: dict[str, list[Event]] = defaultdict(list)
+    evs = cols.events
+    for i in rows[routed[case_of]].tolist():
+        ev = evs[i]
+        by_case[ev.case].append(ev)
+    return R._run_cases(ctx, ctx.program, names, by_case, set())
 
 
 # ----------------------------------------------------------------------------- on both cores
@@ -1590,8 +1600,10 @@ def _screen_slices(slices: list[tuple[int, int]]) -> list[tuple[Any, ...]]:
 
 
 def _screen_slice(bounds: tuple[int, int]) -> tuple[Any, ...]:
-    """Screen the cases lo…hi−1 and make their offence columns. Returns arrays only (groups
-    without their item, which the parent puts back), to be sent from a forked child."""
+    """Screen the cases lo…hi−1, make their offence columns and judge their routed cases (by
+    the reference's code), to be sent from a forked child: arrays (groups without their item,
+    which the parent puts back) and the routed cases' :func:`~wenze.engine.evaluate.portable`
+    batch."""
     assert _SHARED is not None
     ctx, cols, rows, case_of, starts, identity, native, people = _SHARED
     lo, hi = bounds
@@ -1608,13 +1620,15 @@ def _screen_slice(bounds: tuple[int, int]) -> tuple[Any, ...]:
         columns = _table_columns(people.names, _NativeCases(ctx, screened.screen, group), parts)
         out.append((dataclasses.replace(group, item=group.item.name), columns))
     if len(people.names.names) != known:  # a name the parent does not know: not portable
-        return None, None, None
-    return screened.routed, screened.counts, out
+        return None, None, None, None
+    batch = _judge_routed(ctx, cols, sub_rows, case_of[a:b] - lo, starts[lo:hi] - a,
+                          screened.routed)
+    return screened.routed, screened.counts, out, R.portable(ctx.program, batch)
 
 
 def _screen_parallel(ctx: _Context, cols: EventColumns, rows: np.ndarray, case_of: np.ndarray,
                      starts: np.ndarray, identity: bool, native: bool, workers: int
-                     ) -> tuple[_Screened, list[OffenceTable]]:
+                     ) -> tuple[_Screened, list[OffenceTable], R._Batch | None]:
     """:func:`_screen` and :func:`_native_table` over slices of :data:`SLICE_CASES` cases, each of
     the ``workers`` processes (forked; the last is this one) taking a contiguous run of slices;
     joined in case order, so the result is the one of a single slice."""
@@ -1631,17 +1645,17 @@ def _screen_parallel(ctx: _Context, cols: EventColumns, rows: np.ndarray, case_o
         results = [r for part in fork_map(_screen_slices, work) for r in part]
     finally:
         _SHARED = None
-    if any(routed is None for routed, _, _ in results):  # fall back to one process
+    if any(routed is None for routed, _, _, _ in results):  # fall back to one process
         screened = _screen(program, cols, ctx.as_of, rows, case_of, n, native, starts, identity)
         assert screened.screen is not None
         return screened, [_native_table(ctx, screened.screen, g, people)
-                          for g in screened.groups]
+                          for g in screened.groups], None
     s = _Screen(program, cols, ctx.as_of, rows, n, case_of, starts, identity)
-    routed = np.concatenate([r for r, _, _ in results])
+    routed = np.concatenate([r for r, _, _, _ in results])
     counts: dict[tuple[str, str], list[int]] = {}
     groups: list[_Group] = []
     tables: list[OffenceTable] = []
-    for (lo, _), (_, part_counts, part_groups) in zip(slices, results, strict=True):
+    for (lo, _), (_, part_counts, part_groups, _) in zip(slices, results, strict=True):
         for key, values in part_counts.items():
             row = counts.setdefault(key, [0, 0, 0, 0, 0])
             for i, v in enumerate(values):
@@ -1652,7 +1666,8 @@ def _screen_parallel(ctx: _Context, cols: EventColumns, rows: np.ndarray, case_o
             groups.append(group)
             tables.append(_table_of(program, _NativeCases(ctx, s, group),
                                     _named(people.names, columns)))
-    return _Screened(routed, counts, groups, s), tables
+    batch = R.joined(program, [judged for _, _, _, judged in results])
+    return _Screened(routed, counts, groups, s), tables, batch
 
 
 def _shifted(group: _Group, item: ItemIR, lo: int, shift: int) -> _Group:

@@ -533,16 +533,40 @@ _SHARED: tuple[Any, ...] | None = None  # what forked workers read (inherited, n
 def _work(bounds: tuple[int, int]) -> tuple[Any, ...]:
     assert _SHARED is not None
     ctx, program, cases, by_case = _SHARED
-    index = {id(v): i for i, v in enumerate(program.violations)}
-    outs, offences, warnings, unjudged, rejected, _ = _run_cases(
-        ctx, program, cases[bounds[0]:bounds[1]], by_case, set())
-    portable = [(index[id(o.violation)], *(getattr(o, f) for f in _OFFENCE_FIELDS))
-                for o in offences]  # a violation's condition is a function: sent by index
-    return outs, portable, warnings, unjudged, rejected
+    return portable(program, _run_cases(ctx, program, cases[bounds[0]:bounds[1]], by_case,
+                                        set()))
 
 
 _OFFENCE_FIELDS = ("case", "item", "subject", "person", "post", "unit", "role", "established",
                    "facts", "dates", "circumstances")
+
+
+def portable(program: Program, batch: _Batch) -> tuple[Any, ...]:
+    """A batch judged in a forked process, to be sent to its parent (pickled): a violation's
+    condition is a function, so an offence's violation is sent by its index (traces stay)."""
+    outs, offences, warnings, unjudged, rejected, _ = batch
+    index = {id(v): i for i, v in enumerate(program.violations)}
+    rows = [(index[id(o.violation)], *(getattr(o, f) for f in _OFFENCE_FIELDS))
+            for o in offences]
+    return outs, rows, warnings, unjudged, rejected
+
+
+def joined(program: Program, parts: Sequence[tuple[Any, ...]]) -> _Batch:
+    """The :func:`portable` batches of consecutive slices of cases, as one batch (no traces)."""
+    outs: list[_MetricRow] = []
+    offences: list[Offence] = []
+    warnings: list[Warning] = []
+    unjudged: list[Unjudged] = []
+    rejected: list[Rejection] = []
+    for p_outs, p_offences, p_warnings, p_unjudged, p_rejected in parts:
+        outs += p_outs
+        for row in p_offences:
+            values = dict(zip(_OFFENCE_FIELDS, row[1:], strict=True))
+            offences.append(Offence(violation=program.violations[row[0]], **values))
+        warnings += p_warnings
+        unjudged += p_unjudged
+        rejected += p_rejected
+    return outs, offences, warnings, unjudged, rejected, {}
 
 
 def _run_parallel(ctx: _Context, program: Program, cases: list[str],
@@ -558,20 +582,7 @@ def _run_parallel(ctx: _Context, program: Program, cases: list[str],
             parts = pool.map(_work, slices)
     finally:
         _SHARED = None
-    outs: list[_MetricRow] = []
-    offences: list[Offence] = []
-    warnings: list[Warning] = []
-    unjudged: list[Unjudged] = []
-    rejected: list[Rejection] = []
-    for p_outs, p_offences, p_warnings, p_unjudged, p_rejected in parts:
-        outs += p_outs
-        for row in p_offences:
-            values = dict(zip(_OFFENCE_FIELDS, row[1:], strict=True))
-            offences.append(Offence(violation=program.violations[row[0]], **values))
-        warnings += p_warnings
-        unjudged += p_unjudged
-        rejected += p_rejected
-    return outs, offences, warnings, unjudged, rejected, {}
+    return joined(program, parts)
 
 
 def _problem(program: Program, ev: Event) -> tuple[str, str] | None:
