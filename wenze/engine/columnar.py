@@ -758,14 +758,17 @@ class _Act:
     unit: str | None
 
 
-CASE_SUBJECT = ("case",)  # _NativeCases.case_out(only=…): the case itself, not a step
+_day = functools.lru_cache(maxsize=1 << 16)(dt.date.fromordinal)  # one date object per day
 
 
 class _NativeCases:
-    """The screened cases of one group with a true condition: the reference's records of a case
+    """The screened cases of one group with a true condition, as the offences of their rows need
+    them: the facts a violation's condition reads (:meth:`facts_read`) and the case's dates
+    (:meth:`dates`), from the arrays; and the reference's records of a case
     (:class:`~wenze.engine.case._CaseOut`, only the subjects with a true condition: the others
-    give no offence) rebuilt on demand, so that an offence is made by the reference's own
-    :func:`wenze.engine.evaluate._offences_for`."""
+    give no offence) rebuilt from the same arrays (:meth:`case_out`), so that the reference's own
+    :func:`wenze.engine.evaluate._offences_for` makes the offences the rows are checked against
+    (``tests/engine/test_columnar.py``)."""
 
     def __init__(self, ctx: _Context, s: _Screen, group: _Group):
         self.ctx, self.s, self.group = ctx, s, group
@@ -794,8 +797,8 @@ class _NativeCases:
         s = self.s
         return s.cols.case_names[int(s.cols.case[s.rows[s.starts[self.group.cases[i]]]])]
 
-    # A decision made when read asks for one case; the arrays it reads are turned into Python
-    # lists once per group (numpy scalars cost ~100 ns a read), when the first one is asked for.
+    # Offences are made when their decisions are read; the arrays they read are turned into
+    # Python lists once per group (numpy scalars cost ~100 ns a read), when first asked for.
 
     def _list(self, key: Any, values: np.ndarray | None) -> list[Any] | None:
         cache = self.__dict__.setdefault("_lists", {})
@@ -809,6 +812,39 @@ class _NativeCases:
             cache[key] = {k: (v.astype(bool) if k in _BOOL_FACTS else v).tolist()
                           for k, v in facts.items()}
         return cache[key]
+
+    def facts_read(self, vi: int, subject: str | None) -> list[tuple[str, list[Any] | None]]:
+        """Per fact that violation ``vi``'s condition reads, its values over the cases for
+        ``subject`` (a step's name; None: the case), or None where the subject has no such fact:
+        the offence's facts are ``(fact, values[i])`` — ``_offences_for``'s ``env.get(k)`` of the
+        subject's facts (with the case's when the condition reads them, as ``_Subject.env``)."""
+        cache = self.__dict__.setdefault("_read", {})
+        found = cache.get((vi, subject))
+        if found is None:
+            v = self.ctx.program.violations[vi]
+            env = self._facts("case", self.group.facts)
+            if subject is not None:
+                j = next(j for j, st in enumerate(self.group.steps) if st.name == subject)
+                step = self._facts(j, self.group.steps[j].facts)
+                env = {**env, **step} if v.needs_parent else step
+            found = cache[(vi, subject)] = [(k, env.get(k)) for k in v.facts]
+        return found
+
+    def dates(self, i: int) -> tuple[tuple[str, dt.date | None], ...]:
+        """The dates of case ``i``'s offences: ``_CaseOut.dates`` as ``_responsible`` records
+        them (sorted by name)."""
+        dated = self.__dict__.get("_dated")
+        if dated is None:
+            group, none = self.group, np.full(len(self.group.cases), -1, np.int64)
+            by_name = {"received": group.rd, "accepted": group.ad, "clock_start": group.start,
+                       "decided": group.dd, "extension": none, "deadline_promised": group.prom,
+                       "deadline_statutory": group.stat, "deadline_external": none,
+                       "delivered": none}
+            dated = self._dated = [(k, (none if v is None else v).tolist())
+                                   for k, v in sorted(by_name.items())]
+        day = _day
+        return tuple([(k, day(ordinals[i]) if ordinals[i] >= 0 else None)
+                      for k, ordinals in dated])
 
     def _events(self, key: Any, k: np.ndarray) -> tuple[list[int], ...]:
         """Per case: the sorted row's actor, post, unit codes and day (actor -2: no event)."""
@@ -836,33 +872,19 @@ class _NativeCases:
                       cols.post_names[p] if p >= 0 else None,
                       cols.unit_names[u] if u >= 0 else None, dt.date.fromordinal(days[i]))
 
-    def case_out(self, i: int, only: Any = None) -> Any:
-        """The reference's records of case ``i``; with ``only`` (a step's name, or
-        :data:`CASE_SUBJECT`), that subject alone (the one a decision being read is about)."""
+    def case_out(self, i: int) -> Any:
+        """The reference's records of case ``i``."""
         from wenze.engine.case import _CaseOut, _Subject
 
         group, ev = self.group, self._actor
         one = dt.timedelta(days=1)
         lists = self._list
-
-        def day(o: int) -> dt.date | None:
-            return dt.date.fromordinal(o) if o >= 0 else None
-
         case = self.case_name(i)
         decided_ev = ev("dec", group.dec_k, i)
-        # the handler is the case subject's (an offence of a step never reads it)
-        handler = ev("handler", group.handler_k, i) if only in (None, CASE_SUBJECT) else None
-        start = dt.date.fromordinal(lists("start", group.start)[i])  # type: ignore[index]
-        decided = day(lists("dd", group.dd)[i])  # type: ignore[index]
-        prom, stat = lists("prom", group.prom), lists("stat", group.stat)
-        pd = day(prom[i]) if prom is not None else None
-        sd = day(stat[i]) if stat is not None else None
-        dates: dict[str, dt.date | None] = {
-            "received": day(lists("rd", group.rd)[i]),  # type: ignore[index]
-            "accepted": day(lists("ad", group.ad)[i]),  # type: ignore[index]
-            "clock_start": start, "decided": decided, "extension": None,
-            "deadline_promised": pd, "deadline_statutory": sd, "deadline_external": None,
-            "delivered": None}
+        handler = ev("handler", group.handler_k, i)
+        dates = dict(self.dates(i))
+        start, decided = dates["clock_start"], dates["decided"]
+        pd, sd = dates["deadline_promised"], dates["deadline_statutory"]
         facts = {k: v[i] for k, v in self._facts("case", group.facts).items()}
         attribution: dict[str, Any] = {}
         established: dict[str, dt.date] = {}
@@ -881,11 +903,11 @@ class _NativeCases:
         if sd:
             established["days_over_statutory"] = established["overdue_statutory"] = sd + one
         subjects = []
-        if lists("hit_case", group.hit_case)[i] and only in (None, CASE_SUBJECT):  # type: ignore
+        if lists("hit_case", group.hit_case)[i]:  # type: ignore[index]
             subjects.append(_Subject(A.Scope.CASE, None, facts, attribution, handler,
                                      established))
         for j, st in enumerate(group.steps):
-            if not lists(("hit", j), st.hit)[i] or only not in (None, st.name):  # type: ignore
+            if not lists(("hit", j), st.hit)[i]:  # type: ignore[index]
                 continue
             s_ev, c_ev = ev(("sk", j), st.sk, i), ev(("ck", j), st.ck, i)
             sf = {k: v[i] for k, v in self._facts(j, st.facts).items()}
@@ -914,15 +936,9 @@ class _NativeCases:
                         (), dates, facts, [], dates["received"] or start, decided, None,
                         bool(facts["on_the_spot"]), False)
 
-    def offences(self, i: int, only: Any = None) -> list[R.Offence]:
-        """The offences of case ``i`` (``only``: of that subject alone, see :meth:`case_out`)."""
-        # decisions are read in order (by date, then case): a case's are mostly read together
-        last = self.__dict__.get("_last")
-        if last is not None and last[0] == (i, only):
-            return last[1]
-        found = R._offences_for(self.ctx, self.case_out(i, only), None)
-        self._last = ((i, only), found)
-        return found
+    def offences(self, i: int) -> list[R.Offence]:
+        """The offences of case ``i``, made by the reference's own ``_offences_for``."""
+        return R._offences_for(self.ctx, self.case_out(i), None)
 
 
 class _Names:
@@ -1244,28 +1260,38 @@ def _table_columns(names: _Names, cases: _NativeCases, parts: Mapping[str, list[
 
 def _table_of(program: Program, cases: _NativeCases, columns: Mapping[str, Any] | None
               ) -> OffenceTable:
-    """An offence table from :func:`_table_columns`, its rows made on demand by the reference
-    from the records of the case (``cases``)."""
+    """An offence table from :func:`_table_columns`, the offences of its rows made from the
+    columns, the facts their condition read and their case's dates (``cases``)."""
     if columns is None:
         return OffenceTable.from_offences(program, [])
-    violation, subject, person_key = columns["violation"], columns["subject"], \
-        columns["person_key"]
-    role, case_local = columns["role"], columns["case_local"]
+    violation, subject, case_local = columns["violation"], columns["subject"], \
+        columns["case_local"]
     n = len(violation)
     item = Strings(np.zeros(n, np.int32), [cases.group.item.name])
+    violations = program.violations
+    person, post, unit = columns["person"], columns["post"], columns["unit"]
 
-    def make(i: int) -> R.Offence:
-        wanted = (program.violations[int(violation[i])], subject.value(i),
-                  person_key.value(i), ROLES[int(role[i])])
-        step = wanted[1]
-        for o in cases.offences(int(case_local[i]), CASE_SUBJECT if step is None else step):
-            if (o.violation, o.subject, o.person_key, o.role) == wanted:
-                return o
-        raise AssertionError(f"offence of row {i} not made by the reference: {wanted}")
+    def make(rows: np.ndarray) -> list[R.Offence]:
+        local = case_local[rows].tolist()
+        dates: dict[int, tuple[tuple[str, dt.date | None], ...]] = {}  # a case's, shared
+        made = []
+        for c, case, vi, step, who, where, unit_name, role, day in zip(
+                local, columns["case"].values(rows), violation[rows].tolist(),
+                subject.values(rows), person.values(rows), post.values(rows), unit.values(rows),
+                columns["role"][rows].tolist(), columns["established"][rows].tolist(),
+                strict=True):
+            case_dates = dates.get(c)
+            if case_dates is None:
+                case_dates = dates[c] = cases.dates(c)
+            facts = tuple([(k, None if values is None else values[c])
+                           for k, values in cases.facts_read(vi, step)])
+            made.append(R.Offence(case, item.names[0], violations[vi], step, who, where,
+                                  unit_name, ROLES[role], _day(day), facts, case_dates, ()))
+        return made
 
     return OffenceTable(program, violation, columns["established"], columns["case"], item,
-                        subject, columns["person"], columns["post"], columns["unit"],
-                        person_key, role, {}, [(0, make)])
+                        subject, person, post, unit, columns["person_key"], columns["role"], {},
+                        [(0, make)])
 
 
 def _no_susp(m: int) -> _Suspension:
