@@ -761,6 +761,15 @@ class _Act:
 _day = functools.lru_cache(maxsize=1 << 16)(dt.date.fromordinal)  # one date object per day
 
 
+def _days(ordinals: np.ndarray | None, n: int) -> list[dt.date | None]:
+    """The dates of day ordinals (-1, or no array: None)."""
+    if ordinals is None:
+        return [None] * n
+    distinct, where = np.unique(ordinals, return_inverse=True)
+    days = [_day(o) if o >= 0 else None for o in distinct.tolist()]
+    return [days[w] for w in where.ravel().tolist()]
+
+
 class _NativeCases:
     """The screened cases of one group with a true condition, as the offences of their rows need
     them: the facts a violation's condition reads (:meth:`facts_read`) and the case's dates
@@ -834,17 +843,15 @@ class _NativeCases:
         """The dates of case ``i``'s offences: ``_CaseOut.dates`` as ``_responsible`` records
         them (sorted by name)."""
         dated = self.__dict__.get("_dated")
-        if dated is None:
-            group, none = self.group, np.full(len(self.group.cases), -1, np.int64)
+        if dated is None:  # per date, the group's cases' dates (one object per day)
+            group = self.group
             by_name = {"received": group.rd, "accepted": group.ad, "clock_start": group.start,
-                       "decided": group.dd, "extension": none, "deadline_promised": group.prom,
-                       "deadline_statutory": group.stat, "deadline_external": none,
-                       "delivered": none}
-            dated = self._dated = [(k, (none if v is None else v).tolist())
+                       "decided": group.dd, "extension": None, "deadline_promised": group.prom,
+                       "deadline_statutory": group.stat, "deadline_external": None,
+                       "delivered": None}
+            dated = self._dated = [(k, _days(v, len(group.cases)))
                                    for k, v in sorted(by_name.items())]
-        day = _day
-        return tuple([(k, day(ordinals[i]) if ordinals[i] >= 0 else None)
-                      for k, ordinals in dated])
+        return tuple([(k, days[i]) for k, days in dated])
 
     def _events(self, key: Any, k: np.ndarray) -> tuple[list[int], ...]:
         """Per case: the sorted row's actor, post, unit codes and day (actor -2: no event)."""

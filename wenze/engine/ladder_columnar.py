@@ -40,6 +40,7 @@ for byte.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, overload
@@ -133,10 +134,18 @@ class DecisionTable(Sequence[Decision]):
             self._joint[-1 - code]
 
     def _made(self, codes: np.ndarray) -> list[Decision]:
-        """The decisions of ``codes`` (a run of ``_order``), made together."""
-        made = iter(self._make(codes[codes >= 0]))
-        joint = self._joint
-        return [next(made) if c >= 0 else joint[-1 - c] for c in codes.tolist()]
+        """The decisions of ``codes`` (a run of ``_order``), made together, the cyclic garbage
+        collector paused meanwhile (making a batch makes no reference cycles; the collector
+        would scan its new objects again and again, and every object of the program too)."""
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            made = iter(self._make(codes[codes >= 0]))
+            joint = self._joint
+            return [next(made) if c >= 0 else joint[-1 - c] for c in codes.tolist()]
+        finally:
+            if collecting:
+                gc.enable()
 
     @overload
     def __getitem__(self, i: int) -> Decision: ...
@@ -952,7 +961,7 @@ class _LadderRun:
                                             f"consequence: {L._q(level)} → {c.text}"))
         info = LadderInfo(
             name=self.name, step=row.count if row else None, count_in_window=ordinal,
-            window=wtext.zh, reasons=tuple((x.zh, x.en) for x in reasons),
-            adjustments=tuple(S._adjustment(a) for a in adjustments),
+            window=wtext.zh, reasons=tuple([(x.zh, x.en) for x in reasons]),
+            adjustments=tuple([S._adjustment(a) for a in adjustments]),
             exempt_by=None, consequences=tuple(consequences))
         return S._decision(off, self.as_of, level, info, key=key)
