@@ -17,8 +17,12 @@ import csv
 import dataclasses
 import gc
 import io
+import itertools
 import json
 import math
+import multiprocessing as mp
+import os
+import pickle
 import unicodedata
 from collections.abc import Sequence
 from typing import Any
@@ -27,6 +31,7 @@ from wenze.dsl import ast as A
 from wenze.dsl.facts import lookup as lookup_fact
 from wenze.engine.decisions import LEVEL_LABELS, ROLE_LABELS, Decision, json_value
 from wenze.engine.evaluate import CaseTrace, EvaluationResult
+from wenze.engine.forking import fork_map
 from wenze.engine.lower import Program
 
 _string = json.encoder.encode_basestring  # (json's C function where there is one)
@@ -34,14 +39,16 @@ _string = json.encoder.encode_basestring  # (json's C function where there is on
 # --------------------------------------------------------------------------- JSON and CSV
 
 
-def to_json(result: EvaluationResult) -> str:
+def to_json(result: EvaluationResult, workers: int | None = None) -> str:
     """The JSON document of an evaluation: ``json.dumps(result.to_json(), sort_keys=True,
     ensure_ascii=False, indent=2)`` and a newline, byte for byte.
 
     Written faster than that: by :func:`json_text`, each decision as soon as it is made (read in
     batches from a lazy :class:`~wenze.engine.ladder_columnar.DecisionTable`, never all kept as
     dicts), with the cyclic garbage collector paused (nothing here makes reference cycles; it
-    would rescan the growing document again and again)."""
+    would rescan the growing document again and again); from :data:`PARALLEL_MIN_DECISIONS`
+    decisions on, consecutive runs of them written in forked processes (``workers``: how many,
+    0 one per CPU; default ``WENZE_WORKERS``, else one per CPU)."""
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -52,12 +59,40 @@ def to_json(result: EvaluationResult) -> str:
         # with a newline and two spaces (a newline inside a string is written as \n)
         empty = '\n  "decisions": []'
         assert head.count(empty) == 1
-        separator = ",\n" + "  " * 2
-        listed = separator.join([json_text(d.to_json(), 2) for d in result.decisions])
-        return head.replace(empty, f'\n  "decisions": [{separator[1:]}{listed}\n  ]') + "\n"
+        listed = _decisions_text(result.decisions, workers)
+        return head.replace(empty, f'\n  "decisions": [{_BETWEEN[1:]}{listed}\n  ]') + "\n"
     finally:
         if collecting:
             gc.enable()
+
+
+PARALLEL_MIN_DECISIONS = 4000  # below this, forking costs more than it saves
+_BETWEEN = ",\n" + "  " * 2  # between two decisions of the document
+
+
+def _decisions_text(decisions: Sequence[Decision], workers: int | None) -> str:
+    """The decisions' JSON texts, joined as the document lists them: in forked processes, each
+    a consecutive run of them (the last in this one), when there are enough of them."""
+    n = len(decisions)
+    if workers is None:
+        workers = int(os.environ.get("WENZE_WORKERS") or 0)
+    workers = min(workers or os.cpu_count() or 1, 16, -(-n // PARALLEL_MIN_DECISIONS))
+    if workers <= 1 or "fork" not in mp.get_all_start_methods():
+        return _written(decisions, 0, n)
+    bounds = [n * k // workers for k in range(workers + 1)]
+
+    def written(span: tuple[int, int]) -> pickle.PickleBuffer:  # sent back without copying
+        return pickle.PickleBuffer(_written(decisions, *span).encode())
+
+    parts = fork_map(written, list(itertools.pairwise(bounds)))
+    return _BETWEEN.join(str(memoryview(part), "utf-8") for part in parts)
+
+
+def _written(decisions: Sequence[Decision], start: int, stop: int) -> str:
+    """The JSON texts of ``decisions[start:stop]`` (read a batch at a time), joined."""
+    step = 2048
+    return _BETWEEN.join([json_text(d.to_json(), 2) for lo in range(start, stop, step)
+                          for d in decisions[lo:min(lo + step, stop)]])
 
 
 _FLOATS = {math.inf: "Infinity", -math.inf: "-Infinity"}
