@@ -58,9 +58,12 @@ def to_json(result: EvaluationResult, workers: int | None = None) -> str:
         # the decisions in their place: a top-level key's line is the only one that starts
         # with a newline and two spaces (a newline inside a string is written as \n)
         empty = '\n  "decisions": []'
-        assert head.count(empty) == 1
-        listed = _decisions_text(result.decisions, workers)
-        return head.replace(empty, f'\n  "decisions": [{_BETWEEN[1:]}{listed}\n  ]') + "\n"
+        before, after = head.split(empty)
+        pieces = [before, '\n  "decisions": [', _BETWEEN[1:]]
+        for text in _decision_texts(result.decisions, workers):
+            pieces += (text, _BETWEEN)
+        pieces[-1] = "\n  ]"
+        return "".join([*pieces, after, "\n"])  # (the document copied once)
     finally:
         if collecting:
             gc.enable()
@@ -70,9 +73,10 @@ PARALLEL_MIN_DECISIONS = 4000  # below this, forking costs more than it saves
 _BETWEEN = ",\n" + "  " * 2  # between two decisions of the document
 
 
-def _decisions_text(decisions: Sequence[Decision], workers: int | None) -> str:
-    """The decisions' JSON texts, joined as the document lists them: in forked processes, each
-    a consecutive run of them (the last in this one), when there are enough of them."""
+def _decision_texts(decisions: Sequence[Decision], workers: int | None) -> list[str]:
+    """The decisions' JSON texts, in order: one each, or in forked processes (when there are
+    enough of them) one per process, each the joined texts of a consecutive run of them (the
+    last run written in this process)."""
     n = len(decisions)
     if workers is None:
         workers = int(os.environ.get("WENZE_WORKERS") or 0)
@@ -82,17 +86,17 @@ def _decisions_text(decisions: Sequence[Decision], workers: int | None) -> str:
     bounds = [n * k // workers for k in range(workers + 1)]
 
     def written(span: tuple[int, int]) -> pickle.PickleBuffer:  # sent back without copying
-        return pickle.PickleBuffer(_written(decisions, *span).encode())
+        return pickle.PickleBuffer(_BETWEEN.join(_written(decisions, *span)).encode())
 
-    parts = fork_map(written, list(itertools.pairwise(bounds)))
-    return _BETWEEN.join(str(memoryview(part), "utf-8") for part in parts)
+    return [str(memoryview(part), "utf-8")
+            for part in fork_map(written, list(itertools.pairwise(bounds)))]
 
 
-def _written(decisions: Sequence[Decision], start: int, stop: int) -> str:
-    """The JSON texts of ``decisions[start:stop]`` (read a batch at a time), joined."""
+def _written(decisions: Sequence[Decision], start: int, stop: int) -> list[str]:
+    """The JSON texts of ``decisions[start:stop]`` (read a batch at a time)."""
     step = 2048
-    return _BETWEEN.join([json_text(d.to_json(), 2) for lo in range(start, stop, step)
-                          for d in decisions[lo:min(lo + step, stop)]])
+    return [json_text(d.to_json(), 2) for lo in range(start, stop, step)
+            for d in decisions[lo:min(lo + step, stop)]]
 
 
 _FLOATS = {math.inf: "Infinity", -math.inf: "-Infinity"}
