@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import itertools
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, overload
@@ -61,6 +62,7 @@ __all__ = ["DecisionTable", "decide", "finish_columnar"]
 
 _SHIFT = 32  # group << 32 | date ordinal: one sortable int64 per (group, date)
 BATCH = 512  # decisions made together when many are read (iteration, slices)
+DESCRIBED = 1 << 17  # descriptions of earlier sanctions kept per ladder (~0.5 kB each)
 _LEADER_CODES = np.asarray([r in L._LEADER_ROLES for r in ROLES], bool)
 
 
@@ -834,8 +836,10 @@ class _LadderRun:
         return text
 
     def _describe(self, p: int) -> L.Reason:
-        """``ladder._describe_offence`` of position ``p`` (the latest few kept: a person's
-        decisions list the same earlier sanctions)."""
+        """``ladder._describe_offence`` of position ``p`` (the latest :data:`DESCRIBED` kept: a
+        person's decisions list the same earlier sanctions of the window — at 1M cases about as
+        many as a year's decisions — and decisions are mostly read in date order, so the oldest
+        are dropped)."""
         made = self._described.get(p)
         if made is not None:
             return made
@@ -849,8 +853,9 @@ class _LadderRun:
         case_en = f" case {case}" if case else ""
         made = L.Reason(f"{on} 「{violation}」{case_zh} 「{level}」",
                         f"{on} 「{violation}」{case_en} 「{level}」")
-        if len(self._described) >= 50_000:
-            self._described.clear()
+        if len(self._described) >= DESCRIBED:
+            for oldest in list(itertools.islice(self._described, DESCRIBED // 4)):
+                del self._described[oldest]
         self._described[p] = made
         return made
 
