@@ -29,8 +29,9 @@ How it stays byte-identical with the reference evaluator:
    For a screened case with a true condition, its offences are made as columns
    (:class:`~wenze.engine.offence_table.OffenceTable`): who answers and when — the reference's
    ``_attributed`` and ``_responsible`` — on arrays (:func:`_native_table`); the full offence of
-   a row (facts, dates) is made only when its decision is read, by the reference's own
-   ``_offences_for`` fed with the case's records (:class:`_NativeCases`). A screened case with no
+   a row (facts, dates) is made only when its decision is read, from the same arrays
+   (:class:`_NativeCases`; the tests check it against the reference's own ``_offences_for`` fed
+   with the case's records rebuilt from them). A screened case with no
    true condition contributes only its metric counts. From :data:`PARALLEL_MIN_CASES` cases on,
    slices of the cases are screened in forked processes (:func:`_screen_parallel`).
 4. The offences (routed and screened) and metric counts go through
@@ -822,22 +823,38 @@ class _NativeCases:
                           for k, v in facts.items()}
         return cache[key]
 
-    def facts_read(self, vi: int, subject: str | None) -> list[tuple[str, list[Any] | None]]:
+    def facts_read(self, vi: int, subject: str | None
+                   ) -> list[tuple[str, tuple[Any, ...] | None]]:
         """Per fact that violation ``vi``'s condition reads, its values over the cases for
         ``subject`` (a step's name; None: the case), or None where the subject has no such fact:
         the offence's facts are ``(fact, values[i])`` — ``_offences_for``'s ``env.get(k)`` of the
-        subject's facts (with the case's when the condition reads them, as ``_Subject.env``)."""
+        subject's facts (with the case's when the condition reads them, as ``_Subject.env``).
+        Only the facts read are turned into Python values, as tuples (which the garbage
+        collector stops scanning)."""
         cache = self.__dict__.setdefault("_read", {})
         found = cache.get((vi, subject))
         if found is None:
             v = self.ctx.program.violations[vi]
-            env = self._facts("case", self.group.facts)
+            env = {k: ("case", k) for k in self.group.facts}
             if subject is not None:
                 j = next(j for j, st in enumerate(self.group.steps) if st.name == subject)
-                step = self._facts(j, self.group.steps[j].facts)
+                step = {k: (j, k) for k in self.group.steps[j].facts}
                 env = {**env, **step} if v.needs_parent else step
-            found = cache[(vi, subject)] = [(k, env.get(k)) for k in v.facts]
+            found = cache[(vi, subject)] = [(k, self._fact(env[k]) if k in env else None)
+                                            for k in v.facts]
         return found
+
+    def _fact(self, where: tuple[Any, str]) -> tuple[Any, ...]:
+        """The values of fact ``where[1]`` of the case (``where[0]`` "case") or of step
+        ``where[0]``, over the cases, as ``_facts`` makes them."""
+        cache = self.__dict__.setdefault("_fact_values", {})
+        values = cache.get(where)
+        if values is None:
+            of, k = where
+            column = (self.group.facts if of == "case" else self.group.steps[of].facts)[k]
+            values = cache[where] = tuple(
+                (column.astype(bool) if k in _BOOL_FACTS else column).tolist())
+        return values
 
     def dates(self, i: int) -> tuple[tuple[str, dt.date | None], ...]:
         """The dates of case ``i``'s offences: ``_CaseOut.dates`` as ``_responsible`` records
@@ -849,7 +866,7 @@ class _NativeCases:
                        "decided": group.dd, "extension": None, "deadline_promised": group.prom,
                        "deadline_statutory": group.stat, "deadline_external": None,
                        "delivered": None}
-            dated = self._dated = [(k, _days(v, len(group.cases)))
+            dated = self._dated = [(k, tuple(_days(v, len(group.cases))))
                                    for k, v in sorted(by_name.items())]
         return tuple([(k, days[i]) for k, days in dated])
 
@@ -1041,8 +1058,7 @@ def _native_parts(ctx: _Context, s: _Screen, group: _Group, people: _People
                   ) -> dict[str, list[np.ndarray]]:
     """The offences of a group's screened cases with a true condition, as columns: who answers
     (the reference's ``_attributed`` and ``_responsible`` on arrays) and when; the full offence
-    of a row (facts, dates) is made on demand by the reference's own code
-    (:class:`_NativeCases`)."""
+    of a row (facts, dates) is made on demand from the same arrays (:class:`_NativeCases`)."""
     program, cols, rows = ctx.program, s.cols, s.rows
     group_cases = _NativeCases(ctx, s, group)
 
