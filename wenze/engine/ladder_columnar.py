@@ -273,8 +273,11 @@ def decide(program: Program, table: OffenceTable, prior: Sequence[Any], as_of: d
         offences = table.offences(rows)
         keys = table.keys(rows)
         ladder = row_ladder[rows]
+        ladders = np.unique(ladder).tolist()
+        if len(ladders) == 1 and ladders[0] >= 0:  # (mostly: one ladder)
+            return runs[ladders[0]].decisions(rows, offences, keys)  # type: ignore[union-attr]
         made: list[Decision] = [None] * len(rows)  # type: ignore[list-item]
-        for li in np.unique(ladder).tolist():
+        for li in ladders:
             where = np.flatnonzero(ladder == li).tolist()
             run = runs[li] if li >= 0 else None
             if run is None:
