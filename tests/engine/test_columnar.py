@@ -99,8 +99,16 @@ def _native_rows_checked(program: Program, events: list, as_of: dt.date,
     rows = 0
     for table, cases in kept:
         assert table.mismatches() == []
-        made = sorted(o.key for i in range(len(cases)) for o in cases.offences(i))
-        assert sorted(table.key(i) for i in range(len(table))) == made
+        reference = {o.key: o for i in range(len(cases)) for o in cases.offences(i)}
+        assert sorted(table.key(i) for i in range(len(table))) == sorted(reference)
+        # the offences made from the columns (facts and dates too) are the reference's, made
+        # one by one or together, their fact values of the same types (True is not 1 in JSON)
+        made = table.offences(np.arange(len(table)))
+        assert [table.offence(i) for i in range(len(table))] == made
+        expected = [reference[table.key(i)] for i in range(len(table))]
+        assert made == expected
+        assert [[type(v) for _, v in o.facts] for o in made] == \
+            [[type(v) for _, v in o.facts] for o in expected]
         rows += len(table)
     return rows
 

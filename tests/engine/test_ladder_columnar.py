@@ -350,6 +350,22 @@ def test_decision_table_behaves_like_a_tuple() -> None:
     assert [d.to_json() for d in decisions] == [d.to_json() for d in expected]
 
 
+def test_decisions_made_in_batches_are_the_ones_made_alone(monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    """Iteration, slices and ``of_cases`` make decisions in batches; one read alone is made
+    alone: the same decisions, wherever the batches begin and end."""
+    ref, col = _zitong_result()
+    decisions, expected = col.decisions, ref.decisions
+    assert isinstance(decisions, LC.DecisionTable)
+    assert [decisions[i] for i in range(len(decisions))] == list(expected)
+    some = {c for c in decisions.cases()[::7] if c is not None}
+    for size in (1, 7, 64):
+        monkeypatch.setattr(LC, "BATCH", size)
+        assert list(decisions) == list(expected)
+        assert decisions[5:-5] == expected[5:-5] and decisions[::-2] == expected[::-2]
+        assert decisions.of_cases(some) == [d for d in expected if d.case in some]
+
+
 def test_decision_table_summaries_agree_with_the_decisions() -> None:
     ref, col = _zitong_result()
     decisions, expected = col.decisions, ref.decisions

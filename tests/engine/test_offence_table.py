@@ -53,6 +53,11 @@ def test_concat_keeps_rows_and_makers_apart() -> None:
     b = OffenceTable.from_offences(program, offences[half:])
     joined = OffenceTable.concat(program, [a, b])
     assert [joined.offence(i) for i in range(len(joined))] == offences
+    # many rows at once, from both parts, in any order (repeats too): each its own offence
+    rows = np.random.default_rng(3).integers(0, len(joined), 3 * len(joined))
+    assert all(o is offences[r] for o, r in zip(joined.offences(rows), rows.tolist(),
+                                                 strict=True))
+    assert joined.offences(np.zeros(0, np.int64)) == []
     assert [joined.key(i) for i in range(len(joined))] == [o.key for o in offences]
     assert joined.order().tolist() == sorted(range(len(offences)),
                                              key=lambda i: offences[i].order)

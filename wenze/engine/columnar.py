@@ -29,8 +29,9 @@ How it stays byte-identical with the reference evaluator:
    For a screened case with a true condition, its offences are made as columns
    (:class:`~wenze.engine.offence_table.OffenceTable`): who answers and when — the reference's
    ``_attributed`` and ``_responsible`` — on arrays (:func:`_native_table`); the full offence of
-   a row (facts, dates) is made only when its decision is read, by the reference's own
-   ``_offences_for`` fed with the case's records (:class:`_NativeCases`). A screened case with no
+   a row (facts, dates) is made only when its decision is read, from the same arrays
+   (:class:`_NativeCases`; the tests check it against the reference's own ``_offences_for`` fed
+   with the case's records rebuilt from them). A screened case with no
    true condition contributes only its metric counts. From :data:`PARALLEL_MIN_CASES` cases on,
    slices of the cases are screened, and their routed cases judged, in forked processes
    (:func:`_screen_parallel`).
@@ -759,14 +760,26 @@ class _Act:
     unit: str | None
 
 
-CASE_SUBJECT = ("case",)  # _NativeCases.case_out(only=…): the case itself, not a step
+_day = functools.lru_cache(maxsize=1 << 16)(dt.date.fromordinal)  # one date object per day
+
+
+def _days(ordinals: np.ndarray | None, n: int) -> list[dt.date | None]:
+    """The dates of day ordinals (-1, or no array: None)."""
+    if ordinals is None:
+        return [None] * n
+    distinct, where = np.unique(ordinals, return_inverse=True)
+    days = [_day(o) if o >= 0 else None for o in distinct.tolist()]
+    return [days[w] for w in where.ravel().tolist()]
 
 
 class _NativeCases:
-    """The screened cases of one group with a true condition: the reference's records of a case
+    """The screened cases of one group with a true condition, as the offences of their rows need
+    them: the facts a violation's condition reads (:meth:`facts_read`) and the case's dates
+    (:meth:`dates`), from the arrays; and the reference's records of a case
     (:class:`~wenze.engine.case._CaseOut`, only the subjects with a true condition: the others
-    give no offence) rebuilt on demand, so that an offence is made by the reference's own
-    :func:`wenze.engine.evaluate._offences_for`."""
+    give no offence) rebuilt from the same arrays (:meth:`case_out`), so that the reference's own
+    :func:`wenze.engine.evaluate._offences_for` makes the offences the rows are checked against
+    (``tests/engine/test_columnar.py``)."""
 
     def __init__(self, ctx: _Context, s: _Screen, group: _Group):
         self.ctx, self.s, self.group = ctx, s, group
@@ -795,8 +808,8 @@ class _NativeCases:
         s = self.s
         return s.cols.case_names[int(s.cols.case[s.rows[s.starts[self.group.cases[i]]]])]
 
-    # A decision made when read asks for one case; the arrays it reads are turned into Python
-    # lists once per group (numpy scalars cost ~100 ns a read), when the first one is asked for.
+    # Offences are made when their decisions are read; the arrays they read are turned into
+    # Python lists once per group (numpy scalars cost ~100 ns a read), when first asked for.
 
     def _list(self, key: Any, values: np.ndarray | None) -> list[Any] | None:
         cache = self.__dict__.setdefault("_lists", {})
@@ -810,6 +823,53 @@ class _NativeCases:
             cache[key] = {k: (v.astype(bool) if k in _BOOL_FACTS else v).tolist()
                           for k, v in facts.items()}
         return cache[key]
+
+    def facts_read(self, vi: int, subject: str | None
+                   ) -> list[tuple[str, tuple[Any, ...] | None]]:
+        """Per fact that violation ``vi``'s condition reads, its values over the cases for
+        ``subject`` (a step's name; None: the case), or None where the subject has no such fact:
+        the offence's facts are ``(fact, values[i])`` — ``_offences_for``'s ``env.get(k)`` of the
+        subject's facts (with the case's when the condition reads them, as ``_Subject.env``).
+        Only the facts read are turned into Python values, as tuples (which the garbage
+        collector stops scanning)."""
+        cache = self.__dict__.setdefault("_read", {})
+        found = cache.get((vi, subject))
+        if found is None:
+            v = self.ctx.program.violations[vi]
+            env = {k: ("case", k) for k in self.group.facts}
+            if subject is not None:
+                j = next(j for j, st in enumerate(self.group.steps) if st.name == subject)
+                step = {k: (j, k) for k in self.group.steps[j].facts}
+                env = {**env, **step} if v.needs_parent else step
+            found = cache[(vi, subject)] = [(k, self._fact(env[k]) if k in env else None)
+                                            for k in v.facts]
+        return found
+
+    def _fact(self, where: tuple[Any, str]) -> tuple[Any, ...]:
+        """The values of fact ``where[1]`` of the case (``where[0]`` "case") or of step
+        ``where[0]``, over the cases, as ``_facts`` makes them."""
+        cache = self.__dict__.setdefault("_fact_values", {})
+        values = cache.get(where)
+        if values is None:
+            of, k = where
+            column = (self.group.facts if of == "case" else self.group.steps[of].facts)[k]
+            values = cache[where] = tuple(
+                (column.astype(bool) if k in _BOOL_FACTS else column).tolist())
+        return values
+
+    def dates(self, i: int) -> tuple[tuple[str, dt.date | None], ...]:
+        """The dates of case ``i``'s offences: ``_CaseOut.dates`` as ``_responsible`` records
+        them (sorted by name)."""
+        dated = self.__dict__.get("_dated")
+        if dated is None:  # per date, the group's cases' dates (one object per day)
+            group = self.group
+            by_name = {"received": group.rd, "accepted": group.ad, "clock_start": group.start,
+                       "decided": group.dd, "extension": None, "deadline_promised": group.prom,
+                       "deadline_statutory": group.stat, "deadline_external": None,
+                       "delivered": None}
+            dated = self._dated = [(k, tuple(_days(v, len(group.cases))))
+                                   for k, v in sorted(by_name.items())]
+        return tuple([(k, days[i]) for k, days in dated])
 
     def _events(self, key: Any, k: np.ndarray) -> tuple[list[int], ...]:
         """Per case: the sorted row's actor, post, unit codes and day (actor -2: no event)."""
@@ -837,33 +897,19 @@ class _NativeCases:
                       cols.post_names[p] if p >= 0 else None,
                       cols.unit_names[u] if u >= 0 else None, dt.date.fromordinal(days[i]))
 
-    def case_out(self, i: int, only: Any = None) -> Any:
-        """The reference's records of case ``i``; with ``only`` (a step's name, or
-        :data:`CASE_SUBJECT`), that subject alone (the one a decision being read is about)."""
+    def case_out(self, i: int) -> Any:
+        """The reference's records of case ``i``."""
         from wenze.engine.case import _CaseOut, _Subject
 
         group, ev = self.group, self._actor
         one = dt.timedelta(days=1)
         lists = self._list
-
-        def day(o: int) -> dt.date | None:
-            return dt.date.fromordinal(o) if o >= 0 else None
-
         case = self.case_name(i)
         decided_ev = ev("dec", group.dec_k, i)
-        # the handler is the case subject's (an offence of a step never reads it)
-        handler = ev("handler", group.handler_k, i) if only in (None, CASE_SUBJECT) else None
-        start = dt.date.fromordinal(lists("start", group.start)[i])  # type: ignore[index]
-        decided = day(lists("dd", group.dd)[i])  # type: ignore[index]
-        prom, stat = lists("prom", group.prom), lists("stat", group.stat)
-        pd = day(prom[i]) if prom is not None else None
-        sd = day(stat[i]) if stat is not None else None
-        dates: dict[str, dt.date | None] = {
-            "received": day(lists("rd", group.rd)[i]),  # type: ignore[index]
-            "accepted": day(lists("ad", group.ad)[i]),  # type: ignore[index]
-            "clock_start": start, "decided": decided, "extension": None,
-            "deadline_promised": pd, "deadline_statutory": sd, "deadline_external": None,
-            "delivered": None}
+        handler = ev("handler", group.handler_k, i)
+        dates = dict(self.dates(i))
+        start, decided = dates["clock_start"], dates["decided"]
+        pd, sd = dates["deadline_promised"], dates["deadline_statutory"]
         facts = {k: v[i] for k, v in self._facts("case", group.facts).items()}
         attribution: dict[str, Any] = {}
         established: dict[str, dt.date] = {}
@@ -882,11 +928,11 @@ class _NativeCases:
         if sd:
             established["days_over_statutory"] = established["overdue_statutory"] = sd + one
         subjects = []
-        if lists("hit_case", group.hit_case)[i] and only in (None, CASE_SUBJECT):  # type: ignore
+        if lists("hit_case", group.hit_case)[i]:  # type: ignore[index]
             subjects.append(_Subject(A.Scope.CASE, None, facts, attribution, handler,
                                      established))
         for j, st in enumerate(group.steps):
-            if not lists(("hit", j), st.hit)[i] or only not in (None, st.name):  # type: ignore
+            if not lists(("hit", j), st.hit)[i]:  # type: ignore[index]
                 continue
             s_ev, c_ev = ev(("sk", j), st.sk, i), ev(("ck", j), st.ck, i)
             sf = {k: v[i] for k, v in self._facts(j, st.facts).items()}
@@ -915,15 +961,9 @@ class _NativeCases:
                         (), dates, facts, [], dates["received"] or start, decided, None,
                         bool(facts["on_the_spot"]), False)
 
-    def offences(self, i: int, only: Any = None) -> list[R.Offence]:
-        """The offences of case ``i`` (``only``: of that subject alone, see :meth:`case_out`)."""
-        # decisions are read in order (by date, then case): a case's are mostly read together
-        last = self.__dict__.get("_last")
-        if last is not None and last[0] == (i, only):
-            return last[1]
-        found = R._offences_for(self.ctx, self.case_out(i, only), None)
-        self._last = ((i, only), found)
-        return found
+    def offences(self, i: int) -> list[R.Offence]:
+        """The offences of case ``i``, made by the reference's own ``_offences_for``."""
+        return R._offences_for(self.ctx, self.case_out(i), None)
 
 
 class _Names:
@@ -1053,8 +1093,7 @@ def _native_parts(ctx: _Context, s: _Screen, group: _Group, people: _People
                   ) -> dict[str, list[np.ndarray]]:
     """The offences of a group's screened cases with a true condition, as columns: who answers
     (the reference's ``_attributed`` and ``_responsible`` on arrays) and when; the full offence
-    of a row (facts, dates) is made on demand by the reference's own code
-    (:class:`_NativeCases`)."""
+    of a row (facts, dates) is made on demand from the same arrays (:class:`_NativeCases`)."""
     program, cols, rows = ctx.program, s.cols, s.rows
     group_cases = _NativeCases(ctx, s, group)
 
@@ -1275,28 +1314,38 @@ def _named(names: _Names, columns: dict[str, Any] | None) -> dict[str, Any] | No
 
 def _table_of(program: Program, cases: _NativeCases, columns: Mapping[str, Any] | None
               ) -> OffenceTable:
-    """An offence table from :func:`_table_columns`, its rows made on demand by the reference
-    from the records of the case (``cases``)."""
+    """An offence table from :func:`_table_columns`, the offences of its rows made from the
+    columns, the facts their condition read and their case's dates (``cases``)."""
     if columns is None:
         return OffenceTable.from_offences(program, [])
-    violation, subject, person_key = columns["violation"], columns["subject"], \
-        columns["person_key"]
-    role, case_local = columns["role"], columns["case_local"]
+    violation, subject, case_local = columns["violation"], columns["subject"], \
+        columns["case_local"]
     n = len(violation)
     item = Strings(np.zeros(n, np.int32), [cases.group.item.name])
+    violations = program.violations
+    person, post, unit = columns["person"], columns["post"], columns["unit"]
 
-    def make(i: int) -> R.Offence:
-        wanted = (program.violations[int(violation[i])], subject.value(i),
-                  person_key.value(i), ROLES[int(role[i])])
-        step = wanted[1]
-        for o in cases.offences(int(case_local[i]), CASE_SUBJECT if step is None else step):
-            if (o.violation, o.subject, o.person_key, o.role) == wanted:
-                return o
-        raise AssertionError(f"offence of row {i} not made by the reference: {wanted}")
+    def make(rows: np.ndarray) -> list[R.Offence]:
+        local = case_local[rows].tolist()
+        dates: dict[int, tuple[tuple[str, dt.date | None], ...]] = {}  # a case's, shared
+        made = []
+        for c, case, vi, step, who, where, unit_name, role, day in zip(
+                local, columns["case"].values(rows), violation[rows].tolist(),
+                subject.values(rows), person.values(rows), post.values(rows), unit.values(rows),
+                columns["role"][rows].tolist(), columns["established"][rows].tolist(),
+                strict=True):
+            case_dates = dates.get(c)
+            if case_dates is None:
+                case_dates = dates[c] = cases.dates(c)
+            facts = tuple([(k, None if values is None else values[c])
+                           for k, values in cases.facts_read(vi, step)])
+            made.append(R.Offence(case, item.names[0], violations[vi], step, who, where,
+                                  unit_name, ROLES[role], _day(day), facts, case_dates, ()))
+        return made
 
     return OffenceTable(program, violation, columns["established"], columns["case"], item,
-                        subject, columns["person"], columns["post"], columns["unit"],
-                        person_key, role, {}, [(0, make)])
+                        subject, person, post, unit, columns["person_key"], columns["role"], {},
+                        [(0, make)])
 
 
 def _no_susp(m: int) -> _Suspension:

@@ -29,8 +29,9 @@ computed on numpy arrays:
 The decisions come back as a :class:`DecisionTable`: a read-only sequence (like a tuple) that
 keeps the arrays and makes :class:`~wenze.engine.decisions.Decision` *i* — its facts, its
 :class:`~wenze.engine.decisions.LadderInfo` and reasons — only when it is read, with the
-reference's own text. Summaries (decisions per sanction, violation, unit or case; the keys) are
-read from the columns without making the decisions.
+reference's own text; decisions read together (iteration, slices) are made in batches, each
+array read once per batch. Summaries (decisions per sanction, violation, unit or case; the keys)
+are read from the columns without making the decisions.
 
 ``tests/engine/test_ladder_columnar.py`` proves the JSON document the same as ``finish``'s, byte
 for byte.
@@ -39,6 +40,8 @@ for byte.
 from __future__ import annotations
 
 import datetime as dt
+import gc
+import itertools
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, overload
@@ -58,6 +61,8 @@ from wenze.engine.offence_table import ROLES, OffenceTable, Strings
 __all__ = ["DecisionTable", "decide", "finish_columnar"]
 
 _SHIFT = 32  # group << 32 | date ordinal: one sortable int64 per (group, date)
+BATCH = 512  # decisions made together when many are read (iteration, slices)
+DESCRIBED = 1 << 17  # descriptions of earlier sanctions kept per ladder (~0.5 kB each)
 _LEADER_CODES = np.asarray([r in L._LEADER_ROLES for r in ROLES], bool)
 
 
@@ -97,8 +102,9 @@ class DecisionTable(Sequence[Decision]):
     A read-only sequence that behaves like a tuple of :class:`Decision`: ``len``, indexing
     (negative too), slicing (a tuple), iteration, ``in``, ``index``, ``count``, ``==`` (equal to
     a tuple or another ``DecisionTable`` with equal decisions in the same order; like a tuple, never
-    equal to a list) and ``hash``. Each access makes the decision anew (nothing is cached), so
-    reading all of them costs what the reference spent making them.
+    equal to a list) and ``hash``. Each access makes the decision anew (nothing is kept: the
+    table stays the size of its arrays); iteration and slices make them in batches of up to
+    :data:`BATCH`, which costs a fraction of making them one by one.
 
     Cheap summaries, read from the columns without making any decision:
 
@@ -112,7 +118,7 @@ class DecisionTable(Sequence[Decision]):
 
     __slots__ = ("_columns", "_joint", "_make", "_order")
 
-    def __init__(self, order: np.ndarray, make: Callable[[int], Decision],
+    def __init__(self, order: np.ndarray, make: Callable[[np.ndarray], list[Decision]],
                  joint: Sequence[Decision], columns: Mapping[str, Strings],
                  keys: Callable[[np.ndarray], list[str]]) -> None:
         self._order = order  # int64: ≥ 0 a row of the offence table, < 0 joint decision -1-j
@@ -126,7 +132,22 @@ class DecisionTable(Sequence[Decision]):
         return len(self._order)
 
     def _at(self, code: int) -> Decision:
-        return self._make(code) if code >= 0 else self._joint[-1 - code]
+        return self._make(np.asarray([code], np.int64))[0] if code >= 0 else \
+            self._joint[-1 - code]
+
+    def _made(self, codes: np.ndarray) -> list[Decision]:
+        """The decisions of ``codes`` (a run of ``_order``), made together, the cyclic garbage
+        collector paused meanwhile (making a batch makes no reference cycles; the collector
+        would scan its new objects again and again, and every object of the program too)."""
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            made = iter(self._make(codes[codes >= 0]))
+            joint = self._joint
+            return [next(made) if c >= 0 else joint[-1 - c] for c in codes.tolist()]
+        finally:
+            if collecting:
+                gc.enable()
 
     @overload
     def __getitem__(self, i: int) -> Decision: ...
@@ -136,7 +157,9 @@ class DecisionTable(Sequence[Decision]):
 
     def __getitem__(self, i: int | slice) -> Decision | tuple[Decision, ...]:
         if isinstance(i, slice):
-            return tuple(self._at(c) for c in self._order[i].tolist())
+            codes = self._order[i]
+            return tuple(d for lo in range(0, len(codes), BATCH)
+                         for d in self._made(codes[lo:lo + BATCH]))
         n = len(self._order)
         j = i.__index__()
         if j < 0:
@@ -146,9 +169,11 @@ class DecisionTable(Sequence[Decision]):
         return self._at(int(self._order[j]))
 
     def __iter__(self) -> Iterator[Decision]:
-        at = self._at
-        for code in self._order.tolist():
-            yield at(code)
+        order, lo, size = self._order, 0, 32  # the first few soon, then full batches
+        while lo < len(order):
+            yield from self._made(order[lo:lo + size])
+            lo += size
+            size = min(2 * size, BATCH)
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, DecisionTable | tuple):
@@ -209,8 +234,8 @@ class DecisionTable(Sequence[Decision]):
         columns, _ = self._columns
         s = columns["case"]
         wanted = np.asarray([i for i, name in enumerate(s.names) if name in cases], np.int32)
-        where = np.flatnonzero(np.isin(s.codes, wanted))
-        return [self._at(int(self._order[i])) for i in where.tolist()]
+        codes = self._order[np.flatnonzero(np.isin(s.codes, wanted))]
+        return [d for lo in range(0, len(codes), BATCH) for d in self._made(codes[lo:lo + BATCH])]
 
 
 # --------------------------------------------------------------------------- the ladder stage
@@ -243,13 +268,27 @@ def decide(program: Program, table: OffenceTable, prior: Sequence[Any], as_of: d
             joint.append(decision)
             joint_rows.append(trigger)
 
-    def make(r: int) -> Decision:
-        li = int(row_ladder[r])
-        if li < 0:
-            return S._decision(table.offence(r), as_of, None, None)
-        run = runs[li]
-        assert run is not None
-        return run.decision(r)
+    def make(rows: np.ndarray) -> list[Decision]:
+        """The decisions of offence rows ``rows``, in their order."""
+        offences = table.offences(rows)
+        keys = table.keys(rows)
+        ladder = row_ladder[rows]
+        ladders = np.unique(ladder).tolist()
+        if len(ladders) == 1 and ladders[0] >= 0:  # (mostly: one ladder)
+            return runs[ladders[0]].decisions(rows, offences, keys)  # type: ignore[union-attr]
+        made: list[Decision] = [None] * len(rows)  # type: ignore[list-item]
+        for li in ladders:
+            where = np.flatnonzero(ladder == li).tolist()
+            run = runs[li] if li >= 0 else None
+            if run is None:
+                decisions = [S._decision(offences[w], as_of, None, None, key=keys[w])
+                             for w in where]
+            else:
+                decisions = run.decisions(rows[where], [offences[w] for w in where],
+                                          [keys[w] for w in where])
+            for w, d in zip(where, decisions, strict=True):
+                made[w] = d
+        return made
 
     order = _sorted(program, table, joint, np.asarray(joint_rows, np.int64))
     columns = _columns(table, runs, row_ladder, joint, order)
@@ -800,8 +839,10 @@ class _LadderRun:
         return text
 
     def _describe(self, p: int) -> L.Reason:
-        """``ladder._describe_offence`` of position ``p`` (the latest few kept: a person's
-        decisions list the same earlier sanctions)."""
+        """``ladder._describe_offence`` of position ``p`` (the latest :data:`DESCRIBED` kept: a
+        person's decisions list the same earlier sanctions of the window — at 1M cases about as
+        many as a year's decisions — and decisions are mostly read in date order, so the oldest
+        are dropped)."""
         made = self._described.get(p)
         if made is not None:
             return made
@@ -815,22 +856,22 @@ class _LadderRun:
         case_en = f" case {case}" if case else ""
         made = L.Reason(f"{on} 「{violation}」{case_zh} 「{level}」",
                         f"{on} 「{violation}」{case_en} 「{level}」")
-        if len(self._described) >= 50_000:
-            self._described.clear()
+        if len(self._described) >= DESCRIBED:
+            for oldest in list(itertools.islice(self._described, DESCRIBED // 4)):
+                del self._described[oldest]
         self._described[p] = made
         return made
 
-    def _counted(self, p: int, shift: int) -> tuple[list[L.Reason], int]:
-        """The latest LISTED_EARLIER earlier sanctions of the person in the window, and how many
-        there are in all."""
-        q = int(self.place[p]) + shift
-        lo = int(self.person_comp.searchsorted(int(self.person[p]) << _SHIFT | int(self.first[p])))
-        a, b = int(self.issued_cum[lo]), int(self.issued_cum[q])
+    def _counted(self, p: int, q: int, a: int, b: int, lo_p: int, hi_p: int
+                 ) -> tuple[list[L.Reason], int]:
+        """The latest LISTED_EARLIER earlier sanctions of the person at place ``q`` (position
+        ``p``) in the window, and how many there are in all: this run's between the cumulative
+        counts ``a`` and ``b`` (the window's start, the place), prior ones between ``lo_p`` and
+        ``hi_p``."""
         at = self._at_place
         earlier = [at(x) for x in self.issued_places[max(a, b - L.LISTED_EARLIER):b].tolist()]
         describe = self._describe
         issued = [describe(x) for x in earlier]
-        lo_p, hi_p = int(self.prior_bounds[0][p]), int(self.prior_bounds[1][p])
         if hi_p <= lo_p:
             return issued, b - a
         day = self.day
@@ -840,33 +881,58 @@ class _LadderRun:
                         key=lambda x: x[0])[-L.LISTED_EARLIER:]
         return [d for _, d in merged], (b - a) + (hi_p - lo_p)
 
-    def decision(self, r: int) -> Decision:
-        p = int(self.pos[r])
-        ladder, table = self.ladder, self.table
-        off = table.offence(r)
-        day = int(self.day[p])
+    def decisions(self, rows: np.ndarray, offences: Sequence[R.Offence], keys: Sequence[str]
+                  ) -> list[Decision]:
+        """The decisions of table rows ``rows`` (of this ladder; their offences and keys), in
+        their order: the arrays read once for all of them."""
+        p = self.pos[rows]
+        q = self.place[p]
+        # the start of each one's window in the person order: this run's sanctions counted
+        window_start = self.person_comp.searchsorted(
+            self.person[p].astype(np.int64) << _SHIFT | self.first[p])
+        same_level = self.same_level[p].tolist() if self.same_level is not None else None
+        columns = zip(p.tolist(), rows.tolist(), offences, keys, self.day[p].tolist(),
+                      self.earlier[p].tolist(), self.exempt[p].tolist(),
+                      self.level[p].tolist(), q.tolist(), self.lazy[q].tolist(),
+                      self.issued_cum[window_start].tolist(), self.issued_cum[q].tolist(),
+                      self.prior_bounds[0][p].tolist(), self.prior_bounds[1][p].tolist(),
+                      strict=True)
+        made = []
+        for k, (p_, r, off, key, day, earlier, exempt, level, q_, lazy, a, b, lo_p,
+                hi_p) in enumerate(columns):
+            shift = self._lazy_shift(p_) if lazy else 0
+            if shift:
+                b = int(self.issued_cum[q_ + shift])
+            made.append(self._decision(
+                p_, r, off, key, day, earlier, exempt, level,
+                same_level[k] if same_level is not None else None, shift,
+                self._counted(p_, q_ + shift, a, b, lo_p, hi_p) if not exempt else ([], 0)))
+        return made
+
+    def _decision(self, p: int, r: int, off: R.Offence, key: str, day: int, earlier: int,
+                  exempt: bool, level_code: int, same_level: int | None, shift: int,
+                  counted: tuple[list[L.Reason], int]) -> Decision:
+        """The decision of position ``p`` (table row ``r``) from its values in the arrays."""
+        ladder = self.ladder
         wtext = self.window_text(day)
-        circs = table.circumstances_of(r)
-        known = self.known
+        circs = self.table.circumstances_of(r)
         notes = [L.Reason(f"情节 {L._q(c)} 不在本阶梯的从重、从轻、免责之列，未予考虑",
                           f"circumstance {L._q(c)} is not one this ladder names; not considered")
-                 for c in sorted(circs - known)]
-        earlier = int(self.earlier[p])
-        if self.exempt[p]:
-            exempt = [e.text for e in ladder.exemptions if e.text in circs]
-            also = "、".join(L._q(e) for e in exempt[1:])
+                 for c in sorted(circs - self.known)] if circs else []
+        if exempt:
+            exempt_by = [e.text for e in ladder.exemptions if e.text in circs]
+            also = "、".join(L._q(e) for e in exempt_by[1:])
             reasons = [L.Reason(
-                f"免责：{L._q(exempt[0])}" + (f"（另有 {also}）" if also else "")
+                f"免责：{L._q(exempt_by[0])}" + (f"（另有 {also}）" if also else "")
                 + "，不予问责，不计入次数",
-                f"exempt: {L._q(exempt[0])}"
-                + (f" (also {', '.join(L._q(e) for e in exempt[1:])})" if also else "")
+                f"exempt: {L._q(exempt_by[0])}"
+                + (f" (also {', '.join(L._q(e) for e in exempt_by[1:])})" if also else "")
                 + "; no sanction, not counted"), *notes]
             info = LadderInfo(name=self.name, step=None, count_in_window=earlier,
                               window=wtext.zh, reasons=tuple((x.zh, x.en) for x in reasons),
-                              adjustments=(), exempt_by=exempt[0], consequences=())
-            return S._decision(off, self.as_of, None, info)
+                              adjustments=(), exempt_by=exempt_by[0], consequences=())
+            return S._decision(off, self.as_of, None, info, key=key)
 
-        shift = self._lazy_shift(p)
         earlier += shift
         ordinal = earlier + 1
         found = self.escalation.get(ordinal)
@@ -876,9 +942,8 @@ class _LadderRun:
             found = self.escalation[ordinal] = L._row(ladder, ordinal)
         row, note = found
         base = row.sanction.text if row is not None else self.levels[0]
-        counted, total = self._counted(p, shift)
-        unlisted = total - len(counted)
-        reasons = [L.count_reason(ordinal, wtext, counted, unlisted, base)]
+        listed, total = counted
+        reasons = [L.count_reason(ordinal, wtext, listed, total - len(listed), base)]
         if row is None:
             reasons.append(L.Reason("阶梯未规定次数，取最低等级",
                                     "the ladder has no escalation rows; its lowest level applies"))
@@ -887,8 +952,8 @@ class _LadderRun:
         adjustments, why = self.adjusted.get(p, ([], []))
         reasons += why
         reasons += notes
-        level = self.names[int(self.level[p])]
-        same_level = int(self.same_level[p]) + shift if self.same_level is not None else 1
+        level = self.names[level_code]
+        same_level = same_level + shift if same_level is not None else 1
         consequences: list[str] = []
         for c in ladder.consequences:
             if c.sanction.text == level and same_level >= c.cumulative:
@@ -904,7 +969,7 @@ class _LadderRun:
                                             f"consequence: {L._q(level)} → {c.text}"))
         info = LadderInfo(
             name=self.name, step=row.count if row else None, count_in_window=ordinal,
-            window=wtext.zh, reasons=tuple((x.zh, x.en) for x in reasons),
-            adjustments=tuple(S._adjustment(a) for a in adjustments),
+            window=wtext.zh, reasons=tuple([(x.zh, x.en) for x in reasons]),
+            adjustments=tuple([S._adjustment(a) for a in adjustments]),
             exempt_by=None, consequences=tuple(consequences))
-        return S._decision(off, self.as_of, level, info)
+        return S._decision(off, self.as_of, level, info, key=key)
