@@ -12,13 +12,12 @@ import re
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 import wenze
+from tests.evaluator_spies import EvaluatorCalls
 from wenze.cli import build_parser, main
 from wenze.engine import columnar
 from wenze.engine import evaluate as reference
@@ -356,25 +355,6 @@ def test_events_out_evaluates_to_the_same_decisions(books: tuple[Path, Path], tm
 # and the report is the same, byte for byte, whichever judges it.
 
 
-class Calls:
-    """The calls of the two evaluators' entry points (each still runs)."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch):
-        self.columnar: list[tuple[Any, ...]] = []
-        self.reference: list[tuple[Any, ...]] = []
-        monkeypatch.setattr(columnar, "evaluate_columnar",
-                            self._spy(columnar.evaluate_columnar, self.columnar))
-        monkeypatch.setattr(reference, "evaluate", self._spy(reference.evaluate, self.reference))
-
-    @staticmethod
-    def _spy(fn: Callable[..., Any], calls: list[tuple[Any, ...]]) -> Callable[..., Any]:
-        def spy(*args: Any, **kw: Any) -> Any:
-            calls.append(args)
-            return fn(*args, **kw)
-
-        return spy
-
-
 def _simulate_with(capsys: pytest.CaptureFixture[str], books: tuple[Path, Path],
                    evaluator: str | None, fmt: str = "json") -> str:
     argv = ["simulate", str(books[0]), "--cases", "300", "--seed", "3", "--compare",
@@ -389,7 +369,7 @@ def _simulate_with(capsys: pytest.CaptureFixture[str], books: tuple[Path, Path],
 def test_each_evaluator_judges_both_rulebooks_and_reports_the_same(
     books: tuple[Path, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    calls = Calls(monkeypatch)
+    calls = EvaluatorCalls(monkeypatch)
     by_reference = _simulate_with(capsys, books, "reference")
     assert len(calls.reference) == 2 and calls.columnar == []  # A and B
     by_columnar = _simulate_with(capsys, books, "columnar")
@@ -405,7 +385,7 @@ def test_each_evaluator_judges_both_rulebooks_and_reports_the_same(
 def test_auto_takes_the_columnar_path_from_the_threshold_on(
     books: tuple[Path, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    calls = Calls(monkeypatch)
+    calls = EvaluatorCalls(monkeypatch)
     below = _simulate_with(capsys, books, None)  # auto is the default; 300 cases < 20,000
     assert calls.columnar == [] and len(calls.reference) == 2
     monkeypatch.setattr(columnar, "AUTO_MIN_CASES", 300)

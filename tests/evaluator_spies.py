@@ -1,0 +1,34 @@
+"""Spies on the evaluators, for the tests of the code around them: which evaluator a command
+that chooses one (``--evaluator``: ``wenze simulate``, ``wenze evaluate`` with a file or
+``--db``) called."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from wenze.engine import columnar
+from wenze.engine import evaluate as reference
+
+
+class EvaluatorCalls:
+    """The calls of the two evaluators' entry points (each still runs): the positional
+    arguments of each call, in order, until the test's ``monkeypatch`` is undone."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch):
+        self.columnar: list[tuple[Any, ...]] = []
+        self.reference: list[tuple[Any, ...]] = []
+        monkeypatch.setattr(columnar, "evaluate_columnar",
+                            self._spy(columnar.evaluate_columnar, self.columnar))
+        monkeypatch.setattr(reference, "evaluate", self._spy(reference.evaluate, self.reference))
+
+    @staticmethod
+    def _spy(fn: Callable[..., Any], calls: list[tuple[Any, ...]]) -> Callable[..., Any]:
+        def spy(*args: Any, **kw: Any) -> Any:
+            calls.append(args)
+            return fn(*args, **kw)
+
+        return spy
+
