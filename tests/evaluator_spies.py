@@ -1,6 +1,6 @@
 """Spies on the evaluators, for the tests of the code around them: which evaluator a command
 that chooses one (``--evaluator``: ``wenze simulate``, ``wenze evaluate`` with a file or
-``--db``) called."""
+``--db``) called, and whether a consumer of a columnar result made every decision."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 
 from wenze.engine import columnar
 from wenze.engine import evaluate as reference
+from wenze.engine.ladder_columnar import DecisionTable
 
 
 class EvaluatorCalls:
@@ -32,3 +33,11 @@ class EvaluatorCalls:
 
         return spy
 
+
+def forbid_passes_over_every_decision(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From now on in the test a DecisionTable refuses to be iterated (each decision would be
+    made): what still passes read the columns, or made only the decisions it indexed."""
+    def refuse(self: DecisionTable) -> Any:
+        raise AssertionError("every decision made where the columns would do")
+
+    monkeypatch.setattr(DecisionTable, "__iter__", refuse)
