@@ -1,5 +1,6 @@
 """``wenze.engine.decision_summaries``: the fields of every decision read from a columnar
-result's columns are those of its decisions, and those the reference evaluator gives."""
+result's columns are those of its decisions, and those the reference evaluator gives; and the
+consumers that read them (``wenze evaluate --decision KEY``) say what they said before."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 
 import wenze
 from tests.evaluator_spies import forbid_passes_over_every_decision
+from wenze.cli import main
 from wenze.engine import evaluate as reference
 from wenze.engine.columnar import evaluate_columnar
 from wenze.engine.decision_summaries import FIELDS, column, count_by, of_cases
@@ -62,3 +64,19 @@ def test_the_kinds_are_there() -> None:
     assert joint and all(d.case is not None for d in joint)
     assert None in column(_judged("target_rate")[1], "case")
 
+
+@pytest.mark.parametrize("evaluator", ["reference", "columnar"])
+def test_decision_letter_by_key_from_either_evaluator(
+        evaluator: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--decision KEY`` finds the decision by the keys (a columnar result makes only it):
+    the letter of the last decision, the same whichever evaluator judged."""
+    case = CASES / "joint_liability"
+    argv = ["evaluate", str(case / "rulebook.wz"), str(case / "events.jsonl"), "--as-of",
+            "2024-06-30", "--evaluator", evaluator]
+    assert main([*argv, "--format", "json"]) == 0
+    last = json.loads(capsys.readouterr().out)["decisions"][-1]
+    assert main([*argv, "--decision", last["key"]]) == 0
+    letter = capsys.readouterr().out
+    assert "问责决定书" in letter and f"被问责人：{last['person']}" in letter
+    assert main([*argv, "--decision", "0000000000000000"]) == 2
+    assert "no decision with key" in capsys.readouterr().err
