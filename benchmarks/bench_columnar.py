@@ -62,6 +62,7 @@ from wenze.dsl import ast as A
 from wenze.dsl.loader import load_text
 from wenze.engine.calendar import WorkCalendar
 from wenze.engine.columnar import evaluate_columnar
+from wenze.engine.decision_summaries import column
 from wenze.engine.evaluate import evaluate
 from wenze.engine.event_columns import EventColumns
 from wenze.engine.events import Event, EventType, read_events
@@ -210,9 +211,13 @@ def _durable_batch(by_case: dict[str, list[Event]], as_of: dt.date) -> tuple[int
 
 
 def _rules(result: Any) -> tuple[int, int]:
-    late = {d.case for d in result.decisions if d.violation == "超过法定时限"}
-    unauth = {d.case for d in result.decisions if d.violation == "决定越权"}
-    return len(late), len(unauth)
+    """(cases decided late, cases decided without the power), from the decisions' case and
+    violation columns (a columnar result makes no decision; a tuple's are read)."""
+    cases_of: dict[str | None, set[str | None]] = defaultdict(set)
+    for violation, case in zip(column(result.decisions, "violation"),
+                               column(result.decisions, "case"), strict=True):
+        cases_of[violation].add(case)
+    return len(cases_of["超过法定时限"]), len(cases_of["决定越权"])
 
 
 SAMPLE = 100_000  # cases a row too slow for the whole caseload is run on (and extrapolated)

@@ -12,13 +12,14 @@ import re
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import wenze
+from tests.evaluator_spies import EvaluatorCalls, forbid_passes_over_every_decision
 from wenze.cli import build_parser, main
 from wenze.engine import columnar
 from wenze.engine import evaluate as reference
@@ -31,7 +32,15 @@ from wenze.engine.simulate import (
     load_profile,
     to_jsonl,
 )
-from wenze.engine.simulate_commands import Progress
+from wenze.engine.simulate_commands import (
+    NO_SANCTION,
+    SHOWN_DIFFERENCES,
+    Progress,
+    case_lines,
+    differing_cases,
+    summarize,
+    violations_by_unit,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 AS_OF = dt.date(2024, 12, 31)
@@ -356,25 +365,6 @@ def test_events_out_evaluates_to_the_same_decisions(books: tuple[Path, Path], tm
 # and the report is the same, byte for byte, whichever judges it.
 
 
-class Calls:
-    """The calls of the two evaluators' entry points (each still runs)."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch):
-        self.columnar: list[tuple[Any, ...]] = []
-        self.reference: list[tuple[Any, ...]] = []
-        monkeypatch.setattr(columnar, "evaluate_columnar",
-                            self._spy(columnar.evaluate_columnar, self.columnar))
-        monkeypatch.setattr(reference, "evaluate", self._spy(reference.evaluate, self.reference))
-
-    @staticmethod
-    def _spy(fn: Callable[..., Any], calls: list[tuple[Any, ...]]) -> Callable[..., Any]:
-        def spy(*args: Any, **kw: Any) -> Any:
-            calls.append(args)
-            return fn(*args, **kw)
-
-        return spy
-
-
 def _simulate_with(capsys: pytest.CaptureFixture[str], books: tuple[Path, Path],
                    evaluator: str | None, fmt: str = "json") -> str:
     argv = ["simulate", str(books[0]), "--cases", "300", "--seed", "3", "--compare",
@@ -389,7 +379,7 @@ def _simulate_with(capsys: pytest.CaptureFixture[str], books: tuple[Path, Path],
 def test_each_evaluator_judges_both_rulebooks_and_reports_the_same(
     books: tuple[Path, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    calls = Calls(monkeypatch)
+    calls = EvaluatorCalls(monkeypatch)
     by_reference = _simulate_with(capsys, books, "reference")
     assert len(calls.reference) == 2 and calls.columnar == []  # A and B
     by_columnar = _simulate_with(capsys, books, "columnar")
@@ -405,7 +395,7 @@ def test_each_evaluator_judges_both_rulebooks_and_reports_the_same(
 def test_auto_takes_the_columnar_path_from_the_threshold_on(
     books: tuple[Path, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    calls = Calls(monkeypatch)
+    calls = EvaluatorCalls(monkeypatch)
     below = _simulate_with(capsys, books, None)  # auto is the default; 300 cases < 20,000
     assert calls.columnar == [] and len(calls.reference) == 2
     monkeypatch.setattr(columnar, "AUTO_MIN_CASES", 300)
@@ -437,3 +427,96 @@ def test_the_option_is_the_same_on_every_command(capsys: pytest.CaptureFixture[s
         text = " ".join(capsys.readouterr().out.split())
         assert "--evaluator {auto,reference,columnar}" in text
         assert " ".join(EVALUATOR_HELP.split()) in text
+
+
+# --------------------------------------------------------------------------- the report's sums
+# The report reads the decisions' columns where they suffice (a columnar result makes each
+# decision when read, ~160 µs); the plain computation over every decision says the same.
+
+# The promised limit of 「许可」 cut and a first offence sanctioned harder: against BASE, cases
+# with more decisions, and cases with as many decisions but other sanctions.
+STRICTER = SHORTER + """覆盖 阶梯 「效能问责」 {
+  计次期间 滚动 12 个月
+  等级 「效能告诫」、「通报批评」、「诫勉谈话」
+  第 1 次 「通报批评」
+  第2次及以上 「诫勉谈话」
+}
+"""
+# Many late cases and steps and few officials: several decisions in a case (steps, leaders),
+# and ladders that escalate.
+ERRING = {"items": {"default": {"median_fraction": 0.9, "sigma": 0.8}},
+          "steps": {"median_fraction": 0.9, "sigma": 0.8, "early_start": 0.1},
+          "decision": {"unauthorized": 0.05}, "staff": {"officials_per_post": 3}}
+
+
+@pytest.fixture(scope="module")
+def judged(books: tuple[Path, Path]) -> dict[str, tuple[Any, Any]]:
+    """BASE (A) and STRICTER (B) on one erring caseload of 300 cases, by each evaluator;
+    ``plain``: the columnar results' decisions, made one by one."""
+    d = books[0].parent
+    (d / "stricter.wz").write_text(STRICTER, encoding="utf-8")
+    (d / "erring.json").write_text(json.dumps(ERRING), encoding="utf-8")
+    a, b = wenze.load(books[0]).program, wenze.load(d / "stricter.wz").program
+    profile = load_profile(d / "erring.json")
+    events = generate(a, profile, 300, seed=3)
+    out = {"reference": tuple(reference.evaluate(p, events, profile.as_of) for p in (a, b)),
+           "columnar": tuple(columnar.evaluate_columnar(p, events, profile.as_of)
+                             for p in (a, b))}
+    out["plain"] = tuple(tuple(r.decisions) for r in out["columnar"])
+    return out
+
+
+def _violations_over_every_decision(decisions: Sequence[Any]) -> Counter[tuple[str, str]]:
+    seen: dict[tuple[str, str, str], tuple[bool, str]] = {}
+    for d in decisions:
+        key = (d.violation, d.case or "", d.subject or "")
+        direct = d.role.value == "direct"
+        if key not in seen or (direct and not seen[key][0]):
+            seen[key] = (direct, d.unit or "（未知单位）")
+    return Counter((v, unit) for (v, _c, _s), (_d, unit) in seen.items())
+
+
+def _differing_over_every_decision(a: Sequence[Any], b: Sequence[Any], shown: int
+                                   ) -> tuple[int, list[dict[str, Any]]]:
+    da, db = case_lines(a), case_lines(b)
+    differing = sorted(c for c in set(da) | set(db) if da.get(c, []) != db.get(c, []))
+    return len(differing), [{"case": c, "a": da.get(c, []), "b": db.get(c, [])}
+                            for c in differing[:shown]]
+
+
+def test_violations_and_sanctions_are_those_of_every_decision(
+        judged: dict[str, tuple[Any, Any]], monkeypatch: pytest.MonkeyPatch) -> None:
+    assert judged["plain"] == tuple(r.decisions for r in judged["reference"])
+    # what the summaries must get right: a kind and case with one decision, and with several
+    # (other subjects, other roles: the leaders of a late case)
+    for plain in judged["plain"]:
+        groups: dict[tuple[str, str | None], list[Any]] = {}
+        for d in plain:
+            groups.setdefault((d.violation, d.case), []).append(d)
+        assert any(len(g) == 1 for g in groups.values())
+        assert any(len({d.subject for d in g}) > 1 for g in groups.values())
+        assert any(len({d.role for d in g}) > 1 for g in groups.values())
+    forbid_passes_over_every_decision(monkeypatch)
+    for evaluator in ("reference", "columnar"):
+        for result, plain in zip(judged[evaluator], judged["plain"], strict=True):
+            assert violations_by_unit(result.decisions) == _violations_over_every_decision(plain)
+            sanctions = Counter(d.sanction or NO_SANCTION for d in plain)
+            assert summarize(result)["sanctions"] == dict(sorted(sanctions.items()))
+
+
+def test_differing_cases_are_those_of_every_decision(
+        judged: dict[str, tuple[Any, Any]], monkeypatch: pytest.MonkeyPatch) -> None:
+    plain_a, plain_b = judged["plain"]
+    count_a, count_b = Counter(d.case for d in plain_a), Counter(d.case for d in plain_b)
+    lines_a, lines_b = case_lines(plain_a), case_lines(plain_b)
+    alike = {c for c in count_a if count_b.get(c) == count_a[c]}
+    # cases with another number of decisions; with as many, differing and not
+    assert set(count_a) ^ set(count_b) or any(count_a[c] != count_b[c] for c in count_a)
+    assert {lines_a[c] == lines_b[c] for c in alike} == {True, False}
+    assert _differing_over_every_decision(plain_a, plain_b, 0)[0] > 5  # more than shown below
+    forbid_passes_over_every_decision(monkeypatch)
+    for shown in (0, 5, SHOWN_DIFFERENCES):
+        want = _differing_over_every_decision(plain_a, plain_b, shown)
+        for evaluator in ("reference", "columnar"):
+            a, b = judged[evaluator]
+            assert differing_cases(a.decisions, b.decisions, shown) == want

@@ -6,7 +6,6 @@ the run it records is the same run (the evaluator is not one of its parameters).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,9 +13,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from tests.evaluator_spies import EvaluatorCalls, forbid_passes_over_every_decision
 from wenze.cli import main
-from wenze.engine import columnar
-from wenze.engine import evaluate as reference
 from wenze.store.db import make_engine
 from wenze.store.evaluate import evaluate_stored
 from wenze.store.models import EvaluationRun
@@ -27,25 +25,6 @@ CASE = REPO / "tests" / "cases" / "ladder_escalation"
 RULEBOOK = str(CASE / "rulebook.wz")
 EVENTS = CASE / "events.jsonl"
 AS_OF = json.loads((CASE / "case.json").read_text(encoding="utf-8"))["as_of"]
-
-
-class Calls:
-    """The calls of the two evaluators' entry points (each still runs)."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch):
-        self.columnar: list[tuple[Any, ...]] = []
-        self.reference: list[tuple[Any, ...]] = []
-        monkeypatch.setattr(columnar, "evaluate_columnar",
-                            self._spy(columnar.evaluate_columnar, self.columnar))
-        monkeypatch.setattr(reference, "evaluate", self._spy(reference.evaluate, self.reference))
-
-    @staticmethod
-    def _spy(fn: Callable[..., Any], calls: list[tuple[Any, ...]]) -> Callable[..., Any]:
-        def spy(*args: Any, **kw: Any) -> Any:
-            calls.append(args)
-            return fn(*args, **kw)
-
-        return spy
 
 
 def _split(tmp_path: Path) -> tuple[Path, Path]:
@@ -78,7 +57,7 @@ def test_stored_events_by_each_evaluator_with_the_ladder_history(
     db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    calls = Calls(monkeypatch)
+    calls = EvaluatorCalls(monkeypatch)
     by_columnar, err = _history_then_stored(capsys, db_url, tmp_path, "columnar")
     assert "run 2 recorded" in err
     assert [(d["case"], d["sanction"]) for d in json.loads(by_columnar)["decisions"]] == [
@@ -103,12 +82,16 @@ def test_evaluate_stored_takes_the_evaluator_and_records_one_run(
     engine: Any, db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    calls = Calls(monkeypatch)
+    calls = EvaluatorCalls(monkeypatch)
     _run(capsys, ["ingest", str(EVENTS), "--db", db_url])
     as_of = date.fromisoformat(AS_OF)
     first = evaluate_stored(engine, RULEBOOK, as_of, evaluator="reference")
     assert calls.columnar == [] and first.run.created
-    second = evaluate_stored(engine, RULEBOOK, as_of, evaluator="columnar")
+    with monkeypatch.context() as m:
+        # the keys issued are read from the columns, and a run recorded already reads no
+        # decision's document: the columnar result makes none of its decisions
+        forbid_passes_over_every_decision(m)
+        second = evaluate_stored(engine, RULEBOOK, as_of, evaluator="columnar")
     assert len(calls.columnar) == 1
     # the same decisions: the same run, nothing recorded again
     assert not second.run.created and second.run.run_id == first.run.run_id
@@ -125,7 +108,7 @@ def test_file_with_db_by_each_evaluator(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """``--db`` beside a file: the history of earlier runs reaches the columnar path too."""
-    calls = Calls(monkeypatch)
+    calls = EvaluatorCalls(monkeypatch)
     early, late = _split(tmp_path)
     base = ["evaluate", RULEBOOK, "--as-of", AS_OF, "--format", "json", "--db", db_url]
     _run(capsys, [*base[:2], str(early), *base[2:], "--evaluator", "reference"])

@@ -219,11 +219,13 @@ def _report(args: argparse.Namespace, result: Any, program: Any, duplicates: int
             return 2
         text = output.explain(result, args.explain, program)
     elif args.decision:
-        found = [d for d in result.decisions if d.key == args.decision]
-        if not found:
+        from wenze.engine.decision_summaries import column
+
+        keys = column(result.decisions, "key")  # (a columnar result makes only the one found)
+        if args.decision not in keys:
             _err(f"error: no decision with key `{args.decision}`; 没有该决定")
             return 2
-        text = output.decision_letter(found[0], program)
+        text = output.decision_letter(result.decisions[keys.index(args.decision)], program)
     elif args.format == "json":
         text = output.to_json(result)
     elif args.format == "csv":

@@ -358,6 +358,20 @@ _combine = dt.datetime.combine
 _fromisoformat = dt.datetime.fromisoformat
 
 
+class _Texts(dict[str | None, str | None]):
+    """One copy of each text read (``texts[t]``, the first ``t`` equal to it); an absent text
+    (``None`` or ``""``) is ``None``; any other value raises ``TypeError``, as an unhashable one
+    does. A text seen before is a lookup in C."""
+
+    __slots__ = ()
+
+    def __missing__(self, value: Any) -> str:
+        if type(value) is not str:
+            raise TypeError(f"not a text: {type(value).__name__}")
+        self[value] = value
+        return value
+
+
 class QuickBuilder:
     """:func:`build_event` for the common, well-formed event, faster: exact types (``str``,
     ``dict``) and exact spellings only, no error messages. :meth:`build` returns the
@@ -376,7 +390,7 @@ class QuickBuilder:
     __slots__ = ("texts", "times", "zones")
 
     def __init__(self) -> None:
-        self.texts: dict[str, str] = {}
+        self.texts = _Texts({"": None, None: None})
         self.times: dict[str, dt.datetime] = {}
         self.zones: dict[Any, Any] = {}
 
@@ -432,32 +446,13 @@ class QuickBuilder:
         when = self.time(at)
         if when is None:
             return None
-        one = self.texts.setdefault
-        item = get("item")
-        if item is not None:
-            if type(item) is not str:
-                return None
-            item = one(item, item) if item else None
-        actor = get("actor")
-        if actor is not None:
-            if type(actor) is not str:
-                return None
-            actor = one(actor, actor) if actor else None
-        post = get("post")
-        if post is not None:
-            if type(post) is not str:
-                return None
-            post = one(post, post) if post else None
-        unit = get("unit")
-        if unit is not None:
-            if type(unit) is not str:
-                return None
-            unit = one(unit, unit) if unit else None
-        step = get("step")
-        if step is not None:
-            if type(step) is not str:
-                return None
-            step = one(step, step) if step else None
+        texts = self.texts
+        try:
+            item, actor, post, unit, step = (texts[get("item")], texts[get("actor")],
+                                             texts[get("post")], texts[get("unit")],
+                                             texts[get("step")])
+        except TypeError:  # one is neither absent nor a text
+            return None
         data = get("data")
         if data is None:
             data = {}
@@ -476,7 +471,7 @@ class QuickBuilder:
                 value = data.get(key)
                 if value is not None and not _text_list_ok(value):
                     return None
-        return _new_event(eid, one(case, case), etype, when, item, actor, post, unit, step,
+        return _new_event(eid, texts[case], etype, when, item, actor, post, unit, step,
                           data, line, source)
 
 

@@ -26,7 +26,7 @@ import json
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -34,6 +34,7 @@ from wenze.engine.evaluators import add_evaluator_argument, evaluator_for
 
 SHOWN_DIFFERENCES = 20
 NO_SANCTION = "（无处分）"
+UNKNOWN_UNIT = "（未知单位）"
 PERIOD_PREFERENCE = ("year", "half_year", "quarter", "month")
 
 
@@ -110,8 +111,36 @@ def _rate(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 2) if whole else None
 
 
+def violations_by_unit(decisions: Sequence[Any]) -> Counter[tuple[str, str]]:
+    """(violation, unit) → count: one violation per (kind, case, subject), counted in the unit
+    of its direct responsible (else of its first decision).
+
+    Read from the decisions' columns where they suffice: a kind and case with one decision is
+    one violation, in that decision's unit. Only the decisions sharing their kind and case with
+    another are made, to tell their subjects and roles apart (no column holds those)."""
+    from wenze.engine.decision_summaries import column
+
+    kinds = column(decisions, "violation")
+    cases = [c or "" for c in column(decisions, "case")]
+    units = [u or UNKNOWN_UNIT for u in column(decisions, "unit")]
+    shared = Counter(zip(kinds, cases, strict=True))
+    seen: dict[tuple[Any, str, str | None], tuple[bool, str]] = {}
+    for i, (kind, case, unit) in enumerate(zip(kinds, cases, units, strict=True)):
+        if shared[kind, case] == 1:
+            seen[kind, case, None] = (True, unit)
+            continue
+        d = decisions[i]
+        key = (kind, case, d.subject or "")
+        direct = d.role.value == "direct"
+        if key not in seen or (direct and not seen[key][0]):
+            seen[key] = (direct, unit)
+    return Counter((v, unit) for (v, _c, _s), (_d, unit) in seen.items())
+
+
 def summarize(result: Any) -> dict[str, Any]:
     """The metrics of one evaluation, as plain JSON-able data (stable order)."""
+    from wenze.engine.decision_summaries import count_by
+
     kinds = {_period_kind(m.period) for m in result.metrics}
     kind = next((k for k in PERIOD_PREFERENCE if k in kinds), None)
     units: dict[str, list[int]] = {}
@@ -126,15 +155,10 @@ def summarize(result: Any) -> dict[str, Any]:
          "overdue_open": op, "on_time_rate": _rate(ot, d), "on_the_spot_rate": _rate(sp, d)}
         for u, (r, d, ot, sp, op) in sorted(units.items())
     ]
-    # one violation per (kind, case, subject), counted in the unit of its direct responsible
-    seen: dict[tuple[str, str, str], tuple[bool, str]] = {}
-    for d in result.decisions:
-        key = (d.violation, d.case or "", d.subject or "")
-        direct = d.role.value == "direct"
-        if key not in seen or (direct and not seen[key][0]):
-            seen[key] = (direct, d.unit or "（未知单位）")
-    violations = Counter((v, unit) for (v, _c, _s), (_d, unit) in seen.items())
-    sanctions = Counter(d.sanction or NO_SANCTION for d in result.decisions)
+    violations = violations_by_unit(result.decisions)
+    sanctions: Counter[str] = Counter()
+    for level, n in count_by(result.decisions, "sanction").items():
+        sanctions[level or NO_SANCTION] += n
     warnings = Counter(w.level for w in result.warnings)
     return {
         "cases": result.cases,
@@ -168,10 +192,10 @@ def _ordered(names: Any, order: Sequence[str]) -> list[str]:
     return sorted(names, key=lambda n: (n == NO_SANCTION, rank.get(n, len(rank)), n))
 
 
-def case_decisions(result: Any) -> dict[str, list[str]]:
+def case_lines(decisions: Iterable[Any]) -> dict[str, list[str]]:
     """Each case's decisions as sorted lines `violation[subject] person(role) → sanction`."""
     out: dict[str, list[str]] = {}
-    for d in result.decisions:
+    for d in decisions:
         if d.case is None:
             continue
         subject = f"[{d.subject}]" if d.subject else ""
@@ -181,19 +205,45 @@ def case_decisions(result: Any) -> dict[str, list[str]]:
     return {k: sorted(v) for k, v in out.items()}
 
 
+def differing_cases(a: Sequence[Any], b: Sequence[Any], shown: int = SHOWN_DIFFERENCES
+                    ) -> tuple[int, list[dict[str, Any]]]:
+    """The cases whose decisions (as :func:`case_lines`) differ between ``a`` and ``b``: how
+    many, and the first ``shown`` of them (by case) with their lines on each side.
+
+    A case with another number of decisions on each side differs: counted from the columns.
+    Only the decisions of the cases with as many on both sides are made and compared line by
+    line, and those of the cases shown."""
+    from wenze.engine.decision_summaries import column, of_cases
+
+    count_a = Counter(c for c in column(a, "case") if c is not None)
+    count_b = Counter(c for c in column(b, "case") if c is not None)
+    alike = {c for c, n in count_a.items() if count_b.get(c) == n}
+    lines_a, lines_b = case_lines(of_cases(a, alike)), case_lines(of_cases(b, alike))
+    differing = sorted({c for c in count_a.keys() | count_b.keys()
+                        if count_a.get(c) != count_b.get(c)}
+                       | {c for c in alike if lines_a[c] != lines_b[c]})
+    first = differing[:shown]
+    rest = set(first) - alike
+    lines_a.update(case_lines(of_cases(a, rest)))
+    lines_b.update(case_lines(of_cases(b, rest)))
+    return len(differing), [{"case": c, "a": lines_a.get(c, []), "b": lines_b.get(c, [])}
+                            for c in first]
+
+
 def _delta(a: dict[str, int], b: dict[str, int]) -> list[dict[str, Any]]:
     return [{"name": k, "a": a.get(k, 0), "b": b.get(k, 0), "b_minus_a": b.get(k, 0) - a.get(k, 0)}
             for k in sorted(set(a) | set(b))]
 
 
-def compare_results(a: Any, b: Any, shown: int = SHOWN_DIFFERENCES) -> dict[str, Any]:
-    """The difference of two evaluations of the same caseload: case by case and in totals."""
-    da, db = case_decisions(a), case_decisions(b)
-    differing = sorted(c for c in set(da) | set(db) if da.get(c, []) != db.get(c, []))
-    sa, sb = summarize(a), summarize(b)
+def compare_results(a: Any, b: Any, summary_a: dict[str, Any], summary_b: dict[str, Any],
+                    shown: int = SHOWN_DIFFERENCES) -> dict[str, Any]:
+    """The difference of two evaluations of the same caseload, case by case and in totals
+    (``summary_a``, ``summary_b``: their :func:`summarize`)."""
+    count, first = differing_cases(a.decisions, b.decisions, shown)
+    sa, sb = summary_a, summary_b
     return {
-        "differing_cases": len(differing),
-        "shown": [{"case": c, "a": da.get(c, []), "b": db.get(c, [])} for c in differing[:shown]],
+        "differing_cases": count,
+        "shown": first,
         "violations": _delta(sa["violations_total"], sb["violations_total"]),
         "sanctions": _delta(sa["sanctions"], sb["sanctions"]),
         "warnings": _delta(sa["warnings"], sb["warnings"]),
@@ -411,7 +461,7 @@ def run(args: argparse.Namespace) -> int:
         result_b = evaluate(other, events, as_of)
         doc["compare"] = args.compare
         doc["summary_b"] = summarize(result_b)
-        doc["comparison"] = compare_results(result, result_b)
+        doc["comparison"] = compare_results(result, result_b, doc["summary"], doc["summary_b"])
     bar.update(cases, force=True)
     bar.close()
     for r in list(result.rejected)[:5]:

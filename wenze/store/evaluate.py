@@ -9,11 +9,11 @@ records an evaluation made from an events file (``--db`` beside a file).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import Engine
 
@@ -32,6 +32,34 @@ class StoredEvaluation:
     result: Any  # wenze.engine.evaluate.EvaluationResult
     run: RunRecord
     prior_sanctions: int  # how many sanctions of earlier runs the ladder was given
+
+
+class DecisionBodies(Sequence[dict[str, Any]]):
+    """The decisions' JSON documents, each made when read: a run recorded already (the same
+    inputs) reads none, so its decisions are not made again (a columnar result makes each
+    decision when read)."""
+
+    __slots__ = ("_decisions",)
+
+    def __init__(self, decisions: Sequence[Any]) -> None:
+        self._decisions = decisions
+
+    def __len__(self) -> int:
+        return len(self._decisions)
+
+    @overload
+    def __getitem__(self, i: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, i: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(i, slice):
+            return [d.to_json() for d in self._decisions[i]]
+        return self._decisions[i].to_json()
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return (d.to_json() for d in self._decisions)
 
 
 def _load(rulebook_path: str | Path) -> tuple[Any, dict[str, str]]:
@@ -87,8 +115,10 @@ def evaluate_with_history(evaluate: Callable[..., Any], program: Any, events: An
     being recomputed, so it is dropped and the evaluation made again. Decision keys do not
     depend on the history (joint decisions, whose keys do, are never history), so the second
     pass is exact. Returns (result, the history used)."""
+    from wenze.engine.decision_summaries import column
+
     result = evaluate(program, events, as_of, prior, **options)
-    issued = {d.key for d in result.decisions}
+    issued = set(column(result.decisions, "key"))  # (a columnar result makes no decision)
     kept = [p for p in prior if _source(p) not in issued]
     if len(kept) == len(prior):
         return result, list(prior)
@@ -130,7 +160,7 @@ def evaluate_stored(
                                           explain=tuple(explain))
     run = record_run(
         engine, sources, as_of, with_history(params, prior),
-        [d.to_json() for d in result.decisions], [w.to_json() for w in result.warnings],
+        DecisionBodies(result.decisions), [w.to_json() for w in result.warnings],
         input_fingerprint=snapshot.fingerprint, event_count=snapshot.count,
         cases=judged_cases(result, cases),
     )
@@ -155,7 +185,7 @@ def store_evaluation(
         events = list(events)
         return record_run(
             engine, sources if isinstance(sources, str) else dict(sources), result.as_of,
-            params or {}, [d.to_json() for d in result.decisions],
+            params or {}, DecisionBodies(result.decisions),
             [w.to_json() for w in result.warnings],
             input_fingerprint=fingerprint_events(events), event_count=len(events),
             cases=judged_cases(result, {ev.case for ev in events if ev.case}),
