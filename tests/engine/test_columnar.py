@@ -555,3 +555,38 @@ def test_first_row_per_case_and_key() -> None:
             expected[case_of[r], k] = r
     assert (table == expected).all()
     assert (table >= 0).sum() < n_cases * n_keys  # some pairs have no row
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(["县长", "发改局局长", "窗口"]), st.integers(0, 6),
+                          st.sampled_from(["张三", "李四", "王五"]), st.integers(0, 99),
+                          st.sampled_from(["decided", "complaint", "step_completed"]),
+                          st.integers(-1, 1)),
+                min_size=1, max_size=40))
+def test_the_holders_of_leaders_posts_are_read_from_the_events_that_decide_them(
+        seen: list[tuple[str, int, str, int, str, int]]) -> None:
+    """The shared context made from the fewer events :func:`C._holder_rows` keeps names the same
+    holder of every leader's post on every day as the one made from all the events (several
+    actors in a post on a day, ids out of time order, complaints, offsets across midnight)."""
+    from wenze.engine.case import _Context
+    from wenze.engine.events import Event, EventType
+
+    program = _shipped("zitong_2008.wz")
+    start = dt.datetime(2024, 3, 1, 23, 30)
+    events = [Event(f"e{number:02d}", f"c{i}", EventType(kind),
+                    (start + dt.timedelta(days=day)).replace(
+                        tzinfo=dt.timezone(dt.timedelta(hours=8 + shift))),
+                    actor=actor, post=post)
+              for i, (post, day, actor, number, kind, shift) in enumerate(seen)]
+    cols = C.EventColumns.from_events(events)
+    leaders = np.flatnonzero((cols.type != C.T["complaint"]) & (cols.actor >= 0)
+                             & (cols.post >= 0))
+    kept = C._holder_rows(cols, leaders)
+    as_of = dt.date(2024, 12, 31)
+    every = _Context(program, events, as_of)
+    fewer = _Context(program, [events[i] for i in kept.tolist()], as_of)
+    assert len(kept) <= len(leaders)
+    for post in ("县长", "发改局局长"):
+        for day in range(-1, 9):
+            on = dt.date(2024, 3, 1) + dt.timedelta(days=day)
+            assert fewer.holder(post, on) == every.holder(post, on), (post, on)

@@ -1539,13 +1539,13 @@ def _evaluate(program: Program, cols: EventColumns, as_of: dt.date,
                     for p in (u.chief_leader, u.deputy_leader) if p}
     leader_posts |= {p.deputy_leader for p in program.posts.values() if p.deputy_leader}
     is_leader = np.asarray([x in leader_posts for x in cols.post_names] + [False], bool)
+    cover = (cols.type == T["absent"]) | (cols.type == T["returned"])
+    ctx_rows = np.flatnonzero(kept & cover & (cols.post >= 0))
     if is_leader.any():
-        ctx_rows = kept & (((cols.type == T["absent"]) | (cols.type == T["returned"]))
-                           & (cols.post >= 0) | (is_leader[cols.post] & (cols.actor >= 0)))
-    else:
-        ctx_rows = kept & ((cols.type == T["absent"]) | (cols.type == T["returned"])) \
-            & (cols.post >= 0)
-    ctx = _Context(program, [evs[i] for i in np.flatnonzero(ctx_rows).tolist()], as_of)
+        seen = np.flatnonzero(kept & ~cover & (cols.type != T["complaint"])
+                              & is_leader[cols.post] & (cols.actor >= 0))
+        ctx_rows = np.union1d(ctx_rows, _holder_rows(cols, seen))
+    ctx = _Context(program, [evs[i] for i in ctx_rows.tolist()], as_of)
 
     rows, identity = _case_time_order(cols, kept if n and cols.case.min() >= 0
                                       else kept & (cols.case >= 0))
@@ -1598,6 +1598,23 @@ def _evaluate(program: Program, cols: EventColumns, as_of: dt.date,
                  seconds_offences_here=round(t_offences - t_routed, 3),
                  seconds_ladders_and_decisions=round(t_end - t_offences, 3))
     return result
+
+
+def _holder_rows(cols: EventColumns, rows: np.ndarray) -> np.ndarray:
+    """Of the events of leaders' posts by a known actor (``rows``), those that decide
+    ``_Context.holder(post, day)`` — the actor of the post's last event on or before the day
+    (by day, then id), else of its first: one per (post, day) whose events have a single actor;
+    every event of a (post, day) with several actors (ordered by their ids in ``_Context``)."""
+    if not len(rows):
+        return rows
+    post, day, actor = cols.post[rows], cols.day[rows], cols.actor[rows]
+    order = np.lexsort((actor, day, post))
+    post, day, actor = post[order], day[order], actor[order]
+    new_group = np.r_[True, (post[1:] != post[:-1]) | (day[1:] != day[:-1])]
+    group = np.cumsum(new_group) - 1
+    new_actor = new_group | np.r_[True, actor[1:] != actor[:-1]]
+    several = np.bincount(group, weights=new_actor)[group] > 1
+    return np.sort(rows[order[new_group | several]])
 
 
 def _judge_routed(ctx: _Context, cols: EventColumns, rows: np.ndarray, case_of: np.ndarray,
