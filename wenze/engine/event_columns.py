@@ -30,7 +30,7 @@ from wenze.engine.event_model import _new_event
 from wenze.engine.events import Event, EventType, normalise_outcome
 
 __all__ = ["NATIVE", "TYPES", "TYPE_CODE", "EventColumns", "EventDetails", "EventView", "T",
-           "TextColumn"]
+           "TextColumn", "days_and_micros", "first_seen"]
 
 TYPES: tuple[EventType, ...] = tuple(EventType)
 TYPE_CODE: dict[Any, int] = {t: i for i, t in enumerate(TYPES)}
@@ -102,6 +102,28 @@ def _small(codes: np.ndarray, count: int) -> np.ndarray:
         if count < np.iinfo(kind).max:
             return codes.astype(kind, copy=False)
     return codes.astype(np.int64, copy=False)
+
+
+def first_seen(codes: np.ndarray, names: Sequence[Any]) -> tuple[np.ndarray, list[Any]]:
+    """Codes (-1: none) renumbered as :func:`_codes` numbers values, in the order they are first
+    seen, and the names of the codes seen in that order (unseen ones dropped): the codes of
+    rows reordered or left out, made equal to those of the rows read afresh."""
+    k = len(names)
+    seen = np.zeros(k + 1, bool)
+    seen[-1] = True  # -1 indexes the last slot
+    order: list[int] = []
+    for lo in range(0, len(codes), _CHUNK):
+        block = codes[lo:lo + _CHUNK]
+        new = block[~seen[block]]
+        if len(new):
+            found = list(dict.fromkeys(new.tolist()))
+            order += found
+            seen[found] = True
+            if len(order) == k:
+                break
+    renumber = np.full(k + 1, -1, np.int32)
+    renumber[order] = np.arange(len(order), dtype=np.int32)
+    return renumber[codes], [names[i] for i in order]
 
 
 def _with_none(names: Sequence[Any], blank: Any = None) -> np.ndarray:
@@ -475,45 +497,62 @@ class EventColumns:
         texts = dict(zip(("item", "post", "unit", "step"), _combined(
             list(map(attrgetter("item", "post", "unit", "step"), evs)), 4), strict=True))
         texts["actor"] = _codes(list(map(attrgetter("actor"), evs)))[:2]
-        reason = np.full(n, -1, np.int32)
-        reasons: dict[str, int] = {}
-        refused_nr = np.zeros(n, bool)
-        odd = np.zeros(n, bool)
-        suspended, decided = TYPE_CODE[EventType.SUSPENDED], TYPE_CODE[EventType.DECIDED]
-        datas = list(map(attrgetter("data"), evs))
-        refusal: dict[str, bool] = {}  # outcome → a refusal
-        with_data = np.flatnonzero(np.fromiter(map(bool, datas), bool, n))
-        reason_rows: list[int] = []
-        reason_codes: list[int] = []
-        for i, t in zip(with_data.tolist(), types[with_data].tolist(), strict=True):
-            data = datas[i]
-            if t == suspended and data.keys() <= {"reason"}:
-                reason_rows.append(i)
-                reason_codes.append(reasons.setdefault(str(data.get("reason") or ""),
-                                                       len(reasons)))
-            elif t == decided and data.keys() <= {"outcome", "reasons"}:
-                outcome = str(data.get("outcome") or "")
-                refused = refusal.get(outcome)
-                if refused is None:
-                    refused = refusal[outcome] = (outcome in REFUSALS
-                                                  or normalise_outcome(outcome) == "refused")
-                if refused and not data.get("reasons"):
-                    refused_nr[i] = True
-            else:
-                odd[i] = True
-        reason[reason_rows] = reason_codes
-        no_reason = (types == suspended) & (reason < 0)
-        if no_reason.any():
-            reason[no_reason] = reasons.setdefault("", len(reasons))
+        data_columns = _data_columns(types, list(map(attrgetter("data"), evs)))
         return cls(case, case_names, types, day, instant, *texts["item"], *texts["post"],
-                   *texts["actor"], *texts["unit"], *texts["step"], reason, list(reasons),
-                   refused_nr, odd, originals=evs)
+                   *texts["actor"], *texts["unit"], *texts["step"], *data_columns,
+                   originals=evs)
+
+
+def _data_columns(types: np.ndarray, datas: Sequence[dict[str, Any] | None]
+                  ) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray]:
+    """The columns read from ``data`` (empty: ``{}`` or ``None``), in row order: a suspension's
+    reason (code, names in first-seen order, ``""`` for a suspension without one), a refusal
+    without reasons, and data this module does not read (``odd``)."""
+    n = len(types)
+    reason = np.full(n, -1, np.int32)
+    reasons: dict[str, int] = {}
+    refused_nr = np.zeros(n, bool)
+    odd = np.zeros(n, bool)
+    suspended, decided = TYPE_CODE[EventType.SUSPENDED], TYPE_CODE[EventType.DECIDED]
+    refusal: dict[str, bool] = {}  # outcome → a refusal
+    with_data = np.flatnonzero(np.fromiter(map(bool, datas), bool, n))
+    reason_rows: list[int] = []
+    reason_codes: list[int] = []
+    for i, t in zip(with_data.tolist(), types[with_data].tolist(), strict=True):
+        data = datas[i]
+        assert data is not None
+        if t == suspended and data.keys() <= {"reason"}:
+            reason_rows.append(i)
+            reason_codes.append(reasons.setdefault(str(data.get("reason") or ""),
+                                                   len(reasons)))
+        elif t == decided and data.keys() <= {"outcome", "reasons"}:
+            outcome = str(data.get("outcome") or "")
+            refused = refusal.get(outcome)
+            if refused is None:
+                refused = refusal[outcome] = (outcome in REFUSALS
+                                              or normalise_outcome(outcome) == "refused")
+            if refused and not data.get("reasons"):
+                refused_nr[i] = True
+        else:
+            odd[i] = True
+    reason[reason_rows] = reason_codes
+    no_reason = (types == suspended) & (reason < 0)
+    if no_reason.any():
+        reason[no_reason] = reasons.setdefault("", len(reasons))
+    return reason, list(reasons), refused_nr, odd
 
 
 def _days_and_instants(ats: list[dt.datetime]) -> tuple[np.ndarray, np.ndarray]:
     """The local day (proleptic ordinal) and the POSIX seconds of each time, equal to
     ``at.toordinal()`` and ``at.timestamp()`` (the integer microseconds are exact; their
     division by 10⁶ is rounded once, as ``timestamp`` does), computed from the fields."""
+    day, micros = days_and_micros(ats)
+    return day, micros / 1e6
+
+
+def days_and_micros(ats: Sequence[dt.datetime]) -> tuple[np.ndarray, np.ndarray]:
+    """The local day (proleptic ordinal) and the POSIX microseconds (int64, exact) of each
+    time; the instant column is the microseconds divided by 10⁶."""
     n = len(ats)
     day = np.fromiter(map(dt.datetime.toordinal, ats), np.int64, n)
     local = (day - EPOCH_ORDINAL) * _US_PER_DAY
@@ -526,7 +565,7 @@ def _days_and_instants(ats: list[dt.datetime]) -> tuple[np.ndarray, np.ndarray]:
         local -= offsets[tz]
     else:
         local -= np.fromiter((_micros(a.utcoffset()) for a in ats), np.int64, n)
-    return day, local / 1e6
+    return day, local
 
 
 def _micros(delta: dt.timedelta | None) -> int:

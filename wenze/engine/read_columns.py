@@ -1,0 +1,589 @@
+"""Stage 5b for the columnar fast path: a JSON Lines events file read straight into
+:class:`~wenze.engine.event_columns.EventColumns`, without an ``Event`` object per line.
+
+events file → **columns** (this module) → :func:`wenze.engine.columnar.evaluate_columnar`.
+
+:func:`read_columns` gives what :func:`wenze.engine.events.read_events` gives for the same file —
+the same events kept (as columns equal to ``EventColumns.from_events(batch.events)``, whose
+:attr:`~EventColumns.events` rebuild each Event exactly), the same rejections (reason, line, id,
+message, in file order), the same count of identical duplicates, ``strict`` raising the same
+first :class:`EventError` — and is several times faster, because the usual line is handled a
+chunk of lines at a time:
+
+- each line is decoded by ``orjson`` when it is installed (else the standard ``json``); orjson's
+  object is used only when it cannot differ from ``json``'s: no float anywhere (orjson reads
+  integers past 64 bits as floats, refuses NaN and Infinity), nested at most
+  :data:`_MAX_DEPTH` deep (``json`` raises ``RecursionError`` on very deep lines);
+- the checks of the quick path (:class:`wenze.engine.event_model.QuickBuilder`) are made per
+  field over the whole chunk, and a time of the usual shapes (``2024-03-01T09:00:00+08:00``,
+  ``…Z``, a space for ``T``) is read for all rows at once with numpy;
+- **any other line** — one orjson refuses or might read differently, a blank one, one the quick
+  checks do not take, a time of another shape, a date outside 1698–2241 — goes through
+  :func:`wenze.engine.events.read_jsonl` itself, alone, with its line number: the exact path,
+  which keeps its Event (an Event kept as it is in the columns' details) or rejects it.
+
+The file is read as bytes; universal newlines (``\\r\\n`` and ``\\r``) and the UTF-8 BOM are
+handled as the text reader does. A file that is not valid UTF-8, or a line deep enough to make
+``json`` raise ``RecursionError``, is read by ``read_events`` itself (same outcome, error
+included). The differential tests (``tests/engine/test_read_columns.py``) hold all of this
+against ``read_events`` on odd inputs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from itertools import compress, repeat
+from operator import is_not
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from wenze.engine.event_columns import (
+    EPOCH_ORDINAL,
+    TYPE_CODE,
+    TYPES,
+    EventColumns,
+    EventDetails,
+    TextColumn,
+    _data_columns,
+    _time,
+    days_and_micros,
+    first_seen,
+)
+from wenze.engine.event_model import (
+    _CASELESS,
+    _FIELD_SET,
+    _LIST_DATA,
+    _NO_STEP_NEEDED,
+    _TYPE_LOOKUP,
+    STEP_TYPES,
+    Collector,
+    Event,
+    EventError,
+    EventType,
+    QuickBuilder,
+    Rejection,
+    _text_list_ok,
+)
+from wenze.engine.events import read_events, read_jsonl
+
+try:  # a faster decoder, used where it reads exactly as json does (see the module's docstring)
+    import orjson
+
+    _loads: Callable[[bytes], Any] = orjson.loads
+    _DecodeError: type[Exception] = orjson.JSONDecodeError
+except ImportError:  # pragma: no cover - orjson is a dependency
+    _loads = json.loads
+    _DecodeError = ValueError
+
+__all__ = ["ColumnBatch", "read_columns"]
+
+_CHUNK_BYTES = 1 << 24  # bytes of lines handled at a time
+_MAX_DEPTH = 64  # nesting of data taken from orjson (deeper: the exact path)
+_BOM = b"\xef\xbb\xbf"
+_TYPE_OF_NAME: dict[str, int] = {name: TYPE_CODE[t] for name, t in _TYPE_LOOKUP.items()}
+_STEP_CODES = np.asarray(sorted(TYPE_CODE[t] for t in STEP_TYPES), np.int8)
+_CASELESS_CODES = np.asarray(sorted(TYPE_CODE[t] for t in _CASELESS), np.int8)
+_QUICK_CODES = np.asarray(sorted(TYPE_CODE[t] for t in _NO_STEP_NEEDED | STEP_TYPES | _CASELESS),
+                          np.int8)
+_REPLIED = TYPE_CODE[EventType.COUNTERSIGN_REPLIED]
+_US = 1_000_000
+_US_PER_DAY = 86_400 * _US
+# days from 1970-01-01 whose instants a float64 keeps to the microsecond (EventDetails keeps
+# the rest as Event objects; such lines take the exact path)
+_FIRST_YEAR, _LAST_YEAR = 1698, 2241
+_TEXT_FIELDS = ("item", "actor", "post", "unit", "step")
+# the integer type of the item, post, unit and step codes of EventColumns.from_events
+_COMBINED_CODES = np.append(np.zeros(0, np.int32), -1).dtype
+
+
+@dataclass
+class ColumnBatch:
+    """What :func:`read_columns` read: the kept events as columns (sorted by case, instant, id,
+    as ``read_events`` sorts them), the rejections in file order, the identical duplicates
+    ignored. ``events`` (the columns' rebuilt Event objects) and ``case_attributes`` (none in
+    JSON Lines) make it usable where an :class:`~wenze.engine.events.EventBatch` is."""
+
+    columns: EventColumns
+    rejected: list[Rejection]
+    duplicates: int = 0
+    case_attributes: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @property
+    def events(self) -> Sequence[Event]:
+        return self.columns.events
+
+
+def read_columns(path: str | Path, strict: bool = False) -> ColumnBatch:
+    """Read a JSON Lines events file into columns: the same outcome as
+    ``read_events(path, strict=strict)`` (see the module's docstring)."""
+    path = Path(path)
+    collecting = gc.isenabled()
+    gc.disable()  # only acyclic objects are made: collections would only walk them
+    try:
+        try:
+            return _Reader(str(path)).read(path, strict)
+        except (UnicodeDecodeError, RecursionError):
+            pass  # read_events's own outcome (it raises, or rejects earlier in strict mode)
+    finally:
+        if collecting:
+            gc.enable()
+    batch = read_events(path, fmt="jsonl", strict=strict)
+    return ColumnBatch(EventColumns.from_events(batch.events), batch.rejected, batch.duplicates)
+
+
+class _Codes(dict[Any, int]):
+    """Texts → codes in first-seen order; ``None`` and ``""`` → -1."""
+
+    def __init__(self) -> None:
+        super().__init__({None: -1, "": -1})
+        self.names: list[str] = []
+
+    def __missing__(self, value: str) -> int:
+        code = self[value] = len(self.names)
+        self.names.append(value)
+        return code
+
+
+@dataclass
+class _Rows:
+    """The valid rows of one chunk, in file order (codes into the reader's tables)."""
+
+    line: np.ndarray
+    case: np.ndarray
+    type: np.ndarray
+    day: np.ndarray
+    micros: np.ndarray
+    tz: np.ndarray
+    texts: dict[str, np.ndarray]
+    ids: list[str]
+    datas: list[dict[str, Any] | None]
+    kept: dict[int, Event]  # row → the Event the exact path made
+
+
+class _Reader:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.cases = _Codes()
+        self.texts = {name: _Codes() for name in _TEXT_FIELDS}
+        self.zones: dict[Any, int] = {}  # tzinfo → code
+        self.zone_table: list[dt.tzinfo] = []
+        self.minutes: dict[int, int] = {}  # offset in minutes → zone code
+        self.quick = QuickBuilder()
+        self.rejected: list[Rejection] = []
+
+    # ----------------------------------------------------------------- the file
+
+    def read(self, path: Path, strict: bool) -> ColumnBatch:
+        parts = [self._chunk(lines, first) for lines, first in _chunks(path)]
+        return self._finish(parts, strict)
+
+    # ----------------------------------------------------------------- one chunk
+
+    def _chunk(self, lines: list[bytes], first: int) -> _Rows:
+        n = len(lines)
+        objs: list[Any] = []
+        append = objs.append
+        loads = _loads
+        for line in lines:
+            try:
+                append(loads(line))
+            except _DecodeError:
+                append(None)
+        usual, values, when = self._usual(objs)
+        del objs
+        slow = np.flatnonzero(~usual).tolist()
+        kept: dict[int, Event] = {}
+        day, micros, tz = when
+        for j in slow:
+            ev = self._exact(lines[j], first + j)
+            if ev is None:
+                continue
+            usual[j] = True
+            kept[j] = ev
+            values["id"][j] = ev.id
+            values["case"][j] = ev.case
+            values["type"][j] = TYPE_CODE[ev.type]
+            for name in _TEXT_FIELDS:
+                values[name][j] = getattr(ev, name)
+            values["data"][j] = ev.data
+            d, m = days_and_micros([ev.at])
+            day[j], micros[j], tz[j] = d[0], m[0], self._zone(ev.at.tzinfo)
+        rows = np.flatnonzero(usual)
+        every = len(rows) == n
+
+        def pick(name: str) -> list[Any]:
+            v = values[name]
+            return v if every else list(compress(v, usual.tolist()))
+
+        texts = {name: np.fromiter(map(self.texts[name].__getitem__, pick(name)), np.int32,
+                                   len(rows)) for name in _TEXT_FIELDS}
+        position = np.cumsum(usual) - 1
+        return _Rows(
+            line=rows.astype(np.int64) + first,
+            case=np.fromiter(map(self.cases.__getitem__, pick("case")), np.int32, len(rows)),
+            type=np.asarray(values["type"], np.int8)[rows],
+            day=day[rows], micros=micros[rows], tz=tz[rows], texts=texts, ids=pick("id"),
+            datas=pick("data"), kept={int(position[j]): ev for j, ev in kept.items()})
+
+    def _exact(self, line: bytes, number: int) -> Event | None:
+        """The current reader on one line: its Event, or None (rejected, or blank)."""
+        batch = read_jsonl([line.decode("utf-8")], self.source, False, number, ordered=False)
+        self.rejected.extend(batch.rejected)
+        return batch.events[0] if batch.events else None
+
+    def _zone(self, zone: Any) -> int:
+        code = self.zones.get(zone)
+        if code is None:
+            code = self.zones[zone] = len(self.zone_table)
+            self.zone_table.append(zone)
+        return code
+
+    def _usual(self, objs: list[Any]
+               ) -> tuple[np.ndarray, dict[str, list[Any]], tuple[np.ndarray, ...]]:
+        """Which lines the quick path takes (checked per field over the chunk), the values of
+        every field per line, and the times (day, microseconds, zone code) of the usual ones."""
+        n = len(objs)
+        if not all(map(dict.__instancecheck__, objs)):
+            objs = [o if type(o) is dict else {"": None} for o in objs]
+        ok = np.fromiter(map(_FIELD_SET.issuperset, objs), bool, n)
+        get = dict.get
+        values = {name: list(map(get, objs, repeat(name)))
+                  for name in ("id", "case", "type", "at", *_TEXT_FIELDS, "data")}
+        for name in ("id", "case", "type", "at"):
+            ok &= _given_texts(values[name])
+        for name in _TEXT_FIELDS:
+            ok &= _optional_texts(values[name])
+        names = values["type"] if ok.all() else [v if k else "" for v, k in
+                                                 zip(values["type"], ok.tolist(), strict=True)]
+        types = np.fromiter(map(_TYPE_OF_NAME.get, names, repeat(-1)), np.int8, n)
+        values["type"] = types.tolist()
+        ok &= np.isin(types, _QUICK_CODES)
+        has = {name: np.fromiter(map(bool, values[name]), bool, n) for name in ("step", "unit",
+                                                                                 "post")}
+        ok &= ~np.isin(types, _STEP_CODES) | has["step"]
+        ok &= (types != _REPLIED) | has["unit"]
+        ok &= ~np.isin(types, _CASELESS_CODES) | has["post"]
+        datas = values["data"]
+        for i in np.flatnonzero(np.fromiter(map(is_not, datas, repeat(None)), bool, n)
+                                & ok).tolist():
+            if not _plain_data(datas[i]):
+                ok[i] = False
+        when = self._times(values["at"], ok)
+        return ok, values, when
+
+    def _times(self, ats: list[Any], ok: np.ndarray) -> tuple[np.ndarray, ...]:
+        """(day, POSIX microseconds, zone code) of the rows ``ok`` whose time parses (the rows
+        whose time does not: ``ok`` cleared); numpy for the usual shapes, the quick path's own
+        parse for the others."""
+        n = len(ats)
+        day = np.zeros(n, np.int64)
+        micros = np.zeros(n, np.int64)
+        tz = np.zeros(n, np.int32)
+        rows = np.flatnonzero(ok)
+        lengths = np.fromiter(map(len, compress(ats, ok.tolist())), np.int64, len(rows))
+        done = np.zeros(n, bool)
+        for width in (25, 20):
+            sel = rows[lengths == width]
+            if not len(sel):
+                continue
+            text = "".join([ats[i] for i in sel.tolist()]).encode()
+            if len(text) != width * len(sel):  # a character beyond ASCII: not this shape
+                continue
+            fields = np.frombuffer(text, np.uint8).reshape(len(sel), width)
+            good, d, m, minutes = _parse_times(fields)
+            sel = sel[good]
+            day[sel], micros[sel] = d[good], m[good]
+            minutes = minutes[good]
+            for offset in np.unique(minutes).tolist():
+                tz[sel[minutes == offset]] = self._minutes(offset)
+            done[sel] = True
+        for i in np.flatnonzero(ok & ~done).tolist():
+            at = self.quick.time(ats[i])
+            if at is None or not _FIRST_YEAR <= at.year <= _LAST_YEAR:
+                ok[i] = False
+                continue
+            d, m = days_and_micros([at])
+            day[i], micros[i], tz[i] = d[0], m[0], self._zone(at.tzinfo)
+        return day, micros, tz
+
+    def _minutes(self, offset: int) -> int:
+        code = self.minutes.get(offset)
+        if code is None:
+            # the tzinfo fromisoformat gives for this offset
+            stamp = f"2000-01-01T00:00:00{'-' if offset < 0 else '+'}" \
+                    f"{abs(offset) // 60:02d}:{abs(offset) % 60:02d}"
+            code = self.minutes[offset] = self._zone(dt.datetime.fromisoformat(stamp).tzinfo)
+        return code
+
+    # ----------------------------------------------------------------- the whole file
+
+    def _finish(self, parts: list[_Rows], strict: bool) -> ColumnBatch:
+        def cat(name: str, dtype: Any) -> np.ndarray:
+            arrays = [getattr(p, name) for p in parts]
+            return np.concatenate(arrays) if arrays else np.zeros(0, dtype)
+
+        line, case, types = cat("line", np.int64), cat("case", np.int32), cat("type", np.int8)
+        day, micros, tz = cat("day", np.int64), cat("micros", np.int64), cat("tz", np.int32)
+        texts = {name: (np.concatenate([p.texts[name] for p in parts]) if parts
+                        else np.zeros(0, np.int32)) for name in _TEXT_FIELDS}
+        ids = [x for p in parts for x in p.ids]
+        datas = [x for p in parts for x in p.datas]
+        kept: dict[int, Event] = {}
+        base = 0
+        for p in parts:
+            kept.update((base + k, ev) for k, ev in p.kept.items())
+            base += len(p.line)
+        # sorted case names; each row's case as its rank (-1: no case)
+        names = self.cases.names
+        order = sorted(range(len(names)), key=names.__getitem__)
+        rank = np.empty(len(names) + 1, np.int32)
+        rank[np.asarray(order, np.int64)] = np.arange(len(order), dtype=np.int32)
+        rank[-1] = -1
+        case = rank[case]
+        case_names = [names[i] for i in order]
+
+        def event(i: int) -> Event:  # row i as read_events made it (for duplicates)
+            ev = kept.get(i)
+            if ev is not None:
+                return ev
+            c = int(case[i])
+            text = {name: int(texts[name][i]) for name in _TEXT_FIELDS}
+            return Event(ids[i], case_names[c] if c >= 0 else "", TYPES[types[i]],
+                         _time(int(micros[i]) / 1e6, self.zone_table[tz[i]]),
+                         data=datas[i] or {}, line=int(line[i]), source=self.source,
+                         **{name: self.texts[name].names[k] if k >= 0 else None
+                            for name, k in text.items()})
+
+        keep, duplicates = self._duplicates(ids, event)
+        if not keep.all():
+            rows = np.flatnonzero(keep)
+            line, case, types, day, micros, tz = (a[rows] for a in (line, case, types, day,
+                                                                     micros, tz))
+            texts = {name: a[rows] for name, a in texts.items()}
+            r = rows.tolist()
+            ids = [ids[i] for i in r]
+            datas = [datas[i] for i in r]
+            position = np.cumsum(keep) - 1
+            kept = {int(position[i]): ev for i, ev in kept.items() if keep[i]}
+        self.rejected.sort(key=lambda r: r.line or 0)
+        if strict and self.rejected:
+            raise EventError(self.rejected[0])
+        order_ = _order(case, micros, ids)
+        if order_ is not None:
+            line, case, types, day, micros, tz = (a[order_] for a in (line, case, types, day,
+                                                                       micros, tz))
+            texts = {name: a[order_] for name, a in texts.items()}
+            o = order_.tolist()
+            ids = [ids[i] for i in o]
+            datas = [datas[i] for i in o]
+            position = np.empty(len(o), np.int64)
+            position[order_] = np.arange(len(o))
+            kept = {int(position[i]): ev for i, ev in kept.items()}
+        return ColumnBatch(self._columns(case, case_names, types, day, micros, tz, texts, ids,
+                                         datas, line, kept), self.rejected, duplicates)
+
+    def _duplicates(self, ids: list[str], event: Callable[[int], Event]
+                    ) -> tuple[np.ndarray, int]:
+        """Rows kept (the first of each id) and the count of identical duplicates; conflicting
+        ones are rejected (through :class:`Collector`, as the reader does)."""
+        n = len(ids)
+        keep = np.ones(n, bool)
+        hashes = np.fromiter(map(hash, ids), np.int64, n)
+        ordered = np.sort(hashes)
+        twice = ordered[1:][ordered[1:] == ordered[:-1]]
+        if not len(twice):
+            return keep, 0
+        col = Collector(False)
+        for i in np.flatnonzero(np.isin(hashes, twice)).tolist():
+            first = col.by_id.get(ids[i])
+            if first is None:
+                col.add(event(i))
+            else:
+                col.add(event(i))
+                keep[i] = False
+        self.rejected.extend(col.rejected)
+        return keep, col.duplicates
+
+    def _columns(self, case: np.ndarray, case_names: list[str], types: np.ndarray,
+                 day: np.ndarray, micros: np.ndarray, tz: np.ndarray,
+                 texts: dict[str, np.ndarray], ids: list[str],
+                 datas: list[dict[str, Any] | None], line: np.ndarray,
+                 kept: dict[int, Event]) -> EventColumns:
+        n = len(case)
+        if n:  # only the case names of kept rows
+            used = np.zeros(len(case_names) + 1, bool)
+            used[case] = True
+            used[-1] = False
+            if not used[:-1].all():
+                new = np.cumsum(used) - 1
+                new[-1] = -1
+                case = new[case].astype(np.int32)
+                case_names = list(compress(case_names, used[:-1].tolist()))
+        else:
+            case_names = []
+        named = {name: first_seen(texts[name], self.texts[name].names) for name in _TEXT_FIELDS}
+        for name in ("item", "post", "unit", "step"):  # the type from_events gives them
+            codes, names = named[name]
+            named[name] = codes.astype(_COMBINED_CODES, copy=False), names
+        data_code = np.full(n, -1, np.int32)
+        with_data = np.flatnonzero(np.fromiter(map(bool, datas), bool, n))
+        data_code[with_data] = np.arange(len(with_data), dtype=np.int32)
+        data_table = [datas[i] for i in with_data.tolist()]
+        zone, zones = first_seen(tz.astype(np.int32), self.zone_table)
+        details = EventDetails(TextColumn.of(ids), zone, zones, data_code, data_table,
+                               np.zeros(n, np.int8), [self.source], line, kept)
+        return EventColumns(case, case_names, types, day, micros / 1e6, *named["item"],
+                            *named["post"], *named["actor"], *named["unit"], *named["step"],
+                            *_data_columns(types, datas), details=details)
+
+
+def _chunks(path: Path) -> Iterator[tuple[list[bytes], int]]:
+    """The file's lines (bytes, without their line ends) a chunk at a time, with the number of
+    the first: split as text mode splits (``\\n``, ``\\r\\n`` and ``\\r`` end a line), a BOM
+    at the start dropped."""
+    number = 1
+    with path.open("rb") as fh:
+        if fh.read(3) != _BOM:
+            fh.seek(0)
+        while True:
+            block = fh.read(_CHUNK_BYTES)
+            if not block:
+                return
+            if not block.endswith((b"\n", b"\r")):
+                block += fh.readline()
+            if block.endswith(b"\r"):  # a "\r\n" cut in two, or a line ended by "\r"
+                after = fh.read(1)
+                if after == b"\n":
+                    block += after
+                elif after:
+                    fh.seek(-1, 1)
+            if b"\r" in block:
+                block = block.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+            lines = block.split(b"\n")
+            if block.endswith(b"\n"):
+                lines.pop()
+            yield lines, number
+            number += len(lines)
+
+
+def _given_texts(values: list[Any]) -> np.ndarray:
+    """Rows holding a non-empty ``str``."""
+    if dict.fromkeys(map(type, values)).keys() <= {str} and all(values):
+        return np.ones(len(values), bool)
+    return np.fromiter((type(v) is str and v != "" for v in values), bool, len(values))
+
+
+def _optional_texts(values: list[Any]) -> np.ndarray:
+    """Rows holding ``None`` or a ``str``."""
+    if dict.fromkeys(map(type, values)).keys() <= {str, type(None)}:
+        return np.ones(len(values), bool)
+    return np.fromiter((v is None or type(v) is str for v in values), bool, len(values))
+
+
+def _plain_data(data: Any) -> bool:
+    """A ``data`` object the quick path takes whose every value ``json`` reads as orjson does:
+    no float (nor a big integer orjson made one), not deeper than :data:`_MAX_DEPTH`."""
+    if type(data) is not dict or not _no_float(data, 0):
+        return False  # (an empty dict is plain: the event's data is {})
+    for key in _LIST_DATA:
+        value = data.get(key)
+        if value is not None and not _text_list_ok(value):
+            return False
+    return True
+
+
+def _no_float(value: Any, depth: int) -> bool:
+    if depth > _MAX_DEPTH:
+        return False
+    t = type(value)
+    if t is dict:
+        value = value.values()
+    elif t is not list:
+        return t is not float
+    for v in value:
+        t = type(v)
+        if t is str or t is int or t is bool or v is None:
+            continue
+        if t is float or not _no_float(v, depth + 1):
+            return False
+    return True
+
+
+_DIGITS = np.asarray([0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18])  # YYYY-MM-DD?hh:mm:ss
+_DAYS_IN_MONTH = np.asarray([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], np.int64)
+
+
+def _parse_times(b: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Times ``YYYY-MM-DDThh:mm:ss±hh:mm`` (25 bytes a row) or ``…Z`` (20), ``T`` or a space
+    between date and time: (the rows of exactly that shape with a valid date, time and offset,
+    day ordinal, POSIX microseconds, offset in minutes). ``fromisoformat`` reads those texts
+    as these values; the other rows are left to it."""
+    width = b.shape[1]
+    digit = b - 48
+    good = (digit[:, _DIGITS] <= 9).all(axis=1)  # (uint8: below "0" wraps past 9)
+    good &= (b[:, 4] == 45) & (b[:, 7] == 45) & ((b[:, 10] == 84) | (b[:, 10] == 32))
+    good &= (b[:, 13] == 58) & (b[:, 16] == 58)
+    d = digit.astype(np.int64)
+    year = d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]
+    month = d[:, 5] * 10 + d[:, 6]
+    mday = d[:, 8] * 10 + d[:, 9]
+    hour = d[:, 11] * 10 + d[:, 12]
+    minute = d[:, 14] * 10 + d[:, 15]
+    second = d[:, 17] * 10 + d[:, 18]
+    if width == 25:
+        good &= ((b[:, 19] == 43) | (b[:, 19] == 45)) & (b[:, 22] == 58)
+        good &= (digit[:, [20, 21, 23, 24]] <= 9).all(axis=1)
+        off_h = d[:, 20] * 10 + d[:, 21]
+        off_m = d[:, 23] * 10 + d[:, 24]
+        good &= (off_h <= 23) & (off_m <= 59)
+        offset = np.where(b[:, 19] == 45, -1, 1) * (off_h * 60 + off_m)
+    else:
+        good &= b[:, 19] == 90  # "Z"
+        offset = np.zeros(len(b), np.int64)
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    month_ok = (month >= 1) & (month <= 12)
+    last = _DAYS_IN_MONTH[np.where(month_ok, month, 0)] + (leap & (month == 2))
+    good &= (year >= _FIRST_YEAR) & (year <= _LAST_YEAR) & month_ok & (mday >= 1)
+    good &= (mday <= last) & (hour <= 23) & (minute <= 59) & (second <= 59)
+    days = _days_from_civil(year, np.where(good, month, 1), np.where(good, mday, 1))
+    local = days * _US_PER_DAY + ((hour * 60 + minute) * 60 + second) * _US
+    return good, days + EPOCH_ORDINAL, local - offset * 60 * _US, offset
+
+
+def _days_from_civil(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Days since 1970-01-01 of proleptic Gregorian dates (H. Hinnant's algorithm)."""
+    y = y - (m <= 2)
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * (m + np.where(m > 2, -3, 9)) + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+def _order(case: np.ndarray, micros: np.ndarray, ids: list[str]) -> np.ndarray | None:
+    """The order of ``read_events`` (case, instant, id) as row indices; None when the rows are
+    in it already."""
+    n = len(case)
+    if n < 2:
+        return None
+    same_case = case[1:] == case[:-1]
+    later = (case[1:] > case[:-1]) | same_case & (micros[1:] > micros[:-1])
+    if later.all():
+        return None
+    order = np.lexsort((micros, case))
+    c, m = case[order], micros[order]
+    tie = (c[1:] == c[:-1]) & (m[1:] == m[:-1])
+    if tie.any():  # the same case and instant: by id
+        starts = np.flatnonzero(np.r_[True, ~tie])
+        ends = np.append(starts[1:], n)
+        for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True):
+            if hi - lo > 1:
+                group = order[lo:hi].tolist()
+                order[lo:hi] = sorted(group, key=ids.__getitem__)
+    return order
