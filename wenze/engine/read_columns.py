@@ -36,8 +36,7 @@ import gc
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import compress, repeat
-from operator import is_not
+from itertools import compress
 from pathlib import Path
 from typing import Any
 
@@ -83,14 +82,13 @@ except ImportError:  # pragma: no cover - orjson is a dependency
 
 __all__ = ["ColumnBatch", "read_columns"]
 
-_CHUNK_BYTES = 1 << 24  # bytes of lines handled at a time
+_CHUNK_BYTES = 1 << 19  # bytes of lines handled at a time (small: their objects stay in cache)
 _MAX_DEPTH = 64  # nesting of data taken from orjson (deeper: the exact path)
 _BOM = b"\xef\xbb\xbf"
 _TYPE_OF_NAME: dict[str, int] = {name: TYPE_CODE[t] for name, t in _TYPE_LOOKUP.items()}
 _STEP_CODES = np.asarray(sorted(TYPE_CODE[t] for t in STEP_TYPES), np.int8)
 _CASELESS_CODES = np.asarray(sorted(TYPE_CODE[t] for t in _CASELESS), np.int8)
-_QUICK_CODES = np.asarray(sorted(TYPE_CODE[t] for t in _NO_STEP_NEEDED | STEP_TYPES | _CASELESS),
-                          np.int8)
+_QUICK_TYPES = _NO_STEP_NEEDED | STEP_TYPES | _CASELESS
 _REPLIED = TYPE_CODE[EventType.COUNTERSIGN_REPLIED]
 _US = 1_000_000
 _US_PER_DAY = 86_400 * _US
@@ -98,6 +96,7 @@ _US_PER_DAY = 86_400 * _US
 # the rest as Event objects; such lines take the exact path)
 _FIRST_YEAR, _LAST_YEAR = 1698, 2241
 _TEXT_FIELDS = ("item", "actor", "post", "unit", "step")
+_COMBINED = ("item", "post", "unit", "step")  # read with the type: few combinations
 # the integer type of the item, post, unit and step codes of EventColumns.from_events
 _COMBINED_CODES = np.append(np.zeros(0, np.int32), -1).dtype
 
@@ -176,6 +175,9 @@ class _Reader:
         self.minutes: dict[int, int] = {}  # offset in minutes → zone code
         self.quick = QuickBuilder()
         self.rejected: list[Rejection] = []
+        self.combos: dict[tuple[Any, ...], int] = {}  # (type, item, post, unit, step)
+        self.combos_ok: list[list[int]] = []  # its type and text codes
+        self.combo_table = np.zeros((1024, 5), np.int32)
 
     # ----------------------------------------------------------------- the file
 
@@ -186,50 +188,125 @@ class _Reader:
     # ----------------------------------------------------------------- one chunk
 
     def _chunk(self, lines: list[bytes], first: int) -> _Rows:
-        n = len(lines)
-        objs: list[Any] = []
-        append = objs.append
-        loads = _loads
-        for line in lines:
+        """The valid rows of the lines ``first``… : the usual ones read here, the others by
+        the exact path (see the module's docstring)."""
+        loads, error, keys_ok = _loads, _DecodeError, _FIELD_SET.issuperset
+        combos, combo = self.combos, self._combo
+        rows: list[int] = []
+        ids: list[str] = []
+        cases: list[str] = []
+        ats: list[str] = []
+        actors: list[str | None] = []
+        kinds: list[int] = []
+        datas: list[dict[str, Any] | None] = []
+        slow: list[int] = []
+        for j, line in enumerate(lines):
             try:
-                append(loads(line))
-            except _DecodeError:
-                append(None)
-        usual, values, when = self._usual(objs)
-        del objs
-        slow = np.flatnonzero(~usual).tolist()
-        kept: dict[int, Event] = {}
-        day, micros, tz = when
-        for j in slow:
-            ev = self._exact(lines[j], first + j)
-            if ev is None:
+                obj = loads(line)
+            except error:
+                slow.append(j)
                 continue
-            usual[j] = True
-            kept[j] = ev
-            values["id"][j] = ev.id
-            values["case"][j] = ev.case
-            values["type"][j] = TYPE_CODE[ev.type]
-            for name in _TEXT_FIELDS:
-                values[name][j] = getattr(ev, name)
-            values["data"][j] = ev.data
-            d, m = days_and_micros([ev.at])
-            day[j], micros[j], tz[j] = d[0], m[0], self._zone(ev.at.tzinfo)
-        rows = np.flatnonzero(usual)
-        every = len(rows) == n
+            if type(obj) is not dict or not keys_ok(obj):
+                slow.append(j)
+                continue
+            get = obj.get
+            eid, case, at, data = get("id"), get("case"), get("at"), get("data")
+            if (type(eid) is not str or not eid or type(case) is not str or not case
+                    or type(at) is not str
+                    or (data is not None and (type(data) is not dict
+                                             or (data and not _plain_data(data))))):
+                slow.append(j)
+                continue
+            actor = get("actor")
+            if actor is not None and type(actor) is not str:
+                slow.append(j)
+                continue
+            kind = (get("type"), get("item"), get("post"), get("unit"), get("step"))
+            try:
+                code = combos.get(kind)
+            except TypeError:  # an unhashable value (a list, an object): not a text
+                code = -1
+            if code is None:
+                code = combo(kind)
+            if code < 0:
+                slow.append(j)
+                continue
+            rows.append(j)
+            ids.append(eid)
+            cases.append(case)
+            ats.append(at)
+            actors.append(actor)
+            kinds.append(code)
+            datas.append(data)
+        day, micros, tz, timed = self._times(ats)
+        table = self.combo_table[np.asarray(kinds, np.int64)]
+        row = np.asarray(rows, np.int64)
+        if not timed.all():  # a time of another shape that the quick path refuses
+            slow += row[~timed].tolist()
+            keep = timed.tolist()
+            row, table, day, micros, tz = (a[timed] for a in (row, table, day, micros, tz))
+            ids, cases, actors, datas = (list(compress(v, keep))
+                                         for v in (ids, cases, actors, datas))
+        case_code = np.fromiter(map(self.cases.__getitem__, cases), np.int32, len(cases))
+        actor_code = np.fromiter(map(self.texts["actor"].__getitem__, actors), np.int32,
+                                 len(actors))
+        exact = [(j, ev) for j in sorted(slow) if (ev := self._exact(lines[j], first + j))]
+        if exact:  # the exact path's events among the others, in file order
+            evs = [ev for _, ev in exact]
+            d, m = days_and_micros([ev.at for ev in evs])
+            extra = np.asarray([[TYPE_CODE[ev.type], *(self.texts[name][getattr(ev, name)]
+                                                       for name in _COMBINED)]
+                                for ev in evs], np.int32)
+            actor_code = np.concatenate((actor_code, [self.texts["actor"][ev.actor]
+                                                      for ev in evs]))
+            row = np.concatenate((row, [j for j, _ in exact]))
+            table = np.concatenate((table, extra))
+            day, micros = np.concatenate((day, d)), np.concatenate((micros, m))
+            tz = np.concatenate((tz, [self._zone(ev.at.tzinfo) for ev in evs]))
+            case_code = np.concatenate((case_code, [self.cases[ev.case] for ev in evs]))
+            ids += [ev.id for ev in evs]
+            datas += [ev.data for ev in evs]
+            order = np.argsort(row, kind="stable")
+            row, table, day, micros, tz, case_code, actor_code = (
+                a[order] for a in (row, table, day, micros, tz, case_code, actor_code))
+            o = order.tolist()
+            ids, datas = [ids[i] for i in o], [datas[i] for i in o]
+            at_row = {j: ev for j, ev in exact}
+            kept = {k: at_row[j] for k, j in enumerate(row.tolist()) if j in at_row}
+        else:
+            kept = {}
+        return _Rows(line=row + first, case=case_code.astype(np.int32),
+                     type=table[:, 0].astype(np.int8), day=day, micros=micros,
+                     tz=tz.astype(np.int32),
+                     texts={"actor": actor_code.astype(np.int32),
+                            **{name: table[:, k + 1] for k, name in enumerate(_COMBINED)}},
+                     ids=ids, datas=datas, kept=kept)
 
-        def pick(name: str) -> list[Any]:
-            v = values[name]
-            return v if every else list(compress(v, usual.tolist()))
-
-        texts = {name: np.fromiter(map(self.texts[name].__getitem__, pick(name)), np.int32,
-                                   len(rows)) for name in _TEXT_FIELDS}
-        position = np.cumsum(usual) - 1
-        return _Rows(
-            line=rows.astype(np.int64) + first,
-            case=np.fromiter(map(self.cases.__getitem__, pick("case")), np.int32, len(rows)),
-            type=np.asarray(values["type"], np.int8)[rows],
-            day=day[rows], micros=micros[rows], tz=tz[rows], texts=texts, ids=pick("id"),
-            datas=pick("data"), kept={int(position[j]): ev for j, ev in kept.items()})
+    def _combo(self, kind: tuple[Any, ...]) -> int:
+        """The code of a (type, item, post, unit, step) the quick path takes (-1: one it does
+        not), its codes added to :attr:`combo_table`."""
+        name, *texts = kind
+        etype = _TYPE_LOOKUP.get(name) if type(name) is str else None
+        ok = (etype is not None and etype in _QUICK_TYPES
+              and all(v is None or type(v) is str for v in texts))
+        if ok:
+            _, post, unit, step = texts
+            if etype in STEP_TYPES:
+                ok = bool(step) and (etype is not EventType.COUNTERSIGN_REPLIED or bool(unit))
+            elif etype in _CASELESS:
+                ok = bool(post)
+        if not ok:
+            self.combos[kind] = -1
+            return -1
+        code = self.combos[kind] = len(self.combos_ok)
+        assert etype is not None
+        self.combos_ok.append([TYPE_CODE[etype], *(self.texts[field][v] for field, v in
+                                                   zip(_COMBINED, texts, strict=True))])
+        if code >= len(self.combo_table):
+            self.combo_table = np.concatenate((self.combo_table,
+                                               np.zeros_like(self.combo_table)))
+        self.combo_table[code] = self.combos_ok[-1]
+        return code
 
     def _exact(self, line: bytes, number: int) -> Event | None:
         """The current reader on one line: its Event, or None (rejected, or blank)."""
@@ -244,73 +321,44 @@ class _Reader:
             self.zone_table.append(zone)
         return code
 
-    def _usual(self, objs: list[Any]
-               ) -> tuple[np.ndarray, dict[str, list[Any]], tuple[np.ndarray, ...]]:
-        """Which lines the quick path takes (checked per field over the chunk), the values of
-        every field per line, and the times (day, microseconds, zone code) of the usual ones."""
-        n = len(objs)
-        if not all(map(dict.__instancecheck__, objs)):
-            objs = [o if type(o) is dict else {"": None} for o in objs]
-        ok = np.fromiter(map(_FIELD_SET.issuperset, objs), bool, n)
-        get = dict.get
-        values = {name: list(map(get, objs, repeat(name)))
-                  for name in ("id", "case", "type", "at", *_TEXT_FIELDS, "data")}
-        for name in ("id", "case", "type", "at"):
-            ok &= _given_texts(values[name])
-        for name in _TEXT_FIELDS:
-            ok &= _optional_texts(values[name])
-        names = values["type"] if ok.all() else [v if k else "" for v, k in
-                                                 zip(values["type"], ok.tolist(), strict=True)]
-        types = np.fromiter(map(_TYPE_OF_NAME.get, names, repeat(-1)), np.int8, n)
-        values["type"] = types.tolist()
-        ok &= np.isin(types, _QUICK_CODES)
-        has = {name: np.fromiter(map(bool, values[name]), bool, n) for name in ("step", "unit",
-                                                                                 "post")}
-        ok &= ~np.isin(types, _STEP_CODES) | has["step"]
-        ok &= (types != _REPLIED) | has["unit"]
-        ok &= ~np.isin(types, _CASELESS_CODES) | has["post"]
-        datas = values["data"]
-        for i in np.flatnonzero(np.fromiter(map(is_not, datas, repeat(None)), bool, n)
-                                & ok).tolist():
-            if not _plain_data(datas[i]):
-                ok[i] = False
-        when = self._times(values["at"], ok)
-        return ok, values, when
-
-    def _times(self, ats: list[Any], ok: np.ndarray) -> tuple[np.ndarray, ...]:
-        """(day, POSIX microseconds, zone code) of the rows ``ok`` whose time parses (the rows
-        whose time does not: ``ok`` cleared); numpy for the usual shapes, the quick path's own
-        parse for the others."""
+    def _times(self, ats: list[str]) -> tuple[np.ndarray, ...]:
+        """(day, POSIX microseconds, zone code, parsed) of each time: numpy for the usual
+        shapes, the quick path's own parse for the others (``parsed`` False where it refuses
+        one, or where the date is outside the years the columns rebuild exactly)."""
         n = len(ats)
         day = np.zeros(n, np.int64)
         micros = np.zeros(n, np.int64)
         tz = np.zeros(n, np.int32)
-        rows = np.flatnonzero(ok)
-        lengths = np.fromiter(map(len, compress(ats, ok.tolist())), np.int64, len(rows))
         done = np.zeros(n, bool)
+        lengths = np.fromiter(map(len, ats), np.int64, n)
         for width in (25, 20):
-            sel = rows[lengths == width]
+            sel = np.flatnonzero(lengths == width)
             if not len(sel):
                 continue
-            text = "".join([ats[i] for i in sel.tolist()]).encode()
+            text = "".join(ats if len(sel) == n else [ats[i] for i in sel.tolist()]).encode()
             if len(text) != width * len(sel):  # a character beyond ASCII: not this shape
                 continue
-            fields = np.frombuffer(text, np.uint8).reshape(len(sel), width)
-            good, d, m, minutes = _parse_times(fields)
+            good, d, m, minutes = _parse_times(np.frombuffer(text, np.uint8)
+                                               .reshape(len(sel), width))
             sel = sel[good]
             day[sel], micros[sel] = d[good], m[good]
             minutes = minutes[good]
-            for offset in np.unique(minutes).tolist():
-                tz[sel[minutes == offset]] = self._minutes(offset)
+            first = minutes[:1]
+            if len(first) and (minutes == first[0]).all():
+                tz[sel] = self._minutes(int(first[0]))
+            else:
+                for offset in np.unique(minutes).tolist():
+                    tz[sel[minutes == offset]] = self._minutes(offset)
             done[sel] = True
-        for i in np.flatnonzero(ok & ~done).tolist():
+        parsed = np.ones(n, bool)
+        for i in np.flatnonzero(~done).tolist():
             at = self.quick.time(ats[i])
             if at is None or not _FIRST_YEAR <= at.year <= _LAST_YEAR:
-                ok[i] = False
+                parsed[i] = False
                 continue
             d, m = days_and_micros([at])
             day[i], micros[i], tz[i] = d[0], m[0], self._zone(at.tzinfo)
-        return day, micros, tz
+        return day, micros, tz, parsed
 
     def _minutes(self, offset: int) -> int:
         code = self.minutes.get(offset)
@@ -320,7 +368,6 @@ class _Reader:
                     f"{abs(offset) // 60:02d}:{abs(offset) % 60:02d}"
             code = self.minutes[offset] = self._zone(dt.datetime.fromisoformat(stamp).tzinfo)
         return code
-
     # ----------------------------------------------------------------- the whole file
 
     def _finish(self, parts: list[_Rows], strict: bool) -> ColumnBatch:
