@@ -27,7 +27,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from wenze.engine.evaluators import add_evaluator_argument, evaluator_for
+from wenze.engine.evaluators import add_evaluator_argument, evaluator_for, reads_columns
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -107,8 +107,13 @@ def run(args: argparse.Namespace) -> int:
         _err(f"error: cannot read events `{args.events}`; 无法读取事件文件")
         return 2
     mapping = _mapping(getattr(args, "mapping", None))
+    asked = getattr(args, "evaluator", "auto")
     try:
-        if args.strict:
+        if mapping is None and reads_columns(asked, args.events):  # no Event objects
+            from wenze.engine.read_columns import read_columns
+
+            batch = read_columns(args.events, strict=args.strict)
+        elif args.strict:
             batch = E.read_events(args.events, mapping=mapping, strict=True)
         else:
             batch = E.read_events(args.events, mapping=mapping)
@@ -121,24 +126,28 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as err:  # a bad mapping file
         _err(f"error: {err}")
         return 2
-    _chosen, run_with = evaluator_for(getattr(args, "evaluator", "auto"), batch.events)
+    columns = getattr(batch, "columns", None)
+    chosen, run_with = evaluator_for(asked, batch.events if columns is None else columns)
+    events = columns if chosen == "columnar" and columns is not None else batch.events
     prior: list[Any] = []
     explain = [args.explain] if args.explain else []
     if args.db:  # the ladder counts the sanctions earlier runs recorded there
         from wenze.store.evaluate import evaluate_with_history, stored_history
 
         try:
-            prior = stored_history(args.db, as_of, {ev.case for ev in batch.events if ev.case})
+            cases = set(columns.case_names) if columns is not None else \
+                {ev.case for ev in batch.events if ev.case}
+            prior = stored_history(args.db, as_of, cases)
         except Exception as err:
             _err(f"error: cannot read the sanction history in `{args.db}`: {err}; "
                  f"无法读取数据库中的问责记录")
             return 2
-        result, prior = evaluate_with_history(run_with, program, batch.events, as_of, prior,
+        result, prior = evaluate_with_history(run_with, program, events, as_of, prior,
                                               rejected=batch.rejected, explain=explain)
         _err(f"note: ladder history: {len(prior)} earlier sanction(s) from `{args.db}`; "
              f"已读取既往问责记录")
     else:
-        result = run_with(program, batch.events, as_of, rejected=batch.rejected, explain=explain)
+        result = run_with(program, events, as_of, rejected=batch.rejected, explain=explain)
     code = _report(args, result, program, duplicates=batch.duplicates)
     if code == 0 and args.db:
         from wenze.store.evaluate import store_evaluation, with_history

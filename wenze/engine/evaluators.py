@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 EVALUATORS = ("auto", "reference", "columnar")
@@ -31,8 +32,23 @@ def add_evaluator_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def case_count(events: Iterable[Any]) -> int:
-    """The number of cases the events name (events of a person, with no case, are not one)."""
+    """The number of cases the events name (events of a person, with no case, are not one);
+    of events as columns, the number of their case names (the same count)."""
+    names = getattr(events, "case_names", None)
+    if names is not None:
+        return len(names)
     return len({e.case for e in events if e.case})
+
+
+def reads_columns(asked: str, path: str | Path, fmt: str | None = None) -> bool:
+    """Whether an events file is best read straight into columns
+    (:func:`wenze.engine.read_columns.read_columns`): a JSON Lines file, when the columnar
+    evaluator is asked for, or may be chosen (``auto``: the count of cases is known only once
+    the file is read; if the reference is chosen it judges the columns' events)."""
+    if asked not in ("auto", "columnar"):
+        return False
+    name = (fmt or Path(path).suffix.lstrip(".")).lower()
+    return name in ("jsonl", "ndjson", "json")
 
 
 def evaluator_for(asked: str, events: Iterable[Any]) -> tuple[str, Callable[..., Any]]:

@@ -374,13 +374,21 @@ class EventView(Sequence[Event]):
         t = self._lookup()
         m = hi - lo
         part = slice(lo, hi)
+        instant = c.instant[part]
+        kept_here: list[int] = []
+        if d.kept:
+            kept = t["kept"]
+            kept_here = kept[np.searchsorted(kept, lo):np.searchsorted(kept, hi)].tolist()
+            if kept_here:  # (their instants may be past what a datetime holds: not read)
+                instant = instant.copy()
+                instant[np.asarray(kept_here, np.int64) - lo] = 0.0
         # times: one datetime per distinct (instant, offset) of the chunk, shared
         if len(d.tz_table) == 1:
-            uniq, inverse = np.unique(c.instant[part], return_inverse=True)
+            uniq, inverse = np.unique(instant, return_inverse=True)
             zone = d.tz_table[0]
             times = [_time(x, zone) for x in uniq.tolist()]
         else:
-            key = np.column_stack((c.instant[part], d.tz[part].astype(np.float64)))
+            key = np.column_stack((instant, d.tz[part].astype(np.float64)))
             both, inverse = np.unique(key, axis=0, return_inverse=True)
             times = [_time(x, d.tz_table[int(z)]) for x, z in both.tolist()]
         ats = [times[j] for j in inverse.reshape(-1).tolist()]
@@ -395,10 +403,8 @@ class EventView(Sequence[Event]):
             t["type"][c.type[part]].tolist(), ats,
             *(t[name][getattr(c, name)[part]].tolist() for name in _TEXT_FIELDS),
             datas, lines, sources))
-        if d.kept:
-            kept = t["kept"]
-            for k in kept[np.searchsorted(kept, lo):np.searchsorted(kept, hi)].tolist():
-                out[k - lo] = d.kept[k]
+        for k in kept_here:
+            out[k - lo] = d.kept[k]
         return out
 
 

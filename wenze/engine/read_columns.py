@@ -475,9 +475,9 @@ class _Reader:
         else:
             case_names = []
         named = {name: first_seen(texts[name], self.texts[name].names) for name in _TEXT_FIELDS}
-        for name in ("item", "post", "unit", "step"):  # the type from_events gives them
+        for name in _COMBINED:  # the integer type from_events gives them
             codes, names = named[name]
-            named[name] = codes.astype(_COMBINED_CODES, copy=False), names
+            named[name] = codes.astype(_COMBINED_CODES if n else np.int32, copy=False), names
         data_code = np.full(n, -1, np.int32)
         with_data = np.flatnonzero(np.fromiter(map(bool, datas), bool, n))
         data_code[with_data] = np.arange(len(with_data), dtype=np.int32)
