@@ -289,3 +289,23 @@ def test_evaluate_command_reads_columns_for_the_columnar_path(
     for asked in ("columnar", "auto"):  # (auto: 60 cases, so the reference judges the columns)
         assert _cli(capsys, *argv, "--evaluator", asked) == want
         assert _cli(capsys, *argv, "--evaluator", asked, "--strict") == strict
+
+
+def test_rows_rebuilt_together_are_the_rows_one_by_one(tmp_path: Path) -> None:
+    got = _agree(_odd_file(tmp_path, 7))
+    assert got is not None
+    cols = got.columns
+    view = cols.events
+    assert cols.details is not None and cols.details.kept  # rows kept as Event objects too
+    rng = np.random.default_rng(7)
+    for idx in (rng.permutation(len(cols)), rng.integers(0, len(cols), 50),
+                np.asarray(sorted(cols.details.kept)), np.arange(3, 40), np.zeros(0, int)):
+        together = view.take(idx)  # type: ignore[attr-defined]
+        assert len(together) == len(idx)
+        for a, i in zip(together, idx.tolist(), strict=True):
+            _same_event(a, view[i])
+        assert cols.events_at(idx) == together
+        originals = EventColumns.from_events(list(view))
+        assert originals.events_at(idx) == together
+    with pytest.raises(IndexError):
+        view.take([len(cols)])  # type: ignore[attr-defined]

@@ -322,6 +322,8 @@ class EventView(Sequence[Event]):
                 "data": [_fresh(x) for x in d.data_table],
                 "kept": np.asarray(sorted(d.kept), np.int64),
             }
+            self._tables["lists"] = {name: self._tables[name].tolist()
+                                     for name in ("case", *_TEXT_FIELDS, "source")}
         return self._tables
 
     @overload
@@ -342,15 +344,19 @@ class EventView(Sequence[Event]):
         if kept is not None:
             return kept
         t = self._lookup()
-        code = int(d.data[k])
-        return Event(
-            d.id[k], t["case"][c.case[k]], TYPES[c.type[k]],
-            _time(float(c.instant[k]), d.tz_table[d.tz[k]]),
-            t["item"][c.item[k]], t["actor"][c.actor[k]], t["post"][c.post[k]],
-            t["unit"][c.unit[k]], t["step"][c.step[k]],
+        names = t["lists"]  # (Python values by .item and lists: no numpy scalar per field)
+        code = d.data.item(k)
+        line = d.line.item(k) if d.line is not None else -1
+        offsets = d.id.offsets
+        return _new_event(
+            d.id.text[offsets.item(k):offsets.item(k + 1)], names["case"][c.case.item(k)],
+            TYPES[c.type.item(k)], _time(c.instant.item(k), d.tz_table[d.tz.item(k)]),
+            names["item"][c.item.item(k)], names["actor"][c.actor.item(k)],
+            names["post"][c.post.item(k)], names["unit"][c.unit.item(k)],
+            names["step"][c.step.item(k)],
             t["data"][code](d.data_table[code]) if code >= 0 else {},
-            int(d.line[k]) if d.line is not None and d.line[k] >= 0 else None,
-            t["source"][d.source[k]] if d.source is not None else "")
+            line if line >= 0 else None,
+            names["source"][d.source.item(k)] if d.source is not None else "")
 
     def __iter__(self) -> Iterator[Event]:
         n = len(self)
@@ -361,27 +367,44 @@ class EventView(Sequence[Event]):
         """Events ``lo`` to ``hi`` (excluded), rebuilt column by column."""
         if hi <= lo:
             return []
+        return self._rebuilt(slice(lo, hi), hi - lo)
+
+    def take(self, indices: Sequence[int] | np.ndarray) -> list[Event]:
+        """The events of rows ``indices``, in that order, rebuilt together (column by column:
+        several times faster than one by one)."""
+        idx = np.asarray(indices, np.int64).reshape(-1)
+        if not len(idx):
+            return []
+        if idx.min() < 0 or idx.max() >= len(self):
+            raise IndexError("event index out of range")
+        return self._rebuilt(idx, len(idx))
+
+    def _rebuilt(self, part: slice | np.ndarray, m: int) -> list[Event]:
         collecting = gc.isenabled()
         gc.disable()  # no cycles are made: collections would only walk the events
         try:
-            return self._rows(lo, hi)
+            return self._rows(part, m)
         finally:
             if collecting:
                 gc.enable()
 
-    def _rows(self, lo: int, hi: int) -> list[Event]:
+    def _rows(self, part: slice | np.ndarray, m: int) -> list[Event]:
+        """Rows ``part`` (a slice, or row indices) rebuilt."""
         c, d = self._cols, self._cols.event_details()
         t = self._lookup()
-        m = hi - lo
-        part = slice(lo, hi)
         instant = c.instant[part]
-        kept_here: list[int] = []
+        kept_here: list[int] = []  # positions in part
         if d.kept:
             kept = t["kept"]
-            kept_here = kept[np.searchsorted(kept, lo):np.searchsorted(kept, hi)].tolist()
+            if isinstance(part, slice):
+                lo = part.start
+                kept_here = [k - lo for k in kept[np.searchsorted(kept, lo):
+                                                  np.searchsorted(kept, part.stop)].tolist()]
+            else:
+                kept_here = np.flatnonzero(np.isin(part, kept)).tolist()
             if kept_here:  # (their instants may be past what a datetime holds: not read)
                 instant = instant.copy()
-                instant[np.asarray(kept_here, np.int64) - lo] = 0.0
+                instant[kept_here] = 0.0
         # times: one datetime per distinct (instant, offset) of the chunk, shared
         if len(d.tz_table) == 1:
             uniq, inverse = np.unique(instant, return_inverse=True)
@@ -398,13 +421,20 @@ class EventView(Sequence[Event]):
         lines = ([None] * m if d.line is None else
                  [x if x >= 0 else None for x in d.line[part].tolist()])
         sources = [""] * m if d.source is None else t["source"][d.source[part]].tolist()
+        if isinstance(part, slice):
+            ids = d.id.slice(part.start, part.stop)
+        else:
+            text, offsets = d.id.text, d.id.offsets
+            ids = [text[a:b] for a, b in zip(offsets[part].tolist(), offsets[part + 1].tolist(),
+                                             strict=True)]
         out = list(map(
-            _new_event, d.id.slice(lo, hi), t["case"][c.case[part]].tolist(),
+            _new_event, ids, t["case"][c.case[part]].tolist(),
             t["type"][c.type[part]].tolist(), ats,
             *(t[name][getattr(c, name)[part]].tolist() for name in _TEXT_FIELDS),
             datas, lines, sources))
-        for k in kept_here:
-            out[k - lo] = d.kept[k]
+        rows = range(part.start, part.stop) if isinstance(part, slice) else part.tolist()
+        for j in kept_here:
+            out[j] = d.kept[rows[j]]
         return out
 
 
@@ -469,6 +499,16 @@ class EventColumns:
 
     def __len__(self) -> int:
         return len(self.case)
+
+    def events_at(self, rows: Sequence[int] | np.ndarray) -> list[Event]:
+        """The events of ``rows``, in that order: the originals, or rebuilt together
+        (:meth:`EventView.take`, several times faster than one by one)."""
+        if self.originals is not None:
+            evs = self.originals
+            return [evs[i] for i in np.asarray(rows, np.int64).reshape(-1).tolist()]
+        view = self.events
+        assert isinstance(view, EventView)
+        return view.take(rows)
 
     @classmethod
     def from_events(cls, events: Iterable[Event]) -> EventColumns:
