@@ -8,7 +8,6 @@ orjson reads otherwise than json, times of every shape; and the same evaluation 
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import random
@@ -21,9 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.engine.test_event_columns import COLUMNS, NAMES, _odd_caseload, _program, _same_event
+from tests.engine.test_commands import run as _cli
 from tests.engine.test_events import REJECTIONS
 from tests.engine.test_events_quick import DECODE_LINES, ODD, _events, ev
-from wenze.engine import commands
 from wenze.engine import read_columns as RC
 from wenze.engine.columnar import evaluate_columnar
 from wenze.engine.evaluate import evaluate
@@ -259,14 +258,6 @@ def test_the_same_documents(tmp_path: Path, seed: int) -> None:
                                      rejected=got.rejected)) == reference
     assert to_json(evaluate_columnar(program, batch.events, as_of,
                                      rejected=batch.rejected)) == reference
-
-
-def _cli(capsys: pytest.CaptureFixture[str], *argv: Any) -> tuple[int, str, str]:
-    parser = argparse.ArgumentParser()
-    commands.add_arguments(parser)
-    code = commands.run(parser.parse_args([str(a) for a in argv]))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_evaluate_command_reads_columns_for_the_columnar_path(

@@ -149,9 +149,14 @@ class _Codes(dict[Any, int]):
         return code
 
 
+_ROW_ARRAYS = {"line": np.int64, "case": np.int32, "type": np.int8, "day": np.int64,
+               "micros": np.int64, "tz": np.int32}  # the arrays of _Rows, and their types
+
+
 @dataclass
 class _Rows:
-    """The valid rows of one chunk, in file order (codes into the reader's tables)."""
+    """Valid rows (of a chunk, or of the file), in file order unless taken in another (codes
+    into the reader's tables)."""
 
     line: np.ndarray
     case: np.ndarray
@@ -163,6 +168,32 @@ class _Rows:
     ids: list[str]
     datas: list[dict[str, Any] | None]
     kept: dict[int, Event]  # row → the Event the exact path made
+
+    @classmethod
+    def concat(cls, parts: list[_Rows]) -> _Rows:
+        kept: dict[int, Event] = {}
+        base = 0
+        for p in parts:
+            kept.update((base + k, ev) for k, ev in p.kept.items())
+            base += len(p.line)
+        arrays = {name: np.concatenate([getattr(p, name) for p in parts]) if parts
+                  else np.zeros(0, kind) for name, kind in _ROW_ARRAYS.items()}
+        return cls(**arrays,
+                   texts={name: np.concatenate([p.texts[name] for p in parts]) if parts
+                          else np.zeros(0, np.int32) for name in _TEXT_FIELDS},
+                   ids=[x for p in parts for x in p.ids],
+                   datas=[x for p in parts for x in p.datas], kept=kept)
+
+    def take(self, rows: np.ndarray) -> _Rows:
+        """Rows ``rows`` (some left out, or reordered)."""
+        position = np.full(len(self.line), -1, np.int64)
+        position[rows] = np.arange(len(rows))
+        r = rows.tolist()
+        return _Rows(**{name: getattr(self, name)[rows] for name in _ROW_ARRAYS},
+                     texts={name: a[rows] for name, a in self.texts.items()},
+                     ids=[self.ids[i] for i in r], datas=[self.datas[i] for i in r],
+                     kept={int(position[i]): ev for i, ev in self.kept.items()
+                           if position[i] >= 0})
 
 
 class _Reader:
@@ -371,69 +402,40 @@ class _Reader:
     # ----------------------------------------------------------------- the whole file
 
     def _finish(self, parts: list[_Rows], strict: bool) -> ColumnBatch:
-        def cat(name: str, dtype: Any) -> np.ndarray:
-            arrays = [getattr(p, name) for p in parts]
-            return np.concatenate(arrays) if arrays else np.zeros(0, dtype)
-
-        line, case, types = cat("line", np.int64), cat("case", np.int32), cat("type", np.int8)
-        day, micros, tz = cat("day", np.int64), cat("micros", np.int64), cat("tz", np.int32)
-        texts = {name: (np.concatenate([p.texts[name] for p in parts]) if parts
-                        else np.zeros(0, np.int32)) for name in _TEXT_FIELDS}
-        ids = [x for p in parts for x in p.ids]
-        datas = [x for p in parts for x in p.datas]
-        kept: dict[int, Event] = {}
-        base = 0
-        for p in parts:
-            kept.update((base + k, ev) for k, ev in p.kept.items())
-            base += len(p.line)
+        every = _Rows.concat(parts)
+        del parts
         # sorted case names; each row's case as its rank (-1: no case)
         names = self.cases.names
         order = sorted(range(len(names)), key=names.__getitem__)
         rank = np.empty(len(names) + 1, np.int32)
         rank[np.asarray(order, np.int64)] = np.arange(len(order), dtype=np.int32)
         rank[-1] = -1
-        case = rank[case]
+        every.case = rank[every.case]
         case_names = [names[i] for i in order]
 
         def event(i: int) -> Event:  # row i as read_events made it (for duplicates)
-            ev = kept.get(i)
+            ev = every.kept.get(i)
             if ev is not None:
                 return ev
-            c = int(case[i])
-            text = {name: int(texts[name][i]) for name in _TEXT_FIELDS}
-            return Event(ids[i], case_names[c] if c >= 0 else "", TYPES[types[i]],
-                         _time(int(micros[i]) / 1e6, self.zone_table[tz[i]]),
-                         data=datas[i] or {}, line=int(line[i]), source=self.source,
+            c = int(every.case[i])
+            text = {name: int(every.texts[name][i]) for name in _TEXT_FIELDS}
+            return Event(every.ids[i], case_names[c] if c >= 0 else "", TYPES[every.type[i]],
+                         _time(int(every.micros[i]) / 1e6, self.zone_table[every.tz[i]]),
+                         data=every.datas[i] or {}, line=int(every.line[i]),
+                         source=self.source,
                          **{name: self.texts[name].names[k] if k >= 0 else None
                             for name, k in text.items()})
 
-        keep, duplicates = self._duplicates(ids, event)
+        keep, duplicates = self._duplicates(every.ids, event)
         if not keep.all():
-            rows = np.flatnonzero(keep)
-            line, case, types, day, micros, tz = (a[rows] for a in (line, case, types, day,
-                                                                     micros, tz))
-            texts = {name: a[rows] for name, a in texts.items()}
-            r = rows.tolist()
-            ids = [ids[i] for i in r]
-            datas = [datas[i] for i in r]
-            position = np.cumsum(keep) - 1
-            kept = {int(position[i]): ev for i, ev in kept.items() if keep[i]}
+            every = every.take(np.flatnonzero(keep))
         self.rejected.sort(key=lambda r: r.line or 0)
         if strict and self.rejected:
             raise EventError(self.rejected[0])
-        order_ = _order(case, micros, ids)
-        if order_ is not None:
-            line, case, types, day, micros, tz = (a[order_] for a in (line, case, types, day,
-                                                                       micros, tz))
-            texts = {name: a[order_] for name, a in texts.items()}
-            o = order_.tolist()
-            ids = [ids[i] for i in o]
-            datas = [datas[i] for i in o]
-            position = np.empty(len(o), np.int64)
-            position[order_] = np.arange(len(o))
-            kept = {int(position[i]): ev for i, ev in kept.items()}
-        return ColumnBatch(self._columns(case, case_names, types, day, micros, tz, texts, ids,
-                                         datas, line, kept), self.rejected, duplicates)
+        ordered = _order(every.case, every.micros, every.ids)
+        if ordered is not None:
+            every = every.take(ordered)
+        return ColumnBatch(self._columns(every, case_names), self.rejected, duplicates)
 
     def _duplicates(self, ids: list[str], event: Callable[[int], Event]
                     ) -> tuple[np.ndarray, int]:
@@ -457,11 +459,9 @@ class _Reader:
         self.rejected.extend(col.rejected)
         return keep, col.duplicates
 
-    def _columns(self, case: np.ndarray, case_names: list[str], types: np.ndarray,
-                 day: np.ndarray, micros: np.ndarray, tz: np.ndarray,
-                 texts: dict[str, np.ndarray], ids: list[str],
-                 datas: list[dict[str, Any] | None], line: np.ndarray,
-                 kept: dict[int, Event]) -> EventColumns:
+    def _columns(self, rows: _Rows, case_names: list[str]) -> EventColumns:
+        """The columns of the rows (in read_events' order), names in first-seen order."""
+        case, types, texts, datas = rows.case, rows.type, rows.texts, rows.datas
         n = len(case)
         if n:  # only the case names of kept rows
             used = np.zeros(len(case_names) + 1, bool)
@@ -482,10 +482,11 @@ class _Reader:
         with_data = np.flatnonzero(np.fromiter(map(bool, datas), bool, n))
         data_code[with_data] = np.arange(len(with_data), dtype=np.int32)
         data_table = [datas[i] for i in with_data.tolist()]
-        zone, zones = first_seen(tz.astype(np.int32), self.zone_table)
-        details = EventDetails(TextColumn.of(ids), zone, zones, data_code, data_table,
-                               np.zeros(n, np.int8), [self.source], line, kept)
-        return EventColumns(case, case_names, types, day, micros / 1e6, *named["item"],
+        zone, zones = first_seen(rows.tz.astype(np.int32), self.zone_table)
+        details = EventDetails(TextColumn.of(rows.ids), zone, zones, data_code, data_table,
+                               np.zeros(n, np.int8), [self.source], rows.line, rows.kept)
+        return EventColumns(case, case_names, types, rows.day, rows.micros / 1e6,
+                            *named["item"],
                             *named["post"], *named["actor"], *named["unit"], *named["step"],
                             *_data_columns(types, datas), details=details)
 
