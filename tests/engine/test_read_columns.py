@@ -19,8 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.engine.test_event_columns import COLUMNS, NAMES, _odd_caseload, _program, _same_event
 from tests.engine.test_commands import run as _cli
+from tests.engine.test_event_columns import COLUMNS, NAMES, _odd_caseload, _program, _same_event
 from tests.engine.test_events import REJECTIONS
 from tests.engine.test_events_quick import DECODE_LINES, ODD, _events, ev
 from wenze.engine import read_columns as RC
