@@ -14,9 +14,11 @@ chunk of lines at a time:
   object is used only when it cannot differ from ``json``'s: no float anywhere (orjson reads
   integers past 64 bits as floats, refuses NaN and Infinity), nested at most
   :data:`_MAX_DEPTH` deep (``json`` raises ``RecursionError`` on very deep lines);
-- the checks of the quick path (:class:`wenze.engine.event_model.QuickBuilder`) are made per
-  field over the whole chunk, and a time of the usual shapes (``2024-03-01T09:00:00+08:00``,
-  ``…Z``, a space for ``T``) is read for all rows at once with numpy;
+- the checks of the quick path (:class:`wenze.engine.event_model.QuickBuilder`) are made in
+  one loop over a chunk's lines (small chunks: their objects stay in the CPU's caches), the
+  type, item, post, unit and step once per distinct combination of them (with their codes),
+  and a time of the usual shapes (``2024-03-01T09:00:00+08:00``, ``…Z``, a space for ``T``) is
+  read for the chunk's rows at once with numpy;
 - **any other line** — one orjson refuses or might read differently, a blank one, one the quick
   checks do not take, a time of another shape, a date outside 1698–2241 — goes through
   :func:`wenze.engine.events.read_jsonl` itself, alone, with its line number: the exact path,
