@@ -29,7 +29,8 @@ during the timed run (``VmHWM`` reset through ``/proc/self/clear_refs``). The fa
 also says the peak of the whole process tree: this process's ``VmHWM`` (the input columns, the
 interpreter and its libraries included) plus what its forked children added to the pages they
 share with it (an upper bound: the peaks need not coincide).
-The JSON Lines → columns load (``read_events`` + ``EventColumns.from_events``) is timed
+The JSON Lines → columns load (``read_columns``, what ``wenze evaluate FILE`` does for the fast
+path) is timed
 separately on a 100k-case file (extrapolated for 1M, said).
 The columnar and reference JSON documents are compared (SHA-256 of the bytes) up to
 ``--compare-max`` cases (the document of 1M cases needs several GB more).
@@ -64,10 +65,10 @@ from wenze.engine.calendar import WorkCalendar
 from wenze.engine.columnar import evaluate_columnar
 from wenze.engine.decision_summaries import column
 from wenze.engine.evaluate import evaluate
-from wenze.engine.event_columns import EventColumns
-from wenze.engine.events import Event, EventType, read_events
+from wenze.engine.events import Event, EventType
 from wenze.engine.lower import lower
 from wenze.engine.output import to_json
+from wenze.engine.read_columns import read_columns
 
 AS_OF = dt.date(2024, 12, 31)
 DECIDERS = frozenset({"局长", "首席代表"})  # the posts holding 审批决定权 in bench_evaluate
@@ -358,8 +359,7 @@ def main() -> None:
             size = path.stat().st_size
 
             def load() -> int:
-                batch = read_events(path)
-                return len(EventColumns.from_events(batch.events))
+                return len(read_columns(path).columns)
 
             r = in_child(load)
             factor = n / sample_n

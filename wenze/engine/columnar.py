@@ -1624,9 +1624,7 @@ def _judge_routed(ctx: _Context, cols: EventColumns, rows: np.ndarray, case_of: 
     cases = np.flatnonzero(routed)
     names = [cols.case_names[c] for c in cols.case[rows[starts[cases]]].tolist()]
     by_case: dict[str, list[Event]] = defaultdict(list)
-    evs = cols.events
-    for i in rows[routed[case_of]].tolist():
-        ev = evs[i]
+    for ev in cols.events_at(rows[routed[case_of]]):
         by_case[ev.case].append(ev)
     return R._run_cases(ctx, ctx.program, names, by_case, set())
 
