@@ -66,7 +66,7 @@ def fork_map(fn: Callable[[Any], Any], args: Sequence[Any]) -> list[Any]:
         finally:
             os.close(shared)
     if failure is not None:
-        raise RuntimeError(f"screening in a child process failed: {failure}")
+        raise RuntimeError(f"a forked child process failed: {failure}")
     return [*results, last]
 
 
