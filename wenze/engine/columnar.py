@@ -1515,7 +1515,6 @@ def _evaluate(program: Program, cols: EventColumns, as_of: dt.date,
               stats: dict[str, float], native_offences: bool = True,
               workers: int | None = None) -> R.EvaluationResult:
     t_start = time.perf_counter()
-    evs = cols.events
     n = len(cols.type)
     # (each per-event test is skipped where the tables of names or one pass show it is moot)
     after = (cols.day > as_of.toordinal()) if n and cols.day.max() > as_of.toordinal() \
@@ -1527,8 +1526,7 @@ def _evaluate(program: Program, cols: EventColumns, as_of: dt.date,
     else:
         bad = ~after & (~item_known[cols.item] | ~post_known[cols.post])
     all_rejected = list(rejected)
-    for i in np.flatnonzero(bad).tolist():
-        ev = evs[i]
+    for ev in cols.events_at(np.flatnonzero(bad)):
         problem = R._problem(program, ev)
         assert problem is not None
         all_rejected.append(Rejection(ev.source, ev.line, ev.id, *problem))
@@ -1545,7 +1543,7 @@ def _evaluate(program: Program, cols: EventColumns, as_of: dt.date,
         seen = np.flatnonzero(kept & ~cover & (cols.type != T["complaint"])
                               & is_leader[cols.post] & (cols.actor >= 0))
         ctx_rows = np.union1d(ctx_rows, _holder_rows(cols, seen))
-    ctx = _Context(program, [evs[i] for i in ctx_rows.tolist()], as_of)
+    ctx = _Context(program, cols.events_at(ctx_rows), as_of)
 
     rows, identity = _case_time_order(cols, kept if n and cols.case.min() >= 0
                                       else kept & (cols.case >= 0))
