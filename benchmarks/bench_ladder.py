@@ -110,19 +110,20 @@ def run_columnar(columnar: Callable[[], R.EvaluationResult], check: bool) -> str
           f" {n:,} decisions); making every decision {t_make:.2f} s", flush=True)
     t_count, by_level = timed(lambda: col.decisions.count_by("sanction"))  # type: ignore[attr-defined]
     print(f"  per sanction ({t_count:.3f} s, from the columns): {dict(by_level)}", flush=True)
-    if not check:
-        return ""
-    t_json, text = timed(lambda: wenze.to_json(col))
-    print(f"  the JSON document {t_json:.2f} s", flush=True)
-    return text
+    return _document(col, check)
 
 
 def run_reference(reference: Callable[[], R.EvaluationResult], check: bool) -> str:
     t_ref, ref = timed(reference)
     print(f"reference: result in {t_ref:.2f} s (every decision made)", flush=True)
+    return _document(ref, check)
+
+
+def _document(result: R.EvaluationResult, check: bool) -> str:
+    """The JSON document of ``result``, timed and said (empty when not checked)."""
     if not check:
         return ""
-    t_json, text = timed(lambda: wenze.to_json(ref))
+    t_json, text = timed(lambda: wenze.to_json(result))
     print(f"  the JSON document {t_json:.2f} s", flush=True)
     return text
 
