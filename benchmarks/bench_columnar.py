@@ -10,7 +10,7 @@ some steps late or started early; seed 7 — made by numpy, no Python object per
 peers that read ``Event`` objects get them rebuilt once from the columns (``list(cols.events)``,
 timed and said, not part of their rows). Rows:
 
-- ``columnar``: :func:`wenze.engine.columnar.evaluate_columnar` on the columns (the time of the
+- ``columnar``: :func:`wenze.fast.columnar.evaluate_columnar` on the columns (the time of the
   evaluation only: screening, offences, ladders, decisions, metrics);
 - ``columnar incl. Event → columns``: the same, timed from the list of ``Event`` objects;
 - ``reference``: :func:`wenze.engine.evaluate.evaluate`, one process;
@@ -61,14 +61,14 @@ from columns_caseload import caseload_columns
 
 from wenze.dsl import ast as A
 from wenze.dsl.loader import load_text
-from wenze.engine.calendar import WorkCalendar
-from wenze.engine.columnar import evaluate_columnar
-from wenze.engine.decision_summaries import column
+from wenze.dsl.calendar import WorkCalendar
+from wenze.fast.columnar import evaluate_columnar
+from wenze.report.summaries import column
 from wenze.engine.evaluate import evaluate
-from wenze.engine.events import Event, EventType
+from wenze.events.readers import Event, EventType
 from wenze.engine.lower import lower
-from wenze.engine.output import to_json
-from wenze.engine.read_columns import read_columns
+from wenze.report.output import to_json
+from wenze.events.read_columns import read_columns
 
 AS_OF = dt.date(2024, 12, 31)
 DECIDERS = frozenset({"局长", "首席代表"})  # the posts holding 审批决定权 in bench_evaluate

@@ -12,7 +12,7 @@ their prerequisites, dates spread over 2023–2024 (Spring Festival and 调休 d
 Side by side, in one run, on the same events:
 - ``wenze``: ``wenze.engine.evaluate.evaluate`` with the full rulebook (every fact, every
   violation, ladders, warnings, metrics);
-- ``wenze columnar``: ``wenze.engine.columnar.evaluate_columnar`` (the fast path, the same
+- ``wenze columnar``: ``wenze.fast.columnar.evaluate_columnar`` (the fast path, the same
   result byte for byte; ``--evaluator auto`` picks it from 20k cases), timed from the same
   ``Event`` objects (the conversion to columns included);
 - ``plain loop``: a hand-written per-case Python loop computing only the statutory-deadline rule
@@ -39,9 +39,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from wenze.dsl import ast as A
 from wenze.dsl.loader import load_text
-from wenze.engine.calendar import WorkCalendar
+from wenze.dsl.calendar import WorkCalendar
 from wenze.engine.evaluate import evaluate
-from wenze.engine.events import Event, EventType
+from wenze.events.readers import Event, EventType
 from wenze.engine.lower import lower
 
 RULEBOOK = """
@@ -310,7 +310,7 @@ def run(n_cases: int, durable_cases: int) -> list[dict]:
     rows.append(timed("wenze evaluate (all rules)", wenze_late, n_cases, len(events)))
 
     def columnar_late() -> int:  # the columnar fast path, from the same Event objects
-        from wenze.engine.columnar import evaluate_columnar
+        from wenze.fast.columnar import evaluate_columnar
 
         result = evaluate_columnar(program, events, as_of)
         return len({d.case for d in result.decisions if d.violation == "超过法定时限"})

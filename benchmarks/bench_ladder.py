@@ -46,9 +46,9 @@ import wenze
 from wenze.dsl import ast as A
 from wenze.dsl.loader import load_text
 from wenze.engine import evaluate as R
-from wenze.engine.ladder_columnar import finish_columnar
+from wenze.fast.ladder import finish_columnar
 from wenze.engine.lower import lower
-from wenze.engine.offence_table import OffenceTable
+from wenze.fast.offence_table import OffenceTable
 
 AS_OF = dt.date(2024, 12, 31)
 

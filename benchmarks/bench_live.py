@@ -48,9 +48,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import wenze
-from wenze.engine.events import Event, EventType
-from wenze.engine.live import CHINA, LiveEngine, VirtualClock
-from wenze.engine.live_rules import DEFINITION, durable_core, durable_lang, shard_of
+from wenze.events.readers import Event, EventType
+from wenze.live.engine import CHINA, LiveEngine, VirtualClock
+from wenze.live.rules import DEFINITION, durable_core, durable_lang, shard_of
 
 ROOT = Path(__file__).resolve().parents[1]
 RULEBOOK = ROOT / "tests" / "cases" / "warnings_open_cases" / "rulebook.wz"

@@ -4,7 +4,7 @@
 
 - ``read_events + from_events``: ``read_events`` (an ``Event`` per line) then
   ``EventColumns.from_events`` (the columns the columnar evaluator reads);
-- ``read_columns``: :func:`wenze.engine.read_columns.read_columns`, straight into columns.
+- ``read_columns``: :func:`wenze.events.read_columns.read_columns`, straight into columns.
 
 Each row is run in a forked child (its own memory), ``--repeat`` times, best wall time kept;
 µs per event kept, and the peak resident set of the child. The two results are compared
@@ -26,9 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
 
-from wenze.engine.event_columns import EventColumns
-from wenze.engine.events import read_events
-from wenze.engine.read_columns import read_columns
+from wenze.events.columns import EventColumns
+from wenze.events.readers import read_events
+from wenze.events.read_columns import read_columns
 
 
 def _old(path: Path) -> tuple[EventColumns, list, int]:

@@ -30,8 +30,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from wenze.dsl import ast as A
-from wenze.engine.calendar import WorkCalendar
-from wenze.engine.event_columns import (
+from wenze.dsl.calendar import WorkCalendar
+from wenze.events.columns import (
     EPOCH_ORDINAL,
     EventColumns,
     EventDetails,

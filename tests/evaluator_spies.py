@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from wenze.engine import columnar
+from wenze.fast import columnar
 from wenze.engine import evaluate as reference
-from wenze.engine.ladder_columnar import DecisionTable
+from wenze.fast.ladder import DecisionTable
 
 
 class EvaluatorCalls:

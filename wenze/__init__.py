@@ -13,7 +13,7 @@ The whole pipeline behind two calls: load (parse, merge, check, lower) and evalu
     print(wenze.to_json(result))                         # the stable JSON document
 
 ``events`` may be a path (JSON Lines, CSV or XES), a list of
-:class:`wenze.engine.events.Event`, or a list of dicts in the JSON Lines shape
+:class:`wenze.events.readers.Event`, or a list of dicts in the JSON Lines shape
 (``{"id", "case", "type", "at", "item", "actor", "post", "unit", "step", "data"}``).
 """
 
@@ -55,7 +55,7 @@ class Rulebook:
         (decisions, warnings, metrics, rejected events, unjudged cases, traces).
         ``evaluator``: ``reference``, ``columnar`` (the numpy fast path for large batches, the
         same result byte for byte) or ``auto`` (columnar from 20,000 cases on)."""
-        from wenze.engine import events as E
+        from wenze.events import readers as E
 
         if isinstance(as_of, str):
             as_of = dt.date.fromisoformat(as_of)
@@ -72,7 +72,7 @@ class Rulebook:
                 batch = E.read_jsonl(lines, "<python>")
                 evs += list(batch.events)
                 rejected = list(batch.rejected)
-        from wenze.engine.evaluators import evaluator_for
+        from wenze.fast.evaluators import evaluator_for
 
         _, run = evaluator_for(evaluator, evs)
         return run(self.program, evs, as_of, prior_sanctions, rejected=rejected,
@@ -93,6 +93,6 @@ def load(path: str | Path) -> Rulebook:
 
 def to_json(result: Any) -> str:
     """The evaluation result as one JSON document (sorted keys, byte-stable)."""
-    from wenze.engine.output import to_json as _to_json
+    from wenze.report.output import to_json as _to_json
 
     return _to_json(result)

@@ -469,7 +469,7 @@ def test_generated_holiday_schedules_never_break_a_pass(schedules: list[tuple]) 
     """Random schedules (FICTIONAL dates): no pass fails, and a schedule that checks without
     errors lowers to a calendar on which each declared 放假 day of a usable year is off and each
     补班 day worked."""
-    from wenze.engine import calendar as C
+    from wenze.dsl import calendar as C
     from wenze.engine.lower import lower
 
     parts = []

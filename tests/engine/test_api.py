@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import wenze
-from wenze.engine.events import read_events
+from wenze.events.readers import read_events
 
 SF = Path(__file__).resolve().parents[1] / "cases" / "spring_festival_deadline"
 

@@ -1,4 +1,4 @@
-"""Tests of the working-day calendar (wenze.engine.calendar) against the real chinesecalendar data.
+"""Tests of the working-day calendar (wenze.dsl.calendar) against the real chinesecalendar data.
 
 Expected deadlines are listed by hand from the State Council's published schedules (quoted in each
 test), independently of the code under test.
@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wenze.dsl import ast as A
-from wenze.engine.calendar import (
+from wenze.dsl.calendar import (
     STATUTORY_FIRST,
     STATUTORY_LAST,
     CalendarRangeError,

@@ -1,4 +1,4 @@
-"""The columnar fast path (``wenze.engine.columnar``) against the reference evaluator: the same JSON
+"""The columnar fast path (``wenze.fast.columnar``) against the reference evaluator: the same JSON
 document, byte for byte, on the case files, on seeded simulated caseloads of the shipped rulebooks
 and on random rulebooks and caseloads (hypothesis). Each comparison also checks that the fast path
 really judged cases itself (else the test would prove nothing), and a deliberately broken fast
@@ -20,11 +20,11 @@ from hypothesis import strategies as st
 
 import wenze
 from wenze.dsl.loader import load_text
-from wenze.engine import columnar as C
+from wenze.fast import columnar as C
 from wenze.engine.evaluate import evaluate
-from wenze.engine.events import read_jsonl
+from wenze.events.readers import read_jsonl
 from wenze.engine.lower import Program, lower
-from wenze.engine.simulate import generate, load_profile
+from wenze.simulate.caseload import generate, load_profile
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = sorted(p for p in (ROOT / "tests" / "cases").iterdir() if (p / "case.json").is_file())
@@ -569,7 +569,7 @@ def test_the_holders_of_leaders_posts_are_read_from_the_events_that_decide_them(
     holder of every leader's post on every day as the one made from all the events (several
     actors in a post on a day, ids out of time order, complaints, offsets across midnight)."""
     from wenze.engine.case import _Context
-    from wenze.engine.events import Event, EventType
+    from wenze.events.readers import Event, EventType
 
     program = _shipped("zitong_2008.wz")
     start = dt.datetime(2024, 3, 1, 23, 30)

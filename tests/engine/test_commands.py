@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from wenze.engine import commands
+from wenze.cli import evaluate as commands
 
 CASES = Path(__file__).resolve().parents[1] / "cases"
 SF = CASES / "spring_festival_deadline"
@@ -31,7 +31,7 @@ def test_table_lists_the_decision(capsys: pytest.CaptureFixture[str]) -> None:
     row = next(line for line in out.splitlines() if line.startswith("SF-LATE"))
     assert "王芳" in row and "效能告诫" in row and "2024-03-07" in row
     header, rule = out.splitlines()[1:3]
-    from wenze.engine.output import width
+    from wenze.report.output import width
 
     assert width(header.split("key")[0]) == width(rule.rsplit("  ", 1)[0]) + 2  # CJK-aligned
 

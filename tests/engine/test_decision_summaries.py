@@ -1,4 +1,4 @@
-"""``wenze.engine.decision_summaries``: the fields of every decision read from a columnar
+"""``wenze.report.summaries``: the fields of every decision read from a columnar
 result's columns are those of its decisions, and those the reference evaluator gives; and the
 consumers that read them (``wenze evaluate --decision KEY``) say what they said before."""
 
@@ -16,10 +16,10 @@ import wenze
 from tests.evaluator_spies import forbid_passes_over_every_decision
 from wenze.cli import main
 from wenze.engine import evaluate as reference
-from wenze.engine.columnar import evaluate_columnar
-from wenze.engine.decision_summaries import FIELDS, column, count_by, of_cases
-from wenze.engine.events import read_events
-from wenze.engine.ladder_columnar import DecisionTable
+from wenze.fast.columnar import evaluate_columnar
+from wenze.report.summaries import FIELDS, column, count_by, of_cases
+from wenze.events.readers import read_events
+from wenze.fast.ladder import DecisionTable
 
 CASES = Path(__file__).resolve().parents[1] / "cases"
 # joint decisions (keys not made from an offence), decisions about no case (targets), a ladder

@@ -20,10 +20,10 @@ import pytest
 import wenze
 from wenze.dsl import ast as A
 from wenze.dsl.loader import load_text
-from wenze.engine import calendar as C
-from wenze.engine import columnar
+from wenze.dsl import calendar as C
+from wenze.fast import columnar
 from wenze.engine.evaluate import evaluate
-from wenze.engine.events import read_jsonl
+from wenze.events.readers import read_jsonl
 from wenze.engine.lower import lower
 
 ROOT = Path(__file__).resolve().parents[2]

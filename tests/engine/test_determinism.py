@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import wenze
-from wenze.engine.events import read_jsonl
+from wenze.events.readers import read_jsonl
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = ROOT / "tests" / "cases"

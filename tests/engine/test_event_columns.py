@@ -1,4 +1,4 @@
-"""Events as columns (``wenze.engine.event_columns``): columns made without Event objects rebuild
+"""Events as columns (``wenze.events.columns``): columns made without Event objects rebuild
 each event exactly (id, case, type, time with its own UTC offset, texts, data, source, line);
 ``from_events`` computes the same columns as the plain per-event definitions; and the benchmark
 caseload generated directly as columns is a valid caseload that reads back to the same columns
@@ -21,13 +21,13 @@ import pytest
 
 import wenze
 from wenze.dsl.loader import load_text
-from wenze.engine.columnar import evaluate_columnar
+from wenze.fast.columnar import evaluate_columnar
 from wenze.engine.evaluate import evaluate
-from wenze.engine.event_columns import TYPES, EventColumns, EventView, TextColumn
-from wenze.engine.events import Event, EventType
+from wenze.events.columns import TYPES, EventColumns, EventView, TextColumn
+from wenze.events.readers import Event, EventType
 from wenze.engine.lower import Program, lower
-from wenze.engine.output import to_json
-from wenze.engine.simulate import generate, load_profile
+from wenze.report.output import to_json
+from wenze.simulate.caseload import generate, load_profile
 
 ROOT = Path(__file__).resolve().parents[2]
 COLUMNS = ("case", "type", "day", "instant", "item", "post", "actor", "unit", "step", "reason",

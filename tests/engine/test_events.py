@@ -1,4 +1,4 @@
-"""Tests of the event reader (wenze.engine.events): the JSON Lines contract, every rejection code,
+"""Tests of the event reader (wenze.events.readers): the JSON Lines contract, every rejection code,
 duplicates, strict mode, CSV/XES through mappings, and the real receipt.csv log."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wenze.engine.events import (
+from wenze.events.readers import (
     RECEIPT_MAPPING,
     Event,
     EventError,

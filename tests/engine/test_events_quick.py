@@ -1,4 +1,4 @@
-"""The JSON Lines reader's quick paths agree with the full validation (wenze.engine.events).
+"""The JSON Lines reader's quick paths agree with the full validation (wenze.events.readers).
 
 ``read_jsonl`` decodes an object line with the JSON scanner directly and builds a well-formed
 event with ``QuickBuilder`` (no generic checks, shared texts, timestamps and tzinfo objects);
@@ -18,15 +18,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wenze.engine import event_model
-from wenze.engine.event_model import (
+from wenze.events import model as event_model
+from wenze.events.model import (
     BadEvent,
     Collector,
     EventType,
     QuickBuilder,
     build_event,
 )
-from wenze.engine.events import Event, EventBatch, _object, read_jsonl
+from wenze.events.readers import Event, EventBatch, _object, read_jsonl
 
 BASE: dict[str, Any] = {
     "id": "e1",

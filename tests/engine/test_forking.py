@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from wenze.engine import forking
-from wenze.engine.forking import fork_map
+from wenze.fast import forking
+from wenze.fast.forking import fork_map
 
 
 def test_results_come_back_in_order() -> None:

@@ -14,7 +14,7 @@ from wenze.dsl import ast as A
 from wenze.dsl.parser import parse
 from wenze.engine.case import period_end, period_key
 from wenze.engine.evaluate import _period_of
-from wenze.engine.simulate_commands import summarize
+from wenze.cli.simulate import summarize
 
 CASE = Path(__file__).resolve().parents[1] / "cases" / "half_year_target"
 D = dt.date

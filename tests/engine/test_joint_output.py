@@ -14,7 +14,7 @@ import datetime as dt
 from pathlib import Path
 
 import wenze
-from wenze.engine import output
+from wenze.report import output
 
 REPO = Path(__file__).resolve().parents[2]
 KEY = "2a70f4b6aa990b45"

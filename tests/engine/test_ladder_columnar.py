@@ -1,4 +1,4 @@
-"""The ladder stage on columns (``wenze.engine.ladder_columnar``) against the reference's
+"""The ladder stage on columns (``wenze.fast.ladder``) against the reference's
 (``evaluate.finish`` → ``sanction`` → ``apply_ladder``): the same JSON document, byte for byte,
 for the offences the reference evaluator makes on simulated caseloads of the shipped rulebooks
 (with and without prior sanctions) and for hypothesis-generated ladders and offences (windows,
@@ -25,11 +25,11 @@ from hypothesis import strategies as st
 import wenze
 from wenze.dsl import ast as A
 from wenze.engine import evaluate as R
-from wenze.engine import ladder_columnar as LC
+from wenze.fast import ladder as LC
 from wenze.engine.ladder import LadderError
 from wenze.engine.lower import Program
-from wenze.engine.offence_table import OffenceTable
-from wenze.engine.simulate import generate, load_profile
+from wenze.fast.offence_table import OffenceTable
+from wenze.simulate.caseload import generate, load_profile
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ["zitong_2008.wz", "yingshan_2009.wz", "luzhou_2009.wz", "foshan_2005.wz",

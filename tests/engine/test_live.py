@@ -1,4 +1,4 @@
-"""Live mode (``wenze.engine.live``): the live state equals batch evaluation as of the same day.
+"""Live mode (``wenze.live.engine``): the live state equals batch evaluation as of the same day.
 
 Every expectation here is computed by the batch evaluator (``evaluate``) on the same events; the
 tests check that live mode — events posted one by one through durable_rules, the clock advanced
@@ -24,9 +24,9 @@ from hypothesis import strategies as st
 import wenze
 from wenze.dsl.diagnostics import RulebookError
 from wenze.engine.evaluate import evaluate
-from wenze.engine.events import Event, read_events, read_jsonl
-from wenze.engine.live import CHINA, LiveEngine, VirtualClock, WallClock
-from wenze.engine.live_rules import SHARDS, LiveRules, shard_of
+from wenze.events.readers import Event, read_events, read_jsonl
+from wenze.live.engine import CHINA, LiveEngine, VirtualClock, WallClock
+from wenze.live.rules import SHARDS, LiveRules, shard_of
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = sorted(p for p in (ROOT / "tests" / "cases").iterdir()

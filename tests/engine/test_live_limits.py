@@ -16,9 +16,9 @@ import pytest
 
 import wenze
 from wenze.engine.evaluate import evaluate
-from wenze.engine.events import Event, read_jsonl
-from wenze.engine.live import CHINA, LiveEngine, VirtualClock
-from wenze.engine.live_rules import SHARDS, shard_of
+from wenze.events.readers import Event, read_jsonl
+from wenze.live.engine import CHINA, LiveEngine, VirtualClock
+from wenze.live.rules import SHARDS, shard_of
 
 ROOT = Path(__file__).resolve().parents[2]
 START = dt.datetime(2024, 1, 1, tzinfo=CHINA)

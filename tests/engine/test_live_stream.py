@@ -20,8 +20,8 @@ import pytest
 
 import wenze
 from wenze.engine.evaluate import evaluate
-from wenze.engine.events import read_jsonl
-from wenze.engine.live import CHINA
+from wenze.events.readers import read_jsonl
+from wenze.live.engine import CHINA
 
 ROOT = Path(__file__).resolve().parents[2]
 CASE = ROOT / "tests" / "cases" / "warnings_open_cases"
@@ -184,7 +184,7 @@ def test_wall_clock_pipe_answers_at_once() -> None:
 def test_consumer_thread_iterates_outputs_as_they_arise() -> None:
     """An approval system's consumer thread: ``for item in engine.outputs(wait=True)`` gets
     each output as it arises and ends at ``close()``; it gets exactly what a callback gets."""
-    from wenze.engine.live import LiveEngine, VirtualClock
+    from wenze.live.engine import LiveEngine, VirtualClock
 
     rb = wenze.load(CASE / "rulebook.wz")
     events = sorted(read_jsonl(_events(), "<t>").events, key=lambda e: (e.at, e.id))
@@ -238,7 +238,7 @@ class _MovableClock:
 def test_clock_thread_fires_a_passed_deadline_with_no_event() -> None:
     """``start_clock``: time passes, nobody posts or ticks, and the red card and decision
     still come out (from the clock thread), equal to batch evaluation of that day."""
-    from wenze.engine.live import LiveEngine
+    from wenze.live.engine import LiveEngine
 
     rb = wenze.load(CASE / "rulebook.wz")
     events = sorted(read_jsonl(_events(), "<t>").events, key=lambda e: (e.at, e.id))[:2]

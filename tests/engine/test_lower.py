@@ -11,7 +11,7 @@ import pytest
 
 from wenze.dsl import ast as A
 from wenze.dsl.parser import parse
-from wenze.engine.calendar import CalendarRangeError, WorkCalendar
+from wenze.dsl.calendar import CalendarRangeError, WorkCalendar
 from wenze.engine.lower import DayIndex, compile_condition
 
 

@@ -1,4 +1,4 @@
-"""The offence table (``wenze.engine.offence_table``): offences as columns give back the same
+"""The offence table (``wenze.fast.offence_table``): offences as columns give back the same
 offences, keys and order as the offence objects."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import numpy as np
 
 import wenze
 from wenze.engine import evaluate as R
-from wenze.engine.offence_table import ROLES, OffenceTable, Strings
-from wenze.engine.simulate import generate, load_profile
+from wenze.fast.offence_table import ROLES, OffenceTable, Strings
+from wenze.simulate.caseload import generate, load_profile
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,4 +1,4 @@
-"""The JSON document (``wenze.engine.output.to_json``): written without :mod:`json`'s indenting
+"""The JSON document (``wenze.report.output.to_json``): written without :mod:`json`'s indenting
 encoder, in forked processes for many decisions — the text of ``json.dumps`` all the same."""
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import wenze
-from wenze.engine import output
-from wenze.engine.columnar import evaluate_columnar
+from wenze.report import output
+from wenze.fast.columnar import evaluate_columnar
 from wenze.engine.evaluate import evaluate
-from wenze.engine.simulate import generate, load_profile
+from wenze.simulate.caseload import generate, load_profile
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,4 +1,4 @@
-"""A JSON Lines file read straight into columns (``wenze.engine.read_columns``) gives what
+"""A JSON Lines file read straight into columns (``wenze.events.read_columns``) gives what
 ``read_events`` gives: columns equal to ``EventColumns.from_events`` of its events (every column,
 its integer type, every table of names), each event rebuilt equal field for field (line, source,
 UTC offset, data with its types), the same rejections in the same order, the same count of
@@ -23,14 +23,14 @@ from tests.engine.test_commands import run as _cli
 from tests.engine.test_event_columns import COLUMNS, NAMES, _odd_caseload, _program, _same_event
 from tests.engine.test_events import REJECTIONS
 from tests.engine.test_events_quick import DECODE_LINES, ODD, _events, ev
-from wenze.engine import read_columns as RC
-from wenze.engine.columnar import evaluate_columnar
+from wenze.events import read_columns as RC
+from wenze.fast.columnar import evaluate_columnar
 from wenze.engine.evaluate import evaluate
-from wenze.engine.event_columns import EventColumns
-from wenze.engine.events import EventError, read_events
-from wenze.engine.output import to_json
-from wenze.engine.read_columns import ColumnBatch, read_columns
-from wenze.engine.simulate import generate, load_profile
+from wenze.events.columns import EventColumns
+from wenze.events.readers import EventError, read_events
+from wenze.report.output import to_json
+from wenze.events.read_columns import ColumnBatch, read_columns
+from wenze.simulate.caseload import generate, load_profile
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -276,7 +276,7 @@ def test_evaluate_command_reads_columns_for_the_columnar_path(
     def no_events(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("read_events is not used for a JSON Lines file here")
 
-    monkeypatch.setattr("wenze.engine.events.read_events", no_events)
+    monkeypatch.setattr("wenze.events.readers.read_events", no_events)
     for asked in ("columnar", "auto"):  # (auto: 60 cases, so the reference judges the columns)
         assert _cli(capsys, *argv, "--evaluator", asked) == want
         assert _cli(capsys, *argv, "--evaluator", asked, "--strict") == strict

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import wenze
-from wenze.engine.events import RECEIPT_MAPPING, read_events
+from wenze.events.readers import RECEIPT_MAPPING, read_events
 
 ROOT = Path(__file__).resolve().parents[2]
 LOG = Path("/work/shared/data/receipt.csv")

@@ -21,18 +21,18 @@ import pytest
 import wenze
 from tests.evaluator_spies import EvaluatorCalls, forbid_passes_over_every_decision
 from wenze.cli import build_parser, main
-from wenze.engine import columnar
+from wenze.fast import columnar
 from wenze.engine import evaluate as reference
-from wenze.engine import events as E
-from wenze.engine.evaluators import EVALUATOR_HELP, case_count, evaluator_for
-from wenze.engine.simulate import (
+from wenze.events import readers as E
+from wenze.fast.evaluators import EVALUATOR_HELP, case_count, evaluator_for
+from wenze.simulate.caseload import (
     ProfileError,
     duration_days,
     generate,
     load_profile,
     to_jsonl,
 )
-from wenze.engine.simulate_commands import (
+from wenze.cli.simulate import (
     NO_SANCTION,
     SHOWN_DIFFERENCES,
     Progress,

@@ -12,8 +12,8 @@ import pytest
 
 from wenze.dsl import ast as A
 from wenze.dsl.parser import parse
-from wenze.engine.calendar import WorkCalendar
-from wenze.engine.events import Event, EventType
+from wenze.dsl.calendar import WorkCalendar
+from wenze.events.readers import Event, EventType
 from wenze.graphs.overlay import OverlayError, StepStatus, overlay_from_events
 from wenze.graphs.render import render_process
 

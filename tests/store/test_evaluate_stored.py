@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from wenze.dsl.loader import load_rulebook
 from wenze.engine.evaluate import evaluate
-from wenze.engine.events import read_events
+from wenze.events.readers import read_events
 from wenze.engine.lower import lower
 from wenze.store.evaluate import evaluate_stored, store_evaluation
 from wenze.store.ingest import ingest

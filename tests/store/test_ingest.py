@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine, select, text
 
 from wenze.cli import main
-from wenze.engine.events import MAPPINGS, read_events, read_jsonl
+from wenze.events.readers import MAPPINGS, read_events, read_jsonl
 from wenze.store.db import make_engine
 from wenze.store.ingest import count_events, ingest
 from wenze.store.models import Case, Event

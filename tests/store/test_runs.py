@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
-from wenze.engine.events import read_jsonl
+from wenze.events.readers import read_jsonl
 from wenze.store.ingest import ingest
 from wenze.store.models import Decision, EvaluationRun, Rulebook, RunWarning
 from wenze.store.runs import (

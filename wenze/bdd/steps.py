@@ -120,7 +120,7 @@ def _headings(datatable: list[list[str]], columns: dict[str, str]) -> dict[str, 
 
 def _render_table(rows: list[dict[str, str]], keys: list[str],
                   headings: dict[str, str] | None = None) -> str:
-    from wenze.engine.output import width as display_width
+    from wenze.report.output import width as display_width
 
     names = {k: (headings or {}).get(k, k) for k in keys}
     widths = {k: max([display_width(names[k])] + [display_width(r.get(k, "")) for r in rows])

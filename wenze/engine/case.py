@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from wenze.dsl import ast as A
 from wenze.engine.decisions import Decision, Warning
-from wenze.engine.events import Event, normalise_outcome
+from wenze.events.readers import Event, normalise_outcome
 from wenze.engine.lower import DELIVERY_LIMIT, ItemIR, Program, StepIR
 
 if TYPE_CHECKING:

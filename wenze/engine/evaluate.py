@@ -28,7 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 from wenze.dsl import ast as A
-from wenze.engine import calendar as C
+from wenze.dsl import calendar as C
 from wenze.engine.case import (  # the facts of one case
     _EVENT_ORDER,
     CaseTrace,
@@ -44,7 +44,7 @@ from wenze.engine.case import (  # the facts of one case
     period_key,
 )
 from wenze.engine.decisions import Decision, Metric, Warning, stable_key
-from wenze.engine.events import Event, Rejection
+from wenze.events.readers import Event, Rejection
 from wenze.engine.lower import ItemIR, Program, ViolationIR
 
 __all__ = ["CaseTrace", "DeadlineNote", "EvaluationResult", "Offence", "RuleCheck", "Unjudged",
@@ -261,7 +261,7 @@ def _metrics(ctx: _Context, rows: Sequence[_MetricRow],
              counts: Mapping[tuple[str, str], Sequence[int]] | None = None) -> list[Metric]:
     """Metrics per unit and period from metric rows; ``counts`` (received, decided, on time, on
     the spot, open overdue per (unit, period key)) adds cases already counted elsewhere (the
-    columnar fast path, :mod:`wenze.engine.columnar`)."""
+    columnar fast path, :mod:`wenze.fast.columnar`)."""
     acc: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
     for key, values in (counts or {}).items():
         acc[key] = list(values)
@@ -403,7 +403,7 @@ def finish(ctx: _Context, outs: Sequence[_MetricRow], offences: list[Offence],
            prior_sanctions: Sequence[Any] = (),
            counts: Mapping[tuple[str, str], Sequence[int]] | None = None) -> EvaluationResult:
     """The stage after the cases: metrics, targets, ladders, sorting → the result. The seam the
-    columnar fast path (:mod:`wenze.engine.columnar`) shares with :func:`evaluate`: the same
+    columnar fast path (:mod:`wenze.fast.columnar`) shares with :func:`evaluate`: the same
     offences and metric counts give the same decisions, byte for byte."""
     from wenze.engine.sanction import sanction  # the ladder stage
 

@@ -8,9 +8,9 @@ The :class:`Program` holds everything the evaluator needs, by name, in plain fro
 compiled to Python closures over a facts mapping, with the facts each one reads), ladders (kept as
 AST declarations for :mod:`wenze.engine.ladder`), targets and documents (for citations).
 
-Each calendar is built once per program (:class:`~wenze.engine.calendar.WorkCalendar` keeps a
+Each calendar is built once per program (:class:`~wenze.dsl.calendar.WorkCalendar` keeps a
 cumulative table of counted days, so a deadline is a couple of list look-ups); ``explain`` asks
-the same calendar for its day-by-day :class:`~wenze.engine.calendar.DeadlineTrace`.
+the same calendar for its day-by-day :class:`~wenze.dsl.calendar.DeadlineTrace`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 
 from wenze.dsl import ast as A
 from wenze.dsl.facts import lookup as lookup_fact
-from wenze.engine import calendar as C
+from wenze.dsl import calendar as C
 
 # The power a decision needs, if the rulebook declares a power of this name (docs/semantics.md).
 DECIDING_POWERS = ("审批决定权", "decide", "deciding_power")
@@ -64,9 +64,9 @@ _ONE_DAY = dt.timedelta(days=1)
 class DayIndex:
     """Counting in one calendar and day kind, as flat tables: ``cum[i]`` = counted days among the
     calendar's first ``i`` known days, ``pos`` = indices of the counted days. Same rules as
-    :class:`~wenze.engine.calendar.WorkCalendar` (``count_days``/``deadline``; a test holds the two
+    :class:`~wenze.dsl.calendar.WorkCalendar` (``count_days``/``deadline``; a test holds the two
     equal), without per-call overhead. Dates outside the calendar's known years raise
-    :class:`~wenze.engine.calendar.CalendarRangeError` — never a guess."""
+    :class:`~wenze.dsl.calendar.CalendarRangeError` — never a guess."""
 
     def __init__(self, calendar: C.WorkCalendar, unit: A.DayKind):
         self.calendar = calendar

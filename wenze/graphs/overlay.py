@@ -1,6 +1,6 @@
 """Case overlay: where one case stands in its process, step by step.
 
-case events (``wenze.engine.events``) + process (AST) + calendar → **step states** → the process
+case events (``wenze.events.readers``) + process (AST) + calendar → **step states** → the process
 drawing (``wenze.graphs.render``) colours each step by its state.
 
 :class:`StepState` is the contract between the evaluator (which knows warnings and responsibility)
@@ -145,7 +145,7 @@ def overlay_from_events(
 ) -> dict[str, StepState]:
     """The state of every declared step of ``process`` for one case on ``as_of``.
 
-    ``events`` are :class:`wenze.engine.events.Event`; only those of ``case`` (when given) that
+    ``events`` are :class:`wenze.events.readers.Event`; only those of ``case`` (when given) that
     happened on or before ``as_of`` count. Following docs/semantics.md §5: a step runs from its
     ``step_started`` (or its ``step_completed`` when no start was recorded) to its completion or
     ``as_of``; a countersign runs from ``countersign_requested`` until every requested unit

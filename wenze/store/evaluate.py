@@ -1,7 +1,7 @@
 """Store stage — evaluating what is stored, and storing an evaluation.
 
 stored events (``load_snapshot``) + earlier runs' sanctions (``prior_sanctions``) → the engine's
-evaluator (reference or columnar: ``--evaluator``, :mod:`wenze.engine.evaluators`) →
+evaluator (reference or columnar: ``--evaluator``, :mod:`wenze.fast.evaluators`) →
 ``record_run`` (run, decisions, warnings; a second run with the same inputs records nothing new).
 This is the body of ``wenze evaluate RULEBOOK --db URL --as-of DATE``; ``store_evaluation``
 records an evaluation made from an events file (``--db`` beside a file).
@@ -115,7 +115,7 @@ def evaluate_with_history(evaluate: Callable[..., Any], program: Any, events: An
     being recomputed, so it is dropped and the evaluation made again. Decision keys do not
     depend on the history (joint decisions, whose keys do, are never history), so the second
     pass is exact. Returns (result, the history used)."""
-    from wenze.engine.decision_summaries import column
+    from wenze.report.summaries import column
 
     result = evaluate(program, events, as_of, prior, **options)
     issued = set(column(result.decisions, "key"))  # (a columnar result makes no decision)
@@ -146,10 +146,10 @@ def evaluate_stored(
     """Evaluate every stored event with the rulebook as of ``as_of`` and record the run. The
     ladder is given the sanctions of earlier runs dated up to ``as_of``, except those of the
     cases evaluated now (recomputed, not counted twice). ``evaluator``: ``auto``, ``reference``
-    or ``columnar`` (:mod:`wenze.engine.evaluators`; the same decisions whichever runs, so the
+    or ``columnar`` (:mod:`wenze.fast.evaluators`; the same decisions whichever runs, so the
     choice is not part of the run's parameters). Raises ``RulebookError`` for a rulebook with
     errors, ``ValueError`` for an unknown evaluator."""
-    from wenze.engine.evaluators import evaluator_for
+    from wenze.fast.evaluators import evaluator_for
 
     program, sources = _load(rulebook_path)
     snapshot = load_snapshot(engine)

@@ -1,6 +1,6 @@
 """Store stage — ingestion: case events into the ``events`` and ``cases`` tables.
 
-events file → the engine's reader (``wenze.engine.events``: JSON Lines ``batch_size`` lines at
+events file → the engine's reader (``wenze.events.readers``: JSON Lines ``batch_size`` lines at
 a time, CSV/XES whole through a mapping; bad events rejected with their line and reason) → rows
 (payload exactly as received, its SHA-256) → batches, each in its own transaction: the events
 whose id is not stored yet are inserted (PostgreSQL: COPY to a staging table, then ``INSERT …
@@ -32,15 +32,15 @@ from sqlalchemy import Connection, Engine, bindparam, func, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from wenze.engine.events import Event as EngineEvent
-from wenze.engine.events import Rejection, read_events, read_jsonl
+from wenze.events.readers import Event as EngineEvent
+from wenze.events.readers import Rejection, read_events, read_jsonl
 from wenze.store.db import canonical_json, write_transaction
 from wenze.store.models import Case, Event
 
 EVENTS = Event.__table__
 CASES = Case.__table__
 MAX_ATTEMPTS = 8
-JSONL_NAMES = ("jsonl", "ndjson", "json")  # as wenze.engine.events.read_events decides
+JSONL_NAMES = ("jsonl", "ndjson", "json")  # as wenze.events.readers.read_events decides
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ class IngestReport:
     inserted: int = 0
     identical_duplicates: int = 0
     conflicts: list[Conflict] = field(default_factory=list)
-    rejected: list[Rejection] = field(default_factory=list)  # wenze.engine.events.Rejection
+    rejected: list[Rejection] = field(default_factory=list)  # wenze.events.readers.Rejection
     batches: int = 0
 
     @property
@@ -121,7 +121,7 @@ def read_rows(
     path: str | Path, fmt: str | None = None, mapping: Any = None
 ) -> tuple[list[dict[str, Any]], list[Rejection], int]:
     """(rows, rejected, identical duplicates inside the file) for an events file (JSON Lines,
-    CSV or XES, read by ``wenze.engine.events.read_events``)."""
+    CSV or XES, read by ``wenze.events.readers.read_events``)."""
     path = Path(path)
     batch = read_events(path, fmt=fmt, mapping=mapping)
     raw_lines = _raw_lines(path) if _is_jsonl(path, fmt) else None
@@ -391,7 +391,7 @@ def ingest(
 ) -> IngestReport:
     """Store the events of a file (JSON Lines, or CSV/XES through the engine's reader) or of an
     iterable of engine ``Event`` objects or JSON Lines dicts. ``fmt`` and ``mapping`` (a
-    ``wenze.engine.events.Mapping`` or a mapping file) are passed to ``read_events``. See the
+    ``wenze.events.readers.Mapping`` or a mapping file) are passed to ``read_events``. See the
     module docstring."""
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")

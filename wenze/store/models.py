@@ -4,7 +4,7 @@
 - ``cases``: one row per case seen in the events (item, first and last event time).
 - ``events``: one row per event id, with the payload kept exactly as received and its SHA-256.
   A second event with the same id is an identical duplicate when the hash or, failing that, the
-  content (``wenze.engine.events.Event.content_key``) is the same; otherwise it is a
+  content (``wenze.events.readers.Event.content_key``) is the same; otherwise it is a
   *conflicting* duplicate, reported and kept out.
 - ``evaluation_runs``: rulebook hash, as-of date, parameters, input fingerprint (hash of the event
   set); unique on those four, so the same evaluation is recorded once.

@@ -145,10 +145,10 @@ def events_fingerprint(engine: Engine) -> tuple[str, int]:
 
 def load_snapshot(engine: Engine) -> Snapshot:
     """The stored events as engine ``Event`` objects, re-read from their payloads with
-    ``wenze.engine.events.read_jsonl`` (so in its order: case, instant, id) and given back their
+    ``wenze.events.readers.read_jsonl`` (so in its order: case, instant, id) and given back their
     original source file and line; and the fingerprint of that set. A stored event that no
     longer reads is an error, never dropped."""
-    from wenze.engine.events import read_jsonl
+    from wenze.events.readers import read_jsonl
     from wenze.store.models import Event
 
     query = select(Event.id, Event.payload, Event.source, Event.line).order_by(Event.id)

@@ -131,7 +131,7 @@ def check_schedule_days(rulebook: A.Rulebook) -> list[Diagnostic]:
 def check_schedule_years(rulebook: A.Rulebook) -> list[Diagnostic]:
     """WZ216 / WZ217: a year the built-in calendar knows (declared differently / the same);
     WZ218: a year that cannot extend the known range because a year in between is missing."""
-    from wenze.engine import calendar as C  # the built-in data (the engine depends on dsl only)
+    from wenze.dsl import calendar as C  # the built-in data (the engine depends on dsl only)
 
     out: list[Diagnostic] = []
     schedules = _schedules(rulebook)

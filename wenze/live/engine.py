@@ -31,12 +31,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from wenze.dsl import ast as A
-from wenze.engine import calendar as C
+from wenze.dsl import calendar as C
 from wenze.engine import evaluate as EV
 from wenze.engine.case import _EVENT_ORDER  # the evaluator's event order, (at, id)
 from wenze.engine.decisions import Decision, Warning
-from wenze.engine.events import BadEvent, Event, Rejection, build_event
-from wenze.engine.live_rules import LiveRules, LiveUnavailable, shard_of
+from wenze.events.readers import BadEvent, Event, Rejection, build_event
+from wenze.live.rules import LiveRules, LiveUnavailable, shard_of
 from wenze.engine.lower import Program
 from wenze.engine.sanction import sanction
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from wenze.store.commands import add_db_argument
+from wenze.cli.db_options import add_db_argument
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

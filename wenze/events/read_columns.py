@@ -1,9 +1,9 @@
 """Stage 5b for the columnar fast path: a JSON Lines events file read straight into
-:class:`~wenze.engine.event_columns.EventColumns`, without an ``Event`` object per line.
+:class:`~wenze.events.columns.EventColumns`, without an ``Event`` object per line.
 
-events file → **columns** (this module) → :func:`wenze.engine.columnar.evaluate_columnar`.
+events file → **columns** (this module) → :func:`wenze.fast.columnar.evaluate_columnar`.
 
-:func:`read_columns` gives what :func:`wenze.engine.events.read_events` gives for the same file —
+:func:`read_columns` gives what :func:`wenze.events.readers.read_events` gives for the same file —
 the same events kept (as columns equal to ``EventColumns.from_events(batch.events)``, whose
 :attr:`~EventColumns.events` rebuild each Event exactly), the same rejections (reason, line, id,
 message, in file order), the same count of identical duplicates, ``strict`` raising the same
@@ -14,14 +14,14 @@ chunk of lines at a time:
   object is used only when it cannot differ from ``json``'s: no float anywhere (orjson reads
   integers past 64 bits as floats, refuses NaN and Infinity), nested at most
   :data:`_MAX_DEPTH` deep (``json`` raises ``RecursionError`` on very deep lines);
-- the checks of the quick path (:class:`wenze.engine.event_model.QuickBuilder`) are made in
+- the checks of the quick path (:class:`wenze.events.model.QuickBuilder`) are made in
   one loop over a chunk's lines (small chunks: their objects stay in the CPU's caches), the
   type, item, post, unit and step once per distinct combination of them (with their codes),
   and a time of the usual shapes (``2024-03-01T09:00:00+08:00``, ``…Z``, a space for ``T``) is
   read for the chunk's rows at once with numpy;
 - **any other line** — one orjson refuses or might read differently, a blank one, one the quick
   checks do not take, a time of another shape, a date outside 1698–2241 — goes through
-  :func:`wenze.engine.events.read_jsonl` itself, alone, with its line number: the exact path,
+  :func:`wenze.events.readers.read_jsonl` itself, alone, with its line number: the exact path,
   which keeps its Event (an Event kept as it is in the columns' details) or rejects it.
 
 The file is read as bytes; universal newlines (``\\r\\n`` and ``\\r``) and the UTF-8 BOM are
@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from wenze.engine.event_columns import (
+from wenze.events.columns import (
     EPOCH_ORDINAL,
     TYPE_CODE,
     TYPES,
@@ -56,7 +56,7 @@ from wenze.engine.event_columns import (
     days_and_micros,
     first_seen,
 )
-from wenze.engine.event_model import (
+from wenze.events.model import (
     _CASELESS,
     _FIELD_SET,
     _LIST_DATA,
@@ -71,7 +71,7 @@ from wenze.engine.event_model import (
     Rejection,
     _text_list_ok,
 )
-from wenze.engine.events import read_events, read_jsonl
+from wenze.events.readers import read_events, read_jsonl
 
 try:  # a faster decoder, used where it reads exactly as json does (see the module's docstring)
     import orjson
@@ -108,7 +108,7 @@ class ColumnBatch:
     """What :func:`read_columns` read: the kept events as columns (sorted by case, instant, id,
     as ``read_events`` sorts them), the rejections in file order, the identical duplicates
     ignored. ``events`` (the columns' rebuilt Event objects) and ``case_attributes`` (none in
-    JSON Lines) make it usable where an :class:`~wenze.engine.events.EventBatch` is."""
+    JSON Lines) make it usable where an :class:`~wenze.events.readers.EventBatch` is."""
 
     columns: EventColumns
     rejected: list[Rejection]

@@ -15,8 +15,8 @@ id, same content) is counted and ignored, a conflicting one (same id, other cont
 (case, instant, id) so that evaluation is deterministic.
 
 This module is the entry point (``read_events``, ``read_jsonl``, ``validate_against``) and
-re-exports the record (:mod:`wenze.engine.event_model`) and the CSV/XES mappings
-(:mod:`wenze.engine.event_logs`), so callers import everything from here.
+re-exports the record (:mod:`wenze.events.model`) and the CSV/XES mappings
+(:mod:`wenze.events.logs`), so callers import everything from here.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from wenze.engine.event_logs import (
+from wenze.events.logs import (
     MAPPINGS,
     RECEIPT_MAPPING,
     XES_MAPPING,
@@ -36,7 +36,7 @@ from wenze.engine.event_logs import (
     read_csv,
     read_xes,
 )
-from wenze.engine.event_model import (
+from wenze.events.model import (
     FIELDS,
     ZH_NAME,
     ZH_TYPES,

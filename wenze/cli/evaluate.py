@@ -1,6 +1,6 @@
 """The ``wenze evaluate`` command: rulebook + case events → decisions (the product's main job).
 
-load (``wenze.dsl.loader``) → lower → read events (``wenze.engine.events``) → evaluate → output.
+load (``wenze.dsl.loader``) → lower → read events (``wenze.events.readers``) → evaluate → output.
 
     wenze evaluate RULEBOOK EVENTS --as-of DATE [--format table|json|csv] [--explain CASE]
                    [--decision KEY] [--strict] [-o FILE] [--db URL]
@@ -27,7 +27,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from wenze.engine.evaluators import add_evaluator_argument, evaluator_for, reads_columns
+from wenze.fast.evaluators import add_evaluator_argument, evaluator_for, reads_columns
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -69,7 +69,7 @@ def _print_diagnostics(diagnostics: list[Any], sources: dict[str, str]) -> None:
 def _mapping(name: str | None) -> Any:
     if not name:
         return None
-    from wenze.engine import events as E
+    from wenze.events import readers as E
 
     table = {k.lower(): v for k, v in vars(E).items() if k.endswith("_MAPPING")}
     found = table.get(f"{name.lower()}_mapping")
@@ -78,7 +78,7 @@ def _mapping(name: str | None) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     from wenze.dsl.loader import load_rulebook
-    from wenze.engine import events as E
+    from wenze.events import readers as E
     from wenze.engine.lower import lower
 
     try:
@@ -110,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
     asked = getattr(args, "evaluator", "auto")
     try:
         if mapping is None and reads_columns(asked, args.events):  # no Event objects
-            from wenze.engine.read_columns import read_columns
+            from wenze.events.read_columns import read_columns
 
             batch = read_columns(args.events, strict=args.strict)
         elif args.strict:
@@ -204,7 +204,7 @@ def _not_judged(u: Any) -> str:
 
 
 def _report(args: argparse.Namespace, result: Any, program: Any, duplicates: int) -> int:
-    from wenze.engine import output
+    from wenze.report import output
 
     if args.strict and (result.rejected or result.unjudged):
         # --strict stops at the first error (in file order), like the event reader does
@@ -228,7 +228,7 @@ def _report(args: argparse.Namespace, result: Any, program: Any, duplicates: int
             return 2
         text = output.explain(result, args.explain, program)
     elif args.decision:
-        from wenze.engine.decision_summaries import column
+        from wenze.report.summaries import column
 
         keys = column(result.decisions, "key")  # (a columnar result makes only the one found)
         if args.decision not in keys:

@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from wenze.dsl import ast as A
-from wenze.engine.calendar import CalendarRangeError
-from wenze.engine.events import Event, EventType
+from wenze.dsl.calendar import CalendarRangeError
+from wenze.events.readers import Event, EventType
 from wenze.engine.lower import DayIndex, ItemIR, Program, StepIR
 
 PROFILES_DIR = Path(__file__).with_name("profiles")

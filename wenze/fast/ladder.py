@@ -1,4 +1,4 @@
-"""The ladder stage on columns: an :class:`~wenze.engine.offence_table.OffenceTable` in, a lazy
+"""The ladder stage on columns: an :class:`~wenze.fast.offence_table.OffenceTable` in, a lazy
 sequence of decisions out — the same decisions as :func:`wenze.engine.evaluate.finish`.
 
 evaluate (offence table) → **ladders on arrays** → decisions (made one by one when read).
@@ -54,9 +54,9 @@ from wenze.engine import ladder as L
 from wenze.engine import sanction as S
 from wenze.engine.case import CaseTrace, _Context
 from wenze.engine.decisions import Decision, LadderInfo, Warning
-from wenze.engine.events import Rejection
+from wenze.events.readers import Rejection
 from wenze.engine.lower import Program, _bases
-from wenze.engine.offence_table import ROLES, OffenceTable, Strings
+from wenze.fast.offence_table import ROLES, OffenceTable, Strings
 
 __all__ = ["DecisionTable", "decide", "finish_columnar"]
 

@@ -125,7 +125,7 @@ def _case_events(args: argparse.Namespace) -> tuple[list[Any], dt.date | None, i
     except ValueError:
         _err(f"error: --as-of `{args.as_of}` is not a date YYYY-MM-DD（日期格式应为 YYYY-MM-DD）")
         return [], None, 2
-    from wenze.engine.events import read_events
+    from wenze.events.readers import read_events
 
     try:
         batch = read_events(args.events, mapping=args.mapping)
@@ -194,7 +194,7 @@ def _choose_process(
 
 
 def _calendar(rulebook: A.Rulebook, process: A.ProcessDecl, events: list[Any]) -> Any:
-    from wenze.engine.calendar import WorkCalendar, declared_years_of
+    from wenze.dsl.calendar import WorkCalendar, declared_years_of
 
     declared = declared_years_of(rulebook)  # the rulebook's 节假日安排 extend the statutory base
     calendars = rulebook.named(A.CalendarDecl)
@@ -246,7 +246,7 @@ def run(args: argparse.Namespace) -> int:
         overlay = None
         try:
             if args.case:
-                from wenze.engine.calendar import CalendarRangeError
+                from wenze.dsl.calendar import CalendarRangeError
                 from wenze.graphs.overlay import OverlayError, engine_view, overlay_from_events
 
                 assert as_of is not None

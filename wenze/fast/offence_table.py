@@ -1,4 +1,4 @@
-"""Offences as columns: the input of the columnar ladder stage (:mod:`wenze.engine.columnar`).
+"""Offences as columns: the input of the columnar ladder stage (:mod:`wenze.fast.columnar`).
 
 evaluate (offences) → **offence table** → ladders → decisions.
 

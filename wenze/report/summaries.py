@@ -1,7 +1,7 @@
 """Fields of an evaluation's decisions, read the cheap way whichever evaluator made them.
 
 The reference evaluator returns a tuple of :class:`~wenze.engine.decisions.Decision`; the
-columnar one a :class:`~wenze.engine.ladder_columnar.DecisionTable`, whose decisions are made
+columnar one a :class:`~wenze.fast.ladder.DecisionTable`, whose decisions are made
 when read (about 160 µs each: a minute for the 322k decisions of a million cases) but whose
 sanction, violation, unit, case and key of every decision are read from its columns without
 making any. A consumer that needs only those fields (counts by sanction, the cases of a
@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 
 from wenze.engine.decisions import Decision
-from wenze.engine.ladder_columnar import DecisionTable
+from wenze.fast.ladder import DecisionTable
 
 # the fields a DecisionTable reads from its columns, and how
 _COLUMNS: dict[str, Callable[[DecisionTable], list[str | None]]] = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from wenze.store.commands import add_db_argument
+from wenze.cli.db_options import add_db_argument
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
-    from wenze.engine.events import MAPPINGS
+    from wenze.events.readers import MAPPINGS
     from wenze.store.db import ensure_schema, make_engine
     from wenze.store.ingest import ingest
 

@@ -5,7 +5,7 @@ CSV/XES event log → **mapping (column → field, activity → event type and s
 A :class:`Mapping` says which column holds the case, the time, the activity, the actor…; XES trace
 attributes are seen as ``case:``-prefixed columns (as pm4py flattens XES), so one mapping serves
 both formats. Every mapped row goes through the same validation as a JSON Lines event
-(:func:`wenze.engine.event_model.build_event`). ``RECEIPT_MAPPING`` reads the real WABO receipt
+(:func:`wenze.events.model.build_event`). ``RECEIPT_MAPPING`` reads the real WABO receipt
 log (``/work/shared/data/receipt.csv``); see ``docs/events.md``.
 """
 
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wenze.engine.event_model import (
+from wenze.events.model import (
     STEP_TYPES,
     Collector,
     EventBatch,

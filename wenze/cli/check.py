@@ -12,7 +12,7 @@ import argparse
 import json
 import sys
 
-from wenze.dsl.commands import read_text, unreadable
+from wenze.cli.files import read_text, unreadable
 from wenze.dsl.diagnostics import Diagnostic, sorted_diagnostics
 from wenze.dsl.loader import load_text
 from wenze.dsl.render import render, to_json

@@ -8,7 +8,7 @@ parse → check → lower → evaluate → decisions → **output**.
 - :func:`to_csv`: the decisions, one row each.
 - :func:`decision_letter`: one decision as a Chinese 问责决定书-style text.
 - :func:`explain`: the full trace of one case — every deadline day by day (from
-  :meth:`wenze.engine.calendar.WorkCalendar.add_days`), every rule checked, every ladder step.
+  :meth:`wenze.dsl.calendar.WorkCalendar.add_days`), every rule checked, every ladder step.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from wenze.dsl import ast as A
 from wenze.dsl.facts import lookup as lookup_fact
 from wenze.engine.decisions import LEVEL_LABELS, ROLE_LABELS, Decision, json_value
 from wenze.engine.evaluate import CaseTrace, EvaluationResult
-from wenze.engine.forking import fork_map
+from wenze.fast.forking import fork_map
 from wenze.engine.lower import Program
 
 _string = json.encoder.encode_basestring  # (json's C function where there is one)
@@ -44,7 +44,7 @@ def to_json(result: EvaluationResult, workers: int | None = None) -> str:
     ensure_ascii=False, indent=2)`` and a newline, byte for byte.
 
     Written faster than that: by :func:`json_text`, each decision as soon as it is made (read in
-    batches from a lazy :class:`~wenze.engine.ladder_columnar.DecisionTable`, never all kept as
+    batches from a lazy :class:`~wenze.fast.ladder.DecisionTable`, never all kept as
     dicts), with the cyclic garbage collector paused (nothing here makes reference cycles; it
     would rescan the growing document again and again); from :data:`PARALLEL_MIN_DECISIONS`
     decisions on, consecutive runs of them written in forked processes (``workers``: how many,

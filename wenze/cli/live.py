@@ -1,6 +1,6 @@
 """The ``wenze live`` command: events on stdin as they happen → warnings and decisions on stdout.
 
-load → **LiveEngine** (``wenze.engine.live``) ← JSON Lines on stdin; outputs → JSON Lines on stdout.
+load → **LiveEngine** (``wenze.live.engine``) ← JSON Lines on stdin; outputs → JSON Lines on stdout.
 
     wenze live RULEBOOK [--clock virtual|wall] [--as-of DATE] [--start MOMENT] [--tick SECONDS]
 
@@ -21,7 +21,7 @@ import json
 import sys
 from typing import Any
 
-from wenze.engine.live_rules import LiveUnavailable
+from wenze.live.rules import LiveUnavailable
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,8 +45,8 @@ def _write(item: dict[str, Any]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import wenze
-    from wenze.engine.events import parse_time
-    from wenze.engine.live import CHINA, LiveEngine, VirtualClock, WallClock
+    from wenze.events.readers import parse_time
+    from wenze.live.engine import CHINA, LiveEngine, VirtualClock, WallClock
 
     try:
         as_of = dt.date.fromisoformat(args.as_of) if args.as_of else None

@@ -1,6 +1,7 @@
-"""The ``wenze`` command line. Each subcommand lives with the stage it drives:
-``wenze.dsl.commands`` (check, fmt), ``wenze.engine.commands`` (evaluate), ``wenze.graphs.commands``
-(graph), ``wenze.store.commands`` (ingest, db), ``wenze.engine.live_commands`` (live).
+"""The edge — the ``wenze`` command line: one module per subcommand in this package
+(``check``, ``fmt``, ``evaluate``, ``graph``, ``ingest``, ``db``, ``live``, ``features``,
+``simulate``); ``files`` and ``db_options`` hold what several of them share. Only this layer (and
+the service) imports the store.
 
 Exit codes: 0 success, 1 the input has errors (a rulebook that fails its checks, rejected events
 under ``--strict``), 2 bad usage or an unreadable file.
@@ -15,15 +16,15 @@ from collections.abc import Sequence
 
 # name → (module, help). A module provides ``add_arguments(parser)`` and ``run(args) -> int``.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "check": ("wenze.dsl.commands.check", "check rulebooks and report every error at once"),
-    "fmt": ("wenze.dsl.commands.fmt", "rewrite rulebooks in the canonical layout"),
-    "evaluate": ("wenze.engine.commands", "evaluate case events and issue decisions"),
-    "graph": ("wenze.graphs.commands", "draw approval processes, overviews and case overlays"),
-    "ingest": ("wenze.store.commands.ingest", "store case events in the database"),
-    "db": ("wenze.store.commands.db", "manage the database schema"),
-    "live": ("wenze.engine.live_commands", "evaluate events as they arrive (durable_rules)"),
-    "features": ("wenze.bdd.commands", "run the Gherkin scenarios"),
-    "simulate": ("wenze.engine.simulate_commands", "what-if simulation on a synthetic caseload"),
+    "check": ("wenze.cli.check", "check rulebooks and report every error at once"),
+    "fmt": ("wenze.cli.fmt", "rewrite rulebooks in the canonical layout"),
+    "evaluate": ("wenze.cli.evaluate", "evaluate case events and issue decisions"),
+    "graph": ("wenze.cli.graph", "draw approval processes, overviews and case overlays"),
+    "ingest": ("wenze.cli.ingest", "store case events in the database"),
+    "db": ("wenze.cli.db", "manage the database schema"),
+    "live": ("wenze.cli.live", "evaluate events as they arrive (durable_rules)"),
+    "features": ("wenze.cli.features", "run the Gherkin scenarios"),
+    "simulate": ("wenze.cli.simulate", "what-if simulation on a synthetic caseload"),
 }
 
 

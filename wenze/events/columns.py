@@ -1,5 +1,5 @@
 """Events as columns (numpy arrays, one row per event): the input of the columnar fast path
-(:mod:`wenze.engine.columnar`).
+(:mod:`wenze.fast.columnar`).
 
 read events → **columns** → columnar evaluation → decisions.
 
@@ -26,8 +26,8 @@ from typing import Any, overload
 import numpy as np
 
 from wenze.engine.case import REFUSALS
-from wenze.engine.event_model import _new_event
-from wenze.engine.events import Event, EventType, normalise_outcome
+from wenze.events.model import _new_event
+from wenze.events.readers import Event, EventType, normalise_outcome
 
 __all__ = ["NATIVE", "TYPES", "TYPE_CODE", "EventColumns", "EventDetails", "EventView", "T",
            "TextColumn", "days_and_micros", "first_seen"]

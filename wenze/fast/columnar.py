@@ -27,7 +27,7 @@ How it stays byte-identical with the reference evaluator:
    violation's condition is evaluated on those arrays (:func:`_vector_condition`, the same
    semantics as :func:`wenze.engine.lower.compile_condition`, a fact without a value is false).
    For a screened case with a true condition, its offences are made as columns
-   (:class:`~wenze.engine.offence_table.OffenceTable`): who answers and when — the reference's
+   (:class:`~wenze.fast.offence_table.OffenceTable`): who answers and when — the reference's
    ``_attributed`` and ``_responsible`` — on arrays (:func:`_native_table`); the full offence of
    a row (facts, dates) is made only when its decision is read, from the same arrays
    (:class:`_NativeCases`; the tests check it against the reference's own ``_offences_for`` fed
@@ -36,7 +36,7 @@ How it stays byte-identical with the reference evaluator:
    slices of the cases are screened, and their routed cases judged, in forked processes
    (:func:`_screen_parallel`).
 4. The offences (routed and screened) and metric counts go through
-   :func:`wenze.engine.ladder_columnar.finish_columnar` — :func:`wenze.engine.evaluate.finish`
+   :func:`wenze.fast.ladder.finish_columnar` — :func:`wenze.engine.evaluate.finish`
    (targets, ladders, sanctions, sorting) on arrays, byte-identical with it; its decisions are
    made when read.
 
@@ -69,12 +69,12 @@ from wenze.dsl import ast as A
 from wenze.dsl.facts import lookup as lookup_fact
 from wenze.engine import evaluate as R
 from wenze.engine.case import _Context, period_key
-from wenze.engine.event_columns import NATIVE, TYPES, EventColumns, T
-from wenze.engine.events import Event, Rejection
-from wenze.engine.forking import CHILDREN_PEAK_KB, fork_map
-from wenze.engine.ladder_columnar import finish_columnar
+from wenze.events.columns import NATIVE, TYPES, EventColumns, T
+from wenze.events.readers import Event, Rejection
+from wenze.fast.forking import CHILDREN_PEAK_KB, fork_map
+from wenze.fast.ladder import finish_columnar
 from wenze.engine.lower import DayIndex, ItemIR, Program, StepIR
-from wenze.engine.offence_table import ROLE_CODE, ROLES, OffenceTable, Strings
+from wenze.fast.offence_table import ROLE_CODE, ROLES, OffenceTable, Strings
 
 __all__ = ["AUTO_MIN_CASES", "EventColumns", "choose_evaluator", "evaluate_columnar"]
 

@@ -6,8 +6,8 @@ The contract (``docs/events.md``): one object ``{"id", "case", "type", "at", "it
 "post", "unit", "step", "data"}`` per event; ``type`` in English or Chinese; ``at`` ISO 8601 with
 a UTC offset. :func:`build_event` turns one decoded object into a frozen :class:`Event` or raises
 :class:`BadEvent` with a reason code; :class:`Collector` keeps the first event of each id, counts
-identical duplicates and rejects conflicting ones. The readers are in :mod:`wenze.engine.events`
-(JSON Lines, entry points) and :mod:`wenze.engine.event_logs` (CSV and XES through a mapping).
+identical duplicates and rejects conflicting ones. The readers are in :mod:`wenze.events.readers`
+(JSON Lines, entry points) and :mod:`wenze.events.logs` (CSV and XES through a mapping).
 """
 
 from __future__ import annotations
@@ -478,7 +478,7 @@ class QuickBuilder:
 _EVENT_FIELDS = ("id", "case", "type", "at", "item", "actor", "post", "unit", "step", "data",
                  "line", "source")
 if tuple(f.name for f in fields(Event)) != _EVENT_FIELDS or hasattr(Event, "__post_init__"):
-    raise RuntimeError("wenze.engine.event_model: _new_event no longer matches Event's fields")
+    raise RuntimeError("wenze.events.model: _new_event no longer matches Event's fields")
 _SETTERS = tuple(Event.__dict__[name].__set__ for name in _EVENT_FIELDS)
 
 

@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from wenze.dsl.commands import read_text, unreadable
+from wenze.cli.files import read_text, unreadable
 from wenze.dsl.formatter import try_format_text
 from wenze.dsl.render import render
 

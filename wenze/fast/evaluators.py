@@ -3,9 +3,9 @@
 One choice for every command that evaluates (``wenze evaluate`` with an events file or with
 ``--db``, ``wenze simulate`` with or without ``--compare``): ``reference`` is
 :func:`wenze.engine.evaluate.evaluate`, ``columnar`` the numpy fast path
-:func:`wenze.engine.columnar.evaluate_columnar` (the same decisions, byte for byte;
+:func:`wenze.fast.columnar.evaluate_columnar` (the same decisions, byte for byte;
 docs/semantics.md §9), ``auto`` the columnar path from
-:data:`wenze.engine.columnar.AUTO_MIN_CASES` cases on (counted as the cases the events name).
+:data:`wenze.fast.columnar.AUTO_MIN_CASES` cases on (counted as the cases the events name).
 Both take ``(program, events, as_of, prior_sanctions, *, rejected=…, explain=…)``; a trace
 (``--explain``) is always the reference's.
 """
@@ -42,7 +42,7 @@ def case_count(events: Iterable[Any]) -> int:
 
 def reads_columns(asked: str, path: str | Path, fmt: str | None = None) -> bool:
     """Whether an events file is best read straight into columns
-    (:func:`wenze.engine.read_columns.read_columns`): a JSON Lines file, when the columnar
+    (:func:`wenze.events.read_columns.read_columns`): a JSON Lines file, when the columnar
     evaluator is asked for, or may be chosen (``auto``: the count of cases is known only once
     the file is read; if the reference is chosen it judges the columns' events)."""
     if asked not in ("auto", "columnar"):
@@ -54,7 +54,7 @@ def reads_columns(asked: str, path: str | Path, fmt: str | None = None) -> bool:
 def evaluator_for(asked: str, events: Iterable[Any]) -> tuple[str, Callable[..., Any]]:
     """(``reference`` or ``columnar``, its evaluate function) for ``--evaluator asked`` on these
     events. Raises ``ValueError`` for a name that is not one of :data:`EVALUATORS`."""
-    from wenze.engine.columnar import choose_evaluator, evaluate_columnar
+    from wenze.fast.columnar import choose_evaluator, evaluate_columnar
     from wenze.engine.evaluate import evaluate
 
     if asked not in EVALUATORS:

@@ -1,6 +1,6 @@
 """The ``wenze simulate`` command: what-if evaluation of a synthetic caseload (simulation stage).
 
-profile + rulebook → :func:`wenze.engine.simulate.generate` → evaluate (one or two rulebooks) →
+profile + rulebook → :func:`wenze.simulate.caseload.generate` → evaluate (one or two rulebooks) →
 metrics, case-by-case differences, an HTML report with charts.
 
     wenze simulate RULEBOOK --cases N --seed S [--as-of DATE] [--compare OTHER_RULEBOOK]
@@ -10,7 +10,7 @@ metrics, case-by-case differences, an HTML report with charts.
 Reported: 按时办结率 and 现场办结率 per unit, violations by kind and unit, sanctions by level,
 warnings by level; with ``--compare``, the cases whose decisions differ (first 20 and the count,
 both sides) and the totals per violation and per sanction level (A, B, B−A). Both rulebooks are
-judged by the evaluator ``--evaluator`` names (:mod:`wenze.engine.evaluators`; the report is the
+judged by the evaluator ``--evaluator`` names (:mod:`wenze.fast.evaluators`; the report is the
 same whichever runs). Exit status: 0 success, 1 a rulebook has errors, 2 an unreadable file or a
 bad argument or profile.
 """
@@ -30,7 +30,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from wenze.engine.evaluators import add_evaluator_argument, evaluator_for
+from wenze.fast.evaluators import add_evaluator_argument, evaluator_for
 
 SHOWN_DIFFERENCES = 20
 NO_SANCTION = "（无处分）"
@@ -118,7 +118,7 @@ def violations_by_unit(decisions: Sequence[Any]) -> Counter[tuple[str, str]]:
     Read from the decisions' columns where they suffice: a kind and case with one decision is
     one violation, in that decision's unit. Only the decisions sharing their kind and case with
     another are made, to tell their subjects and roles apart (no column holds those)."""
-    from wenze.engine.decision_summaries import column
+    from wenze.report.summaries import column
 
     kinds = column(decisions, "violation")
     cases = [c or "" for c in column(decisions, "case")]
@@ -139,7 +139,7 @@ def violations_by_unit(decisions: Sequence[Any]) -> Counter[tuple[str, str]]:
 
 def summarize(result: Any) -> dict[str, Any]:
     """The metrics of one evaluation, as plain JSON-able data (stable order)."""
-    from wenze.engine.decision_summaries import count_by
+    from wenze.report.summaries import count_by
 
     kinds = {_period_kind(m.period) for m in result.metrics}
     kind = next((k for k in PERIOD_PREFERENCE if k in kinds), None)
@@ -213,7 +213,7 @@ def differing_cases(a: Sequence[Any], b: Sequence[Any], shown: int = SHOWN_DIFFE
     A case with another number of decisions on each side differs: counted from the columns.
     Only the decisions of the cases with as many on both sides are made and compared line by
     line, and those of the cases shown."""
-    from wenze.engine.decision_summaries import column, of_cases
+    from wenze.report.summaries import column, of_cases
 
     count_a = Counter(c for c in column(a, "case") if c is not None)
     count_b = Counter(c for c in column(b, "case") if c is not None)
@@ -395,7 +395,7 @@ def _err(text: str) -> None:
 def _load(path: str) -> tuple[Any, int]:
     """(Rulebook, 0), or (None, exit status) after reporting the problem."""
     from wenze.dsl.loader import load_rulebook
-    from wenze.engine.commands import _print_diagnostics
+    from wenze.cli.evaluate import _print_diagnostics
     from wenze.engine.lower import lower
 
     try:
@@ -411,7 +411,7 @@ def _load(path: str) -> tuple[Any, int]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from wenze.engine.simulate import ProfileError, duration_days, generate, load_profile, to_jsonl
+    from wenze.simulate.caseload import ProfileError, duration_days, generate, load_profile, to_jsonl
 
     try:
         profile = load_profile(args.profile)
