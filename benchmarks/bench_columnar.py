@@ -60,15 +60,15 @@ import numpy as np
 from columns_caseload import caseload_columns
 
 from wenze.dsl import ast as A
-from wenze.dsl.loader import load_text
 from wenze.dsl.calendar import WorkCalendar
-from wenze.fast.columnar import evaluate_columnar
-from wenze.report.summaries import column
+from wenze.dsl.loader import load_text
 from wenze.engine.evaluate import evaluate
-from wenze.events.readers import Event, EventType
 from wenze.engine.lower import lower
-from wenze.report.output import to_json
 from wenze.events.read_columns import read_columns
+from wenze.events.readers import Event, EventType
+from wenze.fast.columnar import evaluate_columnar
+from wenze.report.output import to_json
+from wenze.report.summaries import column
 
 AS_OF = dt.date(2024, 12, 31)
 DECIDERS = frozenset({"局长", "首席代表"})  # the posts holding 审批决定权 in bench_evaluate

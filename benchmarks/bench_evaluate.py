@@ -38,11 +38,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from wenze.dsl import ast as A
-from wenze.dsl.loader import load_text
 from wenze.dsl.calendar import WorkCalendar
+from wenze.dsl.loader import load_text
 from wenze.engine.evaluate import evaluate
-from wenze.events.readers import Event, EventType
 from wenze.engine.lower import lower
+from wenze.events.readers import Event, EventType
 
 RULEBOOK = """
 规则集 「基准」 { 版本 "bench" }

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from wenze.dsl import ast as A
 from wenze.dsl.parser import parse
-from wenze.graphs.model import schedule
+from wenze.dsl.processes import schedule
 from wenze.graphs.render import render_bytes, render_process
 
 TARGET_SECONDS = 5.0

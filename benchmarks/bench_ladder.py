@@ -46,8 +46,8 @@ import wenze
 from wenze.dsl import ast as A
 from wenze.dsl.loader import load_text
 from wenze.engine import evaluate as R
-from wenze.fast.ladder import finish_columnar
 from wenze.engine.lower import lower
+from wenze.fast.ladder import finish_columnar
 from wenze.fast.offence_table import OffenceTable
 
 AS_OF = dt.date(2024, 12, 31)
@@ -57,16 +57,16 @@ BUSIEST = "官员99999"  # an official not in the caseload
 
 
 def offences(n_cases: int, copies: int, busiest: int = 0
-             ) -> tuple[R._Context, list[R.Offence]]:
+             ) -> tuple[R.CaseContext, list[R.Offence]]:
     loaded = load_text(RULEBOOK, "<bench>")
     assert loaded.ok and loaded.rulebook is not None, loaded.diagnostics
     program = lower(loaded.rulebook)
     events = caseload(n_cases)
-    ctx = R._Context(program, events, AS_OF)
+    ctx = R.CaseContext(program, events, AS_OF)
     by_case: dict[str, list] = defaultdict(list)
     for e in events:
         by_case[e.case].append(e)
-    found = R._run_cases(ctx, program, sorted(by_case), by_case, set())[1]
+    found = R.run_cases(ctx, program, sorted(by_case), by_case, set())[1]
     out = list(found)
     for k in range(1, copies):  # a copy a few days earlier: one official's offences do not
         shift = dt.timedelta(days=3 * k)  # all fall on the same dates

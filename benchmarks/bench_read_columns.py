@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np
 
 from wenze.events.columns import EventColumns
-from wenze.events.readers import read_events
 from wenze.events.read_columns import read_columns
+from wenze.events.readers import read_events
 
 
 def _old(path: Path) -> tuple[EventColumns, list, int]:

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from wenze.fast import columnar
 from wenze.engine import evaluate as reference
+from wenze.fast import columnar
 from wenze.fast.ladder import DecisionTable
 
 

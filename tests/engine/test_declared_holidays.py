@@ -19,12 +19,12 @@ import pytest
 
 import wenze
 from wenze.dsl import ast as A
-from wenze.dsl.loader import load_text
 from wenze.dsl import calendar as C
-from wenze.fast import columnar
+from wenze.dsl.loader import load_text
 from wenze.engine.evaluate import evaluate
-from wenze.events.readers import read_jsonl
 from wenze.engine.lower import lower
+from wenze.events.readers import read_jsonl
+from wenze.fast import columnar
 
 ROOT = Path(__file__).resolve().parents[2]
 CASE = ROOT / "tests" / "cases" / "declared_holidays_2027"

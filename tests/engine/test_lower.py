@@ -10,8 +10,8 @@ import random
 import pytest
 
 from wenze.dsl import ast as A
-from wenze.dsl.parser import parse
 from wenze.dsl.calendar import CalendarRangeError, WorkCalendar
+from wenze.dsl.parser import parse
 from wenze.engine.lower import DayIndex, compile_condition
 
 

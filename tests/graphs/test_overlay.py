@@ -11,8 +11,8 @@ import datetime as dt
 import pytest
 
 from wenze.dsl import ast as A
-from wenze.dsl.parser import parse
 from wenze.dsl.calendar import WorkCalendar
+from wenze.dsl.parser import parse
 from wenze.events.readers import Event, EventType
 from wenze.graphs.overlay import OverlayError, StepStatus, overlay_from_events
 from wenze.graphs.render import render_process

@@ -20,7 +20,7 @@ from wenze.store.runs import fingerprint_events, load_snapshot
 
 from .conftest import make_event, write_events
 
-RECEIPT_LOG = Path("/work/shared/data/receipt.csv")  # as tests/engine/test_events.py
+RECEIPT_LOG = Path("/work/shared/data/receipt.csv")  # as tests/events/test_events.py
 
 
 def _payloads(engine: Engine) -> dict[str, str]:

@@ -18,8 +18,8 @@ from sqlalchemy import Engine
 
 from wenze.dsl.loader import load_rulebook
 from wenze.engine.evaluate import evaluate
-from wenze.events.readers import read_events
 from wenze.engine.lower import lower
+from wenze.events.readers import read_events
 from wenze.store.evaluate import evaluate_stored, store_evaluation
 from wenze.store.ingest import ingest
 

@@ -60,7 +60,7 @@ def _err(text: str) -> None:
     print(text, file=sys.stderr)
 
 
-def _print_diagnostics(diagnostics: list[Any], sources: dict[str, str]) -> None:
+def print_diagnostics(diagnostics: list[Any], sources: dict[str, str]) -> None:
     from wenze.dsl.render import render
 
     sys.stderr.write(render(diagnostics, sources, "zh"))
@@ -78,8 +78,8 @@ def _mapping(name: str | None) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     from wenze.dsl.loader import load_rulebook
-    from wenze.events import readers as E
     from wenze.engine.lower import lower
+    from wenze.events import readers as E
 
     try:
         as_of = dt.date.fromisoformat(args.as_of)
@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
         _err(f"error: cannot read rulebook `{args.rulebook}`: {err}; 无法读取规则文件")
         return 2
     if not loaded.ok or loaded.rulebook is None:
-        _print_diagnostics(loaded.errors or loaded.diagnostics, loaded.sources)
+        print_diagnostics(loaded.errors or loaded.diagnostics, loaded.sources)
         _err(f"error: rulebook `{args.rulebook}` has errors; 规则集有错误，未评价")
         return 1
     program = lower(loaded.rulebook)

@@ -1,6 +1,6 @@
 """The ``wenze graph`` command: draw a process, a rulebook overview or a case on its process.
 
-load (``wenze.dsl.loader``) → process model (``wenze.graphs.model``) [+ events → case overlay]
+load (``wenze.dsl.loader``) → process model (``wenze.dsl.processes``) [+ events → case overlay]
 → **render** (``wenze.graphs.render``) → SVG / PNG / PDF / DOT.
 
     wenze graph RULEBOOK [--process NAME] [--overview] [--group-by unit|stage]
@@ -212,8 +212,8 @@ def _calendar(rulebook: A.Rulebook, process: A.ProcessDecl, events: list[Any]) -
 
 
 def run(args: argparse.Namespace) -> int:
+    from wenze.dsl.processes import ProcessCycleError
     from wenze.graphs import render as R
-    from wenze.graphs.model import ProcessCycleError
 
     try:
         R.output_format(args.output)

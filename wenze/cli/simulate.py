@@ -394,8 +394,8 @@ def _err(text: str) -> None:
 
 def _load(path: str) -> tuple[Any, int]:
     """(Rulebook, 0), or (None, exit status) after reporting the problem."""
+    from wenze.cli.evaluate import print_diagnostics
     from wenze.dsl.loader import load_rulebook
-    from wenze.cli.evaluate import _print_diagnostics
     from wenze.engine.lower import lower
 
     try:
@@ -404,14 +404,20 @@ def _load(path: str) -> tuple[Any, int]:
         _err(f"error: cannot read rulebook `{path}`: {err}; 无法读取规则文件")
         return None, 2
     if not loaded.ok or loaded.rulebook is None:
-        _print_diagnostics(loaded.errors or loaded.diagnostics, loaded.sources)
+        print_diagnostics(loaded.errors or loaded.diagnostics, loaded.sources)
         _err(f"error: rulebook `{path}` has errors; 规则集有错误，未模拟")
         return None, 1
     return lower(loaded.rulebook), 0
 
 
 def run(args: argparse.Namespace) -> int:
-    from wenze.simulate.caseload import ProfileError, duration_days, generate, load_profile, to_jsonl
+    from wenze.simulate.caseload import (
+        ProfileError,
+        duration_days,
+        generate,
+        load_profile,
+        to_jsonl,
+    )
 
     try:
         profile = load_profile(args.profile)

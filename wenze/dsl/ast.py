@@ -1,4 +1,4 @@
-"""Stage 2 of the pipeline: the abstract syntax tree of a wenze rulebook.
+"""The language stage: the abstract syntax tree of a wenze rulebook.
 
 text → parse (``wenze.dsl.parser``) → **AST** → checks → lowered rulebook → evaluate.
 

@@ -1,4 +1,4 @@
-"""Stage 5a of the pipeline (evaluation support): the working-day calendar.
+"""The language stage: the working-day calendar.
 
 text → parse → AST → checks → lowered program → **evaluate (deadlines)** → decisions.
 
@@ -27,6 +27,9 @@ Counting rules (行政许可法 Art. 82; a period does not count its first day):
 
 A calendar declared ``基于 自然日历`` (natural base) counts every day except its local holidays,
 also for working-day periods; it knows the years :data:`NATURAL_FIRST` … :data:`NATURAL_LAST`.
+
+One module on purpose (~700 lines): the statutory table, the rulebook's declared years and the day-
+by-day deadline arithmetic are one calendar, read through one class.
 """
 
 from __future__ import annotations
@@ -304,7 +307,7 @@ def declared_years_of(rulebook: A.Rulebook) -> tuple[DeclaredYear, ...]:
 def _statutory_table() -> _Table:
     """Read the package's data once. Same rules as ``chinese_calendar.get_holiday_detail``: a day in
     ``workdays`` is worked (a make-up day when it is a weekend), a day in ``holidays`` is off, other
-    days follow the week. ``tests/engine/test_calendar.py`` checks every day against the package."""
+    days follow the week. ``tests/dsl/test_calendar.py`` checks every day against the package."""
     base = STATUTORY_FIRST.toordinal()
     size = STATUTORY_LAST.toordinal() - base + 1
     kinds = bytearray(size)

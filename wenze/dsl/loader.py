@@ -1,4 +1,4 @@
-"""Stage 2½ of the pipeline: files → one merged, checked rulebook.
+"""The language stage: files → one merged, checked rulebook.
 
 text → parse → **load** (resolve ``继承 "path.wz"``, merge base declarations, apply ``覆盖``,
 flatten ``事项 X 继承 Y``) → named check passes (``wenze.dsl.checks``) → lower → evaluate.

@@ -1,4 +1,4 @@
-"""Stage 1 of the pipeline: text → AST.
+"""The language stage: text → AST.
 
 One Lark LALR grammar (``grammar.lark``, ``strict=True``, positions on) with the keyword terminals
 generated from :mod:`wenze.dsl.keywords`. Parse errors never escape as Python exceptions: they
@@ -6,6 +6,9 @@ come back as :class:`~wenze.dsl.diagnostics.Diagnostic` values (code ``WZ001``�
 an error the statement holding it is blanked out and the file parsed again (:func:`_recover`), so
 two broken statements inside one declaration are both reported; where that cannot help (a missing
 brace) each later top-level declaration is parsed on its own.
+
+One module on purpose (~1.2k lines): the tree transformer, the error messages and the recovery all
+speak of the one grammar; split, each part would need the others' private tables.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Stage 3 — the reference judge: a lowered rulebook + events + as-of → offences and decisions.
+"""The reference judge: a lowered rulebook + events + as-of → offences and decisions.
 
 ``lower`` compiles the AST into a ``Program``; ``case``/``evaluate`` establish each case's facts,
 violations and parties; ``ladder``/``sanction`` choose the sanction; ``decisions`` are the records.

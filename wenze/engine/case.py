@@ -1,4 +1,4 @@
-"""Stage 5a of the pipeline: the facts of one case — its clock, deadlines, steps, countersigns.
+"""The reference judge: the facts of one case — its clock, deadlines, steps, countersigns.
 
 parse → check → lower → evaluate (**the facts of each case**, then offences, ladders) → decisions.
 
@@ -7,6 +7,10 @@ computes every case fact of :mod:`wenze.dsl.facts` with the act behind it (who, 
 of each step and countersigning unit, the deadlines (kept for ``--explain``) and the warnings of
 an open case or a running step. :mod:`wenze.engine.evaluate` turns true conditions over these
 facts into offences. The rules are written down in ``docs/semantics.md``.
+
+One module on purpose (~800 lines): one case's clock, suspensions, extensions, steps and
+countersigns are established in one pass over its events, each fact with the act behind it; the
+parts share that pass's state.
 """
 
 from __future__ import annotations
@@ -17,23 +21,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from wenze.dsl import ast as A
-from wenze.engine.decisions import Decision, Warning
-from wenze.events.readers import Event, normalise_outcome
+from wenze.engine.decisions import Decision, Offence, Warning
 from wenze.engine.lower import DELIVERY_LIMIT, ItemIR, Program, StepIR
+from wenze.events.model import AGREE, DISAGREE, FORWARD, REFUSALS, SHIRKING
+from wenze.events.readers import Event, normalise_outcome
 
-if TYPE_CHECKING:
-    from wenze.engine.evaluate import Offence
-
-
-AGREE = frozenset({"同意", "agree", "consent", "approve", "approved"})
-DISAGREE = frozenset({"不同意", "disagree", "dissent", "object", "refuse"})
-FORWARD = frozenset({"同意但需转报", "agree_forward", "agree and forward", "forward"})
-REFUSALS = frozenset({"不予许可", "不予批准", "驳回", "refused", "refuse", "denied", "deny",
-                      "rejected"})
-SHIRKING = frozenset({"推诿", "shirked", "shirking", "不归我管"})
 REVIEW_WORDS = ("审核", "审查", "review")
 LEVEL_ORDER = {A.WarningLevel.NOTICE: 1, A.WarningLevel.YELLOW: 2, A.WarningLevel.RED: 3}
 
@@ -91,11 +86,11 @@ def _merge(ranges: Iterable[tuple[dt.date, dt.date]]) -> tuple[tuple[dt.date, dt
     return tuple((a, b) for a, b in out)
 
 
-def _etype(ev: Event) -> str:
+def event_type_of(ev: Event) -> str:
     return ev.type  # a StrEnum: compares and hashes as its English value
 
 
-def _EVENT_ORDER(ev: Event) -> tuple[dt.datetime, str]:
+def event_order(ev: Event) -> tuple[dt.datetime, str]:
     return (ev.at, ev.id)
 
 
@@ -173,7 +168,7 @@ def period_end(key: str) -> dt.date:
     return nxt - dt.timedelta(days=1)
 
 
-class _Context:
+class CaseContext:
     """What every case shares: the program, A-post absences, who was seen in which post."""
 
     def __init__(self, program: Program, events: Sequence[Event], as_of: dt.date):
@@ -257,28 +252,28 @@ class _Context:
 
 
 @dataclass
-class _Actor:
+class Actor:
     person: str | None
     post: str | None
     unit: str | None
     day: dt.date | None
 
     @classmethod
-    def of(cls, ev: Event | None) -> _Actor | None:
+    def of(cls, ev: Event | None) -> Actor | None:
         if ev is None:
             return None
         return cls(ev.actor or None, ev.post or None, ev.unit or None, _day(ev))
 
 
 @dataclass
-class _Subject:
+class Subject:
     """Facts of one evaluation subject (the case, a step, a countersigning unit)."""
 
     scope: A.Scope
     name: str | None
     facts: dict[str, Any]
-    attribution: dict[str, Event | _Actor]
-    default: Event | _Actor | None
+    attribution: dict[str, Event | Actor]
+    default: Event | Actor | None
     established: dict[str, dt.date]
     parent: dict[str, Any] | None = None  # the case's facts, for a step or countersign
     _merged: dict[str, Any] | None = None
@@ -293,12 +288,12 @@ class _Subject:
 
 
 @dataclass
-class _CaseOut:
+class CaseOutcome:
     case: str
     item: ItemIR
     unit: str | None
-    subjects: list[_Subject]
-    handler: _Actor | None
+    subjects: list[Subject]
+    handler: Actor | None
     reviewer: Event | None
     approver: Event | None
     circumstances: tuple[str, ...]
@@ -312,9 +307,9 @@ class _CaseOut:
     overdue_open: bool
 
 
-def _evaluate_case(
-    ctx: _Context, case: str, item: ItemIR, evs: list[Event], trace: CaseTrace | None
-) -> _CaseOut:
+def evaluate_case(
+    ctx: CaseContext, case: str, item: ItemIR, evs: list[Event], trace: CaseTrace | None
+) -> CaseOutcome:
     program, as_of = ctx.program, ctx.as_of
     cal = program.calendar_of(item)
     by_type: dict[str, list[Event]] = {}
@@ -332,7 +327,7 @@ def _evaluate_case(
     decided_ev, delivered = first.get("decided"), first.get("delivered")
     notices = by_type.get("corrections_requested", [])
     facts: dict[str, Any] = {}
-    attribution: dict[str, Event | _Actor] = {}
+    attribution: dict[str, Event | Actor] = {}
     established: dict[str, dt.date] = {}
     dates: dict[str, dt.date | None] = {}
 
@@ -375,7 +370,7 @@ def _evaluate_case(
         start, start_ev = _day(decided_ev), decided_ev
     dates["accepted"] = _day(accepted) if accepted else None
     dates["clock_start"] = start
-    handler = _Actor.of(accepted or received or start_ev)
+    handler = Actor.of(accepted or received or start_ev)
     if handler is not None and handler.person is None:  # e.g. events synthesised from a log
         for ev in (accepted, received):
             if ev is not None and ev.data.get("responsible"):
@@ -437,7 +432,7 @@ def _evaluate_case(
     ext_valid: Event | None = None
     ext_amount = 0
     ext_unauth = False
-    cover_present: _Actor | None = None
+    cover_present: Actor | None = None
     stat_deadline = None
     if start is not None and item.statutory is not None:
         s = item.statutory
@@ -447,7 +442,7 @@ def _evaluate_case(
         power = item.extension_power
         ok, present = (ctx.authority(ev.post, power, ev.at) if power else (False, False))
         if present and cover_present is None:
-            cover_present = _Actor.of(ev)
+            cover_present = Actor.of(ev)
             established.setdefault("cover_while_present", _day(ev))
         if not ok:
             if not ext_unauth:
@@ -521,7 +516,7 @@ def _evaluate_case(
             ok, present = ctx.authority(decided_ev.post, program.deciding_power, decided_ev.at)
             unauth = not ok
             if present and cover_present is None:
-                cover_present = _Actor.of(decided_ev)
+                cover_present = Actor.of(decided_ev)
                 established.setdefault("cover_while_present", decided_day)  # type: ignore[arg-type]
         outcome = str(decided_ev.data.get("outcome") or "")
         refused = (outcome in REFUSALS or normalise_outcome(outcome) == "refused") and (
@@ -548,12 +543,12 @@ def _evaluate_case(
         kind = str(ev.data.get("kind") or ev.data.get("type") or "")
         if ev.data.get("shirked") or kind in SHIRKING:
             if not shirked:
-                named = _Actor(
+                named = Actor(
                     str(ev.data.get("against") or ev.data.get("actor") or "") or None,
                     str(ev.data.get("post") or "") or None,
                     str(ev.data.get("unit") or "") or None, _day(ev))
                 if named.person is None and named.post is None:
-                    named = _Actor.of(received) or named
+                    named = Actor.of(received) or named
                     named.day = _day(ev)
                 attribution["shirked"] = named
                 established["shirked"] = _day(ev)
@@ -562,7 +557,7 @@ def _evaluate_case(
         named_in = [ev for ev in complaints if ev.data.get("against") or ev.data.get("post")]
         if named_in:
             ev = named_in[-1]
-            attribution.setdefault("complaints", _Actor(
+            attribution.setdefault("complaints", Actor(
                 str(ev.data.get("against") or "") or None, str(ev.data.get("post") or "") or None,
                 str(ev.data.get("unit") or "") or None, _day(ev)))
         elif accepted or received:
@@ -582,7 +577,7 @@ def _evaluate_case(
     approver = decided_ev
 
     # ---- steps and countersigns
-    subjects: list[_Subject] = []
+    subjects: list[Subject] = []
     process = program.processes.get(item.process or "")
     step_warnings: list[Warning] = []
     if process is not None and start is not None:
@@ -592,7 +587,7 @@ def _evaluate_case(
         attribution.get("cover_while_present"))
     if cover_present is not None:
         attribution["cover_while_present"] = cover_present
-    case_subject = _Subject(A.Scope.CASE, None, facts, attribution, handler, established)
+    case_subject = Subject(A.Scope.CASE, None, facts, attribution, handler, established)
     subjects.insert(0, case_subject)
     for sub in subjects[1:]:  # case facts are visible in step and countersign scopes
         sub.parent = facts
@@ -622,13 +617,13 @@ def _evaluate_case(
         trace.facts = dict(facts)
         trace.dates = dict(dates)
         trace.subjects = [(s.scope.value, s.name, s.env(True)) for s in subjects[1:]]
-    return _CaseOut(case, item, unit, subjects, handler, reviewer, approver, tuple(circumstances),
-                    dates, facts, warnings, received_day or start, decided_day, on_time,
-                    bool(facts["on_the_spot"]), overdue_open)
+    return CaseOutcome(case, item, unit, subjects, handler, reviewer, approver,
+                       tuple(circumstances), dates, facts, warnings, received_day or start,
+                       decided_day, on_time, bool(facts["on_the_spot"]), overdue_open)
 
 
 def _process_subjects(ctx, case, item, steps: Mapping[str, StepIR], by_type, clock_start, susp, cal,
-                      note, warnings_out, case_attr, trace) -> list[_Subject]:
+                      note, warnings_out, case_attr, trace) -> list[Subject]:
     as_of = ctx.as_of
     started: dict[str, Event] = {}
     completed: dict[str, Event] = {}
@@ -643,7 +638,7 @@ def _process_subjects(ctx, case, item, steps: Mapping[str, StepIR], by_type, clo
     for ev in by_type.get("countersign_replied", ()):
         replies.setdefault((ev.step, ev.unit), ev)
     done_at: dict[str, dt.datetime | None] = {}
-    out: list[_Subject] = []
+    out: list[Subject] = []
     for name, step in steps.items():
         if step.kind == "step":
             done_at[name] = completed[name].at if name in completed else None
@@ -679,7 +674,7 @@ def _process_subjects(ctx, case, item, steps: Mapping[str, StepIR], by_type, clo
             limit = step.limit
             idx = cal.index(limit.unit if limit else A.DayKind.WORKING)
             est: dict[str, dt.date] = {}
-            attr: dict[str, Event | _Actor] = {}
+            attr: dict[str, Event | Actor] = {}
             deadline = None
             over = 0
             if limit is not None:
@@ -712,9 +707,9 @@ def _process_subjects(ctx, case, item, steps: Mapping[str, StepIR], by_type, clo
                 "step_days": idx.count(b_day, e_day, susp), "step_days_over": over,
                 "step_overdue": over > 0, "started_before_prerequisites": early,
                 "step_unauthorized": unauth}
-            out.append(_Subject(A.Scope.STEP, name, facts, attr, c_ev or s_ev, est))
+            out.append(Subject(A.Scope.STEP, name, facts, attr, c_ev or s_ev, est))
             if c_ev is None and deadline is not None and step.limit is not None:
-                who = _Actor.of(s_ev)
+                who = Actor.of(s_ev)
                 w = _warning(ctx, item, case, name, b_day, deadline, step.limit.unit,
                              step.limit.amount, susp, cal, who, who.unit if who else None)
                 if w is not None:
@@ -754,15 +749,15 @@ def _process_subjects(ctx, case, item, steps: Mapping[str, StepIR], by_type, clo
                         _day(rep))
                 if rep is not None:
                     est["dissent_without_reasons"] = _day(rep)
-                actor = _Actor.of(rep) if rep else _Actor(None, None, u, deadline or r_day)
+                actor = Actor.of(rep) if rep else Actor(None, None, u, deadline or r_day)
                 if actor is not None and actor.unit is None:
                     actor.unit = u
-                out.append(_Subject(A.Scope.COUNTERSIGN, f"{name}/{u}", facts, {}, actor, est))
+                out.append(Subject(A.Scope.COUNTERSIGN, f"{name}/{u}", facts, {}, actor, est))
     return out
 
 
-def _warning(ctx: _Context, item: ItemIR, case: str, step: str | None, start: dt.date,
-             deadline: dt.date | None, unit: A.DayKind, total: int, susp, cal, who: _Actor | None,
+def _warning(ctx: CaseContext, item: ItemIR, case: str, step: str | None, start: dt.date,
+             deadline: dt.date | None, unit: A.DayKind, total: int, susp, cal, who: Actor | None,
              org_unit: str | None) -> Warning | None:
     if deadline is None or not item.warnings:
         return None
@@ -802,4 +797,3 @@ def _warning_text(w) -> str:
     return f"{level} 逾期" + (f" {w.amount} {u}" if w.amount else "")
 
 
-evaluate_case = _evaluate_case

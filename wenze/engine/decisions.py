@@ -1,4 +1,4 @@
-"""Stage 6 of the pipeline: the records the evaluator issues — decisions, warnings, metrics.
+"""The reference judge: the records the evaluator issues — decisions, warnings, metrics.
 
 parse → check → lower → evaluate → **decisions** → output / store.
 
@@ -11,13 +11,15 @@ The store (``wenze.store``) keeps exactly that dict.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from wenze.dsl import ast as A
 from wenze.dsl.ast import Role
-from wenze.engine.lower import Basis
+from wenze.engine.lower import Basis, ViolationIR
 
 SCHEMA_VERSION = 1
 
@@ -201,3 +203,39 @@ class Metric:
             "on_time_rate": json_value(self.on_time_rate),
             "on_the_spot_rate": json_value(self.on_the_spot_rate),
         }
+
+
+@dataclass(frozen=True)
+class Offence:
+    """A true violation check for one responsible person, before the ladder."""
+
+    case: str | None
+    item: str | None
+    violation: ViolationIR
+    subject: str | None
+    person: str | None
+    post: str | None
+    unit: str | None
+    role: A.Role
+    established: dt.date
+    facts: tuple[tuple[str, Any], ...]
+    dates: tuple[tuple[str, dt.date | None], ...]
+    circumstances: tuple[str, ...]
+
+    @property
+    def person_key(self) -> str:
+        if self.person:
+            return self.person
+        if self.post:
+            return f"岗位:{self.post}"
+        return f"单位:{self.unit}"
+
+    @functools.cached_property
+    def key(self) -> str:  # (a SHA-256: computed once, read by the ladder and the decision)
+        return stable_key(self.case, self.violation.name, self.subject, self.person_key,
+                          self.role.value)
+
+    @property
+    def order(self) -> tuple:
+        return (self.established, self.case or "", self.violation.name, self.subject or "",
+                self.person_key, self.role.value)

@@ -1,4 +1,4 @@
-"""Stage 5 of the pipeline: evaluation — a lowered program and case events → decisions.
+"""The reference judge: evaluation — a lowered program and case events → decisions.
 
 parse → check → lower → **evaluate(program, events, as_of)** → decisions → output / store.
 
@@ -17,7 +17,6 @@ inputs give byte-identical JSON.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import gc
 import multiprocessing as mp
 import os
@@ -30,22 +29,22 @@ from typing import Any
 from wenze.dsl import ast as A
 from wenze.dsl import calendar as C
 from wenze.engine.case import (  # the facts of one case
-    _EVENT_ORDER,
+    Actor,
+    CaseContext,
+    CaseOutcome,
     CaseTrace,
     DeadlineNote,
     RuleCheck,
-    _Actor,
-    _CaseOut,
-    _Context,
-    _etype,
-    _evaluate_case,
-    _Subject,
+    Subject,
+    evaluate_case,
+    event_order,
+    event_type_of,
     period_end,
     period_key,
 )
-from wenze.engine.decisions import Decision, Metric, Warning, stable_key
-from wenze.events.readers import Event, Rejection
+from wenze.engine.decisions import Decision, Metric, Offence, Warning
 from wenze.engine.lower import ItemIR, Program, ViolationIR
+from wenze.events.readers import Event, Rejection
 
 __all__ = ["CaseTrace", "DeadlineNote", "EvaluationResult", "Offence", "RuleCheck", "Unjudged",
            "evaluate", "target_facts"]
@@ -83,42 +82,6 @@ class Unjudged:
 
 
 @dataclass(frozen=True)
-class Offence:
-    """A true violation check for one responsible person, before the ladder."""
-
-    case: str | None
-    item: str | None
-    violation: ViolationIR
-    subject: str | None
-    person: str | None
-    post: str | None
-    unit: str | None
-    role: A.Role
-    established: dt.date
-    facts: tuple[tuple[str, Any], ...]
-    dates: tuple[tuple[str, dt.date | None], ...]
-    circumstances: tuple[str, ...]
-
-    @property
-    def person_key(self) -> str:
-        if self.person:
-            return self.person
-        if self.post:
-            return f"岗位:{self.post}"
-        return f"单位:{self.unit}"
-
-    @functools.cached_property
-    def key(self) -> str:  # (a SHA-256: computed once, read by the ladder and the decision)
-        return stable_key(self.case, self.violation.name, self.subject, self.person_key,
-                          self.role.value)
-
-    @property
-    def order(self) -> tuple:
-        return (self.established, self.case or "", self.violation.name, self.subject or "",
-                self.person_key, self.role.value)
-
-
-@dataclass(frozen=True)
 class EvaluationResult:
     as_of: dt.date
     decisions: Sequence[Decision]  # a tuple; the columnar stage's is a lazy DecisionTable
@@ -152,12 +115,12 @@ class EvaluationResult:
 # --------------------------------------------------------------------------- offences
 
 
-def _actor(x: Event | _Actor | None) -> _Actor | None:
-    return _Actor.of(x) if isinstance(x, Event) else x
+def _actor(x: Event | Actor | None) -> Actor | None:
+    return Actor.of(x) if isinstance(x, Event) else x
 
 
-def _attributed(v: ViolationIR, sub: _Subject, env: Mapping[str, Any]
-                ) -> tuple[_Actor | None, dt.date | None]:
+def _attributed(v: ViolationIR, sub: Subject, env: Mapping[str, Any]
+                ) -> tuple[Actor | None, dt.date | None]:
     for key in ACT_FACTS:
         if key in v.facts and env.get(key) and key in sub.attribution:
             return _actor(sub.attribution[key]), sub.established.get(key)
@@ -170,7 +133,7 @@ def _attributed(v: ViolationIR, sub: _Subject, env: Mapping[str, Any]
     return _actor(sub.default), None
 
 
-def _leaders(ctx: _Context, post: str | None, unit: str | None
+def _leaders(ctx: CaseContext, post: str | None, unit: str | None
              ) -> tuple[str | None, str | None, str | None]:
     program = ctx.program
     p = program.posts.get(post or "")
@@ -182,7 +145,7 @@ def _leaders(ctx: _Context, post: str | None, unit: str | None
     return u_name, deputy, chief
 
 
-def _offences_for(ctx: _Context, out: _CaseOut, trace: CaseTrace | None) -> list[Offence]:
+def offences_for(ctx: CaseContext, out: CaseOutcome, trace: CaseTrace | None) -> list[Offence]:
     found: list[Offence] = []
     for v in ctx.program.violations:
         if v.scope is A.Scope.TARGET or not v.applies_to(out.item.name):
@@ -205,8 +168,8 @@ def _offences_for(ctx: _Context, out: _CaseOut, trace: CaseTrace | None) -> list
     return found
 
 
-def _responsible(ctx: _Context, v: ViolationIR, out: _CaseOut | None, subject: str | None,
-                 actor: _Actor | None, day: dt.date, used: tuple, *, unit: str | None = None
+def _responsible(ctx: CaseContext, v: ViolationIR, out: CaseOutcome | None, subject: str | None,
+                 actor: Actor | None, day: dt.date, used: tuple, *, unit: str | None = None
                  ) -> list[Offence]:
     people: dict[str, Offence] = {}
     post = actor.post if actor else None
@@ -245,19 +208,19 @@ def _responsible(ctx: _Context, v: ViolationIR, out: _CaseOut | None, subject: s
 # --------------------------------------------------------------------------- targets, metrics
 
 
-def _periods(program: Program) -> set[A.Period]:
+def periods_of(program: Program) -> set[A.Period]:
     found = {t.period for t in program.targets.values()}
     return found or {A.Period.QUARTER}
 
 
-_MetricRow = tuple[str | None, dt.date | None, dt.date | None, bool | None, bool, bool]
+MetricRow = tuple[str | None, dt.date | None, dt.date | None, bool | None, bool, bool]
 
 
-def _metric_row(o: _CaseOut) -> _MetricRow:
+def metric_row(o: CaseOutcome) -> MetricRow:
     return (o.unit, o.received, o.decided, o.on_time, o.on_the_spot, o.overdue_open)
 
 
-def _metrics(ctx: _Context, rows: Sequence[_MetricRow],
+def metrics_of(ctx: CaseContext, rows: Sequence[MetricRow],
              counts: Mapping[tuple[str, str], Sequence[int]] | None = None) -> list[Metric]:
     """Metrics per unit and period from metric rows; ``counts`` (received, decided, on time, on
     the spot, open overdue per (unit, period key)) adds cases already counted elsewhere (the
@@ -265,7 +228,7 @@ def _metrics(ctx: _Context, rows: Sequence[_MetricRow],
     acc: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
     for key, values in (counts or {}).items():
         acc[key] = list(values)
-    for period in sorted(_periods(ctx.program), key=lambda p: p.value):
+    for period in sorted(periods_of(ctx.program), key=lambda p: p.value):
         for o_unit, received, decided, on_time, on_the_spot, overdue_open in rows:
             unit = o_unit or "（未知单位）"
             if received is not None:
@@ -287,7 +250,7 @@ def _metrics(ctx: _Context, rows: Sequence[_MetricRow],
     return metrics
 
 
-def _target_offences(ctx: _Context, metrics: Sequence[Metric]) -> list[Offence]:
+def target_offences(ctx: CaseContext, metrics: Sequence[Metric]) -> list[Offence]:
     program = ctx.program
     found: list[Offence] = []
     for v in program.violations:
@@ -307,8 +270,8 @@ def _target_offences(ctx: _Context, metrics: Sequence[Metric]) -> list[Offence]:
                 used = tuple((k, facts.get(k)) for k in v.facts)
             else:  # no condition: the target is missed
                 value = facts.get(target.metric)
-                from wenze.engine.lower import _OPS
-                hit = value is not None and not _OPS[target.op](value, target.threshold)
+                from wenze.engine.lower import OPS
+                hit = value is not None and not OPS[target.op](value, target.threshold)
                 used = ((target.metric, value),)
             if not hit:
                 continue
@@ -374,13 +337,13 @@ def _evaluate(program: Program, events: Iterable[Event], as_of: dt.date,
             after += 1
             continue
         if (ev.item and ev.item not in items) or (ev.post and ev.post not in posts):
-            problem = _problem(program, ev)
+            problem = event_problem(program, ev)
             assert problem is not None
             code, message = problem
             all_rejected.append(Rejection(ev.source, ev.line, ev.id, code, message))
             continue
         kept.append(ev)
-    ctx = _Context(program, kept, as_of)
+    ctx = CaseContext(program, kept, as_of)
     by_case: dict[str, list[Event]] = defaultdict(list)
     for ev in kept:
         if ev.case:
@@ -390,14 +353,14 @@ def _evaluate(program: Program, events: Iterable[Event], as_of: dt.date,
     if workers > 1:
         batch = _run_parallel(ctx, program, cases, by_case, workers)
     else:
-        batch = _run_cases(ctx, program, cases, by_case, explain_set)
+        batch = run_cases(ctx, program, cases, by_case, explain_set)
     outs, offences, warnings, unjudged, late_rejected, traces = batch
     all_rejected += late_rejected
     return finish(ctx, outs, offences, warnings, unjudged, all_rejected, traces, len(outs),
                   len(kept), after, prior_sanctions)
 
 
-def finish(ctx: _Context, outs: Sequence[_MetricRow], offences: list[Offence],
+def finish(ctx: CaseContext, outs: Sequence[MetricRow], offences: list[Offence],
            warnings: list[Warning], unjudged: Sequence[Unjudged], all_rejected: list[Rejection],
            traces: dict[str, CaseTrace], n_cases: int, n_events: int, after: int,
            prior_sanctions: Sequence[Any] = (),
@@ -408,8 +371,8 @@ def finish(ctx: _Context, outs: Sequence[_MetricRow], offences: list[Offence],
     from wenze.engine.sanction import sanction  # the ladder stage
 
     program, as_of = ctx.program, ctx.as_of
-    metrics = _metrics(ctx, outs, counts)
-    offences += _target_offences(ctx, metrics)
+    metrics = metrics_of(ctx, outs, counts)
+    offences += target_offences(ctx, metrics)
     offences.sort(key=lambda o: o.order)
     decisions = sanction(program, offences, prior_sanctions, as_of, ctx.holder)
     decisions.sort(key=lambda d: (d.established, d.case or "", d.violation, d.subject or "",
@@ -434,7 +397,7 @@ def calendar_unjudged(case: str, evs: Sequence[Event], err: C.CalendarRangeError
     return Unjudged(case, "calendar_range", str(err), where.source, where.line, where.id)
 
 
-_Batch = tuple[list[_MetricRow], list[Offence], list[Warning], list[Unjudged], list[Rejection],
+CaseBatch = tuple[list[MetricRow], list[Offence], list[Warning], list[Unjudged], list[Rejection],
                dict[str, CaseTrace]]
 PARALLEL_MIN_CASES = 20_000  # below this, forking costs more than it saves
 
@@ -446,8 +409,8 @@ UNTIMED = frozenset({"complaint", "referred", "absent", "returned"})
 
 
 def judge_case(
-    ctx: _Context, program: Program, case: str, evs: Sequence[Event], explain: bool = False,
-) -> tuple[_CaseOut | None, Unjudged | None, list[Rejection], CaseTrace | None]:
+    ctx: CaseContext, program: Program, case: str, evs: Sequence[Event], explain: bool = False,
+) -> tuple[CaseOutcome | None, Unjudged | None, list[Rejection], CaseTrace | None]:
     """Judge one case from its events (sorted by time): (facts, None, rejections, trace), or
     (None, why it cannot be judged, rejections, None). The one per-case step of batch
     evaluation, live mode and the columnar fast path's fallback; ``explain`` keeps the trace."""
@@ -457,7 +420,7 @@ def judge_case(
         msg = ("事件未指明事项 no event names the item" if not names else
                f"事件指明了多个事项 events name several items: {', '.join(names)}")
         return None, Unjudged(case, "item", msg, first.source, first.line, first.id), [], None
-    types = {_etype(e) for e in evs}
+    types = {event_type_of(e) for e in evs}
     if not types & CLOCK_STARTS and not types <= UNTIMED:
         msg = ("没有收件、受理或决定事件，期限无从起算 the case has no received, accepted or "
                "decided event: its time limits cannot start")
@@ -477,17 +440,17 @@ def judge_case(
         evs = placed
     trace = CaseTrace(case, item.name, item.calendar, list(evs)) if explain else None
     try:
-        out = _evaluate_case(ctx, case, item, evs, trace)
+        out = evaluate_case(ctx, case, item, evs, trace)
     except C.CalendarRangeError as err:
         return None, calendar_unjudged(case, evs, err), rejected, None
     return out, None, rejected, trace
 
 
-def _run_cases(ctx: _Context, program: Program, cases: Sequence[str],
-               by_case: Mapping[str, list[Event]], explain_set: set[str]) -> _Batch:
+def run_cases(ctx: CaseContext, program: Program, cases: Sequence[str],
+               by_case: Mapping[str, list[Event]], explain_set: set[str]) -> CaseBatch:
     """Evaluate the given cases one by one (the heart of :func:`evaluate`)."""
-    order = _EVENT_ORDER
-    outs: list[_MetricRow] = []
+    order = event_order
+    outs: list[MetricRow] = []
     offences: list[Offence] = []
     warnings: list[Warning] = []
     unjudged: list[Unjudged] = []
@@ -496,7 +459,7 @@ def _run_cases(ctx: _Context, program: Program, cases: Sequence[str],
     for case in cases:
         evs = by_case[case]
         evs.sort(key=order)
-        if all(_etype(e) in ("absent", "returned") for e in evs):
+        if all(event_type_of(e) in ("absent", "returned") for e in evs):
             continue
         out, problem, refused, trace = judge_case(ctx, program, case, evs, case in explain_set)
         rejected += refused
@@ -505,9 +468,9 @@ def _run_cases(ctx: _Context, program: Program, cases: Sequence[str],
             continue
         if trace is not None:
             traces[case] = trace
-        outs.append(_metric_row(out))
+        outs.append(metric_row(out))
         warnings += out.warnings
-        found = _offences_for(ctx, out, trace)
+        found = offences_for(ctx, out, trace)
         if trace is not None:
             trace.offences = list(found)
         offences += found
@@ -533,7 +496,7 @@ _SHARED: tuple[Any, ...] | None = None  # what forked workers read (inherited, n
 def _work(bounds: tuple[int, int]) -> tuple[Any, ...]:
     assert _SHARED is not None
     ctx, program, cases, by_case = _SHARED
-    return portable(program, _run_cases(ctx, program, cases[bounds[0]:bounds[1]], by_case,
+    return portable(program, run_cases(ctx, program, cases[bounds[0]:bounds[1]], by_case,
                                         set()))
 
 
@@ -541,7 +504,7 @@ _OFFENCE_FIELDS = ("case", "item", "subject", "person", "post", "unit", "role", 
                    "facts", "dates", "circumstances")
 
 
-def portable(program: Program, batch: _Batch) -> tuple[Any, ...]:
+def portable(program: Program, batch: CaseBatch) -> tuple[Any, ...]:
     """A batch judged in a forked process, to be sent to its parent (pickled): a violation's
     condition is a function, so an offence's violation is sent by its index (traces stay)."""
     outs, offences, warnings, unjudged, rejected, _ = batch
@@ -551,9 +514,9 @@ def portable(program: Program, batch: _Batch) -> tuple[Any, ...]:
     return outs, rows, warnings, unjudged, rejected
 
 
-def joined(program: Program, parts: Sequence[tuple[Any, ...]]) -> _Batch:
+def joined(program: Program, parts: Sequence[tuple[Any, ...]]) -> CaseBatch:
     """The :func:`portable` batches of consecutive slices of cases, as one batch (no traces)."""
-    outs: list[_MetricRow] = []
+    outs: list[MetricRow] = []
     offences: list[Offence] = []
     warnings: list[Warning] = []
     unjudged: list[Unjudged] = []
@@ -569,8 +532,8 @@ def joined(program: Program, parts: Sequence[tuple[Any, ...]]) -> _Batch:
     return outs, offences, warnings, unjudged, rejected, {}
 
 
-def _run_parallel(ctx: _Context, program: Program, cases: list[str],
-                  by_case: Mapping[str, list[Event]], workers: int) -> _Batch:
+def _run_parallel(ctx: CaseContext, program: Program, cases: list[str],
+                  by_case: Mapping[str, list[Event]], workers: int) -> CaseBatch:
     """The cases in contiguous slices, one forked process each; results joined in case order,
     so the outcome is the same as one process's."""
     global _SHARED
@@ -585,8 +548,8 @@ def _run_parallel(ctx: _Context, program: Program, cases: list[str],
     return joined(program, parts)
 
 
-def _problem(program: Program, ev: Event) -> tuple[str, str] | None:
-    t = _etype(ev)
+def event_problem(program: Program, ev: Event) -> tuple[str, str] | None:
+    t = event_type_of(ev)
     if t in ("absent", "returned"):
         if ev.post and ev.post not in program.posts:
             return "unknown_post", f"未知岗位 unknown post `{ev.post}`"

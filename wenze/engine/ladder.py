@@ -1,4 +1,4 @@
-"""Stage 5½ of the pipeline: the penalty ladder (问责阶梯) — offences in, sanctions out.
+"""The reference judge: the penalty ladder (问责阶梯) — offences in, sanctions out.
 
 evaluate (offences) → **ladder** (this module, called by :mod:`wenze.engine.sanction`) →
 decisions → output.
@@ -211,7 +211,7 @@ def window_of(window: A.CountWindow | None, on: dt.date) -> tuple[dt.date | None
     return (minus_months(on, window.months) + dt.timedelta(days=1), on)
 
 
-def _window_text(window: A.CountWindow | None, span: tuple[dt.date | None, dt.date]) -> Reason:
+def window_text(window: A.CountWindow | None, span: tuple[dt.date | None, dt.date]) -> Reason:
     first, last = span
     if window is None or first is None:
         return Reason(f"不限期间，至 {last}", f"no window, up to {last}")
@@ -227,13 +227,13 @@ def _in(span: tuple[dt.date | None, dt.date], d: dt.date) -> bool:
     return (first is None or first <= d) and d <= last
 
 
-def _ordinal_en(n: int) -> str:
+def ordinal_en(n: int) -> str:
     if 10 <= n % 100 <= 20:
         return f"{n}th"
     return f"{n}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th') }"
 
 
-def _q(name: str) -> str:
+def quoted(name: str) -> str:
     return f"「{name}」"
 
 
@@ -295,7 +295,7 @@ class _Track:
         return sorted(self.prior[lo_p:hi_p] + self.issued[lo_i:], key=lambda s: s.on)
 
 
-def _levels(ladder: A.LadderDecl) -> list[str]:
+def levels_of(ladder: A.LadderDecl) -> list[str]:
     if ladder.levels:
         return [n.text for n in ladder.levels]
     order: list[str] = []
@@ -305,7 +305,7 @@ def _levels(ladder: A.LadderDecl) -> list[str]:
     return order
 
 
-def _row(ladder: A.LadderDecl, ordinal: int) -> tuple[A.Escalation | None, Reason | None]:
+def escalation_row(ladder: A.LadderDecl, ordinal: int) -> tuple[A.Escalation | None, Reason | None]:
     """The escalation row for the ``ordinal``-th sanction, and a note when none matches exactly."""
     rows = sorted(ladder.escalations, key=lambda e: (e.count, e.or_more))
     if not rows:
@@ -318,13 +318,13 @@ def _row(ladder: A.LadderDecl, ordinal: int) -> tuple[A.Escalation | None, Reaso
             return chosen, None
         return chosen, Reason(
             f"阶梯未规定第 {ordinal} 次，取最接近的第 {chosen.count} 次",
-            f"the ladder has no row for the {_ordinal_en(ordinal)} sanction; "
-            f"the nearest row below, the {_ordinal_en(chosen.count)}, applies")
+            f"the ladder has no row for the {ordinal_en(ordinal)} sanction; "
+            f"the nearest row below, the {ordinal_en(chosen.count)}, applies")
     chosen = rows[0]
     return chosen, Reason(
         f"阶梯自第 {chosen.count} 次起规定，第 {ordinal} 次按第 {chosen.count} 次",
-        f"the ladder starts at the {_ordinal_en(chosen.count)} sanction; "
-        f"the {_ordinal_en(ordinal)} is treated as the {_ordinal_en(chosen.count)}")
+        f"the ladder starts at the {ordinal_en(chosen.count)} sanction; "
+        f"the {ordinal_en(ordinal)} is treated as the {ordinal_en(chosen.count)}")
 
 
 def count_reason(ordinal: int, wtext: Reason, counted: Sequence[Reason], unlisted: int,
@@ -338,8 +338,8 @@ def count_reason(ordinal: int, wtext: Reason, counted: Sequence[Reason], unliste
         listing_en = f"{unlisted} more before the latest {len(counted)}: {listing_en}"
     within_zh = f"{wtext.zh} 内" + (f"：{listing_zh}" if counted else "无此前处理")
     within_en = f"in {wtext.en}" + (f": {listing_en}" if counted else ", none earlier")
-    return Reason(f"第 {ordinal} 次（{within_zh}）→ {_q(base)}",
-                  f"{_ordinal_en(ordinal)} sanction ({within_en}) → {_q(base)}")
+    return Reason(f"第 {ordinal} 次（{within_zh}）→ {quoted(base)}",
+                  f"{ordinal_en(ordinal)} sanction ({within_en}) → {quoted(base)}")
 
 
 def _index(levels: list[str], name: str, ladder: A.LadderDecl) -> int:
@@ -347,11 +347,11 @@ def _index(levels: list[str], name: str, ladder: A.LadderDecl) -> int:
         return levels.index(name)
     except ValueError:
         raise LadderError(
-            f"阶梯 {_q(ladder.name.text)}：{_q(name)} 不在等级之中 / "
+            f"阶梯 {quoted(ladder.name.text)}：{quoted(name)} 不在等级之中 / "
             f"ladder {ladder.name.text!r}: {name!r} is not one of its levels") from None
 
 
-def _adjust(ladder: A.LadderDecl, levels: list[str], level: str, circ: A.Circumstance,
+def adjust_level(ladder: A.LadderDecl, levels: list[str], level: str, circ: A.Circumstance,
             aggravating: bool) -> tuple[str, Adjustment, Reason]:
     label_zh, direction = ("从重", "aggravating") if aggravating else ("从轻", "mitigating")
     i = _index(levels, level, ladder)
@@ -362,9 +362,9 @@ def _adjust(ladder: A.LadderDecl, levels: list[str], level: str, circ: A.Circums
         t = _index(levels, target or "", ladder)
         j = max(i, t) if aggravating else min(i, t)
         limited = j == i
-        word_zh = f"直接至 {_q(target or '')}"
-        word_en = f"to at least {_q(target or '')}" if aggravating else \
-            f"to at most {_q(target or '')}"
+        word_zh = f"直接至 {quoted(target or '')}"
+        word_en = f"to at least {quoted(target or '')}" if aggravating else \
+            f"to at most {quoted(target or '')}"
     else:
         sign = 1 if circ.kind is A.AdjustKind.UP else -1
         want = i + sign * circ.steps
@@ -375,8 +375,8 @@ def _adjust(ladder: A.LadderDecl, levels: list[str], level: str, circ: A.Circums
         word_en = f"{'up' if sign > 0 else 'down'} {circ.steps} level" + \
             ("s" if circ.steps != 1 else "")
     after = levels[j]
-    zh = f"{label_zh}：{_q(name)} {word_zh} → {_q(after)}"
-    en = f"{direction}: {_q(name)} {word_en} → {_q(after)}"
+    zh = f"{label_zh}：{quoted(name)} {word_zh} → {quoted(after)}"
+    en = f"{direction}: {quoted(name)} {word_en} → {quoted(after)}"
     if limited:
         if circ.kind is A.AdjustKind.TO:
             zh += "（已不低于该等级，不变）" if aggravating else "（已不高于该等级，不变）"
@@ -394,16 +394,16 @@ def _adjust(ladder: A.LadderDecl, levels: list[str], level: str, circ: A.Circums
 def _describe_offence(off: Offence, level: str) -> Reason:
     case_zh = f" 案件 {off.case}" if off.case else ""
     case_en = f" case {off.case}" if off.case else ""
-    return Reason(f"{off.on} {_q(off.violation)}{case_zh} {_q(level)}",
-                  f"{off.on} {_q(off.violation)}{case_en} {_q(level)}")
+    return Reason(f"{off.on} {quoted(off.violation)}{case_zh} {quoted(level)}",
+                  f"{off.on} {quoted(off.violation)}{case_en} {quoted(level)}")
 
 
-def _describe_prior(p: PriorSanction) -> Reason:
-    return Reason(f"{p.on} {_q(p.sanction)}（此前，{p.source}）",
-                  f"{p.on} {_q(p.sanction)} (earlier, {p.source})")
+def describe_prior(p: PriorSanction) -> Reason:
+    return Reason(f"{p.on} {quoted(p.sanction)}（此前，{p.source}）",
+                  f"{p.on} {quoted(p.sanction)} (earlier, {p.source})")
 
 
-def _prior_order(p: PriorSanction) -> tuple[dt.date, str, str, str, bool, str]:
+def prior_order(p: PriorSanction) -> tuple[dt.date, str, str, str, bool, str]:
     return (p.on, p.person, p.sanction, p.source, p.unit is None, p.unit or "")
 
 
@@ -427,7 +427,7 @@ _ROLE_ZH = {
     A.Role.DEPUTY_LEADER: "分管领导",
     A.Role.CHIEF_LEADER: "主要领导",
 }
-_ROLE_ORDER = {r: i for i, r in enumerate(A.Role)}
+ROLE_ORDER = {r: i for i, r in enumerate(A.Role)}
 
 
 def apply_ladder(ladder: A.LadderDecl, offences: Sequence[Offence],
@@ -438,9 +438,9 @@ def apply_ladder(ladder: A.LadderDecl, offences: Sequence[Offence],
     dupes = sorted(k for k, n in Counter(o.key for o in offences).items() if n > 1)
     if dupes:
         raise LadderError(f"重复的违规标识 / duplicate offence keys: {', '.join(dupes)}")
-    levels = _levels(ladder)
+    levels = levels_of(ladder)
     if not levels:
-        raise LadderError(f"阶梯 {_q(ladder.name.text)} 没有等级 / "
+        raise LadderError(f"阶梯 {quoted(ladder.name.text)} 没有等级 / "
                           f"ladder {ladder.name.text!r} has no levels")
     exemptions = [n.text for n in ladder.exemptions]
     known = set(exemptions) | {c.name.text for c in ladder.aggravating} | \
@@ -448,8 +448,8 @@ def apply_ladder(ladder: A.LadderDecl, offences: Sequence[Offence],
 
     by_person: dict[str, _Track] = defaultdict(_Track)
     by_unit: dict[str, _Track] = defaultdict(_Track)
-    for p in sorted(prior, key=_prior_order):
-        issued = _Issued(p.person, p.unit, p.on, p.sanction, None, p, _describe_prior(p))
+    for p in sorted(prior, key=prior_order):
+        issued = _Issued(p.person, p.unit, p.on, p.sanction, None, p, describe_prior(p))
         by_person[p.person].add_prior(issued)
         if p.unit is not None:
             by_unit[p.unit].add_prior(issued)
@@ -463,22 +463,22 @@ def apply_ladder(ladder: A.LadderDecl, offences: Sequence[Offence],
     for off in sorted(offences, key=lambda o: (o.on, o.key)):
         if off.on not in spans:
             span = window_of(ladder.window, off.on)
-            spans[off.on] = (span, _window_text(ladder.window, span))
+            spans[off.on] = (span, window_text(ladder.window, span))
         span, wtext = spans[off.on]
         earlier = by_person[off.person].within(span)
         counted = tuple(s.describe for s in earlier[-LISTED_EARLIER:])
         unlisted = len(earlier) - len(counted)
         ignored = sorted(off.circumstances - known)
-        notes = [Reason(f"情节 {_q(c)} 不在本阶梯的从重、从轻、免责之列，未予考虑",
-                        f"circumstance {_q(c)} is not one this ladder names; not considered")
+        notes = [Reason(f"情节 {quoted(c)} 不在本阶梯的从重、从轻、免责之列，未予考虑",
+                        f"circumstance {quoted(c)} is not one this ladder names; not considered")
                  for c in ignored]
         exempt = [e for e in exemptions if e in off.circumstances]
         if exempt:
-            also = "、".join(_q(e) for e in exempt[1:])
-            reasons = [Reason(f"免责：{_q(exempt[0])}" + (f"（另有 {also}）" if also else "")
+            also = "、".join(quoted(e) for e in exempt[1:])
+            reasons = [Reason(f"免责：{quoted(exempt[0])}" + (f"（另有 {also}）" if also else "")
                               + "，不予问责，不计入次数",
-                              f"exempt: {_q(exempt[0])}"
-                              + (f" (also {', '.join(_q(e) for e in exempt[1:])})" if also else "")
+                              f"exempt: {quoted(exempt[0])}"
+                              + (f" (also {', '.join(map(quoted, exempt[1:]))})" if also else "")
                               + "; no sanction, not counted")]
             sanctions.append(Sanction(off, None, None, None, len(earlier), span, wtext, (),
                                       exempt[0], (), counted, tuple(reasons + notes)))
@@ -486,7 +486,7 @@ def apply_ladder(ladder: A.LadderDecl, offences: Sequence[Offence],
 
         ordinal = len(earlier) + 1
         if ordinal not in rows:
-            rows[ordinal] = _row(ladder, ordinal)
+            rows[ordinal] = escalation_row(ladder, ordinal)
         row, note = rows[ordinal]
         base = row.sanction.text if row is not None else levels[0]
         reasons = [count_reason(ordinal, wtext, counted, unlisted, base)]
@@ -500,7 +500,7 @@ def apply_ladder(ladder: A.LadderDecl, offences: Sequence[Offence],
         for circs, aggravating in ((ladder.aggravating, True), (ladder.mitigating, False)):
             for circ in circs:
                 if circ.name.text in off.circumstances:
-                    level, adj, why = _adjust(ladder, levels, level, circ, aggravating)
+                    level, adj, why = adjust_level(ladder, levels, level, circ, aggravating)
                     adjustments.append(adj)
                     reasons.append(why)
         reasons += notes
@@ -512,13 +512,13 @@ def apply_ladder(ladder: A.LadderDecl, offences: Sequence[Offence],
                 consequences.append(c.text)
                 if c.cumulative > 1:
                     reasons.append(Reason(
-                        f"后果：{wtext.zh} 内第 {same_level} 次 {_q(level)}"
+                        f"后果：{wtext.zh} 内第 {same_level} 次 {quoted(level)}"
                         f"（累计 {c.cumulative} 次）→ {c.text}",
-                        f"consequence: {_ordinal_en(same_level)} {_q(level)} in {wtext.en} "
+                        f"consequence: {ordinal_en(same_level)} {quoted(level)} in {wtext.en} "
                         f"(cumulative {c.cumulative}) → {c.text}"))
                 else:
-                    reasons.append(Reason(f"后果：{_q(level)} → {c.text}",
-                                          f"consequence: {_q(level)} → {c.text}"))
+                    reasons.append(Reason(f"后果：{quoted(level)} → {c.text}",
+                                          f"consequence: {quoted(level)} → {c.text}"))
 
         sanctions.append(Sanction(off, level, base, row.count if row else None, ordinal, span,
                                   wtext, tuple(adjustments), None, tuple(consequences), counted,
@@ -526,15 +526,15 @@ def apply_ladder(ladder: A.LadderDecl, offences: Sequence[Offence],
         issued = _Issued(off.person, off.unit, off.on, level, off.key, None,
                          _describe_offence(off, level))
         by_person[off.person].add(issued)
-        if off.unit is not None and off.role not in _LEADER_ROLES:
+        if off.unit is not None and off.role not in LEADER_ROLES:
             by_unit[off.unit].add(issued)
             joint += _joint(ladder, off, span, wtext, by_unit[off.unit], fired, unit_leaders)
 
-    joint.sort(key=lambda j: (j.on, j.unit, j.count, _ROLE_ORDER[j.role], j.sanction))
+    joint.sort(key=lambda j: (j.on, j.unit, j.count, ROLE_ORDER[j.role], j.sanction))
     return LadderOutcome(ladder.name.text, sanctions, joint)
 
 
-_LEADER_ROLES = frozenset({A.Role.DEPUTY_LEADER, A.Role.CHIEF_LEADER})
+LEADER_ROLES = frozenset({A.Role.DEPUTY_LEADER, A.Role.CHIEF_LEADER})
 
 
 def _joint(ladder: A.LadderDecl, off: Offence, span: tuple[dt.date | None, dt.date],
@@ -572,11 +572,11 @@ def joint_reasons(rule: A.JointLiability, role: A.Role, unit: str, wtext: Reason
     listing_zh = "；".join(d.zh for d in counted)
     listing_en = "; ".join(d.en for d in counted)
     reasons = [Reason(
-        f"连带：{_q(unit)} {wtext.zh} 内第 {rule.count} 次问责（{listing_zh}）"
-        f"→ {_ROLE_ZH[role]} {_q(rule.sanction.text)}",
-        f"joint liability: the {_ordinal_en(rule.count)} sanction in unit {_q(unit)} "
-        f"in {wtext.en} ({listing_en}) → {role.value} {_q(rule.sanction.text)}")]
+        f"连带：{quoted(unit)} {wtext.zh} 内第 {rule.count} 次问责（{listing_zh}）"
+        f"→ {_ROLE_ZH[role]} {quoted(rule.sanction.text)}",
+        f"joint liability: the {ordinal_en(rule.count)} sanction in unit {quoted(unit)} "
+        f"in {wtext.en} ({listing_en}) → {role.value} {quoted(rule.sanction.text)}")]
     if person is None:
-        reasons.append(Reason(f"{_q(unit)} 未指明{_ROLE_ZH[role]}",
-                              f"unit {_q(unit)} names no {role.value}"))
+        reasons.append(Reason(f"{quoted(unit)} 未指明{_ROLE_ZH[role]}",
+                              f"unit {quoted(unit)} names no {role.value}"))
     return reasons

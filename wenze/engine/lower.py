@@ -1,4 +1,4 @@
-"""Stage 4 of the pipeline: lowering — the checked AST rulebook → an immutable evaluation program.
+"""The reference judge: lowering — the checked AST rulebook → an immutable evaluation program.
 
 text → parse → AST → checks → **lowered program** → evaluate → decisions.
 
@@ -11,6 +11,9 @@ AST declarations for :mod:`wenze.engine.ladder`), targets and documents (for cit
 Each calendar is built once per program (:class:`~wenze.dsl.calendar.WorkCalendar` keeps a
 cumulative table of counted days, so a deadline is a couple of list look-ups); ``explain`` asks
 the same calendar for its day-by-day :class:`~wenze.dsl.calendar.DeadlineTrace`.
+
+One module on purpose (~700 lines): lowering is one walk of the checked AST into the program's
+frozen records.
 """
 
 from __future__ import annotations
@@ -22,8 +25,8 @@ from decimal import Decimal
 from typing import Any
 
 from wenze.dsl import ast as A
-from wenze.dsl.facts import lookup as lookup_fact
 from wenze.dsl import calendar as C
+from wenze.dsl.facts import lookup as lookup_fact
 
 # The power a decision needs, if the rulebook declares a power of this name (docs/semantics.md).
 DECIDING_POWERS = ("审批决定权", "decide", "deciding_power")
@@ -351,7 +354,7 @@ def _value(expr: A.Expr, facts: list[str]) -> Callable[[Mapping[str, Any]], Any]
     return test
 
 
-_OPS: dict[A.CompareOp, Callable[[Any, Any], bool]] = {
+OPS: dict[A.CompareOp, Callable[[Any, Any], bool]] = {
     A.CompareOp.LT: lambda a, b: a < b,
     A.CompareOp.LE: lambda a, b: a <= b,
     A.CompareOp.GT: lambda a, b: a > b,
@@ -374,7 +377,7 @@ def _test(expr: A.Expr, facts: list[str]) -> Condition:
     if isinstance(expr, A.Compare):
         left = _value(expr.left, facts)
         right = _value(expr.right, facts)
-        op = _OPS[expr.op]
+        op = OPS[expr.op]
 
         def compare(env: Mapping[str, Any]) -> bool:
             a, b = left(env), right(env)
@@ -385,7 +388,7 @@ def _test(expr: A.Expr, facts: list[str]) -> Condition:
             if isinstance(b, bool) and not isinstance(a, bool):
                 b = int(b)
             if isinstance(a, str) != isinstance(b, str):
-                return op is _OPS[A.CompareOp.NE]
+                return op is OPS[A.CompareOp.NE]
             return bool(op(a, b))
 
         return compare
@@ -504,7 +507,7 @@ def _paren(expr: A.Expr) -> str:
 # --------------------------------------------------------------------------- lowering
 
 
-def _bases(rule: str, citations: Sequence[A.Citation], docs: Mapping[str, DocumentIR]) -> tuple[
+def bases_of(rule: str, citations: Sequence[A.Citation], docs: Mapping[str, DocumentIR]) -> tuple[
     Basis, ...
 ]:
     out = []
@@ -583,15 +586,15 @@ def lower(rulebook: A.Rulebook) -> Program:
                     s.post.text if s.post else None,
                     s.limit.duration if s.limit else None,
                     tuple(a.text for a in s.after), None,
-                    _bases(s.name.text, s.basis + (s.limit.basis if s.limit else ()), docs),
+                    bases_of(s.name.text, s.basis + (s.limit.basis if s.limit else ()), docs),
                 )
             else:
                 steps[s.name.text] = StepIR(
                     s.name.text, "countersign", tuple(u.text for u in s.units), None,
                     s.reply_within.duration if s.reply_within else None,
                     tuple(a.text for a in s.after), s.silence,
-                    _bases(s.name.text, s.basis + (s.reply_within.basis if s.reply_within else ()),
-                           docs),
+                    bases_of(s.name.text,
+                             s.basis + (s.reply_within.basis if s.reply_within else ()), docs),
                 )
         processes[name] = ProcessIR(
             name,
@@ -601,7 +604,7 @@ def lower(rulebook: A.Rulebook) -> Program:
             pd.calendar.text if pd.calendar else None,
             steps,
             tuple(steps),
-            _bases(name, pd.basis + (pd.limit.basis if pd.limit else ()), docs),
+            bases_of(name, pd.basis + (pd.limit.basis if pd.limit else ()), docs),
         )
 
     items = {}
@@ -627,10 +630,10 @@ def lower(rulebook: A.Rulebook) -> Program:
             calendar=calendar_name(cal),
             process=it.process.text if it.process else None,
             statutory=statutory,
-            statutory_basis=_bases(name, statutory_basis, docs)
+            statutory_basis=bases_of(name, statutory_basis, docs)
             or (process.basis if process is not None and it.statutory is None else ()),
             promised=it.promised.duration if it.promised else None,
-            promised_basis=_bases(name, it.promised.basis if it.promised else (), docs),
+            promised_basis=bases_of(name, it.promised.basis if it.promised else (), docs),
             extension=ext_duration,
             extension_power=ext_power,
             correction_within=it.correction.within if it.correction else None,
@@ -638,7 +641,7 @@ def lower(rulebook: A.Rulebook) -> Program:
             suspension_reasons=frozenset(r.text for r in it.suspension.reasons)
             if it.suspension else frozenset(),
             warnings=tuple(_warning(w) for w in it.warnings),
-            basis=_bases(name, it.basis, docs),
+            basis=bases_of(name, it.basis, docs),
         )
 
     violations = []
@@ -656,7 +659,7 @@ def lower(rulebook: A.Rulebook) -> Program:
                 facts=used,
                 responsible=v.responsible or (A.Role.DIRECT,),
                 ladder=v.ladder.text if v.ladder else None,
-                basis=_bases(name, v.basis, docs),
+                basis=bases_of(name, v.basis, docs),
                 needs_parent=v.scope in (A.Scope.STEP, A.Scope.COUNTERSIGN) and any(
                     (f := lookup_fact(k)) is not None and A.Scope.CASE in f.scopes
                     for k in used),
@@ -674,7 +677,7 @@ def lower(rulebook: A.Rulebook) -> Program:
             t.threshold.value if t.threshold else Decimal(100),
             t.period,
             frozenset(u.text for u in t.units),
-            _bases(name, t.basis, docs),
+            bases_of(name, t.basis, docs),
         )
 
     ladders = {n: d for n, d in rulebook.named(A.LadderDecl).items()}

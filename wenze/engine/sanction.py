@@ -1,4 +1,4 @@
-"""Stage 5½ of the pipeline: offences → decisions, through the rulebook's ladders.
+"""The reference judge: offences → decisions, through the rulebook's ladders.
 
 evaluate (offences) → **sanction** (ladders, per person, in time order) → decisions → output.
 
@@ -18,10 +18,10 @@ from typing import Any
 
 from wenze.dsl import ast as A
 from wenze.engine.decisions import Decision, LadderInfo, stable_key
-from wenze.engine.lower import Program, _bases
+from wenze.engine.lower import Program, bases_of
 
 
-def _decision(off: Any, as_of: dt.date, sanction: str | None, ladder: LadderInfo | None,
+def make_decision(off: Any, as_of: dt.date, sanction: str | None, ladder: LadderInfo | None,
               person: str | None = None, post: str | None = None, unit: str | None = None,
               role: Any = None, key: str | None = None, clear_person: bool = False) -> Decision:
     if clear_person:  # a joint decision: the leader, not the offender
@@ -61,21 +61,21 @@ def sanction(program: Program, offences: Sequence[Any], prior: Sequence[Any],
     with a ``ladder`` go to that ladder only). ``holder(post, day)`` names the person in a post."""
     from wenze.engine import ladder as L
 
-    priors = [_prior(L, p) for p in prior]
+    priors = [prior_of(L, p) for p in prior]
     decisions: list[Decision] = []
     by_ladder: dict[str, list[Any]] = defaultdict(list)
     for off in offences:
         if off.violation.ladder and off.violation.ladder in program.ladders:
             by_ladder[off.violation.ladder].append(off)
         else:
-            decisions.append(_decision(off, as_of, None, None))
+            decisions.append(make_decision(off, as_of, None, None))
     for name in sorted(by_ladder):
         mine = [p for ladder, p in priors if ladder in (None, name)]
-        decisions += _apply(L, program, name, by_ladder[name], mine, as_of, holder)
+        decisions += apply_ladder(L, program, name, by_ladder[name], mine, as_of, holder)
     return decisions
 
 
-def _prior(L: Any, p: Any) -> tuple[str | None, Any]:
+def prior_of(L: Any, p: Any) -> tuple[str | None, Any]:
     if isinstance(p, L.PriorSanction):
         return None, p
     on = p["on"] if isinstance(p["on"], dt.date) else dt.date.fromisoformat(str(p["on"]))
@@ -84,7 +84,7 @@ def _prior(L: Any, p: Any) -> tuple[str | None, Any]:
         source=p.get("source", "prior"))
 
 
-def _apply(L: Any, program: Program, name: str, offences: list[Any], prior: Sequence[Any],
+def apply_ladder(L: Any, program: Program, name: str, offences: list[Any], prior: Sequence[Any],
            as_of: dt.date, holder: Callable[[str, dt.date], str | None] | None) -> list[Decision]:
     ladder = program.ladders[name]
     by_key = {}
@@ -100,7 +100,7 @@ def _apply(L: Any, program: Program, name: str, offences: list[Any], prior: Sequ
                for u in program.units.values()}
     outcome = L.apply_ladder(ladder, inputs, prior, leaders)
     window = ladder.window
-    joint_basis = _bases(name, ladder.basis, program.documents) if outcome.joint else ()
+    joint_basis = bases_of(name, ladder.basis, program.documents) if outcome.joint else ()
     decisions = []
     for s in outcome.sanctions:
         off = by_key[s.offence.key]
@@ -108,9 +108,9 @@ def _apply(L: Any, program: Program, name: str, offences: list[Any], prior: Sequ
             name=name, step=s.step, count_in_window=s.count_in_window,
             window=s.window_text.zh,
             reasons=tuple((r.zh, r.en) for r in s.reasons),
-            adjustments=tuple(_adjustment(a) for a in s.adjustments),
+            adjustments=tuple(adjustment_text(a) for a in s.adjustments),
             exempt_by=s.exempt_by, consequences=tuple(s.consequences))
-        decisions.append(_decision(off, as_of, s.level, info))
+        decisions.append(make_decision(off, as_of, s.level, info))
     seen = {(d.case, d.subject, d.violation, d.post or d.person) for d in decisions}
     for j in outcome.joint:
         trigger = by_key[j.triggered_by[-1]] if j.triggered_by else None
@@ -143,12 +143,12 @@ def joint_decision(trigger: Any, j: Any, name: str, window: A.CountWindow | None
         reasons=(*((r.zh, r.en) for r in j.reasons), fixed),
         adjustments=(), exempt_by=None, consequences=(), joint=True)
     key = stable_key("joint", name, j.unit, j.role.value, j.on.isoformat(), str(j.count))
-    joint = _decision(trigger, as_of, j.sanction, info, person=person, post=post,
+    joint = make_decision(trigger, as_of, j.sanction, info, person=person, post=post,
                       unit=j.unit, role=j.role, key=key, clear_person=True)
     return dataclasses.replace(joint, basis=joint.basis + joint_basis)
 
 
-def _adjustment(a: Any) -> str:
+def adjustment_text(a: Any) -> str:
     kind = "从重" if a.direction == "aggravating" else "从轻"
     limited = "（已到边界）" if a.limited else ""
     return f"{kind}「{a.circumstance}」: {a.before} → {a.after}{limited}"

@@ -1,4 +1,4 @@
-"""Stage 2 — events: input files → validated case events (objects or columns).
+"""Events: input files → validated case events (objects or columns).
 
 Takes JSON Lines, CSV and XES (through mappings); gives :class:`wenze.events.readers.Event` lists or
 :class:`wenze.events.columns.EventColumns`, and every rejected line with its code and reason.

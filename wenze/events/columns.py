@@ -10,6 +10,9 @@ cases, the shared context, ``--explain``). The Event objects need not exist: col
 without them (:class:`EventDetails` holds the rest of each event: id, UTC offset, data, source,
 line) give a read-only view (:class:`EventView`) that rebuilds Event ``i`` on demand, equal to
 the original field for field, UTC offset and ``source``/``line`` included.
+
+One module on purpose (~620 lines): the columns, their building from events and the events'
+rebuilding from them are one data structure.
 """
 
 from __future__ import annotations
@@ -25,8 +28,7 @@ from typing import Any, overload
 
 import numpy as np
 
-from wenze.engine.case import REFUSALS
-from wenze.events.model import _new_event
+from wenze.events.model import REFUSALS, new_event
 from wenze.events.readers import Event, EventType, normalise_outcome
 
 __all__ = ["NATIVE", "TYPES", "TYPE_CODE", "EventColumns", "EventDetails", "EventView", "T",
@@ -233,7 +235,7 @@ class EventDetails:
         varying = [k for k, z in enumerate(tz_table) if not isinstance(z, dt.timezone)]
         if varying:  # an offset that changes with the date: kept unless rebuilt the same
             for i in np.flatnonzero(np.isin(tz, varying)).tolist():
-                if not _same_time(_time(float(cols.instant[i]), tz_table[tz[i]]), ats[i]):
+                if not _same_time(instant_time(float(cols.instant[i]), tz_table[tz[i]]), ats[i]):
                     odd.add(i)
         odd.update(np.flatnonzero(np.abs(cols.instant) >= _EXACT_INSTANT).tolist())
         datas = list(map(attrgetter("data"), evs))
@@ -278,7 +280,7 @@ class EventDetails:
                    {i: evs[i] for i in sorted(odd)})
 
 
-def _time(instant: float, tz: dt.tzinfo) -> dt.datetime:
+def instant_time(instant: float, tz: dt.tzinfo) -> dt.datetime:
     return dt.datetime.fromtimestamp(instant, tz)
 
 
@@ -348,9 +350,9 @@ class EventView(Sequence[Event]):
         code = d.data.item(k)
         line = d.line.item(k) if d.line is not None else -1
         offsets = d.id.offsets
-        return _new_event(
+        return new_event(
             d.id.text[offsets.item(k):offsets.item(k + 1)], names["case"][c.case.item(k)],
-            TYPES[c.type.item(k)], _time(c.instant.item(k), d.tz_table[d.tz.item(k)]),
+            TYPES[c.type.item(k)], instant_time(c.instant.item(k), d.tz_table[d.tz.item(k)]),
             names["item"][c.item.item(k)], names["actor"][c.actor.item(k)],
             names["post"][c.post.item(k)], names["unit"][c.unit.item(k)],
             names["step"][c.step.item(k)],
@@ -409,11 +411,11 @@ class EventView(Sequence[Event]):
         if len(d.tz_table) == 1:
             uniq, inverse = np.unique(instant, return_inverse=True)
             zone = d.tz_table[0]
-            times = [_time(x, zone) for x in uniq.tolist()]
+            times = [instant_time(x, zone) for x in uniq.tolist()]
         else:
             key = np.column_stack((instant, d.tz[part].astype(np.float64)))
             both, inverse = np.unique(key, axis=0, return_inverse=True)
-            times = [_time(x, d.tz_table[int(z)]) for x, z in both.tolist()]
+            times = [instant_time(x, d.tz_table[int(z)]) for x, z in both.tolist()]
         ats = [times[j] for j in inverse.reshape(-1).tolist()]
         copies = t["data"]
         table = d.data_table
@@ -428,7 +430,7 @@ class EventView(Sequence[Event]):
             ids = [text[a:b] for a, b in zip(offsets[part].tolist(), offsets[part + 1].tolist(),
                                              strict=True)]
         out = list(map(
-            _new_event, ids, t["case"][c.case[part]].tolist(),
+            new_event, ids, t["case"][c.case[part]].tolist(),
             t["type"][c.type[part]].tolist(), ats,
             *(t[name][getattr(c, name)[part]].tolist() for name in _TEXT_FIELDS),
             datas, lines, sources))
@@ -543,13 +545,13 @@ class EventColumns:
         texts = dict(zip(("item", "post", "unit", "step"), _combined(
             list(map(attrgetter("item", "post", "unit", "step"), evs)), 4), strict=True))
         texts["actor"] = _codes(list(map(attrgetter("actor"), evs)))[:2]
-        data_columns = _data_columns(types, list(map(attrgetter("data"), evs)))
+        data_cols = data_columns(types, list(map(attrgetter("data"), evs)))
         return cls(case, case_names, types, day, instant, *texts["item"], *texts["post"],
-                   *texts["actor"], *texts["unit"], *texts["step"], *data_columns,
+                   *texts["actor"], *texts["unit"], *texts["step"], *data_cols,
                    originals=evs)
 
 
-def _data_columns(types: np.ndarray, datas: Sequence[dict[str, Any] | None]
+def data_columns(types: np.ndarray, datas: Sequence[dict[str, Any] | None]
                   ) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray]:
     """The columns read from ``data`` (empty: ``{}`` or ``None``), in row order: a suspension's
     reason (code, names in first-seen order, ``""`` for a suspension without one), a refusal

@@ -1,4 +1,4 @@
-"""Stage 5b of the pipeline (evaluation input): process-mining logs (CSV, IEEE XES) as events.
+"""The events stage: process-mining logs (CSV, IEEE XES) as events.
 
 CSV/XES event log → **mapping (column → field, activity → event type and step)** → ``Event``s.
 

@@ -1,4 +1,4 @@
-"""Stage 5b of the pipeline (evaluation input): the event record and its validation.
+"""The events stage: the event record and its validation.
 
 approval system → events file → **validated ``Event``s** (this module) → evaluate.
 
@@ -61,7 +61,7 @@ ZH_TYPES: dict[str, EventType] = {
     "投诉": EventType.COMPLAINT,
 }
 ZH_NAME: dict[EventType, str] = {v: k for k, v in ZH_TYPES.items()}
-_TYPE_LOOKUP: dict[str, EventType] = {**{t.value: t for t in EventType}, **ZH_TYPES}
+TYPE_LOOKUP: dict[str, EventType] = {**{t.value: t for t in EventType}, **ZH_TYPES}
 
 # Values of data.opinion (会签回复) and data.outcome (决定) in both languages → English.
 OPINIONS = {
@@ -75,7 +75,7 @@ OPINIONS = {
 OUTCOMES = {"准予": "approved", "不予": "refused", "approved": "approved", "refused": "refused"}
 
 FIELDS = ("id", "case", "type", "at", "item", "actor", "post", "unit", "step", "data")
-_FIELD_SET = frozenset(FIELDS)
+FIELD_SET = frozenset(FIELDS)
 _TEXT_FIELDS = ("item", "actor", "post", "unit", "step")
 STEP_TYPES = frozenset(
     {
@@ -85,21 +85,29 @@ STEP_TYPES = frozenset(
         EventType.COUNTERSIGN_REPLIED,
     }
 )
-_CASELESS = frozenset({EventType.ABSENT, EventType.RETURNED})
+CASELESS = frozenset({EventType.ABSENT, EventType.RETURNED})
 
 
 def parse_event_type(text: Any) -> EventType | None:
     """``accepted``, ``ACCEPTED`` or ``受理`` → ``EventType.ACCEPTED``; anything else → None."""
-    found = _TYPE_LOOKUP.get(text) if isinstance(text, str) else None
+    found = TYPE_LOOKUP.get(text) if isinstance(text, str) else None
     if found is not None or not isinstance(text, str):
         return found
-    return _TYPE_LOOKUP.get(text.strip().lower()) or _TYPE_LOOKUP.get(text.strip())
+    return TYPE_LOOKUP.get(text.strip().lower()) or TYPE_LOOKUP.get(text.strip())
 
 
 def normalise_opinion(value: Any) -> str | None:
     """A countersign reply's opinion in English (agree/disagree/agree_forward), None otherwise."""
     return OPINIONS.get(str(value).strip()) if value is not None else None
 
+
+# The outcome vocabulary: the words an event's outcome may use for each kind of answer.
+AGREE = frozenset({"同意", "agree", "consent", "approve", "approved"})
+DISAGREE = frozenset({"不同意", "disagree", "dissent", "object", "refuse"})
+FORWARD = frozenset({"同意但需转报", "agree_forward", "agree and forward", "forward"})
+REFUSALS = frozenset({"不予许可", "不予批准", "驳回", "refused", "refuse", "denied", "deny",
+                      "rejected"})
+SHIRKING = frozenset({"推诿", "shirked", "shirking", "不归我管"})
 
 def normalise_outcome(value: Any) -> str | None:
     """A decision's outcome in English (approved/refused); ``准予许可`` counts as approved."""
@@ -237,7 +245,7 @@ def parse_time(value: Any) -> dt.datetime:
     return at
 
 
-def _text_list_ok(value: Any) -> bool:
+def text_list_ok(value: Any) -> bool:
     return isinstance(value, str) or (
         isinstance(value, list) and all(isinstance(v, str) for v in value)
     )
@@ -247,8 +255,8 @@ def build_event(obj: Any, source: str, line: int | None) -> Event:
     """Validate one decoded JSON object into an :class:`Event` (raises ``BadEvent``)."""
     if not isinstance(obj, dict):
         raise BadEvent("bad_json", "该行不是 JSON 对象", "the line is not a JSON object")
-    if not _FIELD_SET.issuperset(obj):
-        unknown = sorted(set(obj) - _FIELD_SET)
+    if not FIELD_SET.issuperset(obj):
+        unknown = sorted(set(obj) - FIELD_SET)
         raise BadEvent(
             "unknown_field",
             f"未知字段 `{unknown[0]}`（附加信息请放入 data）",
@@ -269,7 +277,7 @@ def build_event(obj: Any, source: str, line: int | None) -> Event:
         )
     case = obj.get("case")
     if case is None or case == "":
-        if etype not in _CASELESS:
+        if etype not in CASELESS:
             raise BadEvent("missing_field", "缺少字段 `case`", "missing field `case`")
         case = ""
     if not isinstance(case, str):
@@ -309,7 +317,7 @@ def _check_data(etype: EventType, texts: dict[str, str | None], data: dict[str, 
             raise _missing(etype, "step")
         if etype is EventType.COUNTERSIGN_REPLIED and not texts["unit"]:
             raise _missing(etype, "unit")
-    elif etype in _CASELESS:
+    elif etype in CASELESS:
         if not texts["post"]:
             raise _missing(etype, "post")
     elif etype is EventType.EXTENSION_GRANTED:
@@ -325,9 +333,9 @@ def _check_data(etype: EventType, texts: dict[str, str | None], data: dict[str, 
     elif etype is EventType.REFERRED and not data.get("to_unit"):
         raise _missing(etype, "data.to_unit")
     if data:
-        for key in _LIST_DATA:
+        for key in LIST_DATA:
             value = data.get(key)
-            if value is not None and not _text_list_ok(value):
+            if value is not None and not text_list_ok(value):
                 raise BadEvent(
                     "bad_data",
                     f"`data.{key}` 须为字符串或字符串列表",
@@ -335,12 +343,12 @@ def _check_data(etype: EventType, texts: dict[str, str | None], data: dict[str, 
                 )
 
 
-_LIST_DATA = ("materials", "reasons", "circumstances")
+LIST_DATA = ("materials", "reasons", "circumstances")
 
 
 # --------------------------------------------------------------------------- the quick path
 
-_NO_STEP_NEEDED = frozenset(
+NO_STEP_NEEDED = frozenset(
     {
         EventType.RECEIVED,
         EventType.CORRECTIONS_REQUESTED,
@@ -424,7 +432,7 @@ class QuickBuilder:
         return at
 
     def build(self, obj: Any, source: str, line: int | None) -> Event | None:
-        if type(obj) is not dict or not _FIELD_SET.issuperset(obj):
+        if type(obj) is not dict or not FIELD_SET.issuperset(obj):
             return None
         get = obj.get
         eid = get("id")
@@ -440,7 +448,7 @@ class QuickBuilder:
             or type(at) is not str
         ):
             return None
-        etype = _TYPE_LOOKUP.get(name)
+        etype = TYPE_LOOKUP.get(name)
         if etype is None:
             return None
         when = self.time(at)
@@ -461,28 +469,28 @@ class QuickBuilder:
         if etype in STEP_TYPES:
             if not step or (etype is EventType.COUNTERSIGN_REPLIED and not unit):
                 return None
-        elif etype in _CASELESS:
+        elif etype in CASELESS:
             if not post:
                 return None
-        elif etype not in _NO_STEP_NEEDED:  # extension_granted, referred: data is checked
+        elif etype not in NO_STEP_NEEDED:  # extension_granted, referred: data is checked
             return None
         if data:
-            for key in _LIST_DATA:
+            for key in LIST_DATA:
                 value = data.get(key)
-                if value is not None and not _text_list_ok(value):
+                if value is not None and not text_list_ok(value):
                     return None
-        return _new_event(eid, texts[case], etype, when, item, actor, post, unit, step,
+        return new_event(eid, texts[case], etype, when, item, actor, post, unit, step,
                           data, line, source)
 
 
 _EVENT_FIELDS = ("id", "case", "type", "at", "item", "actor", "post", "unit", "step", "data",
                  "line", "source")
 if tuple(f.name for f in fields(Event)) != _EVENT_FIELDS or hasattr(Event, "__post_init__"):
-    raise RuntimeError("wenze.events.model: _new_event no longer matches Event's fields")
+    raise RuntimeError("wenze.events.model: new_event no longer matches Event's fields")
 _SETTERS = tuple(Event.__dict__[name].__set__ for name in _EVENT_FIELDS)
 
 
-def _new_event(
+def new_event(
     eid: str, case: str, etype: EventType, at: dt.datetime, item: str | None,
     actor: str | None, post: str | None, unit: str | None, step: str | None,
     data: dict[str, Any], line: int | None, source: str,

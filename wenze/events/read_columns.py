@@ -1,4 +1,4 @@
-"""Stage 5b for the columnar fast path: a JSON Lines events file read straight into
+"""The events stage, for the columnar fast path: a JSON Lines events file read straight into
 :class:`~wenze.events.columns.EventColumns`, without an ``Event`` object per line.
 
 events file → **columns** (this module) → :func:`wenze.fast.columnar.evaluate_columnar`.
@@ -27,8 +27,11 @@ chunk of lines at a time:
 The file is read as bytes; universal newlines (``\\r\\n`` and ``\\r``) and the UTF-8 BOM are
 handled as the text reader does. A file that is not valid UTF-8, or a line deep enough to make
 ``json`` raise ``RecursionError``, is read by ``read_events`` itself (same outcome, error
-included). The differential tests (``tests/engine/test_read_columns.py``) hold all of this
+included). The differential tests (``tests/events/test_read_columns.py``) hold all of this
 against ``read_events`` on odd inputs.
+
+One module on purpose (~640 lines): the chunked reader, its quick per-field checks and its fall-back
+to the full validator must agree line for line.
 """
 
 from __future__ import annotations
@@ -51,25 +54,25 @@ from wenze.events.columns import (
     EventColumns,
     EventDetails,
     TextColumn,
-    _data_columns,
-    _time,
+    data_columns,
     days_and_micros,
     first_seen,
+    instant_time,
 )
 from wenze.events.model import (
-    _CASELESS,
-    _FIELD_SET,
-    _LIST_DATA,
-    _NO_STEP_NEEDED,
-    _TYPE_LOOKUP,
+    CASELESS,
+    FIELD_SET,
+    LIST_DATA,
+    NO_STEP_NEEDED,
     STEP_TYPES,
+    TYPE_LOOKUP,
     Collector,
     Event,
     EventError,
     EventType,
     QuickBuilder,
     Rejection,
-    _text_list_ok,
+    text_list_ok,
 )
 from wenze.events.readers import read_events, read_jsonl
 
@@ -87,10 +90,10 @@ __all__ = ["ColumnBatch", "read_columns"]
 _CHUNK_BYTES = 1 << 19  # bytes of lines handled at a time (small: their objects stay in cache)
 _MAX_DEPTH = 64  # nesting of data taken from orjson (deeper: the exact path)
 _BOM = b"\xef\xbb\xbf"
-_TYPE_OF_NAME: dict[str, int] = {name: TYPE_CODE[t] for name, t in _TYPE_LOOKUP.items()}
+_TYPE_OF_NAME: dict[str, int] = {name: TYPE_CODE[t] for name, t in TYPE_LOOKUP.items()}
 _STEP_CODES = np.asarray(sorted(TYPE_CODE[t] for t in STEP_TYPES), np.int8)
-_CASELESS_CODES = np.asarray(sorted(TYPE_CODE[t] for t in _CASELESS), np.int8)
-_QUICK_TYPES = _NO_STEP_NEEDED | STEP_TYPES | _CASELESS
+_CASELESS_CODES = np.asarray(sorted(TYPE_CODE[t] for t in CASELESS), np.int8)
+_QUICK_TYPES = NO_STEP_NEEDED | STEP_TYPES | CASELESS
 _REPLIED = TYPE_CODE[EventType.COUNTERSIGN_REPLIED]
 _US = 1_000_000
 _US_PER_DAY = 86_400 * _US
@@ -223,7 +226,7 @@ class _Reader:
     def _chunk(self, lines: list[bytes], first: int) -> _Rows:
         """The valid rows of the lines ``first``… : the usual ones read here, the others by
         the exact path (see the module's docstring)."""
-        loads, error, keys_ok = _loads, _DecodeError, _FIELD_SET.issuperset
+        loads, error, keys_ok = _loads, _DecodeError, FIELD_SET.issuperset
         combos, combo = self.combos, self._combo
         rows: list[int] = []
         ids: list[str] = []
@@ -319,14 +322,14 @@ class _Reader:
         """The code of a (type, item, post, unit, step) the quick path takes (-1: one it does
         not), its codes added to :attr:`combo_table`."""
         name, *texts = kind
-        etype = _TYPE_LOOKUP.get(name) if type(name) is str else None
+        etype = TYPE_LOOKUP.get(name) if type(name) is str else None
         ok = (etype is not None and etype in _QUICK_TYPES
               and all(v is None or type(v) is str for v in texts))
         if ok:
             _, post, unit, step = texts
             if etype in STEP_TYPES:
                 ok = bool(step) and (etype is not EventType.COUNTERSIGN_REPLIED or bool(unit))
-            elif etype in _CASELESS:
+            elif etype in CASELESS:
                 ok = bool(post)
         if not ok:
             self.combos[kind] = -1
@@ -422,7 +425,7 @@ class _Reader:
             c = int(every.case[i])
             text = {name: int(every.texts[name][i]) for name in _TEXT_FIELDS}
             return Event(every.ids[i], case_names[c] if c >= 0 else "", TYPES[every.type[i]],
-                         _time(int(every.micros[i]) / 1e6, self.zone_table[every.tz[i]]),
+                         instant_time(int(every.micros[i]) / 1e6, self.zone_table[every.tz[i]]),
                          data=every.datas[i] or {}, line=int(every.line[i]),
                          source=self.source,
                          **{name: self.texts[name].names[k] if k >= 0 else None
@@ -490,7 +493,7 @@ class _Reader:
         return EventColumns(case, case_names, types, rows.day, rows.micros / 1e6,
                             *named["item"],
                             *named["post"], *named["actor"], *named["unit"], *named["step"],
-                            *_data_columns(types, datas), details=details)
+                            *data_columns(types, datas), details=details)
 
 
 def _chunks(path: Path) -> Iterator[tuple[list[bytes], int]]:
@@ -541,9 +544,9 @@ def _plain_data(data: Any) -> bool:
     no float (nor a big integer orjson made one), not deeper than :data:`_MAX_DEPTH`."""
     if type(data) is not dict or not _no_float(data, 0):
         return False  # (an empty dict is plain: the event's data is {})
-    for key in _LIST_DATA:
+    for key in LIST_DATA:
         value = data.get(key)
-        if value is not None and not _text_list_ok(value):
+        if value is not None and not text_list_ok(value):
             return False
     return True
 

@@ -1,4 +1,4 @@
-"""Stage 5b of the pipeline (evaluation input): reading case events.
+"""The events stage: reading case events.
 
 approval system → **events (JSON Lines, CSV or IEEE XES) → validated ``Event``s** → evaluate.
 

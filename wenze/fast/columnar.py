@@ -1,4 +1,4 @@
-"""Stage 5, the columnar fast path: the same evaluation as :func:`wenze.engine.evaluate.evaluate`,
+"""The columnar fast path: the same evaluation as :func:`wenze.engine.evaluate.evaluate`,
 for large batches, with numpy.
 
 parse → check → lower → **evaluate (columnar screening → reference cases → the same ladder)** →
@@ -12,7 +12,7 @@ How it stays byte-identical with the reference evaluator:
    reference are ignored (after the as-of date) or rejected (unknown item or post), with the
    reference's own messages.
 2. Each case is either **screened** here or **routed** to the reference per-case code
-   (:func:`wenze.engine.evaluate._run_cases`, the very function :func:`evaluate` runs). A case is
+   (:func:`wenze.engine.evaluate.run_cases`, the very function :func:`evaluate` runs). A case is
    screened only if it uses nothing but what this module computes exactly: received, accepted,
    step started/completed, at most one suspension (and its resumption), decided; no other
    ``data`` than a suspension's ``reason`` and a decision's ``outcome``/``reasons``; no two events
@@ -30,7 +30,7 @@ How it stays byte-identical with the reference evaluator:
    (:class:`~wenze.fast.offence_table.OffenceTable`): who answers and when — the reference's
    ``_attributed`` and ``_responsible`` — on arrays (:func:`_native_table`); the full offence of
    a row (facts, dates) is made only when its decision is read, from the same arrays
-   (:class:`_NativeCases`; the tests check it against the reference's own ``_offences_for`` fed
+   (:class:`_NativeCases`; the tests check it against the reference's own ``offences_for`` fed
    with the case's records rebuilt from them). A screened case with no
    true condition contributes only its metric counts. From :data:`PARALLEL_MIN_CASES` cases on,
    slices of the cases are screened, and their routed cases judged, in forked processes
@@ -41,7 +41,7 @@ How it stays byte-identical with the reference evaluator:
    made when read.
 
 So identical offences and counts ⇒ identical decisions; the differential tests
-(``tests/engine/test_columnar.py``, ``tests/engine/test_ladder_columnar.py``) hold the JSON of
+(``tests/fast/test_columnar.py``, ``tests/fast/test_ladder_columnar.py``) hold the JSON of
 both byte for byte on random caseloads, and every offence row made on arrays to the reference's
 own offence of that row.
 ``--explain`` always runs the reference (it needs the day-by-day trace).
@@ -68,12 +68,12 @@ import numpy as np
 from wenze.dsl import ast as A
 from wenze.dsl.facts import lookup as lookup_fact
 from wenze.engine import evaluate as R
-from wenze.engine.case import _Context, period_key
+from wenze.engine.case import CaseContext, period_key
+from wenze.engine.lower import DayIndex, ItemIR, Program, StepIR
 from wenze.events.columns import NATIVE, TYPES, EventColumns, T
 from wenze.events.readers import Event, Rejection
 from wenze.fast.forking import CHILDREN_PEAK_KB, fork_map
 from wenze.fast.ladder import finish_columnar
-from wenze.engine.lower import DayIndex, ItemIR, Program, StepIR
 from wenze.fast.offence_table import ROLE_CODE, ROLES, OffenceTable, Strings
 
 __all__ = ["AUTO_MIN_CASES", "EventColumns", "choose_evaluator", "evaluate_columnar"]
@@ -235,7 +235,7 @@ def _vcompare(op: A.CompareOp, left: Any, right: Any, n: int) -> np.ndarray:
         return np.zeros(n, bool)
     la, ra = isinstance(left, np.ndarray), isinstance(right, np.ndarray)
     if not la and not ra:  # two constants: the reference's comparison, once
-        from wenze.engine.lower import _OPS
+        from wenze.engine.lower import OPS
 
         a, b = left, right
         if isinstance(a, bool) and not isinstance(b, bool):
@@ -244,7 +244,7 @@ def _vcompare(op: A.CompareOp, left: Any, right: Any, n: int) -> np.ndarray:
             b = int(b)
         if isinstance(a, str) != isinstance(b, str):
             return np.full(n, op is A.CompareOp.NE)
-        return np.full(n, bool(_OPS[op](a, b)))
+        return np.full(n, bool(OPS[op](a, b)))
     if la and ra:
         return _CMP[op](left, right)
     if ra:  # constant op array → array flipped-op constant
@@ -464,13 +464,13 @@ def _count(counts: dict[tuple[str, str], list[int]], program: Program, as_of: dt
            unit: np.ndarray, unit_names: Sequence[str], received: np.ndarray,
            decided: np.ndarray, on_time: np.ndarray, spot: np.ndarray, overdue_open: np.ndarray
            ) -> None:
-    """The metric counts of screened cases, as :func:`wenze.engine.evaluate._metrics` counts
+    """The metric counts of screened cases, as :func:`wenze.engine.evaluate.metrics_of` counts
     them (``unit``: codes into ``unit_names``; days as ordinals, -1: none)."""
     if not len(unit):
         return
     used, ucode = _dense(unit)
     units = [unit_names[c] for c in used.tolist()]
-    for period in sorted(R._periods(program), key=lambda p: p.value):
+    for period in sorted(R.periods_of(program), key=lambda p: p.value):
         def add(mask: np.ndarray, days: np.ndarray, columns: Sequence[tuple[int, np.ndarray]],
                 period: A.Period = period) -> None:
             if not mask.any():
@@ -776,12 +776,12 @@ class _NativeCases:
     """The screened cases of one group with a true condition, as the offences of their rows need
     them: the facts a violation's condition reads (:meth:`facts_read`) and the case's dates
     (:meth:`dates`), from the arrays; and the reference's records of a case
-    (:class:`~wenze.engine.case._CaseOut`, only the subjects with a true condition: the others
+    (:class:`~wenze.engine.case.CaseOutcome`, only the subjects with a true condition: the others
     give no offence) rebuilt from the same arrays (:meth:`case_out`), so that the reference's own
-    :func:`wenze.engine.evaluate._offences_for` makes the offences the rows are checked against
-    (``tests/engine/test_columnar.py``)."""
+    :func:`wenze.engine.evaluate.offences_for` makes the offences the rows are checked against
+    (``tests/fast/test_columnar.py``)."""
 
-    def __init__(self, ctx: _Context, s: _Screen, group: _Group):
+    def __init__(self, ctx: CaseContext, s: _Screen, group: _Group):
         self.ctx, self.s, self.group = ctx, s, group
         self.reviews = any(A.Role.REVIEWER in v.responsible for v in ctx.program.violations)
         if group.reviewer_k is not None:
@@ -828,8 +828,8 @@ class _NativeCases:
                    ) -> list[tuple[str, tuple[Any, ...] | None]]:
         """Per fact that violation ``vi``'s condition reads, its values over the cases for
         ``subject`` (a step's name; None: the case), or None where the subject has no such fact:
-        the offence's facts are ``(fact, values[i])`` — ``_offences_for``'s ``env.get(k)`` of the
-        subject's facts (with the case's when the condition reads them, as ``_Subject.env``).
+        the offence's facts are ``(fact, values[i])`` — ``offences_for``'s ``env.get(k)`` of the
+        subject's facts (with the case's when the condition reads them, as ``Subject.env``).
         Only the facts read are turned into Python values, as tuples (which the garbage
         collector stops scanning)."""
         cache = self.__dict__.setdefault("_read", {})
@@ -858,7 +858,7 @@ class _NativeCases:
         return values
 
     def dates(self, i: int) -> tuple[tuple[str, dt.date | None], ...]:
-        """The dates of case ``i``'s offences: ``_CaseOut.dates`` as ``_responsible`` records
+        """The dates of case ``i``'s offences: ``CaseOutcome.dates`` as ``_responsible`` records
         them (sorted by name)."""
         dated = self.__dict__.get("_dated")
         if dated is None:  # per date, the group's cases' dates (one object per day)
@@ -882,10 +882,10 @@ class _NativeCases:
         return cache[key]
 
     def _actor(self, key: Any, k: np.ndarray, i: int) -> Any:
-        """The :class:`~wenze.engine.case._Actor` of case ``i``'s event at the sorted rows ``k``
+        """The :class:`~wenze.engine.case.Actor` of case ``i``'s event at the sorted rows ``k``
         (None where -1), from the columns: what the offence code reads of an event (who, post,
         unit, day)."""
-        from wenze.engine.case import _Actor
+        from wenze.engine.case import Actor
 
         actors, posts, units, days = self._events(key, k)
         a = actors[i]
@@ -893,13 +893,13 @@ class _NativeCases:
             return None
         cols = self.s.cols
         p, u = posts[i], units[i]
-        return _Actor(cols.actor_names[a] if a >= 0 else None,
+        return Actor(cols.actor_names[a] if a >= 0 else None,
                       cols.post_names[p] if p >= 0 else None,
                       cols.unit_names[u] if u >= 0 else None, dt.date.fromordinal(days[i]))
 
     def case_out(self, i: int) -> Any:
         """The reference's records of case ``i``."""
-        from wenze.engine.case import _CaseOut, _Subject
+        from wenze.engine.case import CaseOutcome, Subject
 
         group, ev = self.group, self._actor
         one = dt.timedelta(days=1)
@@ -929,7 +929,7 @@ class _NativeCases:
             established["days_over_statutory"] = established["overdue_statutory"] = sd + one
         subjects = []
         if lists("hit_case", group.hit_case)[i]:  # type: ignore[index]
-            subjects.append(_Subject(A.Scope.CASE, None, facts, attribution, handler,
+            subjects.append(Subject(A.Scope.CASE, None, facts, attribution, handler,
                                      established))
         for j, st in enumerate(group.steps):
             if not lists(("hit", j), st.hit)[i]:  # type: ignore[index]
@@ -948,11 +948,11 @@ class _NativeCases:
             if sf["step_unauthorized"] and c_ev is not None:
                 est["step_unauthorized"] = c_ev.day
                 attr["step_unauthorized"] = c_ev
-            subjects.append(_Subject(A.Scope.STEP, st.name, sf, attr, c_ev or s_ev, est,
+            subjects.append(Subject(A.Scope.STEP, st.name, sf, attr, c_ev or s_ev, est,
                                      parent=facts))
         reviewer = ev("reviewer", self.reviewer_k, i) if self.reviews else None
         unit = lists("unit", group.unit)[i]  # type: ignore[index]
-        return _CaseOut(case, group.item, self.s.unit_names[unit] if unit >= 0 else None,
+        return CaseOutcome(case, group.item, self.s.unit_names[unit] if unit >= 0 else None,
                         subjects, handler,
                         None if reviewer is None else _Act(reviewer.person, reviewer.post,
                                                            reviewer.unit),
@@ -962,8 +962,8 @@ class _NativeCases:
                         bool(facts["on_the_spot"]), False)
 
     def offences(self, i: int) -> list[R.Offence]:
-        """The offences of case ``i``, made by the reference's own ``_offences_for``."""
-        return R._offences_for(self.ctx, self.case_out(i), None)
+        """The offences of case ``i``, made by the reference's own ``offences_for``."""
+        return R.offences_for(self.ctx, self.case_out(i), None)
 
 
 class _Names:
@@ -1034,7 +1034,7 @@ class _People:
     """What :func:`wenze.engine.evaluate._responsible` looks up, as arrays over :class:`_Names`
     codes: the posts' units and deputy leaders, the units' leaders, the leaders' holders."""
 
-    def __init__(self, ctx: _Context, cols: EventColumns):
+    def __init__(self, ctx: CaseContext, cols: EventColumns):
         program = ctx.program
         names = self.names = _Names()
         for post in program.posts.values():
@@ -1065,7 +1065,7 @@ class _People:
                                        for u in program.units.values()})
 
     def holder(self, post: np.ndarray, day: np.ndarray) -> np.ndarray:
-        """``_Context.holder(post, day)`` per row (-1 where the post has no holder seen)."""
+        """``CaseContext.holder(post, day)`` per row (-1 where the post has no holder seen)."""
         out = np.full(len(post), -1, np.int64)
         for code in np.unique(post[post >= 0]).tolist():
             seen = self.holders.get(code)
@@ -1089,7 +1089,7 @@ class _Attributable:
     day: np.ndarray | None  # the established date (ordinal)
 
 
-def _native_parts(ctx: _Context, s: _Screen, group: _Group, people: _People
+def _native_parts(ctx: CaseContext, s: _Screen, group: _Group, people: _People
                   ) -> dict[str, list[np.ndarray]]:
     """The offences of a group's screened cases with a true condition, as columns: who answers
     (the reference's ``_attributed`` and ``_responsible`` on arrays) and when; the full offence
@@ -1162,7 +1162,7 @@ def _native_parts(ctx: _Context, s: _Screen, group: _Group, people: _People
     return parts
 
 
-def _native_table(ctx: _Context, s: _Screen, group: _Group, people: _People) -> OffenceTable:
+def _native_table(ctx: CaseContext, s: _Screen, group: _Group, people: _People) -> OffenceTable:
     """The offences of a group's screened cases with a true condition, as an offence table."""
     parts = _native_parts(ctx, s, group, people)
     return _table(ctx.program, people.names, _NativeCases(ctx, s, group), parts)
@@ -1527,7 +1527,7 @@ def _evaluate(program: Program, cols: EventColumns, as_of: dt.date,
         bad = ~after & (~item_known[cols.item] | ~post_known[cols.post])
     all_rejected = list(rejected)
     for ev in cols.events_at(np.flatnonzero(bad)):
-        problem = R._problem(program, ev)
+        problem = R.event_problem(program, ev)
         assert problem is not None
         all_rejected.append(Rejection(ev.source, ev.line, ev.id, *problem))
     kept = ~after & ~bad
@@ -1543,7 +1543,7 @@ def _evaluate(program: Program, cols: EventColumns, as_of: dt.date,
         seen = np.flatnonzero(kept & ~cover & (cols.type != T["complaint"])
                               & is_leader[cols.post] & (cols.actor >= 0))
         ctx_rows = np.union1d(ctx_rows, _holder_rows(cols, seen))
-    ctx = _Context(program, cols.events_at(ctx_rows), as_of)
+    ctx = CaseContext(program, cols.events_at(ctx_rows), as_of)
 
     rows, identity = _case_time_order(cols, kept if n and cols.case.min() >= 0
                                       else kept & (cols.case >= 0))
@@ -1600,9 +1600,9 @@ def _evaluate(program: Program, cols: EventColumns, as_of: dt.date,
 
 def _holder_rows(cols: EventColumns, rows: np.ndarray) -> np.ndarray:
     """Of the events of leaders' posts by a known actor (``rows``), those that decide
-    ``_Context.holder(post, day)`` — the actor of the post's last event on or before the day
+    ``CaseContext.holder(post, day)`` — the actor of the post's last event on or before the day
     (by day, then id), else of its first: one per (post, day) whose events have a single actor;
-    every event of a (post, day) with several actors (ordered by their ids in ``_Context``)."""
+    every event of a (post, day) with several actors (ordered by their ids in ``CaseContext``)."""
     if not len(rows):
         return rows
     post, day, actor = cols.post[rows], cols.day[rows], cols.actor[rows]
@@ -1615,8 +1615,8 @@ def _holder_rows(cols: EventColumns, rows: np.ndarray) -> np.ndarray:
     return np.sort(rows[order[new_group | several]])
 
 
-def _judge_routed(ctx: _Context, cols: EventColumns, rows: np.ndarray, case_of: np.ndarray,
-                  starts: np.ndarray, routed: np.ndarray) -> R._Batch:
+def _judge_routed(ctx: CaseContext, cols: EventColumns, rows: np.ndarray, case_of: np.ndarray,
+                  starts: np.ndarray, routed: np.ndarray) -> R.CaseBatch:
     """The routed cases (``routed``: bool per case of ``starts``) judged by the reference's
     per-case code, in case order."""
     cases = np.flatnonzero(routed)
@@ -1624,7 +1624,7 @@ def _judge_routed(ctx: _Context, cols: EventColumns, rows: np.ndarray, case_of: 
     by_case: dict[str, list[Event]] = defaultdict(list)
     for ev in cols.events_at(rows[routed[case_of]]):
         by_case[ev.case].append(ev)
-    return R._run_cases(ctx, ctx.program, names, by_case, set())
+    return R.run_cases(ctx, ctx.program, names, by_case, set())
 
 
 # ----------------------------------------------------------------------------- on both cores
@@ -1688,9 +1688,9 @@ def _screen_slice(bounds: tuple[int, int]) -> tuple[Any, ...]:
     return screened.routed, screened.counts, out, R.portable(ctx.program, batch)
 
 
-def _screen_parallel(ctx: _Context, cols: EventColumns, rows: np.ndarray, case_of: np.ndarray,
+def _screen_parallel(ctx: CaseContext, cols: EventColumns, rows: np.ndarray, case_of: np.ndarray,
                      starts: np.ndarray, identity: bool, native: bool, workers: int
-                     ) -> tuple[_Screened, list[OffenceTable], R._Batch | None]:
+                     ) -> tuple[_Screened, list[OffenceTable], R.CaseBatch | None]:
     """:func:`_screen` and :func:`_native_table` over slices of :data:`SLICE_CASES` cases, each of
     the ``workers`` processes (forked; the last is this one) taking a contiguous run of slices;
     joined in case order, so the result is the one of a single slice."""

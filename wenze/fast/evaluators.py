@@ -54,8 +54,8 @@ def reads_columns(asked: str, path: str | Path, fmt: str | None = None) -> bool:
 def evaluator_for(asked: str, events: Iterable[Any]) -> tuple[str, Callable[..., Any]]:
     """(``reference`` or ``columnar``, its evaluate function) for ``--evaluator asked`` on these
     events. Raises ``ValueError`` for a name that is not one of :data:`EVALUATORS`."""
-    from wenze.fast.columnar import choose_evaluator, evaluate_columnar
     from wenze.engine.evaluate import evaluate
+    from wenze.fast.columnar import choose_evaluator, evaluate_columnar
 
     if asked not in EVALUATORS:
         raise ValueError(f"evaluator must be auto, reference or columnar, not {asked!r}")

@@ -33,8 +33,11 @@ reference's own text; decisions read together (iteration, slices) are made in ba
 array read once per batch. Summaries (decisions per sanction, violation, unit or case; the keys)
 are read from the columns without making the decisions.
 
-``tests/engine/test_ladder_columnar.py`` proves the JSON document the same as ``finish``'s, byte
+``tests/fast/test_ladder_columnar.py`` proves the JSON document the same as ``finish``'s, byte
 for byte.
+
+One module on purpose (~980 lines): the ladder on arrays is one algorithm, the reference's ladder in
+the same order, with its lazily made decisions; its parts share the per-ladder arrays.
 """
 
 from __future__ import annotations
@@ -52,10 +55,10 @@ from wenze.dsl import ast as A
 from wenze.engine import evaluate as R
 from wenze.engine import ladder as L
 from wenze.engine import sanction as S
-from wenze.engine.case import CaseTrace, _Context
+from wenze.engine.case import CaseContext, CaseTrace
 from wenze.engine.decisions import Decision, LadderInfo, Warning
+from wenze.engine.lower import Program, bases_of
 from wenze.events.readers import Rejection
-from wenze.engine.lower import Program, _bases
 from wenze.fast.offence_table import ROLES, OffenceTable, Strings
 
 __all__ = ["DecisionTable", "decide", "finish_columnar"]
@@ -63,10 +66,10 @@ __all__ = ["DecisionTable", "decide", "finish_columnar"]
 _SHIFT = 32  # group << 32 | date ordinal: one sortable int64 per (group, date)
 BATCH = 512  # decisions made together when many are read (iteration, slices)
 DESCRIBED = 1 << 17  # descriptions of earlier sanctions kept per ladder (~0.5 kB each)
-_LEADER_CODES = np.asarray([r in L._LEADER_ROLES for r in ROLES], bool)
+_LEADER_CODES = np.asarray([r in L.LEADER_ROLES for r in ROLES], bool)
 
 
-def finish_columnar(ctx: _Context, outs: Sequence[R._MetricRow], table: OffenceTable,
+def finish_columnar(ctx: CaseContext, outs: Sequence[R.MetricRow], table: OffenceTable,
                     warnings: list[Warning], unjudged: Sequence[R.Unjudged],
                     all_rejected: list[Rejection], traces: dict[str, CaseTrace], n_cases: int,
                     n_events: int, after: int, prior_sanctions: Sequence[Any] = (),
@@ -76,8 +79,8 @@ def finish_columnar(ctx: _Context, outs: Sequence[R._MetricRow], table: OffenceT
     ``decisions`` a lazy :class:`DecisionTable`). The rows of ``table`` stand for the offences
     ``finish`` is given, in the same order."""
     program, as_of = ctx.program, ctx.as_of
-    metrics = R._metrics(ctx, outs, counts)
-    targets = R._target_offences(ctx, metrics)
+    metrics = R.metrics_of(ctx, outs, counts)
+    targets = R.target_offences(ctx, metrics)
     if targets:
         table = OffenceTable.concat(program, [table, OffenceTable.from_offences(program, targets)])
     decisions = decide(program, table, prior_sanctions, as_of, ctx.holder)
@@ -245,7 +248,7 @@ def decide(program: Program, table: OffenceTable, prior: Sequence[Any], as_of: d
            holder: Callable[[str, dt.date], str | None] | None = None) -> DecisionTable:
     """:func:`wenze.engine.sanction.sanction` followed by ``finish``'s sort, on a table: the
     decisions of its offences (and of joint liability), sorted, as a :class:`DecisionTable`."""
-    priors = [S._prior(L, p) for p in prior]
+    priors = [S.prior_of(L, p) for p in prior]
     n = len(table)
     names = sorted({v.ladder for v in program.violations
                     if v.ladder and v.ladder in program.ladders})
@@ -281,7 +284,7 @@ def decide(program: Program, table: OffenceTable, prior: Sequence[Any], as_of: d
             where = np.flatnonzero(ladder == li).tolist()
             run = runs[li] if li >= 0 else None
             if run is None:
-                decisions = [S._decision(offences[w], as_of, None, None, key=keys[w])
+                decisions = [S.make_decision(offences[w], as_of, None, None, key=keys[w])
                              for w in where]
             else:
                 decisions = run.decisions(rows[where], [offences[w] for w in where],
@@ -452,7 +455,7 @@ def _in_windows(group: np.ndarray, day: np.ndarray, first: np.ndarray,
 
 class _Priors:
     """Prior sanctions of one ladder by person (or unit) code, sorted by (code, date), the ties
-    in ``ladder._prior_order``."""
+    in ``ladder.prior_order``."""
 
     def __init__(self, records: list[L.PriorSanction], code: np.ndarray) -> None:
         keep = np.flatnonzero(code >= 0)
@@ -477,8 +480,8 @@ class _LadderRun:
         self.program, self.table, self.name, self.as_of = program, table, name, as_of
         self.ladder = ladder = program.ladders[name]
         self.rows = rows
-        self.prior = sorted(prior, key=L._prior_order)
-        levels = L._levels(ladder)
+        self.prior = sorted(prior, key=L.prior_order)
+        levels = L.levels_of(ladder)
         if not levels or self._duplicates() or (
                 ladder.window is not None and ladder.window.kind is A.WindowKind.ROLLING_MONTHS
                 and (ladder.window.months is None or ladder.window.months < 1)):
@@ -571,7 +574,7 @@ class _LadderRun:
     def _refused(self) -> None:
         offences = [self.table.offence(int(r)) for r in self.rows]
         offences.sort(key=lambda o: o.order)
-        S._apply(L, self.program, self.name, offences, self.prior, self.as_of, None)
+        S.apply_ladder(L, self.program, self.name, offences, self.prior, self.as_of, None)
         raise AssertionError(f"ladder {self.name!r}: the reference accepted what the columnar "
                              f"stage refused")
 
@@ -683,7 +686,7 @@ class _LadderRun:
         for group, aggravating in ((ladder.aggravating, True), (ladder.mitigating, False)):
             for circ in group:
                 if circ.name.text in circs:
-                    level, adj, why = L._adjust(ladder, self.levels, level, circ, aggravating)
+                    level, adj, why = L.adjust_level(ladder, self.levels, level, circ, aggravating)
                     adjustments.append(adj)
                     reasons.append(why)
         self.level[p] = self.names.index(level)
@@ -715,7 +718,7 @@ class _LadderRun:
     def joint_decisions(self, holder: Callable[[str, dt.date], str | None] | None
                         ) -> list[tuple[int, Decision]]:
         """(the triggering offence's table row, the decision) of each joint sanction, in the
-        order ``sanction._apply`` makes them."""
+        order ``sanction.apply_ladder`` makes them."""
         ladder, table = self.ladder, self.table
         if not ladder.joint:
             return []
@@ -775,7 +778,7 @@ class _LadderRun:
             on = dt.date.fromordinal(day)
             span = self.spans[day]
             wtext = self.window_text(day)
-            items = sorted([(p.on.toordinal(), L._describe_prior(p)) for p in prior]
+            items = sorted([(p.on.toordinal(), L.describe_prior(p)) for p in prior]
                            + [(int(self.day[p]), self._describe(p)) for p in issued],
                            key=lambda x: x[0])
             assert len(items) == rule.count
@@ -785,12 +788,12 @@ class _LadderRun:
                 j = L.JointSanction(unit, role, person, rule.sanction.text, on, rule.count, span,
                                     tuple(self.key(p) for p in issued), tuple(prior),
                                     tuple(reasons))
-                sort = (j.on, j.unit, j.count, L._ROLE_ORDER[j.role], j.sanction)
+                sort = (j.on, j.unit, j.count, L.ROLE_ORDER[j.role], j.sanction)
                 sanctions.append((sort, issued[-1], j))
         sanctions.sort(key=lambda x: x[0])
         if not sanctions:
             return []
-        joint_basis = _bases(name, ladder.basis, program.documents)
+        joint_basis = bases_of(name, ladder.basis, program.documents)
         out = []
         seen = self._seen()
         for _, trigger_p, j in sanctions:
@@ -807,7 +810,7 @@ class _LadderRun:
 
     def _seen(self) -> Callable[[int, str], bool]:
         """Whether one of this ladder's decisions has the (case, subject, violation) of a row and
-        ``post or person`` equal to a post (``sanction._apply``'s ``seen``)."""
+        ``post or person`` equal to a post (``sanction.apply_ladder``'s ``seen``)."""
         t, rows = self.table, self.rows
         v_rank = _rank([v.name for v in self.program.violations])
         comp = np.stack([t.case.codes[rows].astype(np.int64), t.subject.codes[rows],
@@ -835,7 +838,7 @@ class _LadderRun:
     def window_text(self, day: int) -> L.Reason:
         text = self.texts.get(day)
         if text is None:
-            text = self.texts[day] = L._window_text(self.ladder.window, self.spans[day])
+            text = self.texts[day] = L.window_text(self.ladder.window, self.spans[day])
         return text
 
     def _describe(self, p: int) -> L.Reason:
@@ -876,7 +879,7 @@ class _LadderRun:
             return issued, b - a
         day = self.day
         records = self.person_prior.records[max(lo_p, hi_p - L.LISTED_EARLIER):hi_p]
-        merged = sorted([(r.on.toordinal(), L._describe_prior(r)) for r in records]
+        merged = sorted([(r.on.toordinal(), L.describe_prior(r)) for r in records]
                         + [(int(day[x]), d) for x, d in zip(earlier, issued, strict=True)],
                         key=lambda x: x[0])[-L.LISTED_EARLIER:]
         return [d for _, d in merged], (b - a) + (hi_p - lo_p)
@@ -916,22 +919,23 @@ class _LadderRun:
         ladder = self.ladder
         wtext = self.window_text(day)
         circs = self.table.circumstances_of(r)
-        notes = [L.Reason(f"情节 {L._q(c)} 不在本阶梯的从重、从轻、免责之列，未予考虑",
-                          f"circumstance {L._q(c)} is not one this ladder names; not considered")
+        notes = [L.Reason(f"情节 {L.quoted(c)} 不在本阶梯的从重、从轻、免责之列，未予考虑",
+                          f"circumstance {L.quoted(c)} is not one this ladder names; "
+                          "not considered")
                  for c in sorted(circs - self.known)] if circs else []
         if exempt:
             exempt_by = [e.text for e in ladder.exemptions if e.text in circs]
-            also = "、".join(L._q(e) for e in exempt_by[1:])
+            also = "、".join(L.quoted(e) for e in exempt_by[1:])
             reasons = [L.Reason(
-                f"免责：{L._q(exempt_by[0])}" + (f"（另有 {also}）" if also else "")
+                f"免责：{L.quoted(exempt_by[0])}" + (f"（另有 {also}）" if also else "")
                 + "，不予问责，不计入次数",
-                f"exempt: {L._q(exempt_by[0])}"
-                + (f" (also {', '.join(L._q(e) for e in exempt_by[1:])})" if also else "")
+                f"exempt: {L.quoted(exempt_by[0])}"
+                + (f" (also {', '.join(L.quoted(e) for e in exempt_by[1:])})" if also else "")
                 + "; no sanction, not counted"), *notes]
             info = LadderInfo(name=self.name, step=None, count_in_window=earlier,
                               window=wtext.zh, reasons=tuple((x.zh, x.en) for x in reasons),
                               adjustments=(), exempt_by=exempt_by[0], consequences=())
-            return S._decision(off, self.as_of, None, info, key=key)
+            return S.make_decision(off, self.as_of, None, info, key=key)
 
         earlier += shift
         ordinal = earlier + 1
@@ -939,7 +943,7 @@ class _LadderRun:
         if found is None:
             if len(self.escalation) > 4096:
                 self.escalation.clear()
-            found = self.escalation[ordinal] = L._row(ladder, ordinal)
+            found = self.escalation[ordinal] = L.escalation_row(ladder, ordinal)
         row, note = found
         base = row.sanction.text if row is not None else self.levels[0]
         listed, total = counted
@@ -960,16 +964,16 @@ class _LadderRun:
                 consequences.append(c.text)
                 if c.cumulative > 1:
                     reasons.append(L.Reason(
-                        f"后果：{wtext.zh} 内第 {same_level} 次 {L._q(level)}"
+                        f"后果：{wtext.zh} 内第 {same_level} 次 {L.quoted(level)}"
                         f"（累计 {c.cumulative} 次）→ {c.text}",
-                        f"consequence: {L._ordinal_en(same_level)} {L._q(level)} in {wtext.en} "
+                        f"consequence: {L.ordinal_en(same_level)} {L.quoted(level)} in {wtext.en} "
                         f"(cumulative {c.cumulative}) → {c.text}"))
                 else:
-                    reasons.append(L.Reason(f"后果：{L._q(level)} → {c.text}",
-                                            f"consequence: {L._q(level)} → {c.text}"))
+                    reasons.append(L.Reason(f"后果：{L.quoted(level)} → {c.text}",
+                                            f"consequence: {L.quoted(level)} → {c.text}"))
         info = LadderInfo(
             name=self.name, step=row.count if row else None, count_in_window=ordinal,
             window=wtext.zh, reasons=tuple([(x.zh, x.en) for x in reasons]),
-            adjustments=tuple([S._adjustment(a) for a in adjustments]),
+            adjustments=tuple([S.adjustment_text(a) for a in adjustments]),
             exempt_by=None, consequences=tuple(consequences))
-        return S._decision(off, self.as_of, level, info, key=key)
+        return S.make_decision(off, self.as_of, level, info, key=key)

@@ -24,8 +24,7 @@ from itertools import pairwise
 import numpy as np
 
 from wenze.dsl import ast as A
-from wenze.engine.decisions import stable_key
-from wenze.engine.evaluate import Offence
+from wenze.engine.decisions import Offence, stable_key
 from wenze.engine.lower import Program
 
 __all__ = ["ROLES", "OffenceTable", "Strings"]

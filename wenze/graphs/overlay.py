@@ -163,7 +163,7 @@ def overlay_from_events(
     engine's decisions) is shown on the step whatever its state (a step done on time may still
     have started before its prerequisites).
     """
-    from wenze.graphs.model import COUNTERSIGN, process_graph
+    from wenze.dsl.processes import COUNTERSIGN, process_graph
 
     graph = process_graph(process)
     started: dict[str, dt.date] = {}

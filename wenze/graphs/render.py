@@ -1,6 +1,6 @@
 """Rendering: processes and rulebook overviews as graphviz drawings (SVG, PNG, PDF, DOT).
 
-rulebook (merged AST) → process model (``wenze.graphs.model``) [+ case overlay
+rulebook (merged AST) → process model (``wenze.dsl.processes``) [+ case overlay
 (``wenze.graphs.overlay``)] → **graphviz.Digraph** → ``dot`` → a file people look at.
 
 Drawings are deterministic: nodes, edges and clusters are emitted sorted (by name, or by
@@ -19,7 +19,7 @@ import graphviz
 import networkx as nx
 
 from wenze.dsl import ast as A
-from wenze.graphs.model import COUNTERSIGN, Schedule, process_graph, schedule
+from wenze.dsl.processes import COUNTERSIGN, Schedule, process_graph, schedule
 from wenze.graphs.overlay import STATUS_STYLE, StepState
 
 FONT = "Noto Sans CJK SC"  # Debian fonts-noto-cjk

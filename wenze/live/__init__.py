@@ -1,4 +1,4 @@
-"""Stage 4b — live mode: events as they arrive → warnings and decisions as they arise.
+"""Live mode: events as they arrive → warnings and decisions as they arise.
 
 ``wenze.live`` is also the name approval systems import live mode by (see ``docs/live.md``). The
 engine is :mod:`wenze.live.engine` (judging as the reference does), the durable_rules rulesets

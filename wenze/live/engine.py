@@ -7,7 +7,7 @@ warnings / decisions (callback and iterator) … and, with no event at all, **ad
 cases due → the same.
 
 Correctness: the live state as of a day equals ``evaluate(program, events, day)`` (the same
-functions compute it: ``_evaluate_case``, ``_offences_for``, ``sanction``), and only the affected
+functions compute it: ``evaluate_case``, ``offences_for``, ``sanction``), and only the affected
 cases are re-evaluated: the case of a new event; cases whose acts depend on an absence of a post
 (A/B cover) or on who held a leader post; the cases due on a day (a case whose evaluation still
 changes with the date is due every day; a settled case is never due again); the targets when a
@@ -15,6 +15,9 @@ period ends. The ladder is re-applied to the smallest closed group of offences (
 linked through their offences) — except when offences changed in their facts alone and no
 ladder has joint liability: the ladder reads no facts, so only the decisions' facts are updated.
 See ``docs/live.md`` for the output protocol and the limits.
+
+One module on purpose (~770 lines): the live engine's state (open cases, issued outputs, the clock)
+and the way it re-judges a case on an event or a tick are one object.
 """
 
 from __future__ import annotations
@@ -33,12 +36,12 @@ from typing import Any
 from wenze.dsl import ast as A
 from wenze.dsl import calendar as C
 from wenze.engine import evaluate as EV
-from wenze.engine.case import _EVENT_ORDER  # the evaluator's event order, (at, id)
+from wenze.engine.case import event_order  # the evaluator's event order, (at, id)
 from wenze.engine.decisions import Decision, Warning
-from wenze.events.readers import BadEvent, Event, Rejection, build_event
-from wenze.live.rules import LiveRules, LiveUnavailable, shard_of
 from wenze.engine.lower import Program
 from wenze.engine.sanction import sanction
+from wenze.events.readers import BadEvent, Event, Rejection, build_event
+from wenze.live.rules import LiveRules, LiveUnavailable, shard_of
 
 __all__ = ["CHINA", "LiveEngine", "LiveUnavailable", "VirtualClock", "WallClock"]
 
@@ -77,7 +80,7 @@ class WallClock:
 
 
 # What metrics and targets need of a judged case: the evaluator's metric row
-# ``EV._metric_row(out)`` = (unit, received, decided, on_time, on_the_spot, overdue_open).
+# ``EV.metric_row(out)`` = (unit, received, decided, on_time, on_the_spot, overdue_open).
 # Kept instead of the whole per-case record, and as a plain tuple of strings, dates and bools,
 # which the garbage collector stops tracking (a named tuple it tracks for ever): with 100k
 # open cases, fewer tracked objects keep its pauses short.
@@ -109,7 +112,7 @@ class _Case:
         if not evs or (evs[-1].at, evs[-1].id) <= (ev.at, ev.id):
             evs.append(ev)  # the usual case: events arrive in time order
         else:
-            bisect.insort(evs, ev, key=_EVENT_ORDER)
+            bisect.insort(evs, ev, key=event_order)
         if ev.item and ev.item not in self.items:
             self.items += (ev.item,)
         if ev.step and ev.step not in self.steps:
@@ -204,7 +207,7 @@ class LiveEngine:
 
     def _setup(self, program: Program) -> None:
         self.program = program
-        self._ctx = EV._Context(program, [], self.today)
+        self._ctx = EV.CaseContext(program, [], self.today)
         self._leader_posts = {p for u in program.units.values()
                               for p in (u.chief_leader, u.deputy_leader) if p}
         self._leader_posts |= {p.deputy_leader for p in program.posts.values()
@@ -215,7 +218,7 @@ class LiveEngine:
                 self._covering[p.covers].append(p.name)
         self._joint = any(ladder.joint for ladder in program.ladders.values())
         self._has_targets = any(v.scope is A.Scope.TARGET for v in program.violations)
-        self._periods = EV._periods(program)
+        self._periods = EV.periods_of(program)
 
     def reload(self, rulebook_or_program: Any) -> None:
         """Switch to a changed rulebook in the same process, keeping every event and the
@@ -237,7 +240,7 @@ class LiveEngine:
             self._cases_by_post.clear()
             self._due.clear()
             for ev in sorted(kept, key=lambda e: (e.at, e.id)):
-                problem = EV._problem(program, ev)
+                problem = EV.event_problem(program, ev)
                 if problem is not None:
                     self._reject(Rejection(ev.source, ev.line, ev.id, *problem))
                 else:
@@ -320,7 +323,7 @@ class LiveEngine:
 
     def _fire_event(self, seq: int) -> None:
         ev = self._posted.pop(seq)
-        problem = EV._problem(self.program, ev)
+        problem = EV.event_problem(self.program, ev)
         if problem is not None:
             self._reject(Rejection(ev.source, ev.line, ev.id, *problem))
             return
@@ -350,7 +353,7 @@ class LiveEngine:
         touched: set[str] = set()
         if t in ("absent", "returned") and ev.post:
             spans_before = self._ctx.absences.get(ev.post)
-            bisect.insort(self._cover[ev.post], ev, key=_EVENT_ORDER)
+            bisect.insort(self._cover[ev.post], ev, key=event_order)
             self._rebuild_absences(ev.post)
             if self._ctx.absences.get(ev.post) != spans_before:
                 for q in self._covering.get(ev.post, ()):
@@ -400,7 +403,7 @@ class LiveEngine:
         out, unjudged, rejected, _ = EV.judge_case(self._ctx, self.program, case, evs)
         if out is None:
             return None, (), (), unjudged, tuple(rejected)
-        offences = tuple(EV._offences_for(self._ctx, out, None))
+        offences = tuple(EV.offences_for(self._ctx, out, None))
         return out, tuple(out.warnings), offences, None, tuple(rejected)
 
     def _judge(self, case: str, settle_check: bool = True) -> None:
@@ -416,7 +419,7 @@ class LiveEngine:
         if unjudged is not None and unjudged != st.unjudged:
             self._emit("unjudged", unjudged.to_json())
         st.unjudged = unjudged
-        row = None if out is None else EV._metric_row(out)
+        row = None if out is None else EV.metric_row(out)
         if self._has_targets and self._touches_complete_period(st.out, row):
             self._targets_dirty = True
         st.out = row
@@ -530,8 +533,8 @@ class LiveEngine:
             self._ctx.as_of = self.today
             rows: list[Any] = [c.out for _, c in sorted(self._cases.items())
                                if c.out is not None]
-            metrics = EV._metrics(self._ctx, rows)
-            self._set_offences(TARGETS, tuple(EV._target_offences(self._ctx, metrics)))
+            metrics = EV.metrics_of(self._ctx, rows)
+            self._set_offences(TARGETS, tuple(EV.target_offences(self._ctx, metrics)))
         if not self._dirty_people and not self._dirty_units:
             return
         people = set(self._dirty_people)

@@ -1,4 +1,4 @@
-"""Stage 7 of the pipeline: presenting an evaluation — JSON, tables, CSV, decision letters, traces.
+"""Reports: presenting an evaluation — JSON, tables, CSV, decision letters, traces.
 
 parse → check → lower → evaluate → decisions → **output**.
 
@@ -31,8 +31,8 @@ from wenze.dsl import ast as A
 from wenze.dsl.facts import lookup as lookup_fact
 from wenze.engine.decisions import LEVEL_LABELS, ROLE_LABELS, Decision, json_value
 from wenze.engine.evaluate import CaseTrace, EvaluationResult
-from wenze.fast.forking import fork_map
 from wenze.engine.lower import Program
+from wenze.fast.forking import fork_map
 
 _string = json.encoder.encode_basestring  # (json's C function where there is one)
 

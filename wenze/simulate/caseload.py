@@ -28,8 +28,8 @@ from typing import Any
 
 from wenze.dsl import ast as A
 from wenze.dsl.calendar import CalendarRangeError
-from wenze.events.readers import Event, EventType
 from wenze.engine.lower import DayIndex, ItemIR, Program, StepIR
+from wenze.events.readers import Event, EventType
 
 PROFILES_DIR = Path(__file__).with_name("profiles")
 DEFAULT_PROFILE = PROFILES_DIR / "county.json"

@@ -1,4 +1,4 @@
-"""Stage 3 of the pipeline: the named check passes over a (loaded, merged) rulebook.
+"""The language stage: the named check passes over a (loaded, merged) rulebook.
 
 parse → load (``wenze.dsl.loader``) → **check** → lower → evaluate.
 

@@ -1,7 +1,7 @@
 """Check passes over authorization (codes ``WZ4xx``): delegation (A/B posts) of powers the
 principal does not hold, a post covering itself, chains of covers, extensions approved by a power
 no post holds, and a step done by a post of a unit the step does not involve.
-Stage 3 of the pipeline (parse → load → **check** → lower).
+The language stage (parse → load → **check** → lower).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Check passes over facts and conditions (codes ``WZ5xx``): facts the engine does not know (with
 "did you mean"), facts used outside their scope, comparisons of values of different types, bare
-non-boolean conditions, and target metrics. Stage 3 of the pipeline (parse → load → **check** →
+non-boolean conditions, and target metrics. The language stage (parse → load → **check** →
 lower). The vocabulary is :mod:`wenze.dsl.facts`, shared with the engine.
 """
 

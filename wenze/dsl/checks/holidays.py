@@ -1,5 +1,5 @@
 """Check passes over holiday schedules (``节假日安排 YEAR 依据 … { 放假 … 补班 … }``): the State
-Council's schedule of a year the built-in calendar does not know yet. Stage 3 of the pipeline
+Council's schedule of a year the built-in calendar does not know yet. The language stage
 (parse → load → **check** → lower).
 
 - WZ117 (error): a schedule without ``依据`` — holiday data is law; it must cite its notice.

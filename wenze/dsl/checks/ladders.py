@@ -1,6 +1,6 @@
 """Check passes over penalty ladders (codes ``WZ3xx``): escalations out of order, sanctions that
 are not levels of the ladder, levels that can never be reached, a missing counting window or
-first offence. Stage 3 of the pipeline (parse → load → **check** → lower).
+first offence. The language stage (parse → load → **check** → lower).
 
 A ladder's ``等级`` lists its sanctions from the mildest to the gravest. Escalations (``第 N 次``)
 must count upwards and never choose a milder sanction than an earlier count.

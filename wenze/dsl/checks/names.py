@@ -1,6 +1,6 @@
 """Check passes over names and structure (codes ``WZ1xx``): undefined and duplicate names, item
 inheritance cycles, declarations without a legal basis, violations missing a part, and effective
-periods that end before they start. Stage 3 of the pipeline (parse → load → **check** → lower).
+periods that end before they start. The language stage (parse → load → **check** → lower).
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Check passes over time limits and processes (codes ``WZ2xx``): dependency cycles among process
 steps, a critical path longer than the overall limit, promised limits above statutory ones, limits
 in day kinds that cannot be compared, items without a statutory limit, empty suspension reasons and
-warning thresholds out of range. Stage 3 of the pipeline (parse → load → **check** → lower).
+warning thresholds out of range. The language stage (parse → load → **check** → lower).
 
-The critical path comes from :func:`wenze.graphs.model.schedule` (the process graph, CPM).
+The critical path comes from :func:`wenze.dsl.processes.schedule` (the process graph, CPM).
 """
 
 from __future__ import annotations
@@ -164,7 +164,7 @@ def check_critical_path(rulebook: A.Rulebook) -> list[Diagnostic]:
     """WZ202: the limits of the steps on the critical path add up past the process's overall
     limit; WZ204 (warning) when the steps' limits are in another kind of days than the overall
     limit, so that they cannot be added up; WZ211 (warning) for a step with no limit."""
-    from wenze.graphs.model import ProcessCycleError, schedule
+    from wenze.dsl.processes import ProcessCycleError, schedule
 
     out: list[Diagnostic] = []
     for process in rulebook.decls:

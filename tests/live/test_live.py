@@ -478,15 +478,15 @@ def test_error_in_an_action_reaches_the_caller_and_the_shard_keeps_firing(
 
     events = _open_case(rulebook)
     engine = LiveEngine(rulebook.program, VirtualClock(START))
-    real = EV._offences_for
+    real = EV.offences_for
 
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(EV, "_offences_for", broken)
+    monkeypatch.setattr(EV, "offences_for", broken)
     with pytest.raises(RuntimeError, match="boom"):
         engine.submit(events[0])
-    monkeypatch.setattr(EV, "_offences_for", real)
+    monkeypatch.setattr(EV, "offences_for", real)
     engine.submit(events[1])  # same case, same durable session: it still fires
     engine.advance_to(dt.date(2024, 7, 10))
     assert _live(engine) == _batch(rulebook.program, events, dt.date(2024, 7, 10))

@@ -299,7 +299,7 @@ def test_the_timestamp_cache_may_be_cleared_midway(monkeypatch: pytest.MonkeyPat
 def test_new_event_is_the_constructor() -> None:
     at = dt.datetime(2024, 3, 1, 9, tzinfo=dt.timezone(dt.timedelta(hours=8)))
     args = ("e1", "C1", EventType.ACCEPTED, at, "许可", None, "窗口", "局", None, {"k": 1}, 4, "s")
-    made = event_model._new_event(*args)
+    made = event_model.new_event(*args)
     _same(made, Event(*args))
     assert hash(made) == hash(Event(*args))
     with pytest.raises(AttributeError):

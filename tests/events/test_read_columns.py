@@ -19,17 +19,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.engine.test_commands import run as _cli
-from tests.engine.test_event_columns import COLUMNS, NAMES, _odd_caseload, _program, _same_event
-from tests.engine.test_events import REJECTIONS
-from tests.engine.test_events_quick import DECODE_LINES, ODD, _events, ev
-from wenze.events import read_columns as RC
-from wenze.fast.columnar import evaluate_columnar
+from tests.cli.test_evaluate_command import run as _cli
+from tests.events.test_event_columns import COLUMNS, NAMES, _odd_caseload, _program, _same_event
+from tests.events.test_events import REJECTIONS
+from tests.events.test_events_quick import DECODE_LINES, ODD, _events, ev
 from wenze.engine.evaluate import evaluate
+from wenze.events import read_columns as RC
 from wenze.events.columns import EventColumns
-from wenze.events.readers import EventError, read_events
-from wenze.report.output import to_json
 from wenze.events.read_columns import ColumnBatch, read_columns
+from wenze.events.readers import EventError, read_events
+from wenze.fast.columnar import evaluate_columnar
+from wenze.report.output import to_json
 from wenze.simulate.caseload import generate, load_profile
 
 ROOT = Path(__file__).resolve().parents[2]

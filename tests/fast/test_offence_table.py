@@ -19,11 +19,11 @@ ROOT = Path(__file__).resolve().parents[2]
 def _offences(name: str, seed: int) -> tuple[object, list[R.Offence]]:
     program = wenze.load(ROOT / "rules" / name).program
     events = generate(program, load_profile(), cases=800, seed=seed)
-    ctx = R._Context(program, events, dt.date(2024, 12, 31))
+    ctx = R.CaseContext(program, events, dt.date(2024, 12, 31))
     by_case: dict[str, list] = {}
     for e in events:
         by_case.setdefault(e.case, []).append(e)
-    batch = R._run_cases(ctx, program, sorted(by_case), by_case, set())
+    batch = R.run_cases(ctx, program, sorted(by_case), by_case, set())
     return program, batch[1]
 
 

@@ -20,10 +20,10 @@ from hypothesis import strategies as st
 
 import wenze
 from wenze.dsl.loader import load_text
-from wenze.fast import columnar as C
 from wenze.engine.evaluate import evaluate
-from wenze.events.readers import read_jsonl
 from wenze.engine.lower import Program, lower
+from wenze.events.readers import read_jsonl
+from wenze.fast import columnar as C
 from wenze.simulate.caseload import generate, load_profile
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -568,7 +568,7 @@ def test_the_holders_of_leaders_posts_are_read_from_the_events_that_decide_them(
     """The shared context made from the fewer events :func:`C._holder_rows` keeps names the same
     holder of every leader's post on every day as the one made from all the events (several
     actors in a post on a day, ids out of time order, complaints, offsets across midnight)."""
-    from wenze.engine.case import _Context
+    from wenze.engine.case import CaseContext
     from wenze.events.readers import Event, EventType
 
     program = _shipped("zitong_2008.wz")
@@ -583,8 +583,8 @@ def test_the_holders_of_leaders_posts_are_read_from_the_events_that_decide_them(
                              & (cols.post >= 0))
     kept = C._holder_rows(cols, leaders)
     as_of = dt.date(2024, 12, 31)
-    every = _Context(program, events, as_of)
-    fewer = _Context(program, [events[i] for i in kept.tolist()], as_of)
+    every = CaseContext(program, events, as_of)
+    fewer = CaseContext(program, [events[i] for i in kept.tolist()], as_of)
     assert len(kept) <= len(leaders)
     for post in ("县长", "发改局局长"):
         for day in range(-1, 9):

@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import wenze
-from wenze.report import output
-from wenze.fast.columnar import evaluate_columnar
 from wenze.engine.evaluate import evaluate
+from wenze.fast.columnar import evaluate_columnar
+from wenze.report import output
 from wenze.simulate.caseload import generate, load_profile
 
 ROOT = Path(__file__).resolve().parents[2]

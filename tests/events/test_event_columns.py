@@ -21,11 +21,11 @@ import pytest
 
 import wenze
 from wenze.dsl.loader import load_text
-from wenze.fast.columnar import evaluate_columnar
 from wenze.engine.evaluate import evaluate
+from wenze.engine.lower import Program, lower
 from wenze.events.columns import TYPES, EventColumns, EventView, TextColumn
 from wenze.events.readers import Event, EventType
-from wenze.engine.lower import Program, lower
+from wenze.fast.columnar import evaluate_columnar
 from wenze.report.output import to_json
 from wenze.simulate.caseload import generate, load_profile
 

@@ -25,9 +25,9 @@ from hypothesis import strategies as st
 import wenze
 from wenze.dsl import ast as A
 from wenze.engine import evaluate as R
-from wenze.fast import ladder as LC
 from wenze.engine.ladder import LadderError
 from wenze.engine.lower import Program
+from wenze.fast import ladder as LC
 from wenze.fast.offence_table import OffenceTable
 from wenze.simulate.caseload import generate, load_profile
 
@@ -41,16 +41,16 @@ def _shipped(name: str) -> Program:
     return wenze.load(ROOT / "rules" / name).program
 
 
-def _cases(program: Program, events: list, as_of: dt.date) -> tuple[R._Context, R._Batch]:
-    ctx = R._Context(program, events, as_of)
+def _cases(program: Program, events: list, as_of: dt.date) -> tuple[R.CaseContext, R.CaseBatch]:
+    ctx = R.CaseContext(program, events, as_of)
     by_case: dict[str, list] = {}
     for e in events:
         if e.at.date() <= as_of:
             by_case.setdefault(e.case, []).append(e)
-    return ctx, R._run_cases(ctx, program, sorted(by_case), by_case, set())
+    return ctx, R.run_cases(ctx, program, sorted(by_case), by_case, set())
 
 
-def _both(ctx: R._Context, batch: R._Batch, prior: list[dict[str, Any]]
+def _both(ctx: R.CaseContext, batch: R.CaseBatch, prior: list[dict[str, Any]]
           ) -> tuple[R.EvaluationResult, R.EvaluationResult]:
     outs, offences, warnings, unjudged, rejected, _ = batch
     ref = R.finish(ctx, outs, list(offences), list(warnings), unjudged, list(rejected), {},
@@ -202,9 +202,9 @@ def _day(i: int) -> dt.date:
 
 
 def _random_case(ladder_a: A.LadderDecl, ladder_b: A.LadderDecl, rows: list,
-                 priors: list) -> tuple[R._Context, list[R.Offence], list[dict[str, Any]]]:
+                 priors: list) -> tuple[R.CaseContext, list[R.Offence], list[dict[str, Any]]]:
     program = dataclasses.replace(_random_base(), ladders={"甲": ladder_a, "乙": ladder_b})
-    ctx = R._Context(program, [], dt.date(2024, 12, 31))
+    ctx = R.CaseContext(program, [], dt.date(2024, 12, 31))
     ctx.holders = {"建设局局长": [(dt.date(2023, 1, 1), "e1", "赵局长")],
                    "建设局分管副局长": [(dt.date(2024, 1, 1), "e2", "钱副局长")]}
     offences = [R.Offence(c, "许可" if c else None, program.violations[v], s, person, post, unit,
@@ -224,7 +224,7 @@ def _outcome(fn: Any) -> tuple[str, str]:
         return "LadderError", str(err)
 
 
-def _compare(ctx: R._Context, offences: list[R.Offence], prior: list[dict[str, Any]]
+def _compare(ctx: R.CaseContext, offences: list[R.Offence], prior: list[dict[str, Any]]
              ) -> tuple[tuple[str, str], tuple[str, str]]:
     table = OffenceTable.from_offences(ctx.program, list(offences))
     ref = _outcome(lambda: R.finish(ctx, [], list(offences), [], [], [], {}, 0, 0, 0, prior))
@@ -291,7 +291,7 @@ def test_a_window_one_day_short_is_caught(monkeypatch: pytest.MonkeyPatch) -> No
                           escalations=(A.Escalation(1, False, _name("告诫")),
                                        A.Escalation(2, True, _name("通报"))))
     program = dataclasses.replace(_random_base(), ladders={"甲": ladder, "乙": ladder})
-    ctx = R._Context(program, [], dt.date(2024, 12, 31))
+    ctx = R.CaseContext(program, [], dt.date(2024, 12, 31))
     v = program.violations[0]
     offences = [R.Offence(case, "许可", v, None, "张三", None, "县建设局", A.Role.DIRECT, day, (),
                           (), ()) for case, day in (("C1", dt.date(2023, 3, 2)),

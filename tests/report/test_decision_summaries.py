@@ -16,10 +16,10 @@ import wenze
 from tests.evaluator_spies import forbid_passes_over_every_decision
 from wenze.cli import main
 from wenze.engine import evaluate as reference
-from wenze.fast.columnar import evaluate_columnar
-from wenze.report.summaries import FIELDS, column, count_by, of_cases
 from wenze.events.readers import read_events
+from wenze.fast.columnar import evaluate_columnar
 from wenze.fast.ladder import DecisionTable
+from wenze.report.summaries import FIELDS, column, count_by, of_cases
 
 CASES = Path(__file__).resolve().parents[1] / "cases"
 # joint decisions (keys not made from an offence), decisions about no case (targets), a ladder

@@ -21,17 +21,6 @@ import pytest
 import wenze
 from tests.evaluator_spies import EvaluatorCalls, forbid_passes_over_every_decision
 from wenze.cli import build_parser, main
-from wenze.fast import columnar
-from wenze.engine import evaluate as reference
-from wenze.events import readers as E
-from wenze.fast.evaluators import EVALUATOR_HELP, case_count, evaluator_for
-from wenze.simulate.caseload import (
-    ProfileError,
-    duration_days,
-    generate,
-    load_profile,
-    to_jsonl,
-)
 from wenze.cli.simulate import (
     NO_SANCTION,
     SHOWN_DIFFERENCES,
@@ -40,6 +29,17 @@ from wenze.cli.simulate import (
     differing_cases,
     summarize,
     violations_by_unit,
+)
+from wenze.engine import evaluate as reference
+from wenze.events import readers as E
+from wenze.fast import columnar
+from wenze.fast.evaluators import EVALUATOR_HELP, case_count, evaluator_for
+from wenze.simulate.caseload import (
+    ProfileError,
+    duration_days,
+    generate,
+    load_profile,
+    to_jsonl,
 )
 
 ROOT = Path(__file__).resolve().parents[2]

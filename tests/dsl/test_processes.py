@@ -6,7 +6,7 @@ import pytest
 
 from wenze.dsl import ast as A
 from wenze.dsl.parser import parse
-from wenze.graphs.model import (
+from wenze.dsl.processes import (
     COUNTERSIGN,
     STEP,
     ProcessCycleError,
