@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 import wenze
-from wenze.cli.simulate import summarize
 from wenze.dsl import ast as A
 from wenze.dsl.parser import parse
 from wenze.engine.case import period_end, period_key
 from wenze.engine.evaluate import _period_of
+from wenze.report.compare import summarize
 
 CASE = Path(__file__).resolve().parents[1] / "cases" / "half_year_target"
 D = dt.date

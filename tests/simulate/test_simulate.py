@@ -21,19 +21,19 @@ import pytest
 import wenze
 from tests.evaluator_spies import EvaluatorCalls, forbid_passes_over_every_decision
 from wenze.cli import build_parser, main
-from wenze.cli.simulate import (
+from wenze.cli.simulate import Progress
+from wenze.engine import evaluate as reference
+from wenze.events import readers as E
+from wenze.fast import columnar
+from wenze.fast.evaluators import EVALUATOR_HELP, case_count, evaluator_for
+from wenze.report.compare import (
     NO_SANCTION,
     SHOWN_DIFFERENCES,
-    Progress,
     case_lines,
     differing_cases,
     summarize,
     violations_by_unit,
 )
-from wenze.engine import evaluate as reference
-from wenze.events import readers as E
-from wenze.fast import columnar
-from wenze.fast.evaluators import EVALUATOR_HELP, case_count, evaluator_for
 from wenze.simulate.caseload import (
     ProfileError,
     duration_days,

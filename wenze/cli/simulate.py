@@ -25,17 +25,17 @@ import io
 import json
 import sys
 import time
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from wenze.fast.evaluators import add_evaluator_argument, evaluator_for
-
-SHOWN_DIFFERENCES = 20
-NO_SANCTION = "（无处分）"
-UNKNOWN_UNIT = "（未知单位）"
-PERIOD_PREFERENCE = ("year", "half_year", "quarter", "month")
+from wenze.report.compare import (
+    compare_results,
+    level_order,
+    ordered,
+    summarize,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -99,159 +99,6 @@ class Progress:
 # --------------------------------------------------------------------------- summaries
 
 
-def _period_kind(key: str) -> str:
-    if "-Q" in key:
-        return "quarter"
-    if "-H" in key:
-        return "half_year"
-    return "month" if "-" in key else "year"
-
-
-def _rate(part: int, whole: int) -> float | None:
-    return round(100 * part / whole, 2) if whole else None
-
-
-def violations_by_unit(decisions: Sequence[Any]) -> Counter[tuple[str, str]]:
-    """(violation, unit) → count: one violation per (kind, case, subject), counted in the unit
-    of its direct responsible (else of its first decision).
-
-    Read from the decisions' columns where they suffice: a kind and case with one decision is
-    one violation, in that decision's unit. Only the decisions sharing their kind and case with
-    another are made, to tell their subjects and roles apart (no column holds those)."""
-    from wenze.report.summaries import column
-
-    kinds = column(decisions, "violation")
-    cases = [c or "" for c in column(decisions, "case")]
-    units = [u or UNKNOWN_UNIT for u in column(decisions, "unit")]
-    shared = Counter(zip(kinds, cases, strict=True))
-    seen: dict[tuple[Any, str, str | None], tuple[bool, str]] = {}
-    for i, (kind, case, unit) in enumerate(zip(kinds, cases, units, strict=True)):
-        if shared[kind, case] == 1:
-            seen[kind, case, None] = (True, unit)
-            continue
-        d = decisions[i]
-        key = (kind, case, d.subject or "")
-        direct = d.role.value == "direct"
-        if key not in seen or (direct and not seen[key][0]):
-            seen[key] = (direct, unit)
-    return Counter((v, unit) for (v, _c, _s), (_d, unit) in seen.items())
-
-
-def summarize(result: Any) -> dict[str, Any]:
-    """The metrics of one evaluation, as plain JSON-able data (stable order)."""
-    from wenze.report.summaries import count_by
-
-    kinds = {_period_kind(m.period) for m in result.metrics}
-    kind = next((k for k in PERIOD_PREFERENCE if k in kinds), None)
-    units: dict[str, list[int]] = {}
-    for m in result.metrics:
-        if _period_kind(m.period) != kind:
-            continue
-        row = units.setdefault(m.unit, [0, 0, 0, 0, 0])
-        for i, v in enumerate((m.received, m.decided, m.on_time, m.on_the_spot, m.overdue_open)):
-            row[i] += v
-    unit_rows = [
-        {"unit": u, "received": r, "decided": d, "on_time": ot, "on_the_spot": sp,
-         "overdue_open": op, "on_time_rate": _rate(ot, d), "on_the_spot_rate": _rate(sp, d)}
-        for u, (r, d, ot, sp, op) in sorted(units.items())
-    ]
-    violations = violations_by_unit(result.decisions)
-    sanctions: Counter[str] = Counter()
-    for level, n in count_by(result.decisions, "sanction").items():
-        sanctions[level or NO_SANCTION] += n
-    warnings = Counter(w.level for w in result.warnings)
-    return {
-        "cases": result.cases,
-        "events": result.events,
-        "events_after_as_of": result.events_after_as_of,
-        "rejected": len(result.rejected),
-        "unjudged": len(result.unjudged),
-        "decisions": len(result.decisions),
-        "units": unit_rows,
-        "violations": [{"violation": v, "unit": u, "count": n}
-                       for (v, u), n in sorted(violations.items())],
-        "violations_total": dict(sorted(Counter(v for (v, _u) in violations.elements()).items())),
-        "sanctions": dict(sorted(sanctions.items())),
-        "warnings": {level: warnings.get(level, 0) for level in ("notice", "yellow", "red")},
-    }
-
-
-def level_order(*programs: Any) -> list[str]:
-    """Sanction levels in ladder order (each ladder's 等级 list, ladders by name)."""
-    order: list[str] = []
-    for program in programs:
-        for name in sorted(program.ladders):
-            for level in program.ladders[name].levels:
-                if level.text not in order:
-                    order.append(level.text)
-    return order
-
-
-def _ordered(names: Any, order: Sequence[str]) -> list[str]:
-    rank = {n: i for i, n in enumerate(order)}
-    return sorted(names, key=lambda n: (n == NO_SANCTION, rank.get(n, len(rank)), n))
-
-
-def case_lines(decisions: Iterable[Any]) -> dict[str, list[str]]:
-    """Each case's decisions as sorted lines `violation[subject] person(role) → sanction`."""
-    out: dict[str, list[str]] = {}
-    for d in decisions:
-        if d.case is None:
-            continue
-        subject = f"[{d.subject}]" if d.subject else ""
-        out.setdefault(d.case, []).append(
-            f"{d.violation}{subject} {d.person or d.post or d.unit or '?'}({d.role.value})"
-            f" → {d.sanction or NO_SANCTION}")
-    return {k: sorted(v) for k, v in out.items()}
-
-
-def differing_cases(a: Sequence[Any], b: Sequence[Any], shown: int = SHOWN_DIFFERENCES
-                    ) -> tuple[int, list[dict[str, Any]]]:
-    """The cases whose decisions (as :func:`case_lines`) differ between ``a`` and ``b``: how
-    many, and the first ``shown`` of them (by case) with their lines on each side.
-
-    A case with another number of decisions on each side differs: counted from the columns.
-    Only the decisions of the cases with as many on both sides are made and compared line by
-    line, and those of the cases shown."""
-    from wenze.report.summaries import column, of_cases
-
-    count_a = Counter(c for c in column(a, "case") if c is not None)
-    count_b = Counter(c for c in column(b, "case") if c is not None)
-    alike = {c for c, n in count_a.items() if count_b.get(c) == n}
-    lines_a, lines_b = case_lines(of_cases(a, alike)), case_lines(of_cases(b, alike))
-    differing = sorted({c for c in count_a.keys() | count_b.keys()
-                        if count_a.get(c) != count_b.get(c)}
-                       | {c for c in alike if lines_a[c] != lines_b[c]})
-    first = differing[:shown]
-    rest = set(first) - alike
-    lines_a.update(case_lines(of_cases(a, rest)))
-    lines_b.update(case_lines(of_cases(b, rest)))
-    return len(differing), [{"case": c, "a": lines_a.get(c, []), "b": lines_b.get(c, [])}
-                            for c in first]
-
-
-def _delta(a: dict[str, int], b: dict[str, int]) -> list[dict[str, Any]]:
-    return [{"name": k, "a": a.get(k, 0), "b": b.get(k, 0), "b_minus_a": b.get(k, 0) - a.get(k, 0)}
-            for k in sorted(set(a) | set(b))]
-
-
-def compare_results(a: Any, b: Any, summary_a: dict[str, Any], summary_b: dict[str, Any],
-                    shown: int = SHOWN_DIFFERENCES) -> dict[str, Any]:
-    """The difference of two evaluations of the same caseload, case by case and in totals
-    (``summary_a``, ``summary_b``: their :func:`summarize`)."""
-    count, first = differing_cases(a.decisions, b.decisions, shown)
-    sa, sb = summary_a, summary_b
-    return {
-        "differing_cases": count,
-        "shown": first,
-        "violations": _delta(sa["violations_total"], sb["violations_total"]),
-        "sanctions": _delta(sa["sanctions"], sb["sanctions"]),
-        "warnings": _delta(sa["warnings"], sb["warnings"]),
-        "decisions": {"a": sa["decisions"], "b": sb["decisions"],
-                      "b_minus_a": sb["decisions"] - sa["decisions"]},
-    }
-
-
 # --------------------------------------------------------------------------- text output
 
 
@@ -286,7 +133,7 @@ def render_table(doc: dict[str, Any]) -> str:
         for v in s["violations"] or [{"violation": "（无）", "unit": "", "count": 0}]:
             add(f"  {v['violation']:<20} {v['unit']:<12} {v['count']:>6}")
         add("处分 sanctions by level: " + ("、".join(
-            f"{k} {s['sanctions'][k]}" for k in _ordered(s["sanctions"], doc["levels"]))
+            f"{k} {s['sanctions'][k]}" for k in ordered(s["sanctions"], doc["levels"]))
             or "（无）"))
         add("预警 warnings: " + "、".join(
             f"{k} {n}" for k, n in s["warnings"].items()))
@@ -305,7 +152,7 @@ def render_table(doc: dict[str, Any]) -> str:
                            ("预警 warnings", "warnings")):
             add(f"{title}:{'A':>10}{'B':>8}{'B−A':>8}")
             rows = {r["name"]: r for r in cmp_[key]}
-            names = _ordered(rows, doc["levels"]) if key == "sanctions" else sorted(rows)
+            names = ordered(rows, doc["levels"]) if key == "sanctions" else sorted(rows)
             for r in (rows[n] for n in names):
                 add(f"  {r['name']:<20}{r['a']:>8}{r['b']:>8}{r['b_minus_a']:>+8}")
     return "\n".join(lines) + "\n"
@@ -347,7 +194,7 @@ def charts(doc: dict[str, Any], durations: Sequence[int]) -> list[tuple[str, str
                        ("违规种类 violations by kind", "violations_total")):
         names = sorted({k for _l, s in sides for k in s[key]})
         if key == "sanctions":
-            names = _ordered(names, doc["levels"])
+            names = ordered(names, doc["levels"])
         fig, ax = plt.subplots(figsize=(7, 3.5))
         width = 0.8 / len(sides)
         for i, (label, s) in enumerate(sides):
