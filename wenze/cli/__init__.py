@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "live": ("wenze.cli.live", "evaluate events as they arrive (durable_rules)"),
     "features": ("wenze.cli.features", "run the Gherkin scenarios"),
     "simulate": ("wenze.cli.simulate", "what-if simulation on a synthetic caseload"),
+    "diff": ("wenze.cli.diff", "what changed between two rulebooks (and which decisions change)"),
 }
 
 

@@ -66,7 +66,8 @@ def print_diagnostics(diagnostics: list[Any], sources: dict[str, str]) -> None:
     sys.stderr.write(render(diagnostics, sources, "zh"))
 
 
-def _mapping(name: str | None) -> Any:
+def mapping_named(name: str | None) -> Any:
+    """The CSV/XES mapping ``--mapping NAME`` names: a built-in one, else a mapping file."""
     if not name:
         return None
     from wenze.events import readers as E
@@ -106,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
     if not Path(args.events).is_file():
         _err(f"error: cannot read events `{args.events}`; 无法读取事件文件")
         return 2
-    mapping = _mapping(getattr(args, "mapping", None))
+    mapping = mapping_named(getattr(args, "mapping", None))
     asked = getattr(args, "evaluator", "auto")
     try:
         if mapping is None and reads_columns(asked, args.events):  # no Event objects

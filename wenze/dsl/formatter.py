@@ -585,4 +585,42 @@ def _render(lines: list[_Line]) -> str:
     return "\n".join(text).rstrip("\n") + "\n"
 
 
-__all__ = ["format_name", "format_rulebook", "format_string", "format_text", "try_format_text"]
+def format_declaration(decl: A.Node, lang: str = "zh") -> str:
+    """The canonical text of one top-level declaration (no comments), as ``wenze fmt`` prints it."""
+    lines: list[_Line] = []
+    _Printer(lang).decl(lines, 0, decl)
+    return _render(lines)
+
+
+def format_expr(expr: A.Expr, lang: str = "zh") -> str:
+    """The canonical text of a condition."""
+    return _Printer(lang).expr(expr)
+
+
+def format_duration(duration: A.Duration, lang: str = "zh") -> str:
+    """``12 工作日`` / ``12 working days``."""
+    return _Printer(lang).duration(duration)
+
+
+def format_basis(citations: tuple[A.Citation, ...], lang: str = "zh") -> str:
+    """`` 依据 「文件」 "条款"`` for each citation (with a leading space), or ``""``."""
+    return _Printer(lang).basis(citations).strip()
+
+
+def format_roles(roles: tuple[A.Role, ...], lang: str = "zh") -> str:
+    """The role keywords of a ``责任`` list, joined."""
+    return _Printer(lang).roles(roles)
+
+
+__all__ = [
+    "format_basis",
+    "format_declaration",
+    "format_duration",
+    "format_expr",
+    "format_name",
+    "format_roles",
+    "format_rulebook",
+    "format_string",
+    "format_text",
+    "try_format_text",
+]

@@ -166,3 +166,27 @@ def compare_results(a: Any, b: Any, summary_a: dict[str, Any], summary_b: dict[s
         "decisions": {"a": sa["decisions"], "b": sb["decisions"],
                       "b_minus_a": sb["decisions"] - sa["decisions"]},
     }
+
+
+def person_lines(decisions: Iterable[Any]) -> dict[str, list[str]]:
+    """Each person's decisions (else the post's or unit's, when nobody is named) as sorted lines
+    `case violation[subject] (role) → sanction`."""
+    out: dict[str, list[str]] = {}
+    for d in decisions:
+        who = d.person or (f"岗位:{d.post}" if d.post else f"单位:{d.unit or '?'}")
+        subject = f"[{d.subject}]" if d.subject else ""
+        sanction = d.sanction or NO_SANCTION
+        out.setdefault(who, []).append(
+            f"{d.case or '—'} {d.violation}{subject} ({d.role.value}) → {sanction}")
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def differing_persons(a: Sequence[Any], b: Sequence[Any], shown: int = SHOWN_DIFFERENCES
+                      ) -> tuple[int, list[dict[str, Any]]]:
+    """The persons whose decisions differ between ``a`` and ``b``: how many, and the first
+    ``shown`` of them (by name) with their decisions on each side."""
+    lines_a, lines_b = person_lines(a), person_lines(b)
+    differing = sorted(p for p in lines_a.keys() | lines_b.keys()
+                       if lines_a.get(p) != lines_b.get(p))
+    return len(differing), [{"person": p, "a": lines_a.get(p, []), "b": lines_b.get(p, [])}
+                            for p in differing[:shown]]
