@@ -14,12 +14,15 @@ import sys
 
 from wenze.cli.files import read_text, unreadable
 from wenze.dsl.diagnostics import Diagnostic, sorted_diagnostics
+from wenze.dsl.family import load_family
 from wenze.dsl.loader import load_text
+from wenze.dsl.parser import is_family
 from wenze.dsl.render import render, to_json
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("files", nargs="+", metavar="FILE", help="rulebooks (.wz) to check")
+    parser.add_argument("files", nargs="+", metavar="FILE",
+                        help="rulebooks (.wz) or rulebook families to check")
     parser.add_argument("--lang", choices=("zh", "en"), default="zh",
                         help="language of the messages (default: zh)")
     parser.add_argument("--format", choices=("text", "json"), default="text",
@@ -40,7 +43,7 @@ def check_paths(
             all_read = False
             continue
         try:
-            result = load_text(text, path)
+            result = load_family(path) if is_family(text) else load_text(text, path)
         except OSError as err:  # pragma: no cover - the loader reads only extended files
             print(unreadable(path, lang, err), file=sys.stderr)
             all_read = False

@@ -25,8 +25,9 @@ from wenze.fast.evaluators import add_evaluator_argument, evaluator_for
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("old", help="the earlier rulebook (.wz)")
-    parser.add_argument("new", help="the later rulebook (.wz)")
+    parser.add_argument("old", help="the earlier rulebook (.wz), or a rulebook family alone: "
+                        "the change log of its versions, one after another")
+    parser.add_argument("new", nargs="?", help="the later rulebook (.wz)")
     parser.add_argument("--format", choices=("text", "json", "html"), default="text")
     parser.add_argument("--lang", choices=("zh", "en"), default="zh",
                         help="the language of the text output (JSON and HTML carry both)")
@@ -91,11 +92,60 @@ def _decisions(args: argparse.Namespace, old: Any, new: Any) -> tuple[dict[str, 
     return comparison, 0
 
 
+def _family_log(args: argparse.Namespace) -> int:
+    """``wenze diff FAMILY``: each version against the one before it."""
+    from wenze.cli.evaluate import print_diagnostics
+    from wenze.dsl.diff import diff_rulebooks
+    from wenze.dsl.family import load_family
+    from wenze.dsl.loader import flatten_items
+
+    if args.events:
+        _err("error: --events compares two rulebooks: name both; 比较决定须给出两个规则集")
+        return 2
+    try:
+        family = load_family(args.old)
+    except OSError as err:
+        _err(f"error: cannot read `{args.old}`: {err}; 无法读取文件")
+        return 2
+    if family.family is None:
+        _err(f"error: `{args.old}` is not a rulebook family; give two rulebooks to compare; "
+             "单个文件须为规则族")
+        return 2
+    if not family.ok:
+        print_diagnostics(family.errors, family.sources)
+        return 1
+    parts: list[str] = []
+    docs: list[dict[str, Any]] = []
+    for a, b in zip(family.versions, family.versions[1:], strict=False):
+        diff = diff_rulebooks(flatten_items(a.rulebook), flatten_items(b.rulebook))
+        title = (f"版本 {a.label}（{a.effective_from} 起）→ 版本 {b.label}（{b.effective_from} 起）"
+                 if args.lang == "zh" else
+                 f"version {a.label} (from {a.effective_from}) → version {b.label} "
+                 f"(from {b.effective_from})")
+        parts.append(f"== {title} ==\n" + diff.text(args.lang, a.path, b.path))
+        docs.append(diff.to_json() | {"old": a.path, "new": b.path,
+                                      "old_from": a.effective_from.isoformat(),
+                                      "new_from": b.effective_from.isoformat()})
+    if args.format == "json":
+        text = json.dumps({"family": family.family.name.text, "versions": docs},
+                          ensure_ascii=False, indent=2) + "\n"
+    else:
+        text = "\n".join(parts) if parts else ("规则族只有一个版本。\n" if args.lang == "zh"
+                                                else "The family has one version.\n")
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from wenze.dsl.diff import diff_rulebooks
     from wenze.dsl.loader import flatten_items
     from wenze.report.diff import decisions_text, render_html
 
+    if args.new is None:
+        return _family_log(args)
     old, status = _load(args.old)
     if old is None:
         return status

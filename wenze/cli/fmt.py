@@ -14,6 +14,7 @@ from pathlib import Path
 
 from wenze.cli.files import read_text, unreadable
 from wenze.dsl.formatter import try_format_text
+from wenze.dsl.parser import is_family
 from wenze.dsl.render import render
 
 
@@ -32,6 +33,10 @@ def run(args: argparse.Namespace) -> int:
         text = read_text(path, lang)
         if text is None:
             status = 2
+            continue
+        if is_family(text):  # a list of version files: nothing to lay out
+            print(("规则族文件无需格式化：" if lang == "zh" else "a family file, left as it is: ")
+                  + path, file=sys.stderr)
             continue
         formatted, diagnostics = try_format_text(text, path, args.lang)
         if formatted is None:

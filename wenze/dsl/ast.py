@@ -545,6 +545,34 @@ Decl = (
 )
 
 
+# what ``废止`` may name: a keyword terminal → the declaration class it stands for
+REPEALABLE: dict[str, type] = {
+    "DOCUMENT": DocumentDecl, "CALENDAR": CalendarDecl, "POWER": PowerDecl, "UNIT": UnitDecl,
+    "POST": PostDecl, "ITEM": ItemDecl, "PROCESS": ProcessDecl, "VIOLATION": ViolationDecl,
+    "LADDER": LadderDecl, "TARGET": TargetDecl,
+}
+
+
+@dataclass(frozen=True)
+class Repeal(Node):
+    """``废止 违规 「名称」 依据 …``: an inherited declaration no longer in force (a later version
+    of a rulebook repealing a rule of the earlier one). The loader removes both."""
+
+    kind: str  # the keyword terminal of the declaration's kind: "VIOLATION", "ITEM", …
+    name: Name
+    basis: tuple[Citation, ...] = ()
+    override: bool = False
+
+
+@dataclass(frozen=True)
+class Family(Node):
+    """A rulebook family: the versions of one rulebook, each a file in force for its period."""
+
+    name: Name
+    versions: tuple[StringLit, ...] = ()  # paths, relative to the family file
+    basis: tuple[Citation, ...] = ()
+
+
 @dataclass(frozen=True)
 class Comment(Node):
     """A source comment, kept so that the formatter can put it back."""

@@ -80,8 +80,10 @@ class Change:
         if old_basis == new_basis and new_basis:
             basis = f"（{new_basis}）" if zh else f" ({new_basis})"
         elif old_basis or new_basis:
-            basis = (f"（依据由 {old_basis or '（无）'} 改为 {new_basis or '（无）'}）" if zh else
-                     f" (basis: {old_basis or '(none)'} → {new_basis or '(none)'})")
+            kw = spelling("BASIS", lang_) + " "
+            was, now = old_basis.replace(kw, ""), new_basis.replace(kw, "")
+            basis = (f"（依据由 {was or '（无）'} 改为 {now or '（无）'}）" if zh else
+                     f" (basis: {was or '(none)'} → {now or '(none)'})")
         return (f"{where}：{rule} 由 {old_value or '—'} 改为 {new_value or '—'}{basis}" if zh
                 else f"{where}: {rule} changed from {old_value or '—'} to {new_value or '—'}"
                 f"{basis}")
@@ -120,16 +122,16 @@ class RulebookDiff:
         head = (f"规则集变更：{old} → {new}（{len(self.changes)} 处）"
                 if lang == "zh" else f"Changes: {old} → {new} ({len(self.changes)})")
         lines = [head]
-        kind = None
+        groups: dict[str, list[Change]] = {}
         for c in self.changes:
-            k = c.kind if lang == "zh" else c.kind_en
-            if k != kind:
-                kind = k
-                lines.append(f"\n【{k}】" if lang == "zh" else f"\n[{k}]")
-            lines.append(f"  - {c.sentence(lang)}")
-            if c.whole:
-                body = (c.new or c.old) if lang == "zh" else (c.new_en or c.old_en)
-                lines.extend(f"      {ln}" for ln in (body or "").splitlines())
+            groups.setdefault(c.kind if lang == "zh" else c.kind_en, []).append(c)
+        for k, changes in groups.items():
+            lines.append(f"\n【{k}】" if lang == "zh" else f"\n[{k}]")
+            for c in changes:
+                lines.append(f"  - {c.sentence(lang)}")
+                if c.whole:
+                    body = (c.new or c.old) if lang == "zh" else (c.new_en or c.old_en)
+                    lines.extend(f"      {ln}" for ln in (body or "").splitlines())
         return "\n".join(lines) + "\n"
 
 
@@ -230,13 +232,27 @@ class _LineChange:
     new: str | None
 
 
+def _opening_changes(old: str, new: str, lang: str) -> list[_LineChange]:
+    """A declaration's own line: ``覆盖`` is how a version says it changes a rule, not a change
+    itself; what is left to compare is the basis (and, for items, the base item)."""
+    override = spelling("OVERRIDE", lang) + " "
+    old, new = old.removeprefix(override), new.removeprefix(override)
+    if old == new:
+        return []
+    kw = spelling("BASIS", lang) + " "
+    (old_head, old_basis), (new_head, new_basis) = split_basis(old, lang), split_basis(new, lang)
+    if old_head == new_head:
+        return [_LineChange("changed", "", "依据" if lang == "zh" else "basis",
+                            old_basis.replace(kw, "") or "—", new_basis.replace(kw, "") or "—")]
+    return [_LineChange("changed", "", "声明" if lang == "zh" else "declaration", old, new)]
+
+
 def _line_changes(old_text: str, new_text: str, lang: str) -> list[_LineChange]:
     old_open, old_rules = _rules(old_text, lang)
     new_open, new_rules = _rules(new_text, lang)
     out: list[_LineChange] = []
     if old_open != new_open:
-        out.append(_LineChange("changed", "", "声明" if lang == "zh" else "declaration",
-                               old_open, new_open))
+        out.extend(_opening_changes(old_open, new_open, lang))
     old_rules, new_rules = _disambiguate(old_rules), _disambiguate(new_rules)
     olds = {(r.context, r.key): r for r in old_rules}
     news = {(r.context, r.key): r for r in new_rules}

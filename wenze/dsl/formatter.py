@@ -285,6 +285,11 @@ class _Printer:
             body.append((f"{self.kw('DESCRIPTION')} {format_string(d.description)}", "DESCRIPTION"))
         self.block(out, depth, self._opening("POWER", d), d, body)
 
+    def _Repeal(self, out: list[_Line], depth: int, d: A.Repeal) -> None:
+        text = (f"{self.kw('REPEAL')} {self.kw(d.kind)} {format_name(d.name)}"
+                f"{self.basis(d.basis)}")
+        out.append(_Line(depth, text, _line_of(d), d.span.col - 1))
+
     def _UnitDecl(self, out: list[_Line], depth: int, d: A.UnitDecl) -> None:
         body = [
             (f"{self.kw(terminal)} {format_name(value)}", value)

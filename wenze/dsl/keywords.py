@@ -19,6 +19,7 @@ import re
 KEYWORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # header
     "RULEBOOK": (("规则集",), ("rulebook",)),
+    "FAMILY": (("规则族",), ("rulebook family",)),
     "VERSION": (("版本",), ("version",)),
     "EFFECTIVE": (("生效",), ("effective",)),
     "UNTIL": (("至",), ("until",)),
@@ -26,6 +27,7 @@ KEYWORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "EXTENDS": (("继承",), ("extends",)),
     "BASIS": (("依据",), ("basis",)),
     "OVERRIDE": (("覆盖",), ("override",)),
+    "REPEAL": (("废止",), ("repeal",)),
     # documents
     "DOCUMENT": (("文件",), ("document",)),
     "NUMBER": (("文号",), ("number",)),

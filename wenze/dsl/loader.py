@@ -179,7 +179,11 @@ class _Loader:
         index = {(type(d), d.name.text): i for i, d in enumerate(merged)}
         seen_own: set[tuple[type, str]] = set()
         overrides: list[tuple[A.Decl, A.Decl]] = []
+        repealed: set[int] = set()
         for decl in own:
+            if isinstance(decl, A.Repeal):
+                self._repeal(decl, index, repealed)
+                continue
             key = (type(decl), decl.name.text)
             zh, en = kind_words(type(decl))
             name = decl.name.text
@@ -210,7 +214,29 @@ class _Loader:
                     ))
                 merged.append(decl)
             seen_own.add(key)
+        if repealed:
+            merged = [d for i, d in enumerate(merged) if i not in repealed]
         return merged, overrides
+
+    def _repeal(self, decl: A.Repeal, index: dict[tuple[type, str], int],
+                repealed: set[int]) -> None:
+        """``废止``: the inherited declaration leaves the merged rulebook (WZ707 when nothing
+        of that kind and name is inherited)."""
+        kind = A.REPEALABLE[decl.kind]
+        found = index.get((kind, decl.name.text))
+        if found is not None:
+            repealed.add(found)
+            return
+        zh, en = kind_words(kind)
+        self.diagnostics.append(error(
+            "WZ707",
+            msg(f"`废止` 的{zh} `{decl.name.text}` 在继承的规则集中不存在",
+                f"`repeal` of {en} `{decl.name.text}`, which is not inherited"),
+            decl.name.span,
+            help=msg("只能废止继承来的声明：检查名称与 `继承` 的文件",
+                     "only an inherited declaration can be repealed: check the name and the "
+                     "extended files"),
+        ))
 
     def _check_tightening(self, before: A.Rulebook, after: A.Rulebook,
                           overrides: list[tuple[A.Decl, A.Decl]]) -> None:

@@ -47,7 +47,7 @@ def _lark() -> Lark:
         strict=True,
         propagate_positions=True,
         maybe_placeholders=False,
-        start=["start", "decl"],
+        start=["start", "decl", "family"],
         cache=True,  # strict analysis takes seconds; Lark keys the cache on grammar and options
     )
 
@@ -90,6 +90,34 @@ def parse(text: str, file: str = "<string>") -> ParseResult:
         diagnostics += [d for d in _errors_of_other_declarations(text, file, stopped)
                         if d.span not in seen]
     return ParseResult(None, tuple(sorted(diagnostics, key=lambda d: (d.span.start, d.code))))
+
+
+@dataclass(frozen=True)
+class FamilyParseResult:
+    family: A.Family | None
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def is_family(text: str) -> bool:
+    """Whether ``text`` declares a rulebook family (its first word is ``规则族`` /
+    ``rulebook family``) rather than a rulebook."""
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith(("#", "//")):
+            continue
+        return stripped.startswith(tuple(s for lang in KEYWORDS["FAMILY"] for s in lang))
+    return False
+
+
+def parse_family(text: str, file: str = "<string>") -> FamilyParseResult:
+    """Parse a family file (``规则族 「名称」 { 版本 "a.wz" … }``); errors come back as
+    diagnostics, as :func:`parse` gives them."""
+    try:
+        tree = _lark().parse(text, start="family")
+        builder = _Builder(file, text)
+        return FamilyParseResult(builder.transform(tree), tuple(builder.diagnostics))
+    except UnexpectedInput as err:
+        return FamilyParseResult(None, (_syntax_diagnostic(err, text, file),))
 
 
 def parse_file(path: str | Path) -> ParseResult:
@@ -705,6 +733,24 @@ class _Builder(Transformer):
     def extends(self, meta: Any, children: list[Token]) -> tuple[str, A.StringLit]:
         tok = children[1]
         return ("extends", A.StringLit(_string_value(tok), span=_token_span(self.file, tok)))
+
+    def repeal(self, meta: Any, children: list[Any]) -> A.Repeal:
+        kind, name = children[1], children[2]
+        basis = tuple(c for c in children[3:] if isinstance(c, A.Citation))
+        return A.Repeal(kind, name, basis, span=self._span(meta))
+
+    def decl_kind(self, meta: Any, children: list[Token]) -> str:
+        return children[0].type
+
+    def family(self, meta: Any, children: list[Any]) -> A.Family:
+        name = children[1]
+        basis = tuple(c for c in children if isinstance(c, A.Citation))
+        versions = tuple(c for c in children if isinstance(c, A.StringLit))
+        return A.Family(name, versions, basis, span=self._span(meta))
+
+    def family_version(self, meta: Any, children: list[Token]) -> A.StringLit:
+        tok = children[1]
+        return A.StringLit(_string_value(tok), span=_token_span(self.file, tok))
 
     def decl(self, meta: Any, children: list[Any]) -> A.Decl:
         body = children[-1]

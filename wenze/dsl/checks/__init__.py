@@ -9,7 +9,8 @@ reports ``WZ100`` instead of raising. Every code is listed in :data:`CODES` (cod
 English title) so that the documentation and the tests can enumerate them.
 
 Codes: ``WZ1xx`` names and structure, ``WZ2xx`` time limits and processes, ``WZ3xx`` ladders,
-``WZ4xx`` authorization, ``WZ5xx`` facts and conditions. (``WZ0xx`` are the parser's.)
+``WZ4xx`` authorization, ``WZ5xx`` facts and conditions, ``WZ7xx`` families of versions
+(:mod:`wenze.dsl.family`). (``WZ0xx`` are the parser's.)
 """
 
 from __future__ import annotations
@@ -118,6 +119,14 @@ CODES: dict[str, tuple[str, str]] = {
     "WZ507": ("工作日事实与自然日比较", "working-day fact compared with natural days"),
     "WZ508": ("比较两个常量", "comparison of two constants"),
     "WZ509": ("针对环节的违规所涉事项没有该环节", "step violation on items without such steps"),
+    # ---- rules in time: families of versions (wenze.dsl.family)
+    "WZ701": ("规则族没有版本", "rulebook family lists no version"),
+    "WZ702": ("版本没有生效日期", "version without an effective date"),
+    "WZ703": ("版本的施行期间重叠", "versions' periods overlap"),
+    "WZ704": ("版本之间有空档", "gap between versions"),
+    "WZ705": ("版本文件找不到或有错误", "version file missing or with errors"),
+    "WZ706": ("版本间的修改未以覆盖标明", "change between versions without `override`"),
+    "WZ707": ("废止了不存在的继承声明", "`repeal` of a name that is not inherited"),
 }
 
 
