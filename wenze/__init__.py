@@ -27,7 +27,7 @@ from typing import Any
 
 from wenze.dsl.diagnostics import RulebookError
 
-__all__ = ["Rulebook", "RulebookError", "load", "to_json"]
+__all__ = ["Rulebook", "RulebookError", "RulebookFamily", "load", "to_json"]
 __version__ = "0.1.0"
 
 
@@ -55,23 +55,9 @@ class Rulebook:
         (decisions, warnings, metrics, rejected events, unjudged cases, traces).
         ``evaluator``: ``reference``, ``columnar`` (the numpy fast path for large batches, the
         same result byte for byte) or ``auto`` (columnar from 20,000 cases on)."""
-        from wenze.events import readers as E
-
         if isinstance(as_of, str):
             as_of = dt.date.fromisoformat(as_of)
-        rejected: list = []
-        if isinstance(events, str | Path):
-            batch = E.read_events(events)
-            evs, rejected = list(batch.events), list(batch.rejected)
-        else:
-            items = list(events)
-            dicts = [e for e in items if isinstance(e, dict)]
-            evs = [e for e in items if not isinstance(e, dict)]
-            if dicts:
-                lines = [json.dumps(d, ensure_ascii=False) for d in dicts]
-                batch = E.read_jsonl(lines, "<python>")
-                evs += list(batch.events)
-                rejected = list(batch.rejected)
+        evs, rejected = _events(events)
         from wenze.fast.evaluators import evaluator_for
 
         _, run = evaluator_for(evaluator, evs)
@@ -79,12 +65,67 @@ class Rulebook:
                    explain=explain)
 
 
+class RulebookFamily(Rulebook):
+    """The versions of one rulebook, each in force for its period (``规则族``): each act judged
+    by the version in force when it happened, the decision date's version where it is lighter
+    (从旧兼从轻, :mod:`wenze.engine.versions`). ``program`` is the latest version's."""
+
+    def __init__(self, path: str, versions: Sequence[Any], diagnostics: list) -> None:
+        super().__init__(path, versions[-1].program, diagnostics)
+        self.versions = tuple(versions)
+
+    def evaluate(self, events: str | Path | Iterable[Any], as_of: dt.date | str,
+                 prior_sanctions: Sequence[Any] = (), explain: Iterable[str] = (),
+                 evaluator: str = "auto") -> Any:
+        """As :meth:`Rulebook.evaluate`; always by the reference evaluator."""
+        from wenze.engine.versions import evaluate_versions
+
+        if evaluator == "columnar":
+            raise ValueError("a rulebook family is judged by the reference evaluator only")
+        if isinstance(as_of, str):
+            as_of = dt.date.fromisoformat(as_of)
+        evs, rejected = _events(events)
+        return evaluate_versions(self.versions, evs, as_of, prior_sanctions,
+                                 rejected=rejected, explain=explain)
+
+
+def _events(events: str | Path | Iterable[Any]) -> tuple[list[Any], list[Any]]:
+    """Events from a file, from Event objects or from dicts in the JSON Lines shape."""
+    from wenze.events import readers as E
+
+    rejected: list = []
+    if isinstance(events, str | Path):
+        batch = E.read_events(events)
+        return list(batch.events), list(batch.rejected)
+    items = list(events)
+    dicts = [e for e in items if isinstance(e, dict)]
+    evs = [e for e in items if not isinstance(e, dict)]
+    if dicts:
+        lines = [json.dumps(d, ensure_ascii=False) for d in dicts]
+        batch = E.read_jsonl(lines, "<python>")
+        evs += list(batch.events)
+        rejected = list(batch.rejected)
+    return evs, rejected
+
+
 def load(path: str | Path) -> Rulebook:
-    """Load a rulebook file (and the rulebooks it extends). Raises :class:`RulebookError`
-    carrying every diagnostic when the rulebook has errors, :class:`OSError` when unreadable."""
+    """Load a rulebook file (and the rulebooks it extends), or a rulebook family
+    (:class:`RulebookFamily`). Raises :class:`RulebookError` carrying every diagnostic when the
+    rulebook has errors, :class:`OSError` when unreadable."""
     from wenze.dsl.loader import load_rulebook
+    from wenze.dsl.parser import is_family
     from wenze.engine.lower import lower
 
+    if is_family(Path(path).read_text(encoding="utf-8")):
+        from wenze.dsl.family import load_family
+        from wenze.engine.versions import VersionProgram
+
+        family = load_family(path)
+        if not family.ok:
+            raise RulebookError(family.errors or family.diagnostics)
+        versions = [VersionProgram(v.label, lower(v.rulebook), v.effective_from,
+                                   v.effective_until) for v in family.versions]
+        return RulebookFamily(str(path), versions, list(family.diagnostics))
     loaded = load_rulebook(path)
     if not loaded.ok or loaded.rulebook is None:
         raise RulebookError(loaded.errors or loaded.diagnostics)

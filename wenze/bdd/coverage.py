@@ -47,24 +47,34 @@ def declared_rules(rulebook: A.Rulebook) -> set[RuleId]:
 class Coverage:
     exercised: set[RuleId] = field(default_factory=set)
 
-    _asts: dict[Path, A.Rulebook] = field(default_factory=dict)
+    _asts: dict[Path, dict[str | None, A.Rulebook]] = field(default_factory=dict)
 
-    def _ast(self, path: Path) -> A.Rulebook:
+    def _ast(self, path: Path) -> dict[str | None, A.Rulebook]:
+        """The rulebook at ``path`` (key None), or each version of a family by its label."""
+        from wenze.dsl.family import load_family
         from wenze.dsl.loader import load_rulebook
+        from wenze.dsl.parser import is_family
 
         if path not in self._asts:
-            loaded = load_rulebook(path)
-            assert loaded.rulebook is not None, f"{path} does not load"
-            self._asts[path] = loaded.rulebook
+            if is_family(path.read_text(encoding="utf-8")):
+                family = load_family(path)
+                assert family.ok, f"{path} does not load"
+                self._asts[path] = {v.label: v.rulebook for v in family.versions}
+            else:
+                loaded = load_rulebook(path)
+                assert loaded.rulebook is not None, f"{path} does not load"
+                self._asts[path] = {None: loaded.rulebook}
         return self._asts[path]
 
     def record(self, path: Path, result: Any) -> None:
-        """Note the rules that an evaluation's decisions went through."""
-        ast = self._ast(Path(path))
-        violations = {d.name.text: d for d in ast.decls if isinstance(d, A.ViolationDecl)}
-        ladders = {d.name.text: d for d in ast.decls if isinstance(d, A.LadderDecl)}
+        """Note the rules that an evaluation's decisions went through (for a family, the rules
+        of the version that judged each decision)."""
+        asts = self._ast(Path(path))
         for decision in result.decisions:
             d = decision.to_json()
+            ast = asts.get(d.get("version")) or next(iter(asts.values()))
+            violations = {v.name.text: v for v in ast.decls if isinstance(v, A.ViolationDecl)}
+            ladders = {v.name.text: v for v in ast.decls if isinstance(v, A.LadderDecl)}
             decl = violations.get(d["violation"])
             if decl is not None:
                 self.exercised.add(RuleId(_file(decl.span), "violation", decl.name.text))

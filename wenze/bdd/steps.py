@@ -40,7 +40,8 @@ DECISION_COLUMNS = {
     "post": "post", "单位": "unit", "unit": "unit", "违规": "violation",
     "violation": "violation", "处分": "sanction", "sanction": "sanction", "依据": "basis",
     "basis": "basis", "责任": "role", "role": "role", "环节": "subject", "对象": "subject",
-    "subject": "subject",
+    "subject": "subject", "版本": "version", "version": "version", "理由": "reasons",
+    "reasons": "reasons",
 }
 WARNING_COLUMNS = {
     "案件": "case", "case": "case", "环节": "step", "step": "step", "等级": "level",
@@ -150,7 +151,7 @@ def _compare(expected: list[dict[str, str]], actual: list[dict[str, str]], what:
 
     def matches(exp: tuple, act: tuple) -> bool:
         for key, e, a in zip(keys, exp, act, strict=True):
-            if key == "basis":
+            if key in ("basis", "reasons"):  # a part of the text suffices
                 if e not in a:
                     return False
             elif e != a:
@@ -359,7 +360,8 @@ def _decision_rows(state: Scenario) -> list[dict[str, str]]:
             "case": d.get("case") or "", "person": d.get("person") or "",
             "post": d.get("post") or "", "unit": d.get("unit") or "",
             "violation": d["violation"], "sanction": sanction, "basis": basis, "role": role,
-            "subject": d.get("subject") or "",
+            "subject": d.get("subject") or "", "version": d.get("version") or "",
+            "reasons": " ".join(r[state.lang] for r in ladder.get("reasons", ())),
         })
     return rows
 

@@ -87,6 +87,9 @@ def run(args: argparse.Namespace) -> int:
     except ValueError:
         _err(f"error: --as-of `{args.as_of}` is not a date (YYYY-MM-DD); 日期格式错误")
         return 2
+    family = _family(args.rulebook)
+    if family is not None:
+        return _evaluate_family(args, as_of, family)
     try:
         loaded = load_rulebook(args.rulebook)
     except OSError as err:
@@ -161,6 +164,57 @@ def run(args: argparse.Namespace) -> int:
             return 2
         _note_run(run)
     return code
+
+
+def _family(path: str) -> Any:
+    """The loaded family when ``path`` is a rulebook family file, else None."""
+    from wenze.dsl.family import load_family
+    from wenze.dsl.parser import is_family
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None  # the rulebook path reports it
+    return load_family(path) if is_family(text) else None
+
+
+def _evaluate_family(args: argparse.Namespace, as_of: dt.date, family: Any) -> int:
+    """A family: each act judged by the version in force when it happened, the decision date's
+    version where lighter (wenze.engine.versions); always by the reference judge."""
+    from wenze.engine.lower import lower
+    from wenze.engine.versions import VersionError, VersionProgram, evaluate_versions
+    from wenze.events import readers as E
+
+    if not family.ok:
+        print_diagnostics(family.errors or family.diagnostics, family.sources)
+        _err(f"error: rulebook family `{args.rulebook}` has errors; 规则族有错误，未评价")
+        return 1
+    if args.db or args.events is None:
+        _err("error: a rulebook family is evaluated from an events file (--db takes one "
+             "rulebook); 规则族须与事件文件一起评价")
+        return 2
+    if getattr(args, "evaluator", "auto") == "columnar":
+        _err("note: a rulebook family is judged by the reference evaluator; "
+             "规则族由参照评价器判定")
+    try:
+        batch = E.read_events(args.events, mapping=mapping_named(getattr(args, "mapping", None)),
+                              strict=args.strict)
+    except OSError as err:
+        _err(f"error: cannot read events `{args.events}`: {err}")
+        return 2
+    except E.EventError as err:
+        _err(f"error: {err}")
+        return 1
+    versions = [VersionProgram(v.label, lower(v.rulebook), v.effective_from, v.effective_until)
+                for v in family.versions]
+    try:
+        result = evaluate_versions(versions, batch.events, as_of, rejected=batch.rejected,
+                                   explain=[args.explain] if args.explain else [])
+    except VersionError as err:
+        _err(f"error: {err}")
+        return 2
+    now = next(v for v in versions if v.in_force(as_of))
+    return _report(args, result, now.program, duplicates=batch.duplicates)
 
 
 def _note_run(run: Any) -> None:

@@ -108,6 +108,8 @@ class Decision:
     dates: tuple[tuple[str, dt.date | None], ...]
     established: dt.date
     as_of: dt.date
+    # the version of a rulebook family whose rule judged the act (None: a single rulebook)
+    version: str | None = None
 
     @property
     def role_zh(self) -> str:
@@ -135,7 +137,7 @@ class Decision:
             "dates": {k: json_value(v) for k, v in self.dates},
             "established": self.established.isoformat(),
             "as_of": self.as_of.isoformat(),
-        }
+        } | ({"version": self.version} if self.version is not None else {})
 
 
 @dataclass(frozen=True)

@@ -375,6 +375,16 @@ def finish(ctx: CaseContext, outs: Sequence[MetricRow], offences: list[Offence],
     offences += target_offences(ctx, metrics)
     offences.sort(key=lambda o: o.order)
     decisions = sanction(program, offences, prior_sanctions, as_of, ctx.holder)
+    return assemble(as_of, decisions, warnings, metrics, unjudged, all_rejected, traces,
+                    n_cases, n_events, after)
+
+
+def assemble(as_of: dt.date, decisions: list[Decision], warnings: list[Warning],
+             metrics: Sequence[Metric], unjudged: Sequence[Unjudged],
+             all_rejected: list[Rejection], traces: dict[str, CaseTrace], n_cases: int,
+             n_events: int, after: int) -> EvaluationResult:
+    """The result in its stable order: decisions by date, case, violation, subject and person;
+    warnings by level and deadline; rejections by source and line."""
     decisions.sort(key=lambda d: (d.established, d.case or "", d.violation, d.subject or "",
                                   d.person or "", d.role.value, d.key))
     for d in decisions:

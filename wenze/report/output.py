@@ -351,6 +351,8 @@ def decision_letter(d: Decision, program: Program | None = None) -> str:
         for c in d.ladder.consequences:
             lines.append(f"　　后果：{c}")
     lines.append("")
+    if d.version is not None:
+        lines.append(f"适用规则版本：{d.version}")
     lines.append(f"评价基准日：{d.as_of.isoformat()}")
     return "\n".join(lines) + "\n"
 

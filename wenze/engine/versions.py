@@ -1,0 +1,326 @@
+"""Rules in time: a family of rulebook versions judges each act by the version in force when it
+happened, and applies the later version where it is lighter (从旧兼从轻).
+
+The rule, as 《行政处罚法》（2021）第三十七条 states it: "实施行政处罚，适用违法行为发生时的
+法律、法规、规章的规定。但是，作出行政处罚决定时，法律、法规、规章已被修改或者废止，且新的规定
+处罚较轻或者不认为是违法的，适用新的规定。" — and no rule reaches back before it took effect
+(《立法法》第一百零四条).
+Here, for each case:
+
+- **its procedure** — time limits, extensions, calendars, the posts and the powers they hold — is
+  the version in force on the day the case was accepted (受理; the first event when there is no
+  acceptance): the limits a case runs under are the ones promised when it was accepted;
+- **each act** is judged by the violations and ladders of the version in force on the day the
+  offence was established (a decision's day; for lateness, the day the deadline passed): an act
+  before a version took effect is never judged by it, and a violation a later version adds reaches
+  only acts after it;
+- **the decision date** (the as-of date) brings the version then in force: when it no longer counts
+  the act as a violation (repealed, or its condition no longer holds), the act is not sanctioned;
+  when its ladder gives a lighter sanction, the lighter one applies. The decision says which
+  version judged it (``version``), names both versions' bases when the new one applies, and its
+  ladder reasons say 从旧兼从轻.
+
+A person's offences count together on the ladder whichever version judged them (the count of
+offences is a fact, not a rule); each version's ladder is run over them all, and each offence
+takes its sanction from the run of its own version (and the decision date's, for 从轻).
+
+Targets (目标) are judged by the version in force on the last day of their period. Warnings come
+from the case's own version. A case accepted, or an as-of date, when no version is in force is
+never guessed: the case is unjudged (``WZE-VERSION``), the as-of date an error.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from wenze.engine.case import CaseContext
+from wenze.engine.decisions import Decision, Offence
+from wenze.engine.evaluate import (
+    EvaluationResult,
+    Unjudged,
+    assemble,
+    event_problem,
+    metrics_of,
+    run_cases,
+    target_offences,
+)
+from wenze.engine.lower import Program
+from wenze.engine.sanction import sanction
+from wenze.events.readers import Event, Rejection
+
+NO_VERSION = "WZE-VERSION"
+
+
+class VersionError(ValueError):
+    """The family cannot judge on this date (no version in force)."""
+
+
+@dataclass(frozen=True)
+class VersionProgram:
+    """One version of a family, lowered: its label, program and period."""
+
+    label: str
+    program: Program
+    effective_from: dt.date
+    effective_until: dt.date | None  # None: until further notice
+
+    def in_force(self, day: dt.date) -> bool:
+        return self.effective_from <= day and (self.effective_until is None
+                                               or day <= self.effective_until)
+
+
+def hybrid(procedure: Program, rules: Program) -> Program:
+    """A program judging a case accepted under ``procedure`` (its items, processes, calendars,
+    units, posts and powers) by the violations, ladders and targets of ``rules``."""
+    if procedure is rules:
+        return rules
+    return dataclasses.replace(
+        rules, documents={**procedure.documents, **rules.documents},
+        calendars=procedure.calendars, powers=procedure.powers, units=procedure.units,
+        posts=procedure.posts, items=procedure.items, processes=procedure.processes,
+        deciding_power=procedure.deciding_power)
+
+
+def _accepted_on(evs: Sequence[Event]) -> dt.date:
+    accepted = [e for e in evs if e.type.value == "accepted"]
+    return min(e.local_date for e in (accepted or evs))
+
+
+def _key(o: Offence) -> tuple[Any, ...]:
+    return (o.case, o.violation.name, o.subject, o.person_key, o.role.value)
+
+
+def _decision_key(d: Decision) -> tuple[Any, ...]:
+    return (d.case, d.violation, d.subject, d.person or d.post or d.unit, d.role.value,
+            d.established)
+
+
+def evaluate_versions(
+    versions: Sequence[VersionProgram],
+    events: Iterable[Event],
+    as_of: dt.date,
+    prior_sanctions: Sequence[Any] = (),
+    *,
+    rejected: Sequence[Rejection] = (),
+    explain: Iterable[str] = (),
+) -> EvaluationResult:
+    """Evaluate case events against a family of versions as of a date (see the module)."""
+    now = next((v for v in versions if v.in_force(as_of)), None)
+    if now is None:
+        raise VersionError(f"no version of the family is in force on {as_of}; "
+                           f"{as_of} 没有有效的规则版本")
+    explain_set = set(explain)
+    all_rejected: list[Rejection] = list(rejected)
+    kept: list[Event] = []
+    after = 0
+    for ev in events:
+        if ev.at.date() > as_of:
+            after += 1
+        else:
+            kept.append(ev)
+    by_case: dict[str, list[Event]] = defaultdict(list)
+    for ev in kept:
+        if ev.case:
+            by_case[ev.case].append(ev)
+    unjudged: list[Unjudged] = []
+    # which version accepted each case, and which versions were in force during it
+    groups: dict[tuple[int, int], list[str]] = defaultdict(list)
+    index = {id(v): i for i, v in enumerate(versions)}
+    for case in sorted(by_case):
+        evs = by_case[case]
+        day = _accepted_on(evs)
+        accepted = next((v for v in versions if v.in_force(day)), None)
+        if accepted is None:
+            unjudged.append(Unjudged(
+                case, NO_VERSION, f"受理日 {day} 没有有效的规则版本，不予判定 "
+                f"(no version of the rulebook family is in force on {day}, the day the case "
+                "was accepted)"))
+            continue
+        for rules in versions:
+            if rules.effective_from <= as_of and (rules.effective_until is None
+                                                  or rules.effective_until >= day):
+                groups[index[id(accepted)], index[id(rules)]].append(case)
+
+    outs: list[Any] = []
+    warnings: list[Any] = []
+    traces: dict[str, Any] = {}
+    offences: list[Offence] = []  # each judged by the version in force when it was established
+    version_of: dict[int, VersionProgram] = {}
+    under_now: dict[tuple[Any, ...], Offence] = {}
+    placed: dict[int, tuple[list[Event], dict[str, list[Event]]]] = {}
+    for (a, r), cases in sorted(groups.items()):
+        procedure, rules = versions[a], versions[r]
+        program = hybrid(procedure.program, rules.program)
+        own = a == r
+        if a not in placed:
+            placed[a] = _placed(procedure.program, kept, cases, all_rejected)
+        events_a, cases_a = placed[a]
+        ctx = CaseContext(program, events_a, as_of)
+        batch = run_cases(ctx, program, cases, {c: list(cases_a.get(c, ())) for c in cases},
+                          explain_set if own else set())
+        found, case_warnings, case_unjudged, refused, case_traces = (
+            batch[1], batch[2], batch[3], batch[4], batch[5])
+        if own:
+            outs += batch[0]
+            warnings += case_warnings
+            unjudged += case_unjudged
+            all_rejected += refused
+            traces.update(case_traces)
+        if rules is now:
+            under_now.update((_key(o), o) for o in found)
+        for o in found:
+            if rules.in_force(o.established):
+                offences.append(o)
+                version_of[id(o)] = rules
+    # targets: each period by the version in force on its last day
+    now_ctx = CaseContext(now.program, kept, as_of)
+    metrics = metrics_of(now_ctx, outs)
+    now_targets = target_offences(now_ctx, metrics)
+    under_now.update((_key(o), o) for o in now_targets)
+    for v in versions:
+        if v is now:
+            found = now_targets
+        else:
+            ctx = CaseContext(v.program, kept, as_of)
+            found = target_offences(ctx, metrics_of(ctx, outs))
+        for o in found:
+            if v.in_force(o.established):
+                offences.append(o)
+                version_of[id(o)] = v
+    offences.sort(key=lambda o: o.order)
+    decisions = _ladders(versions, now, offences, version_of, under_now, prior_sanctions,
+                         as_of, now_ctx)
+    return assemble(as_of, decisions, warnings, metrics, unjudged, all_rejected, traces,
+                    len(outs), len(kept), after)
+
+
+def _placed(program: Program, events: list[Event], cases: Sequence[str],
+            rejected: list[Rejection]) -> tuple[list[Event], dict[str, list[Event]]]:
+    """The events a case's own version can place, all and by case; the others of ``cases`` are
+    rejected (unknown item, post or step), as a single rulebook rejects them."""
+    mine = set(cases)
+    kept: list[Event] = []
+    by_case: dict[str, list[Event]] = defaultdict(list)
+    for ev in events:
+        if (ev.item and ev.item not in program.items) or (ev.post and ev.post not in program.posts):
+            if ev.case in mine:
+                problem = event_problem(program, ev)
+                assert problem is not None
+                rejected.append(Rejection(ev.source, ev.line, ev.id, *problem))
+            continue
+        kept.append(ev)
+        if ev.case in mine:
+            by_case[ev.case].append(ev)
+    return kept, by_case
+
+
+def _level(program: Program, ladder: str | None, sanction_name: str | None) -> int | None:
+    if sanction_name is None:
+        return -1  # no sanction is the lightest outcome
+    if ladder is None or ladder not in program.ladders:
+        return None
+    levels = [n.text for n in program.ladders[ladder].levels]
+    return levels.index(sanction_name) if sanction_name in levels else None
+
+
+def _ladders(versions: Sequence[VersionProgram], now: VersionProgram, offences: list[Offence],
+             version_of: dict[int, VersionProgram], under_now: dict[tuple[Any, ...], Offence],
+             prior: Sequence[Any], as_of: dt.date, now_ctx: CaseContext) -> list[Decision]:
+    """Each version's ladder over all offences; each decision from its own version's run, and
+    the decision date's version's where that is lighter."""
+    used = {id(v) for v in version_of.values()}
+    runs: dict[int, dict[tuple[Any, ...], Decision]] = {}
+    for v in versions:
+        if id(v) in used and v is not now:
+            made = sanction(v.program, offences, prior, as_of, now_ctx.holder)
+            runs[id(v)] = {_decision_key(d): d for d in made}
+    # the decision date's ladder, over each act as the new rule sees it (where it still counts)
+    as_now = [o if version_of[id(o)] is now else under_now.get(_key(o), o) for o in offences]
+    made = sanction(now.program, as_now, prior, as_of, now_ctx.holder)
+    runs[id(now)] = {_decision_key(d): d for d in made}
+    out: list[Decision] = []
+    for v in versions:
+        if id(v) not in used:
+            continue
+        mine = {_decision_key(d) for o in offences if version_of[id(o)] is v
+                for d in [_of(o, runs[id(v)])] if d is not None}
+        for key, d in runs[id(v)].items():
+            if key not in mine and not _joint_of(d, offences, version_of, v):
+                continue
+            out.append(_from_old_or_new(d, v, now, runs[id(now)].get(key), under_now))
+    return out
+
+
+def _of(o: Offence, run: dict[tuple[Any, ...], Decision]) -> Decision | None:
+    return run.get((o.case, o.violation.name, o.subject, o.person or o.post or o.unit,
+                    o.role.value, o.established))
+
+
+def _joint_of(d: Decision, offences: list[Offence], version_of: dict[int, VersionProgram],
+              v: VersionProgram) -> bool:
+    """A joint (连带) decision belongs to the version of the offence that triggered it."""
+    if d.ladder is None or not d.ladder.joint:
+        return False
+    return any(version_of[id(o)] is v and o.case == d.case and o.violation.name == d.violation
+               and o.established == d.established for o in offences)
+
+
+def _from_old_or_new(old: Decision, v: VersionProgram, now: VersionProgram,
+                     new: Decision | None, under_now: dict[tuple[Any, ...], Offence]
+                     ) -> Decision:
+    if v is now:
+        return dataclasses.replace(old, version=v.label)
+    counted = any(k[0] == old.case and k[1] == old.violation and k[2] == old.subject
+                  for k in under_now)
+    if not counted:
+        reason = (f"从旧兼从轻：行为时适用版本 {v.label}，作出决定时（{old.as_of}）有效的版本 "
+                  f"{now.label} 不再认定为违规，适用新的规定，不予处分",
+                  f"lex mitior: the act fell under version {v.label}; version {now.label}, in "
+                  f"force on the decision date ({old.as_of}), no longer counts it as a "
+                  "violation, so the new rule applies and no sanction is given")
+        ladder = (dataclasses.replace(old.ladder, reasons=(*old.ladder.reasons, reason))
+                  if old.ladder else None)
+        return dataclasses.replace(old, sanction=None, ladder=ladder, version=v.label)
+    old_level = _level(v.program, old.ladder.name if old.ladder else None, old.sanction)
+    new_level = (None if new is None else
+                 _level(now.program, new.ladder.name if new.ladder else None, new.sanction))
+    lighter = (new is not None and old_level is not None and new_level is not None
+               and new.sanction != old.sanction
+               and _rank(now, new, new_level) < _rank(now, old, old_level))
+    if lighter:
+        assert new is not None and new.ladder is not None
+        reason = (f"从旧兼从轻：行为时适用版本 {v.label}（{old.sanction or '不予处分'}），"
+                  f"作出决定时有效的版本 {now.label} 处理较轻（{new.sanction or '不予处分'}），"
+                  "适用新的规定",
+                  f"lex mitior: the act fell under version {v.label} ({old.sanction or 'none'}); "
+                  f"version {now.label}, in force on the decision date, is lighter "
+                  f"({new.sanction or 'none'}), so it applies")
+        return dataclasses.replace(
+            new, ladder=dataclasses.replace(new.ladder, reasons=(*new.ladder.reasons, reason)),
+            basis=tuple(dict.fromkeys((*old.basis, *new.basis))), version=now.label)
+    reason = (f"从旧：适用行为时的版本 {v.label}；作出决定时有效的版本 {now.label} 不较轻",
+              f"the rule of the act's time applies (version {v.label}); version {now.label}, "
+              "in force on the decision date, is not lighter")
+    ladder = (dataclasses.replace(old.ladder, reasons=(*old.ladder.reasons, reason))
+              if old.ladder else None)
+    return dataclasses.replace(old, ladder=ladder, version=v.label)
+
+
+def _rank(now: VersionProgram, d: Decision, level: int) -> int:
+    """A sanction's weight on the decision date's ladder (-1: none); one the new ladder does not
+    list keeps its weight on its own ladder."""
+    if d.sanction is None:
+        return -1
+    if d.ladder and d.ladder.name in now.program.ladders:
+        levels = [n.text for n in now.program.ladders[d.ladder.name].levels]
+        if d.sanction in levels:
+            return levels.index(d.sanction)
+    return level
+
+
+__all__ = ["NO_VERSION", "VersionError", "VersionProgram", "evaluate_versions", "hybrid"]
