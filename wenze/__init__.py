@@ -118,13 +118,12 @@ def load(path: str | Path) -> Rulebook:
 
     if is_family(Path(path).read_text(encoding="utf-8")):
         from wenze.dsl.family import load_family
-        from wenze.engine.versions import VersionProgram
+        from wenze.engine.versions import lower_family
 
         family = load_family(path)
         if not family.ok:
             raise RulebookError(family.errors or family.diagnostics)
-        versions = [VersionProgram(v.label, lower(v.rulebook), v.effective_from,
-                                   v.effective_until) for v in family.versions]
+        versions = lower_family(family)
         return RulebookFamily(str(path), versions, list(family.diagnostics))
     loaded = load_rulebook(path)
     if not loaded.ok or loaded.rulebook is None:

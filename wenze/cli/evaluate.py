@@ -88,18 +88,43 @@ def run(args: argparse.Namespace) -> int:
         _err(f"error: --as-of `{args.as_of}` is not a date (YYYY-MM-DD); 日期格式错误")
         return 2
     family = _family(args.rulebook)
-    if family is not None:
-        return _evaluate_family(args, as_of, family)
-    try:
-        loaded = load_rulebook(args.rulebook)
-    except OSError as err:
-        _err(f"error: cannot read rulebook `{args.rulebook}`: {err}; 无法读取规则文件")
-        return 2
-    if not loaded.ok or loaded.rulebook is None:
-        print_diagnostics(loaded.errors or loaded.diagnostics, loaded.sources)
-        _err(f"error: rulebook `{args.rulebook}` has errors; 规则集有错误，未评价")
-        return 1
-    program = lower(loaded.rulebook)
+    family_run = None
+    if family is not None:  # each act by the version in force when it happened (从旧兼从轻)
+        from wenze.engine.versions import (
+            VersionError,
+            family_evaluator,
+            lower_family,
+            program_on,
+        )
+
+        if not family.ok:
+            print_diagnostics(family.errors or family.diagnostics, family.sources)
+            _err(f"error: rulebook family `{args.rulebook}` has errors; 规则族有错误，未评价")
+            return 1
+        versions = lower_family(family)
+        try:
+            program = program_on(versions, as_of)
+        except VersionError as err:
+            _err(f"error: {err}")
+            return 2
+        if getattr(args, "evaluator", "auto") == "columnar":
+            _err("note: a rulebook family is judged by the reference evaluator; "
+                 "规则族由参照评价器判定")
+        args.evaluator = "reference"
+        family_run = family_evaluator(versions)
+        sources = family.sources
+    else:
+        try:
+            loaded = load_rulebook(args.rulebook)
+        except OSError as err:
+            _err(f"error: cannot read rulebook `{args.rulebook}`: {err}; 无法读取规则文件")
+            return 2
+        if not loaded.ok or loaded.rulebook is None:
+            print_diagnostics(loaded.errors or loaded.diagnostics, loaded.sources)
+            _err(f"error: rulebook `{args.rulebook}` has errors; 规则集有错误，未评价")
+            return 1
+        program = lower(loaded.rulebook)
+        sources = loaded.sources
     if args.events is None:
         args.db = args.db or os.environ.get("WENZE_DB")  # as `wenze ingest` and `wenze db`
         if not args.db:
@@ -132,6 +157,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     columns = getattr(batch, "columns", None)
     chosen, run_with = evaluator_for(asked, batch.events if columns is None else columns)
+    if family_run is not None:
+        chosen, run_with = "reference", family_run
     events = columns if chosen == "columnar" and columns is not None else batch.events
     prior: list[Any] = []
     explain = [args.explain] if args.explain else []
@@ -157,7 +184,7 @@ def run(args: argparse.Namespace) -> int:
         from wenze.store.evaluate import store_evaluation, with_history
 
         try:
-            run = store_evaluation(result, args.db, loaded.sources, batch.events,
+            run = store_evaluation(result, args.db, sources, batch.events,
                                    with_history({"events": str(args.events)}, prior))
         except Exception as err:  # the database is a user's input too: say what went wrong
             _err(f"error: cannot record the run in `{args.db}`: {err}; 无法写入数据库")
@@ -176,45 +203,6 @@ def _family(path: str) -> Any:
     except (OSError, UnicodeDecodeError):
         return None  # the rulebook path reports it
     return load_family(path) if is_family(text) else None
-
-
-def _evaluate_family(args: argparse.Namespace, as_of: dt.date, family: Any) -> int:
-    """A family: each act judged by the version in force when it happened, the decision date's
-    version where lighter (wenze.engine.versions); always by the reference judge."""
-    from wenze.engine.lower import lower
-    from wenze.engine.versions import VersionError, VersionProgram, evaluate_versions
-    from wenze.events import readers as E
-
-    if not family.ok:
-        print_diagnostics(family.errors or family.diagnostics, family.sources)
-        _err(f"error: rulebook family `{args.rulebook}` has errors; 规则族有错误，未评价")
-        return 1
-    if args.db or args.events is None:
-        _err("error: a rulebook family is evaluated from an events file (--db takes one "
-             "rulebook); 规则族须与事件文件一起评价")
-        return 2
-    if getattr(args, "evaluator", "auto") == "columnar":
-        _err("note: a rulebook family is judged by the reference evaluator; "
-             "规则族由参照评价器判定")
-    try:
-        batch = E.read_events(args.events, mapping=mapping_named(getattr(args, "mapping", None)),
-                              strict=args.strict)
-    except OSError as err:
-        _err(f"error: cannot read events `{args.events}`: {err}")
-        return 2
-    except E.EventError as err:
-        _err(f"error: {err}")
-        return 1
-    versions = [VersionProgram(v.label, lower(v.rulebook), v.effective_from, v.effective_until)
-                for v in family.versions]
-    try:
-        result = evaluate_versions(versions, batch.events, as_of, rejected=batch.rejected,
-                                   explain=[args.explain] if args.explain else [])
-    except VersionError as err:
-        _err(f"error: {err}")
-        return 2
-    now = next(v for v in versions if v.in_force(as_of))
-    return _report(args, result, now.program, duplicates=batch.duplicates)
 
 
 def _note_run(run: Any) -> None:

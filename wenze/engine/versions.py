@@ -110,10 +110,8 @@ def evaluate_versions(
     explain: Iterable[str] = (),
 ) -> EvaluationResult:
     """Evaluate case events against a family of versions as of a date (see the module)."""
-    now = next((v for v in versions if v.in_force(as_of)), None)
-    if now is None:
-        raise VersionError(f"no version of the family is in force on {as_of}; "
-                           f"{as_of} 没有有效的规则版本")
+    program_on(versions, as_of)  # raises when no version is in force on the decision date
+    now = next(v for v in versions if v.in_force(as_of))
     explain_set = set(explain)
     all_rejected: list[Rejection] = list(rejected)
     kept: list[Event] = []
@@ -278,11 +276,11 @@ def _from_old_or_new(old: Decision, v: VersionProgram, now: VersionProgram,
     counted = any(k[0] == old.case and k[1] == old.violation and k[2] == old.subject
                   for k in under_now)
     if not counted:
-        reason = (f"从旧兼从轻：行为时适用版本 {v.label}，作出决定时（{old.as_of}）有效的版本 "
-                  f"{now.label} 不再认定为违规，适用新的规定，不予处分",
+        reason = (f"从旧兼从轻：行为时适用版本 {v.label}，作出决定时有效的版本 {now.label} "
+                  "不再认定为违规，适用新的规定，不予处分",
                   f"lex mitior: the act fell under version {v.label}; version {now.label}, in "
-                  f"force on the decision date ({old.as_of}), no longer counts it as a "
-                  "violation, so the new rule applies and no sanction is given")
+                  "force on the decision date, no longer counts it as a violation, so the new "
+                  "rule applies and no sanction is given")
         ladder = (dataclasses.replace(old.ladder, reasons=(*old.ladder.reasons, reason))
                   if old.ladder else None)
         return dataclasses.replace(old, sanction=None, ladder=ladder, version=v.label)
@@ -323,4 +321,36 @@ def _rank(now: VersionProgram, d: Decision, level: int) -> int:
     return level
 
 
-__all__ = ["NO_VERSION", "VersionError", "VersionProgram", "evaluate_versions", "hybrid"]
+def lower_family(family: Any) -> list[VersionProgram]:
+    """A loaded family's versions (:class:`wenze.dsl.family.FamilyLoad`), lowered."""
+    from wenze.engine.lower import lower
+
+    return [VersionProgram(v.label, lower(v.rulebook), v.effective_from, v.effective_until)
+            for v in family.versions]
+
+
+def family_evaluator(versions: Sequence[VersionProgram]) -> Any:
+    """An evaluate function in the shape the command line and the store call
+    (``evaluate(program, events, as_of, prior, **options)``) that judges with the family; the
+    ``program`` it is handed (the decision date's version, for the reports) is not used."""
+
+    def run(_program: Any, events: Iterable[Event], as_of: dt.date,
+            prior_sanctions: Sequence[Any] = (), **options: Any) -> EvaluationResult:
+        return evaluate_versions(versions, events, as_of, prior_sanctions,
+                                 rejected=options.get("rejected", ()),
+                                 explain=options.get("explain", ()))
+
+    return run
+
+
+def program_on(versions: Sequence[VersionProgram], day: dt.date) -> Program:
+    """The program of the version in force on ``day`` (:class:`VersionError` when none is)."""
+    now = next((v for v in versions if v.in_force(day)), None)
+    if now is None:
+        raise VersionError(f"no version of the family is in force on {day}; "
+                           f"{day} 没有有效的规则版本")
+    return now.program
+
+
+__all__ = ["NO_VERSION", "VersionError", "VersionProgram", "evaluate_versions",
+           "family_evaluator", "hybrid", "lower_family", "program_on"]

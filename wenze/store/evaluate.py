@@ -62,16 +62,29 @@ class DecisionBodies(Sequence[dict[str, Any]]):
         return (d.to_json() for d in self._decisions)
 
 
-def _load(rulebook_path: str | Path) -> tuple[Any, dict[str, str]]:
+def _load(rulebook_path: str | Path, as_of: date | None = None
+          ) -> tuple[Any, dict[str, str], Callable[..., Any] | None]:
+    """(program, the text of every file, an evaluate function for a rulebook family or None)."""
     from wenze.dsl.diagnostics import RulebookError
+    from wenze.dsl.family import load_family
     from wenze.dsl.loader import load_rulebook
+    from wenze.dsl.parser import is_family
     from wenze.engine.lower import lower
 
+    if is_family(Path(rulebook_path).read_text(encoding="utf-8")):
+        from wenze.engine.versions import family_evaluator, lower_family, program_on
+
+        family = load_family(rulebook_path)
+        if not family.ok:
+            raise RulebookError(list(family.errors or family.diagnostics))
+        versions = lower_family(family)
+        program = program_on(versions, as_of) if as_of is not None else versions[-1].program
+        return program, dict(family.sources), family_evaluator(versions)
     loaded = load_rulebook(rulebook_path)
     if not loaded.ok or loaded.rulebook is None:
         errors = getattr(loaded, "errors", None) or loaded.diagnostics
         raise RulebookError(list(errors))
-    return lower(loaded.rulebook), dict(loaded.sources)
+    return lower(loaded.rulebook), dict(loaded.sources), None
 
 
 def stored_history(db: str | Engine, as_of: date, cases: Iterable[str]) -> list[Any]:
@@ -151,9 +164,11 @@ def evaluate_stored(
     errors, ``ValueError`` for an unknown evaluator."""
     from wenze.fast.evaluators import evaluator_for
 
-    program, sources = _load(rulebook_path)
+    program, sources, family_run = _load(rulebook_path, as_of)
     snapshot = load_snapshot(engine)
     _chosen, evaluate = evaluator_for(evaluator, snapshot.events)
+    if family_run is not None:  # a rulebook family: each act by its own version
+        evaluate = family_run
     cases = {ev.case for ev in snapshot.events if ev.case}
     prior = prior_sanctions(engine, as_of + timedelta(days=1), exclude_cases=cases)
     result, prior = evaluate_with_history(evaluate, program, snapshot.events, as_of, prior,
