@@ -360,6 +360,7 @@ class ItemDecl(Node):
     warnings: tuple[WarningRule, ...] = ()
     basis: tuple[Citation, ...] = ()
     override: bool = False
+    title: str | None = None  # 标题: the item's full title (its own, never inherited)
 
 
 class Silence(StrEnum):

@@ -346,6 +346,8 @@ class _Printer:
 
     def _ItemDecl(self, out: list[_Line], depth: int, d: A.ItemDecl) -> None:
         body: list[tuple[str, _Where]] = []
+        if d.title is not None:
+            body.append((f"{self.kw('TITLE')} {format_string(d.title)}", "TITLE"))
         for terminal, value in (("UNIT", d.unit), ("CALENDAR", d.calendar),
                                 ("PROCESS", d.process)):
             if value is not None:

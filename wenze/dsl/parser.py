@@ -936,7 +936,11 @@ class _Builder(Transformer):
             warnings=f.get("warning", ()),
             basis=basis,
             span=self._span(meta),
+            title=f.get("title"),
         )
+
+    def item_title(self, meta: Any, children: list[Any]) -> tuple[str, str]:
+        return ("title", _string_value(children[1]), {"title": self._tok(children[1])})
 
     def item_unit(self, meta: Any, children: list[Any]) -> tuple[str, A.Name]:
         return ("unit", children[1])

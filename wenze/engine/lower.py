@@ -238,6 +238,7 @@ class ItemIR:
     suspension_reasons: frozenset[str]
     warnings: tuple[WarningIR, ...]
     basis: tuple[Basis, ...]
+    title: str | None = None  # the item's full title (标题)
 
 
 @dataclass(frozen=True)
@@ -645,6 +646,7 @@ def lower(rulebook: A.Rulebook) -> Program:
             if it.suspension else frozenset(),
             warnings=tuple(_warning(w) for w in it.warnings),
             basis=bases_of(name, it.basis, docs),
+            title=it.title,
         )
 
     violations = []
@@ -662,7 +664,8 @@ def lower(rulebook: A.Rulebook) -> Program:
                 facts=used,
                 responsible=v.responsible or (A.Responsibility.of_role(A.Role.DIRECT),),
                 ladder=v.ladder.text if v.ladder else None,
-                basis=bases_of(name, v.basis, docs),
+                # the rulebook's own 依据 when the violation cites none (its default basis)
+                basis=bases_of(name, v.basis or rulebook.header.basis, docs),
                 needs_parent=v.scope in (A.Scope.STEP, A.Scope.COUNTERSIGN) and any(
                     (f := lookup_fact(k)) is not None and A.Scope.CASE in f.scopes
                     for k in used),

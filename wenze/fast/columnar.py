@@ -1296,10 +1296,14 @@ _POWER_FACTS = frozenset({fact for etype, (_, fact) in POWER_ACTS.items()
 
 
 def act_powers_read(program: Program) -> bool:
-    """Whether the program requires powers for acts (职权 … 行为) or a condition reads a fact
-    about them: this module does not compute those, so every case goes to the reference."""
-    return bool(program.act_powers) or any(_POWER_FACTS & set(v.facts)
-                                           for v in program.violations)
+    """Whether the program requires powers (职权 … 行为) for an act this module judges (receipt,
+    acceptance, suspension, decision), or a condition reads a fact about acts done without
+    their power: this module does not compute those, so every case goes to the reference. (A
+    power required for any other act — 送达, 转办, 会签发起 … — changes nothing here: a case
+    with such an act is routed anyway.)"""
+    native = {TYPES[t].value for t in NATIVE}
+    return bool(native & set(program.act_powers)) or any(_POWER_FACTS & set(v.facts)
+                                                         for v in program.violations)
 
 
 def native_parties(program: Program) -> bool:

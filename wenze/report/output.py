@@ -312,7 +312,9 @@ def decision_letter(d: Decision, program: Program | None = None) -> str:
         lines.append(f"责任人未找到：{d.missing[0]}")
     lines.append("")
     lines.append("一、事实")
-    what = f"案件 {d.case}（事项「{d.item}」）" if d.case else f"{d.subject}"
+    item_ir = program.items.get(d.item or "") if program is not None else None
+    title = f"，全称「{item_ir.title}」" if item_ir is not None and item_ir.title else ""
+    what = f"案件 {d.case}（事项「{d.item}」{title}）" if d.case else f"{d.subject}"
     if d.subject and d.case:
         what += f"，{'环节' if d.scope == 'step' else '会签'}「{d.subject}」"
     lines.append(f"　　经查，{what}存在「{d.violation}」情形。")

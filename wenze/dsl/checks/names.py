@@ -226,8 +226,13 @@ _EXEMPT_FROM_BASIS = (A.DocumentDecl, A.UnitDecl, A.PostDecl, A.CalendarDecl,
 
 def check_basis(rulebook: A.Rulebook) -> list[Diagnostic]:
     """WZ110: a violation without ``依据`` (an error: a sanction needs a legal basis); WZ109: any
-    other rule without one (a warning; documents, units, posts and calendars are exempt)."""
+    other rule without one (a warning; documents, units, posts and calendars are exempt). A
+    rulebook whose header cites a basis (``规则集 NAME 依据 …``) gives it to every declaration
+    that cites none (its default basis): nothing is reported then, and a violation's decisions
+    cite the header's basis."""
     out: list[Diagnostic] = []
+    if rulebook.header.basis:
+        return out
     for decl in rulebook.decls:
         if isinstance(decl, _EXEMPT_FROM_BASIS) or any(True for _ in decl_citations(decl)):
             continue
