@@ -408,6 +408,15 @@ class ProcessDecl(Node):
     override: bool = False
 
 
+def plain_name(text: str) -> str:
+    """A name as a command line gives it — ``「X」`` as the rulebook writes it, or bare ``X`` —
+    as the rulebook's :class:`Name` text (brackets and surrounding blanks left out)."""
+    text = text.strip()
+    if len(text) >= 2 and text[0] == "「" and text[-1] == "」":
+        text = text[1:-1].strip()
+    return text
+
+
 class Scope(StrEnum):
     CASE = "case"  # 案件: once per case
     STEP = "step"  # 环节: once per step of a case
