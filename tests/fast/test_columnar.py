@@ -226,8 +226,10 @@ ROLES = ["直接责任人", "直接责任人、分管领导", "直接责任人�
          "受理人、收件人的主要领导 承担 全面领导责任", "送达人、延期批准人 承担 重要领导责任",
          "被投诉人、补正告知人、中止人的分管领导", "直接责任人 承担 重要领导责任、审核人的主要领导"]
 # the powers a rulebook may require for acts (职权 … 行为): none, acts judged on arrays, or not
-ACT_POWERS = ["", "职权 「受理权」 { 行为 「受理」、「收件」 }", "职权 「送达权」 { 行为 delivered }",
-              "职权 「受理权」 { 行为 「受理」 }\n职权 「送达权」 { 行为 「送达」、corrections_requested }"]
+ACT_POWERS = ["", "职权 「受理权」 { 行为 「受理」、「收件」 }",
+              "职权 「送达权」 { 行为 delivered }",
+              "职权 「受理权」 { 行为 「受理」 }\n"
+              "职权 「送达权」 { 行为 「送达」、corrections_requested }"]
 
 
 @st.composite
