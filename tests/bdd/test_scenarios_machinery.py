@@ -11,8 +11,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from wenze.bdd.lint import lint_text
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -144,15 +142,31 @@ def test_duplicate_scenario_names_are_found_across_files_and_punctuation() -> No
     assert "a.feature:3" in problem.zh and "超期，告诫" in problem.zh
 
 
-def test_wenze_features_on_a_folder_without_the_step_wiring_says_what_is_missing(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def test_wenze_features_runs_a_folder_of_feature_files_outside_the_repository(
+    tmp_path: Path
 ) -> None:
-    from wenze.cli import main
+    """A folder with .feature files only (no conftest.py / test_features.py), outside the
+    repository: its scenarios run with the wenze steps, and --coverage reports."""
+    import os
 
-    (tmp_path / "x.feature").write_text(PASSING, encoding="utf-8")
-    assert main(["features", str(tmp_path)]) == 2
-    out = capsys.readouterr().out
-    assert "conftest.py" in out and "test_features.py" in out and "features/" in out
+    folder = tmp_path / "my-scenarios"
+    folder.mkdir()
+    (folder / "x.feature").write_text(PASSING, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+    def features(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "wenze", "features", str(folder), *args],
+                              cwd=tmp_path, env=env, capture_output=True, text=True,
+                              timeout=300, check=False)
+
+    run = features()
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "1 passed" in run.stdout
+    covered = features("--coverage")  # one scenario cannot cover the shipped rulebooks
+    assert covered.returncode == 1, covered.stdout + covered.stderr
+    assert "exercised by no scenario" in covered.stdout and "1 passed" in covered.stdout
+    (folder / "x.feature").write_text(PASSING.replace("效能告诫", "通报批评"), encoding="utf-8")
+    assert features().returncode == 1
 
 
 def test_the_documented_example_is_the_one_that_runs() -> None:

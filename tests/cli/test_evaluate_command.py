@@ -148,3 +148,19 @@ def test_explain_of_an_unknown_case_is_an_error(capsys: pytest.CaptureFixture[st
     code, out, err = run(capsys, SF / "rulebook.wz", SF / "events.jsonl", "--as-of", "2024-06-30",
                          "--explain", "NO-SUCH-CASE")
     assert code == 2 and out == "" and "no events for case `NO-SUCH-CASE`" in err
+
+
+def test_explain_takes_a_case_with_or_without_brackets(capsys: pytest.CaptureFixture[str]
+                                                        ) -> None:
+    """`--explain 「F」` as a rulebook writes names, or `--explain F`: the same explanation, which
+    says which party was not found and why."""
+    from wenze.cli import main
+
+    case = Path(__file__).resolve().parents[1] / "cases" / "parties_missing"
+    texts = []
+    for wanted in ("F", "「F」"):
+        assert main(["evaluate", str(case / "rulebook.wz"), str(case / "events.jsonl"),
+                     "--as-of", "2024-06-30", "--explain", wanted]) == 0
+        texts.append(capsys.readouterr().out)
+    assert texts[0] == texts[1]
+    assert "party missing: 决定人：案件中没有「决定」行为" in texts[0]

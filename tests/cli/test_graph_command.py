@@ -325,3 +325,15 @@ def test_overlay_names_the_same_people_as_wenze_evaluate(
     assert "陈光辉（超过法定时限）" in wanted  # the 分管领导, known from the other cases
     for who in wanted:
         assert who in dot, who
+
+
+def test_a_process_name_is_taken_with_or_without_its_brackets(
+    rulebook: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--process 「X」`, as the rulebook writes it, names the same process as `--process X`."""
+    bare, bracketed = tmp_path / "bare.dot", tmp_path / "bracketed.dot"  # (DOT: deterministic)
+    assert main(["graph", str(rulebook), "--process", "建设审批", "-o", str(bare)]) == 0
+    assert main(["graph", str(rulebook), "--process", "「建设审批」", "-o", str(bracketed)]) == 0
+    assert bare.read_text(encoding="utf-8") == bracketed.read_text(encoding="utf-8")
+    assert main(["graph", str(rulebook), "--process", "「建设审」", "-o", str(bare)]) == 2
+    assert "「「" not in capsys.readouterr().err

@@ -51,6 +51,22 @@ def _wild_string(rng: random.Random) -> str:
     return "".join(rng.choice(pieces) for _ in range(rng.randint(0, 8)))
 
 
+def random_responsibilities(rng: random.Random) -> tuple[A.Responsibility, ...]:
+    """Up to three entries of a 责任 list: role words, or any party (an act's actor or a leader
+    of one) with any degree."""
+    out = []
+    for _ in range(rng.randint(0, 3)):
+        if rng.random() < 0.4:
+            r = A.Responsibility.of_role(rng.choice(list(A.Role)))
+        else:
+            party = A.Party(rng.choice(list(A.PartyBase)),
+                            rng.choice([None, *A.Leader]))
+            r = A.Responsibility(party, rng.choice(list(A.Degree)))
+        if r not in out:
+            out.append(r)
+    return tuple(out)
+
+
 def random_expr(rng: random.Random, depth: int = 3) -> A.Expr:
     """Any expression the grammar can write (the shapes the parser builds: flat and/or)."""
     if depth <= 0 or rng.random() < 0.3:
@@ -135,7 +151,7 @@ def _wild_decl(rng: random.Random) -> A.Decl:
         return A.ViolationDecl(
             name, scope, names[0] if scope is A.Scope.TARGET else None,
             names if maybe else (), random_expr(rng),
-            tuple(rng.sample(list(A.Role), rng.randint(0, 3))), names[0] if maybe else None,
+            random_responsibilities(rng), names[0] if maybe else None,
             basis, override=override)
     if kind == 8:
         window = (A.CountWindow(A.WindowKind.ROLLING_MONTHS, rng.randint(1, 24)) if maybe
@@ -255,7 +271,8 @@ def random_rulebook(rng: random.Random, size: int = 10, wild: bool = False,
             (A.Consequence(levels[0], "当年不得评为优秀"),), (), cite))
         decls.append(A.ViolationDecl(
             N(f"违规{g}"), A.Scope.CASE, None, (item,), _condition(rng),
-            (A.Role.DIRECT, A.Role.DEPUTY_LEADER), ladder, cite))
+            (A.Responsibility.of_role(A.Role.DIRECT),
+             A.Responsibility.of_role(A.Role.DEPUTY_LEADER)), ladder, cite))
         decls.append(A.TargetDecl(N(f"目标{g}"), N("按时办结率"), A.CompareOp.GE,
                                   A.PercentLit(Decimal(rng.choice(["90", "99", "99.5"]))),
                                   A.Period.QUARTER, (unit,), cite))

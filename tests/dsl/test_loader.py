@@ -233,3 +233,20 @@ def test_text_in_memory_loads_relative_to_its_file_name(base: Path) -> None:
     result = load_text(COUNTY + '单位 「局」 { 上级 「省」 }\n', str(base.parent / "mem.wz"))
     assert [(d.code, d.span.line) for d in result.diagnostics] == [("WZ101", 4)]
     assert str(base) in result.sources
+
+
+def test_a_file_with_syntax_errors_gets_those_and_the_other_files_everything(tmp_path) -> None:
+    """docs/language.md §14, what is reported when: a file that does not parse gets its syntax
+    errors only; a file named with it still gets its semantic diagnostics."""
+    from wenze.dsl.loader import check_files
+
+    broken = tmp_path / "broken.wz"
+    broken.write_text('规则集 「甲」 { 版本 "1" }\n'
+                      '事项 「甲」 {\n  单位 「无」\n  法定时限 ：20 工作日\n}\n', encoding="utf-8")
+    fine = tmp_path / "fine.wz"
+    fine.write_text('规则集 「乙」 { 版本 "1" }\n'
+                    '事项 「乙」 {\n  单位 「无」\n  法定时限 20 工作日\n}\n', encoding="utf-8")
+    diagnostics, _ = check_files([broken, fine])
+    by_file = {(d.span.file.rsplit("/", 1)[-1], d.code) for d in diagnostics}
+    assert ("broken.wz", "WZ001") in by_file and ("broken.wz", "WZ101") not in by_file
+    assert ("fine.wz", "WZ101") in by_file

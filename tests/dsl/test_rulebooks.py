@@ -213,3 +213,13 @@ def test_every_keyword_and_fact_is_documented() -> None:
 if __name__ == "__main__":
     DOC.write_text(regenerate(DOC.read_text(encoding="utf-8")), encoding="utf-8")
     sys.stdout.write(f"regenerated the fact, keyword and code tables of {DOC}\n")
+
+
+def test_no_machine_path_in_a_shipped_rulebook() -> None:
+    """A shipped rulebook works from any clone: it names no file by a path of one machine."""
+    import re
+
+    machine = re.compile(r"(?<![\w.])(/(work|home|root|tmp|Users|mnt)/|[A-Za-z]:\\)")
+    for path in sorted((Path(__file__).resolve().parents[2] / "rules").glob("*.wz")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            assert not machine.search(line), f"{path.name}:{number}: {line}"

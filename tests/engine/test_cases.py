@@ -5,7 +5,9 @@ as-of date and what must come out: ``decisions`` (each a subset of a decision's 
 person, violation, sanction, role, subject; with ``exact`` the list is complete once the
 ``ignore_violations`` / ``ignore_cases`` are left out), ``facts`` and ``dates`` per case (read from
 the case's trace), ``warnings``, ``metrics``, ``unjudged``, or ``error: "rulebook"``. The ``why``
-field explains how each expected value was worked out by hand.
+field explains how each expected value was worked out by hand. ``evaluators`` (optional) lists
+other ways of judging the same events — ``columnar`` (the fast path) and ``live`` (durable_rules,
+the events posted one by one) — whose decisions must be the reference's, byte for byte.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ DIRS = sorted(p for p in CASES.iterdir() if (p / "case.json").is_file())
 
 
 def _matches(expected: dict, actual: dict) -> bool:
-    return all(actual.get(k) == v for k, v in expected.items())
+    """Each expected key has the expected value; a dict value need only give some of its keys."""
+    return all(_matches(v, actual.get(k)) if isinstance(v, dict) and isinstance(actual.get(k), dict)
+               else actual.get(k) == v for k, v in expected.items())
 
 
 @pytest.mark.parametrize("case_dir", DIRS, ids=[p.name for p in DIRS])
@@ -68,3 +72,24 @@ def test_case(case_dir: Path) -> None:
     for exp in spec.get("unjudged", ()):
         assert any(_matches(exp, u) for u in unjudged), (exp, unjudged)
     assert len(unjudged) == len(spec.get("unjudged", ())), unjudged
+    as_of = dt.date.fromisoformat(spec["as_of"])
+    reference = json.dumps([d.to_json() for d in result.decisions], ensure_ascii=False,
+                           sort_keys=True)
+    for how in spec.get("evaluators", ()):
+        if how == "live":
+            from wenze.events.readers import read_events
+            from wenze.live.engine import LiveEngine, VirtualClock
+
+            events = sorted(read_events(case_dir / "events.jsonl").events,
+                            key=lambda e: (e.at, e.id))
+            engine = LiveEngine(rulebook.program, VirtualClock(dt.datetime.combine(
+                events[0].at.date(), dt.time(), events[0].at.tzinfo)))
+            for ev in events:
+                if ev.at.date() <= as_of:
+                    engine.submit(ev)
+            engine.advance_to(as_of)
+            other = [d.to_json() for d in engine.decisions()]
+        else:
+            other = [d.to_json() for d in rulebook.evaluate(
+                case_dir / "events.jsonl", as_of=as_of, evaluator=how).decisions]
+        assert json.dumps(other, ensure_ascii=False, sort_keys=True) == reference, how

@@ -420,3 +420,18 @@ def test_leadership_sanctions_do_not_count_toward_the_units_joint_liability() ->
     assert apply_ladder(lad, offences).joint == []
     offences.append(off("c", D(2024, 3, 5), "丙"))  # the 3rd staff sanction fires it
     assert {j.on for j in apply_ladder(lad, offences).joint} == {D(2024, 3, 5)}
+
+
+def test_offences_of_one_date_are_taken_in_the_evaluators_order_not_by_key() -> None:
+    """Two offences established the same day: ``Offence.order`` (the evaluator's: the time of
+    the act behind each, then case, violation …) decides which is the first, whatever the keys."""
+    from dataclasses import replace
+
+    lad = ladder(EFFICIENCY)
+    early, late = off("zzz", D(2024, 3, 1)), off("aaa", D(2024, 3, 1))
+    early, late = replace(early, order=(1.0, "B")), replace(late, order=(2.0, "A"))
+    out = apply_ladder(lad, [late, early])
+    assert [s.offence.key for s in out.sanctions] == ["zzz", "aaa"]
+    assert levels(out) == {"zzz": "效能告诫", "aaa": "通报批评"}
+    out = apply_ladder(lad, [replace(early, order=(3.0, "B")), late])
+    assert levels(out) == {"aaa": "效能告诫", "zzz": "通报批评"}

@@ -149,6 +149,7 @@ RULEBOOK = """规则集 「差分」 {{ 版本 "t" }}
 }}
 {power}
 职权 「延期批准权」 {{ 说明 "延期" }}
+{act_power}
 单位 「审批局」 {{ 主要领导 「局长」 分管领导 「副局长」 }}
 岗位 「局长」 {{ 属于 「审批局」 拥有 「延期批准权」{chief_decides} }}
 岗位 「副局长」 {{ 属于 「审批局」 }}
@@ -192,7 +193,7 @@ BASE_PARAMS: dict[str, str] = {
     "post": "岗位 「窗口」", "s1": "2", "u1": "工作日", "s2": "5", "cs_after": "",
     "countersign": "", "unit": "单位 「审批局」", "process": "流程 「审批流程」", "stat": "20",
     "stat_unit": "工作日", "promised": "承诺时限 15 工作日", "correction": "",
-    "warnings": "",
+    "warnings": "", "act_power": "",
     "violations": """违规 「超过法定时限」 依据 「法」 "三" {
   针对 案件 当 「超法定天数」 > 0 责任 直接责任人、分管领导 阶梯 「问责」 }
 违规 「决定越权」 依据 「法」 "三" { 针对 案件 当 「决定越权」 责任 直接责任人 阶梯 「问责」 }
@@ -210,7 +211,8 @@ CASE_CONDITIONS = [
     "「超法定时限」 且 「超承诺时限」", "「延期越权」 或 「补正告知次数」 > 1",
     "「用时」 != {k}", "(「超承诺天数」 > {k}) == 是", "「用时」 > {k} 天",
     "「超外部期限天数」 > 0 或 「送达逾期」", "「投诉次数」 >= 1 或 「推诿」",
-    "「用时」 < {d} 且 「已办结」",
+    "「用时」 < {d} 且 「已办结」", "「受理越权」", "「越权行为」 且 非 「A岗在岗代理」",
+    "「送达越权」 或 「收件越权」",
 ]
 STEP_CONDITIONS = [
     "「环节超时天数」 > {k}", "「前置未完成即开始」", "「环节越权」", "「环节用时」 >= {k}",
@@ -218,7 +220,16 @@ STEP_CONDITIONS = [
     "非 「环节超时」 且 「前置未完成即开始」",
 ]
 ROLES = ["直接责任人", "直接责任人、分管领导", "直接责任人、审核人、批准人", "主要领导",
-         "批准人、直接责任人"]
+         "批准人、直接责任人",
+         # parties and degrees (issue 14): any act's actor, a leader of one, any degree
+         "决定人 承担 直接责任、决定人的分管领导 承担 主要领导责任",
+         "受理人、收件人的主要领导 承担 全面领导责任", "送达人、延期批准人 承担 重要领导责任",
+         "被投诉人、补正告知人、中止人的分管领导", "直接责任人 承担 重要领导责任、审核人的主要领导"]
+# the powers a rulebook may require for acts (职权 … 行为): none, acts judged on arrays, or not
+ACT_POWERS = ["", "职权 「受理权」 { 行为 「受理」、「收件」 }",
+              "职权 「送达权」 { 行为 delivered }",
+              "职权 「受理权」 { 行为 「受理」 }\n"
+              "职权 「送达权」 { 行为 「送达」、corrections_requested }"]
 
 
 @st.composite
@@ -248,6 +259,10 @@ def rulebooks(draw: Any) -> str:
     promised = draw(st.one_of(st.none(), st.integers(1, stat)))
     p["promised"] = f"承诺时限 {promised} 工作日" if promised else ""
     p["correction"] = draw(st.sampled_from(["", "补正告知 5 工作日 一次性", "补正告知 2 自然日"]))
+    p["act_power"] = draw(st.sampled_from(ACT_POWERS))
+    if "受理权" in p["act_power"]:  # the window may accept, or not (then every act is void)
+        p["cover"] = (p["cover"] + " " if p["cover"] else "") + draw(
+            st.sampled_from(["拥有 「受理权」", ""]))
     p["warnings"] = draw(st.sampled_from(
         ["", "预警 提前 2 工作日\n  黄牌 逾期\n  红牌 逾期 3 工作日", "黄牌 达到 80%"]))
     vio = []

@@ -39,7 +39,7 @@ def test_columns_give_back_the_offences_keys_and_order() -> None:
             assert table.offence(i) is o
             assert table.key(i) == o.key
             assert table.person_key.value(i) == o.person_key
-            assert ROLES[int(table.role[i])] is o.role
+            assert ROLES[int(table.role[i])] == o.role
             assert table.case.value(i) == o.case
         expected = sorted(range(len(shuffled)), key=lambda i: shuffled[i].order)
         assert table.order().tolist() == expected

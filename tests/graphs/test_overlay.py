@@ -185,3 +185,21 @@ def test_overlay_in_the_drawing(process: A.ProcessDecl, rulebook: A.Rulebook) ->
     assert 'fillcolor="#e53935"' in dot  # 红牌
     assert 'fillcolor="#ef9a9a"' in dot  # done late
     assert "等待前置环节" in dot and "按时办结" in dot  # node states and the legend
+
+
+def test_the_overlay_names_each_party_with_its_degree() -> None:
+    """Who answers for an unanswered countersign, as the picture says it: the silent unit, and
+    the 分管领导 of the post that requested it with 主要领导责任 (issue 14, situation e)."""
+    from pathlib import Path
+
+    from wenze.dsl.loader import load_rulebook
+    from wenze.events.readers import read_events
+    from wenze.graphs.overlay import engine_view
+
+    case = Path(__file__).resolve().parents[1] / "cases" / "parties_unanswered_countersign"
+    rulebook = load_rulebook(case / "rulebook.wz").rulebook
+    assert rulebook is not None
+    events = read_events(case / "events.jsonl").events
+    view = engine_view(rulebook, events, dt.date(2024, 6, 30), "E")
+    assert view.accountable["部门会签"] == (
+        "国土局（会签未回复）", "王副（会签未回复，主要领导责任（会签发起人的分管领导））")

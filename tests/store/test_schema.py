@@ -21,6 +21,7 @@ from wenze.store.db import (
 )
 from wenze.store.models import Base
 
+HEAD = "0002_parties"
 TABLES = {
     "rulebooks", "cases", "events", "evaluation_runs", "decisions", "warnings",
     "sanction_history", "alembic_version",
@@ -31,11 +32,11 @@ def test_migration_creates_every_table_and_matches_the_models(engine: Engine) ->
     with engine.connect() as conn:
         assert set(inspect(conn).get_table_names()) == TABLES
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
-    assert current_revision(engine) == head_revision(engine) == "0001"
+    assert current_revision(engine) == head_revision(engine) == HEAD
 
 
 def test_upgrade_twice_changes_nothing(engine: Engine) -> None:
-    assert upgrade(engine) == "0001"
+    assert upgrade(engine) == HEAD
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar_one() == 1
 
@@ -45,8 +46,8 @@ def test_cli_db_upgrade(db_url: str, capsys: pytest.CaptureFixture[str]) -> None
     try:
         assert current_revision(eng) is None
         assert main(["db", "upgrade", "--db", db_url]) == 0
-        assert "0001" in capsys.readouterr().out
-        assert current_revision(eng) == "0001"
+        assert HEAD in capsys.readouterr().out
+        assert current_revision(eng) == HEAD
         assert main(["db", "current", "--db", db_url]) == 0
         assert "up to date" in capsys.readouterr().out
     finally:
@@ -85,6 +86,41 @@ def test_downgrade_to_nothing_and_back(engine: Engine) -> None:
     with engine.connect() as conn:
         assert set(inspect(conn).get_table_names()) == {"alembic_version"}
     assert current_revision(engine) is None
-    assert upgrade(engine) == "0001"
+    assert upgrade(engine) == HEAD
     with engine.connect() as conn:
         assert set(inspect(conn).get_table_names()) == TABLES
+
+
+def test_decisions_stored_before_parties_get_their_party_and_degree(engine: Engine) -> None:
+    """0002_parties fills ``party``/``degree`` of schema-1 decisions from their role word (the
+    triggers keeping decisions immutable are back afterwards)."""
+    import datetime as dt
+
+    from alembic import command
+    from sqlalchemy.exc import DBAPIError
+
+    from wenze.store.db import alembic_config
+
+    command.downgrade(alembic_config(engine), "0001")
+    now = dt.datetime(2024, 7, 1, tzinfo=dt.UTC)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO rulebooks (id, content_hash, source, created_at) "
+                          "VALUES (1, 'h', 'x', :t)"), {"t": now})
+        conn.execute(text(
+            "INSERT INTO evaluation_runs (id, rulebook_hash, as_of, parameters, parameters_hash, "
+            "input_fingerprint, event_count, created_at) "
+            "VALUES (1, 'h', :d, '{}', 'p', 'f', 0, :t)"),
+            {"d": dt.date(2024, 6, 30), "t": now})
+        for i, role in enumerate(("deputy_leader", "approver", "direct"), start=1):
+            conn.execute(text(
+                "INSERT INTO decisions (id, key, run_id, body, body_hash, created_at) "
+                "VALUES (:i, :k, 1, :b, 'h', :t)"),
+                {"i": i, "k": f"k{i}", "b": f'{{"role": "{role}"}}', "t": now})
+    assert upgrade(engine) == HEAD
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT party, degree FROM decisions ORDER BY id")).all()
+    assert [tuple(r) for r in rows] == [("deputy_leader:direct", "primary_leadership"),
+                                        ("decider", "important_leadership"),
+                                        ("direct", "direct")]
+    with pytest.raises(DBAPIError), engine.begin() as conn:
+        conn.execute(text("UPDATE decisions SET party = 'x'"))

@@ -40,8 +40,9 @@ DECISION_COLUMNS = {
     "post": "post", "单位": "unit", "unit": "unit", "违规": "violation",
     "violation": "violation", "处分": "sanction", "sanction": "sanction", "依据": "basis",
     "basis": "basis", "责任": "role", "role": "role", "环节": "subject", "对象": "subject",
-    "subject": "subject", "版本": "version", "version": "version", "理由": "reasons",
-    "reasons": "reasons",
+    "subject": "subject", "责任方": "party", "party": "party", "责任程度": "degree",
+    "degree": "degree", "缺失": "missing", "missing": "missing", "版本": "version",
+    "version": "version", "理由": "reasons", "reasons": "reasons",
 }
 WARNING_COLUMNS = {
     "案件": "case", "case": "case", "环节": "step", "step": "step", "等级": "level",
@@ -356,11 +357,14 @@ def _decision_rows(state: Scenario) -> list[dict[str, str]]:
         role = d["role"]
         if state.lang == "zh":
             role = {v: k for k, v in ROLES.items()}.get(role, role)
+        missing = d.get("party_missing") or {}
         rows.append({
             "case": d.get("case") or "", "person": d.get("person") or "",
             "post": d.get("post") or "", "unit": d.get("unit") or "",
             "violation": d["violation"], "sanction": sanction, "basis": basis, "role": role,
-            "subject": d.get("subject") or "", "version": d.get("version") or "",
+            "subject": d.get("subject") or "", "party": d["party"][state.lang],
+            "degree": d["degree"][state.lang], "missing": missing.get(state.lang, ""),
+            "version": d.get("version") or "",
             "reasons": " ".join(r[state.lang] for r in ladder.get("reasons", ())),
         })
     return rows
@@ -380,6 +384,49 @@ def then_decisions_zh(scenario_state: Scenario, datatable: list[list[str]]) -> N
 @then("the decisions are:")
 def then_decisions_en(scenario_state: Scenario, datatable: list[list[str]]) -> None:
     _expect_decisions(scenario_state, datatable)
+
+
+def _same_everywhere(state: Scenario) -> None:
+    """The columnar fast path and live mode (the events posted one by one, the clock advanced to
+    the as-of date) give the reference's decisions, byte for byte."""
+    import wenze
+    from wenze.events.readers import read_jsonl
+    from wenze.live.engine import LiveEngine, VirtualClock
+
+    assert state.result is not None, "not evaluated yet / 尚未评估"
+    as_of = state.result.as_of
+    rulebook = wenze.load(state.rulebook_path)  # type: ignore[arg-type]
+    reference = [d.to_json() for d in state.result.decisions]
+    columnar = rulebook.evaluate(state.events, as_of=as_of, prior_sanctions=state.prior,
+                                 evaluator="columnar")
+    lines = [json.dumps(e, ensure_ascii=False) for e in state.events]
+    events = sorted(read_jsonl(lines, "<scenario>").events, key=lambda e: (e.at, e.id))
+    if events and not state.prior:
+        engine = LiveEngine(rulebook.program, VirtualClock(dt.datetime.combine(
+            events[0].at.date(), dt.time(), events[0].at.tzinfo)))
+        for ev in events:
+            if ev.at.date() <= as_of:
+                engine.submit(ev)
+        engine.advance_to(as_of)
+        live = [d.to_json() for d in engine.decisions()]
+    else:
+        live = reference
+    for name, other in (("columnar", [d.to_json() for d in columnar.decisions]), ("live", live)):
+        if json.dumps(other, ensure_ascii=False, sort_keys=True) != json.dumps(
+                reference, ensure_ascii=False, sort_keys=True):
+            pytest.fail(f"{name} 与参考评估器的问责决定不同 / {name} decisions differ from the "
+                        f"reference's:\n{json.dumps(other, ensure_ascii=False, indent=1)}",
+                        pytrace=False)
+
+
+@then("列式评估与实时模式的问责决定相同")
+def then_same_everywhere_zh(scenario_state: Scenario) -> None:
+    _same_everywhere(scenario_state)
+
+
+@then("the columnar evaluator and live mode give the same decisions")
+def then_same_everywhere_en(scenario_state: Scenario) -> None:
+    _same_everywhere(scenario_state)
 
 
 def _no_decision(state: Scenario, person: str | None) -> None:

@@ -27,6 +27,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from wenze.dsl.ast import plain_name
 from wenze.fast.evaluators import add_evaluator_argument, evaluator_for, reads_columns
 
 
@@ -82,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
     from wenze.engine.lower import lower
     from wenze.events import readers as E
 
+    if args.explain:  # a case id, with or without 「」 as a rulebook writes names
+        args.explain = plain_name(args.explain)
     try:
         as_of = dt.date.fromisoformat(args.as_of)
     except ValueError:

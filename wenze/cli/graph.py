@@ -158,6 +158,7 @@ def _choose_process(
 ) -> tuple[A.ProcessDecl | None, int]:
     processes = rulebook.named(A.ProcessDecl)
     if wanted is not None:
+        wanted = A.plain_name(wanted)  # 「X」 as the rulebook writes it, or X
         found = processes.get(wanted)
         if not isinstance(found, A.ProcessDecl):
             _err(

@@ -245,12 +245,14 @@ class HolidayScheduleDecl(Node):
 
 @dataclass(frozen=True)
 class PowerDecl(Node):
-    """``职权 NAME { 说明 "…" }``: a delegable power such as 审批决定权."""
+    """``职权 NAME { 说明 "…"  行为 ACT, … }``: a delegable power such as 审批决定权, and the act
+    types of the event contract (``受理``/``accepted`` …) that require it."""
 
     name: Name
     description: str | None = None
     basis: tuple[Citation, ...] = ()
     override: bool = False
+    acts: tuple[Name, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -358,6 +360,7 @@ class ItemDecl(Node):
     warnings: tuple[WarningRule, ...] = ()
     basis: tuple[Citation, ...] = ()
     override: bool = False
+    title: str | None = None  # 标题: the item's full title (its own, never inherited)
 
 
 class Silence(StrEnum):
@@ -405,6 +408,15 @@ class ProcessDecl(Node):
     override: bool = False
 
 
+def plain_name(text: str) -> str:
+    """A name as a command line gives it — ``「X」`` as the rulebook writes it, or bare ``X`` —
+    as the rulebook's :class:`Name` text (brackets and surrounding blanks left out)."""
+    text = text.strip()
+    if len(text) >= 2 and text[0] == "「" and text[-1] == "」":
+        text = text[1:-1].strip()
+    return text
+
+
 class Scope(StrEnum):
     CASE = "case"  # 案件: once per case
     STEP = "step"  # 环节: once per step of a case
@@ -422,6 +434,110 @@ class Role(StrEnum):
     CHIEF_LEADER = "chief_leader"  # 主要领导
 
 
+class PartyBase(StrEnum):
+    """Whose act a party is (docs/language.md §9): the person whose act makes the condition true,
+    the reviewer, or the actor of one act type of the event contract."""
+
+    DIRECT = "direct"  # 直接责任人: the actor of the act behind the condition, else the handler
+    REVIEWER = "reviewer"  # 审核人
+    RECEIVER = "receiver"  # 收件人 (received)
+    ACCEPTOR = "acceptor"  # 受理人 (accepted)
+    CORRECTION_NOTIFIER = "correction_notifier"  # 补正告知人 (corrections_requested)
+    SUSPENDER = "suspender"  # 中止人 (suspended)
+    EXTENSION_APPROVER = "extension_approver"  # 延期批准人 (extension_granted)
+    DECIDER = "decider"  # 决定人 (decided)
+    DELIVERER = "deliverer"  # 送达人 (delivered)
+    REFERRER = "referrer"  # 转办人 (referred)
+    STEP_HANDLER = "step_handler"  # 环节承办人 (step scope)
+    COUNTERSIGN_UNIT = "countersign_unit"  # 会签单位: the replying or silent unit
+    COUNTERSIGN_REQUESTER = "countersign_requester"  # 会签发起人 (countersign_requested)
+    COMPLAINED_OF = "complained_of"  # 被投诉人: the official a complaint is against
+
+
+class Leader(StrEnum):
+    """A leader of a party, looked up from the party's post, else its unit."""
+
+    DEPUTY = "deputy_leader"  # 分管领导
+    CHIEF = "chief_leader"  # 主要领导
+
+
+class Degree(StrEnum):
+    """The degree of responsibility (《中国共产党纪律处分条例》 Art. 39;
+    《中国共产党问责条例》 Art. 6)."""
+
+    DIRECT = "direct"  # 直接责任
+    PRIMARY_LEADERSHIP = "primary_leadership"  # 主要领导责任
+    IMPORTANT_LEADERSHIP = "important_leadership"  # 重要领导责任
+    OVERALL_LEADERSHIP = "overall_leadership"  # 全面领导责任
+
+
+@dataclass(frozen=True)
+class Party:
+    """Who answers: the actor of ``base``, or (``leader`` set) that actor's leader."""
+
+    base: PartyBase
+    leader: Leader | None = None
+
+    @property
+    def value(self) -> str:
+        return self.base.value if self.leader is None else f"{self.leader.value}:{self.base.value}"
+
+
+@dataclass(frozen=True)
+class Responsibility:
+    """One entry of a violation's ``责任``: a party and its degree. ``word`` is the role word it
+    was written with (``直接责任人``, ``批准人`` …) when it was written with one; the five role
+    words
+    are defined as party + degree (``ROLE_MEANING``)."""
+
+    party: Party
+    degree: Degree
+    word: Role | None = field(default=None, compare=False)
+
+    @property
+    def value(self) -> str:
+        """The stable text of the responsibility (decision keys, JSON ``role``): a role word's own
+        value when party and degree are one role word's meaning, else ``party:degree``."""
+        for role, meaning in ROLE_MEANING.items():
+            if meaning == (self.party, self.degree):
+                return role.value
+        return f"{self.party.value}/{self.degree.value}"
+
+    @property
+    def is_leader(self) -> bool:
+        return self.party.leader is not None
+
+    @classmethod
+    def of_role(cls, role: Role) -> Responsibility:
+        party, degree = ROLE_MEANING[role]
+        return cls(party, degree, role)
+
+    def __lt__(self, other: Responsibility) -> bool:  # sorting by value, as roles were
+        return self.value < other.value
+
+
+# The five role words, defined as party + degree.
+ROLE_MEANING: dict[Role, tuple[Party, Degree]] = {
+    Role.DIRECT: (Party(PartyBase.DIRECT), Degree.DIRECT),
+    Role.REVIEWER: (Party(PartyBase.REVIEWER), Degree.PRIMARY_LEADERSHIP),
+    Role.APPROVER: (Party(PartyBase.DECIDER), Degree.IMPORTANT_LEADERSHIP),
+    Role.DEPUTY_LEADER: (Party(PartyBase.DIRECT, Leader.DEPUTY), Degree.PRIMARY_LEADERSHIP),
+    Role.CHIEF_LEADER: (Party(PartyBase.DIRECT, Leader.CHIEF), Degree.IMPORTANT_LEADERSHIP),
+}
+
+
+def default_degree(party: Party) -> Degree:
+    """The degree of a party written without ``承担``: a deputy leader's is 主要领导责任, a chief
+    leader's 重要领导责任, the reviewer's 主要领导责任, anyone else's 直接责任."""
+    if party.leader is Leader.DEPUTY:
+        return Degree.PRIMARY_LEADERSHIP
+    if party.leader is Leader.CHIEF:
+        return Degree.IMPORTANT_LEADERSHIP
+    if party.base is PartyBase.REVIEWER:
+        return Degree.PRIMARY_LEADERSHIP
+    return Degree.DIRECT
+
+
 @dataclass(frozen=True)
 class ViolationDecl(Node):
     """``违规 NAME { 针对 SCOPE  事项 ITEM, …  当 EXPR  责任 ROLE, …  阶梯 LADDER }``"""
@@ -431,7 +547,7 @@ class ViolationDecl(Node):
     target: Name | None = None  # with Scope.TARGET
     items: tuple[Name, ...] = ()  # empty: every item
     condition: Expr | None = None
-    responsible: tuple[Role, ...] = ()
+    responsible: tuple[Responsibility, ...] = ()
     ladder: Name | None = None
     basis: tuple[Citation, ...] = ()
     override: bool = False

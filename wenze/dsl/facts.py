@@ -32,6 +32,33 @@ class Fact:
     doc: str
 
 
+# The act types a power may be required for (职权 … 行为 ACT): event type → (the act's Chinese
+# name, the fact saying it was done without the power). 决定 also needs 审批决定权 and 延期批准
+# the item's approving power without being named (docs/semantics.md §4).
+POWER_ACTS: dict[str, tuple[str, str]] = {
+    "received": ("收件", "received_unauthorized"),
+    "accepted": ("受理", "acceptance_unauthorized"),
+    "corrections_requested": ("补正告知", "correction_notice_unauthorized"),
+    "suspended": ("中止计时", "suspension_unauthorized"),
+    "extension_granted": ("延期批准", "extension_unauthorized"),
+    "decided": ("决定", "decision_unauthorized"),
+    "delivered": ("送达", "delivery_unauthorized"),
+    "referred": ("转办", "referral_unauthorized"),
+    "countersign_requested": ("会签发起", "countersign_request_unauthorized"),
+}
+
+
+# The power a decision needs, if the rulebook declares a power of this name (docs/semantics.md).
+DECIDING_POWERS = ("审批决定权", "decide", "deciding_power")
+
+
+def power_act(name: str) -> str | None:
+    """The event type an act name of ``职权 … 行为`` means (Chinese or English), or None."""
+    if name in POWER_ACTS:
+        return name
+    return next((t for t, (zh, _) in POWER_ACTS.items() if zh == name), None)
+
+
 _CASE = frozenset({Scope.CASE, Scope.STEP, Scope.COUNTERSIGN})  # case facts are visible inside
 _STEP = frozenset({Scope.STEP})
 _SIGN = frozenset({Scope.COUNTERSIGN})
@@ -67,6 +94,23 @@ FACTS: tuple[Fact, ...] = (
          "an extension was granted by a post that did not hold the approving power at that moment"),
     Fact("decision_unauthorized", "决定越权", _CASE, FactType.BOOL,
          "the decision was made by a post without the deciding power at that moment"),
+    Fact("received_unauthorized", "收件越权", _CASE, FactType.BOOL,
+         "a receipt by a post without a power the rulebook requires for 收件 (职权 … 行为)"),
+    Fact("acceptance_unauthorized", "受理越权", _CASE, FactType.BOOL,
+         "an acceptance by a post without a power the rulebook requires for 受理"),
+    Fact("correction_notice_unauthorized", "补正告知越权", _CASE, FactType.BOOL,
+         "a correction notice by a post without a power the rulebook requires for 补正告知"),
+    Fact("suspension_unauthorized", "中止越权", _CASE, FactType.BOOL,
+         "a suspension by a post without a power the rulebook requires for 中止计时"),
+    Fact("delivery_unauthorized", "送达越权", _CASE, FactType.BOOL,
+         "a delivery by a post without a power the rulebook requires for 送达"),
+    Fact("referral_unauthorized", "转办越权", _CASE, FactType.BOOL,
+         "a referral by a post without a power the rulebook requires for 转办"),
+    Fact("countersign_request_unauthorized", "会签发起越权", _CASE, FactType.BOOL,
+         "a countersign request by a post without a power the rulebook requires for 会签发起"),
+    Fact("act_unauthorized", "越权行为", _CASE, FactType.BOOL,
+         "any act of the case by a post without a power it requires (decision, extension and "
+         "every act type a power names)"),
     Fact("cover_while_present", "A岗在岗代理", _CASE, FactType.BOOL,
          "a B post used A's powers while A was not recorded absent"),
     # ---- case: corrections (Art. 32)

@@ -150,6 +150,25 @@ class _Printer:
         sep = "、" if self.lang == "zh" else ", "
         return sep.join(self.kw(_ROLE_TERMINALS[r]) for r in roles)
 
+    def responsibilities(self, entries: tuple[A.Responsibility, ...]) -> str:
+        sep = "、" if self.lang == "zh" else ", "
+        return sep.join(self.responsibility(r) for r in entries)
+
+    def responsibility(self, r: A.Responsibility) -> str:
+        if r.word is not None and A.ROLE_MEANING[r.word] == (r.party, r.degree):
+            return self.kw(_ROLE_TERMINALS[r.word])
+        base = self.kw(_PARTY_TERMINALS[r.party.base])
+        if r.party.leader is None:
+            text = base
+        elif r.party.base is A.PartyBase.DIRECT:
+            text = self.kw(_LEADER_TERMINALS[r.party.leader])
+        else:
+            text = f"{base}{self.kw('POSSESSIVE')}"
+            text += ("" if self.lang == "zh" else " ") + self.kw(_LEADER_TERMINALS[r.party.leader])
+        if r.degree is not A.default_degree(r.party):
+            text += f" {self.kw('BEARS')} {self.kw(_DEGREE_TERMINALS[r.degree])}"
+        return text
+
     def expr(self, e: A.Expr) -> str:
         if isinstance(e, A.Or):
             # a nested Or after the first operand must keep its parentheses
@@ -283,6 +302,8 @@ class _Printer:
         body: list[tuple[str, _Where]] = []
         if d.description is not None:
             body.append((f"{self.kw('DESCRIPTION')} {format_string(d.description)}", "DESCRIPTION"))
+        if d.acts:
+            body.append((f"{self.kw('ACTS')} {self.names(d.acts)}", d.acts[0]))
         self.block(out, depth, self._opening("POWER", d), d, body)
 
     def _Repeal(self, out: list[_Line], depth: int, d: A.Repeal) -> None:
@@ -330,6 +351,8 @@ class _Printer:
 
     def _ItemDecl(self, out: list[_Line], depth: int, d: A.ItemDecl) -> None:
         body: list[tuple[str, _Where]] = []
+        if d.title is not None:
+            body.append((f"{self.kw('TITLE')} {format_string(d.title)}", "TITLE"))
         for terminal, value in (("UNIT", d.unit), ("CALENDAR", d.calendar),
                                 ("PROCESS", d.process)):
             if value is not None:
@@ -412,7 +435,8 @@ class _Printer:
         if d.condition is not None:
             body.append((f"{self.kw('WHEN')} {self.expr(d.condition)}", d.condition))
         if d.responsible:
-            body.append((f"{self.kw('RESPONSIBLE')} {self.roles(d.responsible)}", "RESPONSIBLE"))
+            body.append((f"{self.kw('RESPONSIBLE')} {self.responsibilities(d.responsible)}",
+                         "RESPONSIBLE"))
         if d.ladder is not None:
             body.append((f"{self.kw('LADDER')} {format_name(d.ladder)}", d.ladder))
         self.block(out, depth, self._opening("VIOLATION", d), d, body)
@@ -471,6 +495,22 @@ class _Printer:
 _SINGULAR = {"WORKDAYS": "workday", "DAYS": "day", "TIMES": "offence", "MONTHS": "month",
              "GRADE": "step"}
 
+_PARTY_TERMINALS = {
+    A.PartyBase.DIRECT: "DIRECT", A.PartyBase.REVIEWER: "REVIEWER",
+    A.PartyBase.RECEIVER: "RECEIVER", A.PartyBase.ACCEPTOR: "ACCEPTOR",
+    A.PartyBase.CORRECTION_NOTIFIER: "CORRECTION_NOTIFIER", A.PartyBase.SUSPENDER: "SUSPENDER",
+    A.PartyBase.EXTENSION_APPROVER: "EXTENSION_APPROVER", A.PartyBase.DECIDER: "DECIDER",
+    A.PartyBase.DELIVERER: "DELIVERER", A.PartyBase.REFERRER: "REFERRER",
+    A.PartyBase.STEP_HANDLER: "STEP_HANDLER", A.PartyBase.COUNTERSIGN_UNIT: "COUNTERSIGN_UNIT",
+    A.PartyBase.COUNTERSIGN_REQUESTER: "COUNTERSIGN_REQUESTER",
+    A.PartyBase.COMPLAINED_OF: "COMPLAINED_OF",
+}
+_LEADER_TERMINALS = {A.Leader.DEPUTY: "DEPUTY_LEADER", A.Leader.CHIEF: "CHIEF_LEADER"}
+_DEGREE_TERMINALS = {
+    A.Degree.DIRECT: "DEGREE_DIRECT", A.Degree.PRIMARY_LEADERSHIP: "DEGREE_PRIMARY",
+    A.Degree.IMPORTANT_LEADERSHIP: "DEGREE_IMPORTANT",
+    A.Degree.OVERALL_LEADERSHIP: "DEGREE_OVERALL",
+}
 _ROLE_TERMINALS = {
     A.Role.DIRECT: "DIRECT",
     A.Role.REVIEWER: "REVIEWER",

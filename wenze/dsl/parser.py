@@ -550,6 +550,21 @@ _ROLES = {
     "DEPUTY_LEADER": A.Role.DEPUTY_LEADER,
     "CHIEF_LEADER": A.Role.CHIEF_LEADER,
 }
+_PARTY_BASES = {
+    "DIRECT": A.PartyBase.DIRECT, "REVIEWER": A.PartyBase.REVIEWER,
+    "APPROVER": A.PartyBase.DECIDER, "RECEIVER": A.PartyBase.RECEIVER,
+    "ACCEPTOR": A.PartyBase.ACCEPTOR, "CORRECTION_NOTIFIER": A.PartyBase.CORRECTION_NOTIFIER,
+    "SUSPENDER": A.PartyBase.SUSPENDER, "EXTENSION_APPROVER": A.PartyBase.EXTENSION_APPROVER,
+    "DECIDER": A.PartyBase.DECIDER, "DELIVERER": A.PartyBase.DELIVERER,
+    "REFERRER": A.PartyBase.REFERRER, "STEP_HANDLER": A.PartyBase.STEP_HANDLER,
+    "COUNTERSIGN_UNIT": A.PartyBase.COUNTERSIGN_UNIT,
+    "COUNTERSIGN_REQUESTER": A.PartyBase.COUNTERSIGN_REQUESTER,
+    "COMPLAINED_OF": A.PartyBase.COMPLAINED_OF,
+}
+_LEADERS = {"DEPUTY_LEADER": A.Leader.DEPUTY, "CHIEF_LEADER": A.Leader.CHIEF}
+_DEGREES = {"DEGREE_DIRECT": A.Degree.DIRECT, "DEGREE_PRIMARY": A.Degree.PRIMARY_LEADERSHIP,
+            "DEGREE_IMPORTANT": A.Degree.IMPORTANT_LEADERSHIP,
+            "DEGREE_OVERALL": A.Degree.OVERALL_LEADERSHIP}
 _CMP = {
     ">": A.CompareOp.GT, "＞": A.CompareOp.GT, ">=": A.CompareOp.GE, "≥": A.CompareOp.GE,
     "<": A.CompareOp.LT, "＜": A.CompareOp.LT, "<=": A.CompareOp.LE, "≤": A.CompareOp.LE,
@@ -649,6 +664,45 @@ class _Builder(Transformer):
 
     def role(self, meta: Any, children: list[Token]) -> A.Role:
         return _ROLES[children[0].type]
+
+    # 责任 PARTY [承担 DEGREE], …
+    def party_base(self, meta: Any, children: list[Token]) -> tuple[A.PartyBase, A.Role | None]:
+        kind = children[0].type
+        return _PARTY_BASES[kind], _ROLES.get(kind)
+
+    def leader(self, meta: Any, children: list[Token]) -> tuple[A.Leader, A.Role]:
+        kind = children[0].type
+        return _LEADERS[kind], _ROLES[kind]
+
+    def degree(self, meta: Any, children: list[Token]) -> A.Degree:
+        return _DEGREES[children[0].type]
+
+    def party(self, meta: Any, children: list[Any]) -> tuple[A.Party, A.Role | None]:
+        first, word = children[0]
+        if isinstance(first, A.Leader):  # 分管领导 alone: the direct party's
+            return A.Party(A.PartyBase.DIRECT, first), word
+        return A.Party(first), word
+
+    def leader_of(self, meta: Any, children: list[Any]) -> tuple[A.Party, A.Role | None]:
+        (base, word), (leader, _) = _values(children)
+        if word is A.Role.APPROVER:  # 批准人 is the decider
+            base = A.PartyBase.DECIDER
+        return A.Party(base, leader), None
+
+    def responsibility(self, meta: Any, children: list[Any]) -> A.Responsibility:
+        values = _values(children)
+        party, word = values[0]
+        if word is not None and len(values) == 1:  # a role word: its own meaning
+            return A.Responsibility.of_role(word)
+        if word is A.Role.APPROVER:
+            party = A.Party(A.PartyBase.DECIDER, party.leader)
+        degree = values[1] if len(values) > 1 else A.default_degree(party)
+        return A.Responsibility(party, degree, word if len(values) == 1 else None)
+
+    def responsibility_list(self, meta: Any, children: list[Any]) -> _Roles:
+        roles = _Roles(_values(children))
+        roles.span = self._span(meta)
+        return roles
 
     def role_list(self, meta: Any, children: list[Any]) -> _Roles:
         roles = _Roles(_values(children))
@@ -849,7 +903,10 @@ class _Builder(Transformer):
         name, basis, items = self._split(children)
         f = self._fields(items)
         return A.PowerDecl(name, f.get("description"), basis, span=self._span(meta),
-                           field_spans=self._field_spans(items))
+                           field_spans=self._field_spans(items), acts=f.get("acts", ()))
+
+    def power_acts(self, meta: Any, children: list[Any]) -> tuple[str, tuple[A.Name, ...]]:
+        return ("acts", children[1])
 
     def description(self, meta: Any, children: list[Token]) -> tuple[str, str]:
         return ("description", _string_value(children[1]),
@@ -925,7 +982,11 @@ class _Builder(Transformer):
             warnings=f.get("warning", ()),
             basis=basis,
             span=self._span(meta),
+            title=f.get("title"),
         )
+
+    def item_title(self, meta: Any, children: list[Any]) -> tuple[str, str]:
+        return ("title", _string_value(children[1]), {"title": self._tok(children[1])})
 
     def item_unit(self, meta: Any, children: list[Any]) -> tuple[str, A.Name]:
         return ("unit", children[1])
@@ -1090,7 +1151,8 @@ class _Builder(Transformer):
     def when(self, meta: Any, children: list[Any]) -> tuple[str, A.Expr]:
         return ("condition", children[1])
 
-    def responsible(self, meta: Any, children: list[Any]) -> tuple[str, tuple[A.Role, ...]]:
+    def responsible(self, meta: Any, children: list[Any]
+                    ) -> tuple[str, tuple[A.Responsibility, ...], dict[str, A.Span]]:
         return ("responsible", tuple(children[1]), {"responsible": children[1].span})
 
     def use_ladder(self, meta: Any, children: list[Any]) -> tuple[str, A.Name]:

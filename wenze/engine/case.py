@@ -24,6 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from wenze.dsl import ast as A
+from wenze.dsl.facts import POWER_ACTS
 from wenze.engine.decisions import Decision, Offence, Warning
 from wenze.engine.lower import DELIVERY_LIMIT, ItemIR, Program, StepIR
 from wenze.events.model import AGREE, DISAGREE, FORWARD, REFUSALS, SHIRKING
@@ -225,6 +226,16 @@ class CaseContext:
                 return False, True
         return False, False
 
+    def authorized(self, post_name: str | None, powers: Sequence[str], at: dt.datetime
+                   ) -> tuple[bool, bool]:
+        """(holds every one of ``powers`` at ``at``, used A's power while A was present) —
+        :meth:`authority` for each (A/B cover respected)."""
+        ok, present = True, False
+        for power in powers:
+            has, while_present = self.authority(post_name, power, at)
+            ok, present = ok and has, present or while_present
+        return ok, present
+
     def acts_for(self, post_name: str | None, required: str, at: dt.datetime) -> tuple[bool, bool]:
         """Whether ``post_name`` may act as ``required`` (itself, or as its B post while absent)."""
         if post_name == required:
@@ -257,12 +268,14 @@ class Actor:
     post: str | None
     unit: str | None
     day: dt.date | None
+    at: float | None = None  # the act's POSIX time (``at.timestamp()``), when it is an event
 
     @classmethod
     def of(cls, ev: Event | None) -> Actor | None:
         if ev is None:
             return None
-        return cls(ev.actor or None, ev.post or None, ev.unit or None, _day(ev))
+        return cls(ev.actor or None, ev.post or None, ev.unit or None, _day(ev),
+                   ev.at.timestamp())
 
 
 @dataclass
@@ -277,6 +290,8 @@ class Subject:
     established: dict[str, dt.date]
     parent: dict[str, Any] | None = None  # the case's facts, for a step or countersign
     _merged: dict[str, Any] | None = None
+    # the acts of this subject's own parties (环节承办人, 会签单位, 会签发起人), by party value
+    acts: dict[str, Event | Actor] | None = None
 
     def env(self, needs_parent: bool) -> dict[str, Any]:
         """The facts a condition sees (the case's included when the condition reads them)."""
@@ -305,6 +320,32 @@ class CaseOutcome:
     on_time: bool | None
     on_the_spot: bool
     overdue_open: bool
+    # the act behind each act party of the case (收件人 … 被投诉人), by party value
+    acts: dict[str, Event | Actor] | None = None
+
+
+def case_acts(by_type: Mapping[str, list[Event]], attribution: Mapping[str, Event | Actor]
+               ) -> dict[str, Event | Actor]:
+    """The act whose actor is each act party of a case: the first act of its type, or, where a
+    fact points at one act of that type (the late notice, the unlisted suspension, the
+    unauthorized extension, the complaint of shirking), that act."""
+    acts: dict[str, Event | Actor] = {}
+    for party, etype in (("receiver", "received"), ("acceptor", "accepted"),
+                         ("correction_notifier", "corrections_requested"),
+                         ("suspender", "suspended"), ("extension_approver", "extension_granted"),
+                         ("decider", "decided"), ("deliverer", "delivered"),
+                         ("referrer", "referred")):
+        evs = by_type.get(etype)
+        if evs:
+            acts[party] = evs[0]
+    for party, fact in (("correction_notifier", "correction_notice_late"),
+                        ("correction_notifier", "correction_notices"),
+                        ("suspender", "suspension_unlisted"),
+                        ("extension_approver", "extension_unauthorized"),
+                        ("complained_of", "complaints"), ("complained_of", "shirked")):
+        if fact in attribution:
+            acts[party] = attribution[fact]
+    return acts
 
 
 def evaluate_case(
@@ -438,9 +479,13 @@ def evaluate_case(
         s = item.statutory
         stat_deadline = cal.index(s.unit).deadline(start, s.amount, susp)
         note("statutory", start, s, susp, stat_deadline)
+    ext_required = program.act_powers.get("extension_granted", ())
     for ev in by_type.get("extension_granted", []):
         power = item.extension_power
         ok, present = (ctx.authority(ev.post, power, ev.at) if power else (False, False))
+        if ext_required:  # the powers the rulebook requires for 延期批准 too
+            more, more_present = ctx.authorized(ev.post, ext_required, ev.at)
+            ok, present = ok and more, present or more_present
         if present and cover_present is None:
             cover_present = Actor.of(ev)
             established.setdefault("cover_while_present", _day(ev))
@@ -512,8 +557,10 @@ def evaluate_case(
     unauth = False
     refused = False
     if decided_ev is not None:
-        if program.deciding_power:
-            ok, present = ctx.authority(decided_ev.post, program.deciding_power, decided_ev.at)
+        required = ((program.deciding_power,) if program.deciding_power else ()) + tuple(
+            p for p in program.act_powers.get("decided", ()) if p != program.deciding_power)
+        if required:
+            ok, present = ctx.authorized(decided_ev.post, required, decided_ev.at)
             unauth = not ok
             if present and cover_present is None:
                 cover_present = Actor.of(decided_ev)
@@ -526,6 +573,32 @@ def evaluate_case(
             established[k] = decided_day  # type: ignore[assignment]
     facts["decision_unauthorized"] = unauth
     facts["refused_without_reasons"] = refused
+
+    # ---- the powers the rulebook requires for the other acts (职权 … 行为)
+    unauthorized_acts = [ev for ev, bad in ((decided_ev, unauth), (
+        attribution.get("extension_unauthorized"), ext_unauth)) if bad and ev is not None]
+    for etype, (_, fact) in POWER_ACTS.items():
+        if etype in ("decided", "extension_granted"):
+            continue
+        required_here = program.act_powers.get(etype, ())
+        bad_ev = None
+        for ev in by_type.get(etype, ()) if required_here else ():
+            ok, present = ctx.authorized(ev.post, required_here, ev.at)
+            if present and cover_present is None:
+                cover_present = Actor.of(ev)
+                established.setdefault("cover_while_present", _day(ev))
+            if not ok and bad_ev is None:
+                bad_ev = ev
+        facts[fact] = bad_ev is not None
+        if bad_ev is not None:
+            attribution[fact] = bad_ev
+            established[fact] = _day(bad_ev)
+            unauthorized_acts.append(bad_ev)
+    facts["act_unauthorized"] = bool(unauthorized_acts)
+    if unauthorized_acts:  # the first act done without its power
+        first_bad = min(unauthorized_acts, key=event_order)  # type: ignore[arg-type]
+        attribution["act_unauthorized"] = first_bad
+        established["act_unauthorized"] = _day(first_bad)
     late_delivery = False
     if delivered is not None and decided_day is not None:
         limit = cal.index(DELIVERY_LIMIT.unit).deadline(decided_day, DELIVERY_LIMIT.amount)
@@ -619,7 +692,8 @@ def evaluate_case(
         trace.subjects = [(s.scope.value, s.name, s.env(True)) for s in subjects[1:]]
     return CaseOutcome(case, item, unit, subjects, handler, reviewer, approver,
                        tuple(circumstances), dates, facts, warnings, received_day or start,
-                       decided_day, on_time, bool(facts["on_the_spot"]), overdue_open)
+                       decided_day, on_time, bool(facts["on_the_spot"]), overdue_open,
+                       case_acts(by_type, attribution))
 
 
 def _process_subjects(ctx, case, item, steps: Mapping[str, StepIR], by_type, clock_start, susp, cal,
@@ -707,7 +781,8 @@ def _process_subjects(ctx, case, item, steps: Mapping[str, StepIR], by_type, clo
                 "step_days": idx.count(b_day, e_day, susp), "step_days_over": over,
                 "step_overdue": over > 0, "started_before_prerequisites": early,
                 "step_unauthorized": unauth}
-            out.append(Subject(A.Scope.STEP, name, facts, attr, c_ev or s_ev, est))
+            out.append(Subject(A.Scope.STEP, name, facts, attr, c_ev or s_ev, est,
+                                acts={"step_handler": c_ev or s_ev}))
             if c_ev is None and deadline is not None and step.limit is not None:
                 who = Actor.of(s_ev)
                 w = _warning(ctx, item, case, name, b_day, deadline, step.limit.unit,
@@ -752,7 +827,9 @@ def _process_subjects(ctx, case, item, steps: Mapping[str, StepIR], by_type, clo
                 actor = Actor.of(rep) if rep else Actor(None, None, u, deadline or r_day)
                 if actor is not None and actor.unit is None:
                     actor.unit = u
-                out.append(Subject(A.Scope.COUNTERSIGN, f"{name}/{u}", facts, {}, actor, est))
+                out.append(Subject(A.Scope.COUNTERSIGN, f"{name}/{u}", facts, {}, actor, est,
+                                    acts={"countersign_unit": actor,
+                                          "countersign_requester": req}))
     return out
 
 

@@ -18,18 +18,134 @@ from decimal import Decimal
 from typing import Any
 
 from wenze.dsl import ast as A
-from wenze.dsl.ast import Role
+from wenze.dsl.ast import Degree, Leader, PartyBase, Responsibility, Role
 from wenze.engine.lower import Basis, ViolationIR
 
-SCHEMA_VERSION = 1
+NO_TIME = float("inf")  # an offence with no act behind it comes after those with one
+
+# 2: decisions carry ``party``, ``degree`` and ``party_missing`` (docs/semantics.md §8)
+SCHEMA_VERSION = 2
 
 ROLE_LABELS: dict[Role, tuple[str, str]] = {
     Role.DIRECT: ("直接责任", "direct responsibility"),
     Role.REVIEWER: ("主要领导责任（审核人）", "primary leadership responsibility (reviewer)"),
     Role.APPROVER: ("重要领导责任（批准人）", "important leadership responsibility (approver)"),
-    Role.DEPUTY_LEADER: ("领导责任（分管领导）", "leadership responsibility (deputy leader)"),
-    Role.CHIEF_LEADER: ("领导责任（主要领导）", "leadership responsibility (chief leader)"),
+    Role.DEPUTY_LEADER: ("主要领导责任（分管领导）",
+                         "primary leadership responsibility (deputy leader)"),
+    Role.CHIEF_LEADER: ("重要领导责任（主要领导）",
+                        "important leadership responsibility (chief leader)"),
 }
+
+PARTY_LABELS: dict[PartyBase, tuple[str, str]] = {
+    PartyBase.DIRECT: ("直接责任人", "direct"),
+    PartyBase.REVIEWER: ("审核人", "reviewer"),
+    PartyBase.RECEIVER: ("收件人", "receiver"),
+    PartyBase.ACCEPTOR: ("受理人", "acceptor"),
+    PartyBase.CORRECTION_NOTIFIER: ("补正告知人", "correction notifier"),
+    PartyBase.SUSPENDER: ("中止人", "suspender"),
+    PartyBase.EXTENSION_APPROVER: ("延期批准人", "extension approver"),
+    PartyBase.DECIDER: ("决定人", "decider"),
+    PartyBase.DELIVERER: ("送达人", "deliverer"),
+    PartyBase.REFERRER: ("转办人", "referrer"),
+    PartyBase.STEP_HANDLER: ("环节承办人", "step handler"),
+    PartyBase.COUNTERSIGN_UNIT: ("会签单位", "countersign unit"),
+    PartyBase.COUNTERSIGN_REQUESTER: ("会签发起人", "countersign requester"),
+    PartyBase.COMPLAINED_OF: ("被投诉人", "complained official"),
+}
+# the event type whose actor each act party is
+PARTY_ACTS: dict[PartyBase, tuple[str, str]] = {
+    PartyBase.RECEIVER: ("收件", "received"),
+    PartyBase.ACCEPTOR: ("受理", "accepted"),
+    PartyBase.CORRECTION_NOTIFIER: ("补正告知", "corrections_requested"),
+    PartyBase.SUSPENDER: ("中止计时", "suspended"),
+    PartyBase.EXTENSION_APPROVER: ("延期批准", "extension_granted"),
+    PartyBase.DECIDER: ("决定", "decided"),
+    PartyBase.DELIVERER: ("送达", "delivered"),
+    PartyBase.REFERRER: ("转办", "referred"),
+    PartyBase.STEP_HANDLER: ("环节办结", "step_completed"),
+    PartyBase.COUNTERSIGN_REQUESTER: ("会签发起", "countersign_requested"),
+    PartyBase.COMPLAINED_OF: ("投诉", "complaint"),
+}
+LEADER_LABELS: dict[Leader, tuple[str, str]] = {
+    Leader.DEPUTY: ("分管领导", "deputy leader"),
+    Leader.CHIEF: ("主要领导", "chief leader"),
+}
+DEGREE_LABELS: dict[Degree, tuple[str, str]] = {
+    Degree.DIRECT: ("直接责任", "direct responsibility"),
+    Degree.PRIMARY_LEADERSHIP: ("主要领导责任", "primary leadership responsibility"),
+    Degree.IMPORTANT_LEADERSHIP: ("重要领导责任", "important leadership responsibility"),
+    Degree.OVERALL_LEADERSHIP: ("全面领导责任", "overall leadership responsibility"),
+}
+
+
+def party_label(r: Responsibility) -> tuple[str, str]:
+    """The party as a rulebook writes it: 决定人的分管领导 / decider's deputy leader."""
+    for word in Role:  # a role word's meaning: the word (as the label always said)
+        if (r.party, r.degree) == _meaning(word):
+            return _WORD_LABELS[word]
+    zh, en = PARTY_LABELS[r.party.base]
+    if r.party.leader is None:
+        return zh, en
+    lzh, len_ = LEADER_LABELS[r.party.leader]
+    if r.party.base is PartyBase.DIRECT:
+        return lzh, len_
+    return f"{zh}的{lzh}", f"{en}'s {len_}"
+
+
+_WORD_LABELS = {Role.DIRECT: ("直接责任人", "direct"), Role.REVIEWER: ("审核人", "reviewer"),
+                Role.APPROVER: ("批准人", "approver"),
+                Role.DEPUTY_LEADER: ("分管领导", "deputy leader"),
+                Role.CHIEF_LEADER: ("主要领导", "chief leader")}
+
+
+def _meaning(word: Role) -> tuple:
+    from wenze.dsl.ast import ROLE_MEANING
+    return ROLE_MEANING[word]
+
+
+def role_label(r: Responsibility) -> tuple[str, str]:
+    """The degree and the party: ``主要领导责任（决定人的分管领导）``; a role word's own label."""
+    for word in Role:
+        if (r.party, r.degree) == _meaning(word):
+            return ROLE_LABELS[word]
+    dzh, den = DEGREE_LABELS[r.degree]
+    pzh, pen = party_label(r)
+    return f"{dzh}（{pzh}）", f"{den} ({pen})"
+
+
+def party_missing(r: Responsibility, scope: str, person: str | None, post: str | None,
+                  unit: str | None) -> tuple[str, str] | None:
+    """Why the party of a decision was not found (person None), or None when it was (or when the
+    party is a unit: a countersigning unit, a unit missing its target)."""
+    if person is not None:
+        return None
+    party = r.party
+    pzh, pen = party_label(r)
+    if party.leader is not None:
+        lzh, len_ = LEADER_LABELS[party.leader]
+        if post is not None:
+            return (f"{pzh}：岗位「{post}」在认定之日前后无人在岗记录",
+                    f"{pen}: nobody was seen in post 「{post}」")
+        return (f"{pzh}：单位「{unit}」及其岗位未指明{lzh}",
+                f"{pen}: unit 「{unit}」 and the post name no {len_}")
+    if scope == "countersign" and party.base in (PartyBase.DIRECT, PartyBase.COUNTERSIGN_UNIT):
+        return None  # a unit answers
+    if scope == "target" and party.base is PartyBase.DIRECT:
+        if post is not None:
+            return (f"{pzh}：岗位「{post}」无人在岗记录",
+                    f"{pen}: nobody was seen in post 「{post}」")
+        return (f"{pzh}：单位「{unit}」未指明主要领导",
+                f"{pen}: unit 「{unit}」 names no chief leader")
+    if post is not None:
+        return (f"{pzh}：该行为未记录办理人（岗位「{post}」）",
+                f"{pen}: the act names no person (post 「{post}」)")
+    act = PARTY_ACTS.get(party.base)
+    if act is not None:
+        return (f"{pzh}：案件中没有「{act[0]}」行为", f"{pen}: the case has no {act[1]} act")
+    if party.base is PartyBase.REVIEWER:
+        return (f"{pzh}：案件中没有审核环节或审核人记录",
+                f"{pen}: the case has no review step and no event with role reviewer")
+    return (f"{pzh}：案件中没有办理人记录", f"{pen}: the case names no handler")
 
 LEVEL_LABELS = {"notice": "预警", "yellow": "黄牌", "red": "红牌"}
 
@@ -99,7 +215,7 @@ class Decision:
     person: str | None  # None when only the post or unit is known
     post: str | None
     unit: str | None
-    role: Role
+    role: Responsibility  # the party and its degree
     sanction: str | None  # None: exempt, or the violation has no ladder
     ladder: LadderInfo | None
     basis: tuple[Basis, ...]
@@ -113,10 +229,18 @@ class Decision:
 
     @property
     def role_zh(self) -> str:
-        return ROLE_LABELS[self.role][0]
+        return role_label(self.role)[0]
+
+    @property
+    def missing(self) -> tuple[str, str] | None:
+        """Why the party was not found (the decision names its post or unit), else None."""
+        return party_missing(self.role, self.scope, self.person, self.post, self.unit)
 
     def to_json(self) -> dict[str, Any]:
-        zh, en = ROLE_LABELS[self.role]
+        zh, en = role_label(self.role)
+        pzh, pen = party_label(self.role)
+        dzh, den = DEGREE_LABELS[self.role.degree]
+        missing = self.missing
         return {
             "key": self.key,
             "case": self.case,
@@ -129,6 +253,11 @@ class Decision:
             "unit": self.unit,
             "role": self.role.value,
             "role_label": {"zh": zh, "en": en},
+            "party": {"act": self.role.party.base.value,
+                      "leader": self.role.party.leader.value if self.role.party.leader else None,
+                      "zh": pzh, "en": pen},
+            "degree": {"code": self.role.degree.value, "zh": dzh, "en": den},
+            "party_missing": {"zh": missing[0], "en": missing[1]} if missing else None,
             "sanction": self.sanction,
             "ladder": self.ladder.to_json() if self.ladder else None,
             "basis": [b.to_json() for b in self.basis],
@@ -218,11 +347,12 @@ class Offence:
     person: str | None
     post: str | None
     unit: str | None
-    role: A.Role
+    role: A.Responsibility
     established: dt.date
     facts: tuple[tuple[str, Any], ...]
     dates: tuple[tuple[str, dt.date | None], ...]
     circumstances: tuple[str, ...]
+    act_at: float | None = None  # the POSIX time of the act behind the offence, if any
 
     @property
     def person_key(self) -> str:
@@ -236,6 +366,14 @@ class Offence:
     def key(self) -> str:  # (a SHA-256: computed once, read by the ladder and the decision)
         return stable_key(self.case, self.violation.name, self.subject, self.person_key,
                           self.role.value)
+
+    @property
+    def ladder_order(self) -> tuple:
+        """How the ladder takes offences of one date (docs/semantics.md §6): the time of the act
+        behind them (none: last), the case id, the violation, the subject, then who and in what
+        role — never a hash."""
+        return (NO_TIME if self.act_at is None else self.act_at, self.case or "",
+                self.violation.name, self.subject or "", self.person_key, self.role.value)
 
     @property
     def order(self) -> tuple:

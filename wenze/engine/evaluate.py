@@ -51,7 +51,10 @@ __all__ = ["CaseTrace", "DeadlineNote", "EvaluationResult", "Offence", "RuleChec
 
 # facts that point at one act (and so at that act's actor), in priority order
 ACT_FACTS = (
-    "extension_unauthorized", "decision_unauthorized", "cover_while_present",
+    "extension_unauthorized", "decision_unauthorized", "received_unauthorized",
+    "acceptance_unauthorized", "correction_notice_unauthorized", "suspension_unauthorized",
+    "delivery_unauthorized", "referral_unauthorized", "countersign_request_unauthorized",
+    "act_unauthorized", "cover_while_present",
     "refused_without_reasons", "shirked", "complaints", "correction_notice_late",
     "correction_notices", "suspension_unlisted", "delivered_late", "step_unauthorized",
     "started_before_prerequisites",
@@ -59,7 +62,6 @@ ACT_FACTS = (
 LATENESS_FACTS = ("days_over_statutory", "overdue_statutory", "days_over_promised",
                   "days_over_external_deadline",
                   "overdue_promised", "step_days_over", "step_overdue", "unanswered")
-
 
 # --------------------------------------------------------------------------- result records
 
@@ -115,8 +117,13 @@ class EvaluationResult:
 # --------------------------------------------------------------------------- offences
 
 
-def _actor(x: Event | Actor | None) -> Actor | None:
-    return Actor.of(x) if isinstance(x, Event) else x
+def _actor(x: Any) -> Actor | None:
+    """An act's actor: from an event, an actor, or a record with ``actor``/``post``/``unit``."""
+    if x is None or isinstance(x, Actor):
+        return x
+    if isinstance(x, Event):
+        return Actor.of(x)
+    return Actor(x.actor or None, x.post or None, x.unit or None, None)
 
 
 def _attributed(v: ViolationIR, sub: Subject, env: Mapping[str, Any]
@@ -164,44 +171,85 @@ def offences_for(ctx: CaseContext, out: CaseOutcome, trace: CaseTrace | None) ->
             used = tuple((k, env.get(k)) for k in v.facts)
             actor, day = _attributed(v, sub, env)
             day = day or out.decided or ctx.as_of
-            found += _responsible(ctx, v, out, sub.name, actor, day, used)
+            found += _responsible(ctx, v, out, sub.name, actor, day, used, sub=sub,
+                                  act_at=actor.at if actor is not None else None,
+                                  notes=trace.notes if trace is not None else None)
     return found
 
 
+UNKNOWN_UNIT = "（未知单位）"  # a party whose unit nothing names (never dropped: docs §6)
+
+
+def _party_act(out: CaseOutcome | None, sub: Subject | None, base: A.PartyBase,
+               actor: Actor | None) -> Actor | None:
+    """The act (its actor) behind a party of a true check, or None when the case has no such act
+    (docs/semantics.md §6, the table of parties)."""
+    if base is A.PartyBase.DIRECT:
+        return actor
+    if out is None:
+        return None
+    if base is A.PartyBase.REVIEWER:
+        return _actor(out.reviewer)
+    if sub is not None and sub.acts and base.value in sub.acts:
+        return _actor(sub.acts[base.value])
+    if base is A.PartyBase.DECIDER:
+        return _actor(out.approver)
+    return _actor((out.acts or {}).get(base.value))
+
+
 def _responsible(ctx: CaseContext, v: ViolationIR, out: CaseOutcome | None, subject: str | None,
-                 actor: Actor | None, day: dt.date, used: tuple, *, unit: str | None = None
-                 ) -> list[Offence]:
+                 actor: Actor | None, day: dt.date, used: tuple, *, unit: str | None = None,
+                 sub: Subject | None = None, notes: list[str] | None = None,
+                 act_at: float | None = None) -> list[Offence]:
+    """One offence per responsible person of a true check: each entry of the violation's 责任 —
+    a party (an act's actor, or a leader of one) and its degree — resolved; a party that cannot
+    be found names its post or unit with person None (never dropped); one offence per person,
+    the first entry naming a person wins."""
     people: dict[str, Offence] = {}
-    post = actor.post if actor else None
-    base_unit = ((actor.unit if actor else None) or ctx.unit_of_post(post) or unit
-                 or (out.unit if out else None))
-    u_name, deputy, chief = _leaders(ctx, post, base_unit)
     dates = tuple(sorted(out.dates.items())) if out else ()
-    for role in v.responsible:
-        who: tuple[str | None, str | None, str | None] | None = None
-        if role is A.Role.DIRECT:
-            if out is None:  # a target: the unit's chief leader answers directly
-                who = (ctx.holder(chief, day) if chief else None, chief, u_name)
-            elif actor is not None:
-                who = (actor.person, actor.post, actor.unit or base_unit)
-        elif role is A.Role.REVIEWER and out is not None and out.reviewer is not None:
-            r = out.reviewer
-            who = (r.actor, r.post, r.unit or ctx.unit_of_post(r.post))
-        elif role is A.Role.APPROVER and out is not None and out.approver is not None:
-            r = out.approver
-            who = (r.actor, r.post, r.unit or ctx.unit_of_post(r.post))
-        elif role is A.Role.DEPUTY_LEADER and deputy:
-            who = (ctx.holder(deputy, day), deputy, ctx.unit_of_post(deputy) or u_name)
-        elif role is A.Role.CHIEF_LEADER and chief:
-            who = (ctx.holder(chief, day), chief, ctx.unit_of_post(chief) or u_name)
-        if who is None or (who[0] is None and who[1] is None and who[2] is None):
-            continue
+    case_unit = unit or (out.unit if out else None)
+    resolved: dict[A.PartyBase, tuple[Actor | None, str | None]] = {}
+    for resp in v.responsible:
+        base = resp.party.base
+        if base not in resolved:
+            act = _party_act(out, sub, base, actor)
+            act_unit = ((act.unit if act else None) or ctx.unit_of_post(act.post if act else None)
+                        or case_unit)
+            resolved[base] = (act, act_unit)
+        act, act_unit = resolved[base]
+        who: tuple[str | None, str | None, str | None]
+        if resp.party.leader is not None:
+            post = act.post if act else None
+            u_name, deputy, chief = _leaders(ctx, post, act_unit)
+            leader = deputy if resp.party.leader is A.Leader.DEPUTY else chief
+            if leader:
+                who = (ctx.holder(leader, day), leader, ctx.unit_of_post(leader) or u_name)
+            else:  # the post and unit name no such leader: nobody to decide on, said in the trace
+                if notes is not None:
+                    word = "分管领导" if resp.party.leader is A.Leader.DEPUTY else "主要领导"
+                    notes.append(f"「{v.name}」{'[' + subject + ']' if subject else ''}: "
+                                 f"岗位「{post or '—'}」及单位「{u_name or '—'}」未指明{word}，"
+                                 f"不对{word}作出决定 / post and unit name no "
+                                 f"{resp.party.leader.value.replace('_', ' ')}: "
+                                 f"no decision for one")
+                continue
+        elif out is None and base is A.PartyBase.DIRECT:
+            # a target: the unit's chief leader answers directly
+            u_name, _, chief = _leaders(ctx, None, case_unit)
+            who = (ctx.holder(chief, day) if chief else None, chief, u_name)
+        elif act is not None:
+            who = (act.person, act.post, act.unit or act_unit if base is A.PartyBase.DIRECT
+                   else act.unit or ctx.unit_of_post(act.post))
+        else:  # no such act in the case: the case's unit answers, person unknown
+            who = (None, None, None)
+        if who[0] is None and who[1] is None and who[2] is None:
+            who = (None, None, case_unit or UNKNOWN_UNIT)
         off = Offence(
             out.case if out else None, out.item.name if out else None, v, subject,
-            who[0], who[1], who[2], role, day, used, dates,
-            out.circumstances if out else (),
+            who[0], who[1], who[2], resp, day, used, dates,
+            out.circumstances if out else (), act_at,
         )
-        people.setdefault(off.person_key, off)  # one decision per person: the first role wins
+        people.setdefault(off.person_key, off)  # one decision per person: the first entry wins
     return list(people.values())
 
 

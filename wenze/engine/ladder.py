@@ -10,7 +10,9 @@ Semantics (the ladder is data — ``阶梯 NAME { … }`` in the rulebook — th
 
 Order.
     Offences are processed in time order: by the date the violation was established
-    (``Offence.on``), ties broken by ``Offence.key``. Two offences with the same key are an error
+    (``Offence.on``), ties broken by ``Offence.order`` (the evaluator's: the time of the act
+    behind the offence, the case, the violation, the subject, the person, the role), then by
+    ``Offence.key``. Two offences with the same key are an error
     (:class:`LadderError`). The output lists one :class:`Sanction` per offence in that order.
 
 Window (计次期间).
@@ -75,6 +77,7 @@ from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from wenze.dsl import ast as A
 
@@ -99,11 +102,14 @@ class Offence:
     person: str
     unit: str | None
     post: str | None
-    role: A.Role
+    role: A.Role | A.Responsibility
     violation: str
     case: str | None
     on: dt.date  # the date the violation was established
     circumstances: frozenset[str] = frozenset()
+    # how offences of one date are taken (before the key): the evaluator gives the time of the
+    # act behind the offence, the case, the violation … (docs/semantics.md §6)
+    order: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -460,7 +466,7 @@ def apply_ladder(ladder: A.LadderDecl, offences: Sequence[Offence],
     sanctions: list[Sanction] = []
     joint: list[JointSanction] = []
 
-    for off in sorted(offences, key=lambda o: (o.on, o.key)):
+    for off in sorted(offences, key=lambda o: (o.on, o.order, o.key)):
         if off.on not in spans:
             span = window_of(ladder.window, off.on)
             spans[off.on] = (span, window_text(ladder.window, span))
@@ -526,7 +532,7 @@ def apply_ladder(ladder: A.LadderDecl, offences: Sequence[Offence],
         issued = _Issued(off.person, off.unit, off.on, level, off.key, None,
                          _describe_offence(off, level))
         by_person[off.person].add(issued)
-        if off.unit is not None and off.role not in LEADER_ROLES:
+        if off.unit is not None and not is_leader(off.role):
             by_unit[off.unit].add(issued)
             joint += _joint(ladder, off, span, wtext, by_unit[off.unit], fired, unit_leaders)
 
@@ -535,6 +541,13 @@ def apply_ladder(ladder: A.LadderDecl, offences: Sequence[Offence],
 
 
 LEADER_ROLES = frozenset({A.Role.DEPUTY_LEADER, A.Role.CHIEF_LEADER})
+
+
+def is_leader(role: Any) -> bool:
+    """Whether an offence's responsibility is a leader's (a role word 分管领导/主要领导, or a
+    party that is a leader of another): such a sanction counts toward the person, not the
+    unit's 连带 count."""
+    return role in LEADER_ROLES or bool(getattr(role, "is_leader", False))
 
 
 def _joint(ladder: A.LadderDecl, off: Offence, span: tuple[dt.date | None, dt.date],

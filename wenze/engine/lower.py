@@ -26,10 +26,11 @@ from typing import Any
 
 from wenze.dsl import ast as A
 from wenze.dsl import calendar as C
+from wenze.dsl import facts as F
 from wenze.dsl.facts import lookup as lookup_fact
 
 # The power a decision needs, if the rulebook declares a power of this name (docs/semantics.md).
-DECIDING_POWERS = ("审批决定权", "decide", "deciding_power")
+DECIDING_POWERS = F.DECIDING_POWERS
 # Art. 44: the licence is issued and delivered within 10 days of the decision.
 DELIVERY_LIMIT = A.Duration(10, A.DayKind.WORKING)
 STATUTORY_CALENDAR = "法定工作日"
@@ -237,6 +238,7 @@ class ItemIR:
     suspension_reasons: frozenset[str]
     warnings: tuple[WarningIR, ...]
     basis: tuple[Basis, ...]
+    title: str | None = None  # the item's full title (标题)
 
 
 @dataclass(frozen=True)
@@ -271,7 +273,7 @@ class ViolationIR:
     condition: Condition
     source: str  # the condition as text, for traces
     facts: tuple[str, ...]  # fact keys the condition reads, in first-use order
-    responsible: tuple[A.Role, ...]
+    responsible: tuple[A.Responsibility, ...]
     ladder: str | None
     basis: tuple[Basis, ...]
     needs_parent: bool = False  # a step/countersign condition that reads case facts
@@ -314,6 +316,8 @@ class Program:
     targets: Mapping[str, TargetIR]
     deciding_power: str | None
     rulebook: A.Rulebook = field(compare=False, repr=False)
+    # event type → the powers the rulebook requires for that act (职权 … 行为), in name order
+    act_powers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def calendar_of(self, item: ItemIR) -> CalendarIR:
         return self.calendars[item.calendar]
@@ -642,6 +646,7 @@ def lower(rulebook: A.Rulebook) -> Program:
             if it.suspension else frozenset(),
             warnings=tuple(_warning(w) for w in it.warnings),
             basis=bases_of(name, it.basis, docs),
+            title=it.title,
         )
 
     violations = []
@@ -657,9 +662,10 @@ def lower(rulebook: A.Rulebook) -> Program:
                 condition=condition,
                 source=expr_text(v.condition),
                 facts=used,
-                responsible=v.responsible or (A.Role.DIRECT,),
+                responsible=v.responsible or (A.Responsibility.of_role(A.Role.DIRECT),),
                 ladder=v.ladder.text if v.ladder else None,
-                basis=bases_of(name, v.basis, docs),
+                # the rulebook's own 依据 when the violation cites none (its default basis)
+                basis=bases_of(name, v.basis or rulebook.header.basis, docs),
                 needs_parent=v.scope in (A.Scope.STEP, A.Scope.COUNTERSIGN) and any(
                     (f := lookup_fact(k)) is not None and A.Scope.CASE in f.scopes
                     for k in used),
@@ -682,6 +688,12 @@ def lower(rulebook: A.Rulebook) -> Program:
 
     ladders = {n: d for n, d in rulebook.named(A.LadderDecl).items()}
     deciding = next((p for p in DECIDING_POWERS if p in powers), None)
+    act_powers: dict[str, list[str]] = {}
+    for name, decl in sorted(rulebook.named(A.PowerDecl).items()):
+        for act in getattr(decl, "acts", ()):
+            etype = F.power_act(act.text)
+            if etype is not None and name not in act_powers.setdefault(etype, []):
+                act_powers[etype].append(name)
     h = rulebook.header
     return Program(
         name=h.name.text,
@@ -698,4 +710,5 @@ def lower(rulebook: A.Rulebook) -> Program:
         targets=targets,
         deciding_power=deciding,
         rulebook=rulebook,
+        act_powers={t: tuple(ps) for t, ps in sorted(act_powers.items())},
     )

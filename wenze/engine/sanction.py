@@ -94,7 +94,8 @@ def apply_ladder(L: Any, program: Program, name: str, offences: list[Any], prior
         by_key[key] = off
         inputs.append(L.Offence(key=key, person=off.person_key, unit=off.unit, post=off.post,
                                 role=off.role, violation=off.violation.name, case=off.case,
-                                on=off.established, circumstances=frozenset(off.circumstances)))
+                                on=off.established, circumstances=frozenset(off.circumstances),
+                                order=off.ladder_order))
     leaders = {u.name: {r: p for r, p in ((A.Role.CHIEF_LEADER, u.chief_leader),
                                           (A.Role.DEPUTY_LEADER, u.deputy_leader)) if p}
                for u in program.units.values()}
@@ -144,7 +145,8 @@ def joint_decision(trigger: Any, j: Any, name: str, window: A.CountWindow | None
         adjustments=(), exempt_by=None, consequences=(), joint=True)
     key = stable_key("joint", name, j.unit, j.role.value, j.on.isoformat(), str(j.count))
     joint = make_decision(trigger, as_of, j.sanction, info, person=person, post=post,
-                      unit=j.unit, role=j.role, key=key, clear_person=True)
+                          unit=j.unit, role=A.Responsibility.of_role(j.role), key=key,
+                          clear_person=True)
     return dataclasses.replace(joint, basis=joint.basis + joint_basis)
 
 

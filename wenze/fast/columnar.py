@@ -66,6 +66,7 @@ from typing import Any
 import numpy as np
 
 from wenze.dsl import ast as A
+from wenze.dsl.facts import POWER_ACTS
 from wenze.dsl.facts import lookup as lookup_fact
 from wenze.engine import evaluate as R
 from wenze.engine.case import CaseContext, period_key
@@ -74,7 +75,7 @@ from wenze.events.columns import NATIVE, TYPES, EventColumns, T
 from wenze.events.readers import Event, Rejection
 from wenze.fast.forking import CHILDREN_PEAK_KB, fork_map
 from wenze.fast.ladder import finish_columnar
-from wenze.fast.offence_table import ROLE_CODE, ROLES, OffenceTable, Strings
+from wenze.fast.offence_table import ROLES, OffenceTable, Strings, role_code
 
 __all__ = ["AUTO_MIN_CASES", "EventColumns", "choose_evaluator", "evaluate_columnar"]
 
@@ -389,6 +390,8 @@ def _screen(program: Program, cols: EventColumns, as_of: dt.date, rows: np.ndarr
         starts = np.flatnonzero(np.r_[True, case_of[1:] != case_of[:-1]])
     s = _Screen(program, cols, as_of, rows, n_cases, case_of, starts, identity, span)
     routed = np.zeros(n_cases, bool)
+    if act_powers_read(program):  # powers required for acts: judged by the reference
+        routed[:] = True
     t, day, inst = s.type, s.day, s.instant
 
     # events this module does not compute, odd data, ties, days out of time order
@@ -783,7 +786,8 @@ class _NativeCases:
 
     def __init__(self, ctx: CaseContext, s: _Screen, group: _Group):
         self.ctx, self.s, self.group = ctx, s, group
-        self.reviews = any(A.Role.REVIEWER in v.responsible for v in ctx.program.violations)
+        self.reviews = any(r.party == _REVIEWER for v in ctx.program.violations
+                           for r in v.responsible)
         if group.reviewer_k is not None:
             self.reviewer_k = group.reviewer_k
             return
@@ -878,7 +882,7 @@ class _NativeCases:
             cols = self.s.cols
             e = self.s.rows[np.maximum(k, 0)]
             cache[key] = (np.where(k >= 0, cols.actor[e], -2).tolist(), cols.post[e].tolist(),
-                          cols.unit[e].tolist(), cols.day[e].tolist())
+                          cols.unit[e].tolist(), cols.day[e].tolist(), cols.instant[e].tolist())
         return cache[key]
 
     def _actor(self, key: Any, k: np.ndarray, i: int) -> Any:
@@ -887,7 +891,7 @@ class _NativeCases:
         unit, day)."""
         from wenze.engine.case import Actor
 
-        actors, posts, units, days = self._events(key, k)
+        actors, posts, units, days, instants = self._events(key, k)
         a = actors[i]
         if a == -2:
             return None
@@ -895,7 +899,8 @@ class _NativeCases:
         p, u = posts[i], units[i]
         return Actor(cols.actor_names[a] if a >= 0 else None,
                       cols.post_names[p] if p >= 0 else None,
-                      cols.unit_names[u] if u >= 0 else None, dt.date.fromordinal(days[i]))
+                      cols.unit_names[u] if u >= 0 else None, dt.date.fromordinal(days[i]),
+                      instants[i])
 
     def case_out(self, i: int) -> Any:
         """The reference's records of case ``i``."""
@@ -1046,6 +1051,7 @@ class _People:
         for process in program.processes.values():
             for step in process.steps:
                 names(step)
+        self.unknown = names(R.UNKNOWN_UNIT)  # the unit of a party nothing places
         self.screen_unit = names.many(_unit_names(program, cols))  # _Screen.unit_names
         self.actor = names.many(cols.actor_names)
         self.post = names.many(cols.post_names)
@@ -1156,9 +1162,14 @@ def _native_parts(ctx: CaseContext, s: _Screen, group: _Group, people: _People
                    else sub_facts)
             actor_k, day = _attributed_columns(v, env, attr, default_k, sel)
             day = np.where(day >= 0, day, np.where(group.dd[sel] >= 0, group.dd[sel], as_of))
+            n_before = len(parts.get("case", ()))
             _responsible_columns(parts, people, v, vi, subject, sel, actor_k, day,
                                  out_unit[sel], group_cases.reviewer_k[sel],
                                  group.dec_k[sel], who_acted)
+            made = parts.get("case", [])[n_before:]
+            if made:  # the time of the act behind each new row (Offence.act_at; inf: none)
+                act_at = np.where(actor_k >= 0, s.instant[np.maximum(actor_k, 0)], np.inf)
+                parts["act_at"] += [act_at[np.searchsorted(sel, rows)] for rows in made]
     return parts
 
 
@@ -1230,24 +1241,29 @@ def _responsible_columns(parts: dict[str, list[np.ndarray]], people: _People, v:
     chief = P.unit_chief[u_name]
     taken: list[tuple[np.ndarray, np.ndarray]] = []  # (valid, person key) of earlier roles
     n_names = len(P.names.names) + 1
+    unknown = P.unknown
     for role in v.responsible:
-        if role is A.Role.DIRECT:
-            who = (person, post, np.where(a_unit >= 0, a_unit, base_unit))
-            valid = actor_k >= 0
-        elif role in (A.Role.REVIEWER, A.Role.APPROVER):
-            k = reviewer_k if role is A.Role.REVIEWER else decided_k
+        party = role.party
+        if party == _DIRECT:
+            who = (np.where(actor_k >= 0, person, -1), np.where(actor_k >= 0, post, -1),
+                   np.where(actor_k >= 0, np.where(a_unit >= 0, a_unit, base_unit), -1))
+        elif party in (_REVIEWER, _DECIDER):
+            k = reviewer_k if party == _REVIEWER else decided_k
             r_person, r_post, r_unit = who_acted(k)
-            who = (r_person, r_post, np.where(r_unit >= 0, r_unit, P.unit_of_post[r_post]))
-            valid = k >= 0
-        elif role in (A.Role.DEPUTY_LEADER, A.Role.CHIEF_LEADER):
-            leader = deputy if role is A.Role.DEPUTY_LEADER else chief
-            who = (P.holder(leader, day), leader,
-                   np.where(P.unit_of_post[leader] >= 0, P.unit_of_post[leader], u_name))
-            valid = leader >= 0
-        else:
-            continue
+            who = (np.where(k >= 0, r_person, -1), np.where(k >= 0, r_post, -1),
+                   np.where(k >= 0, np.where(r_unit >= 0, r_unit, P.unit_of_post[r_post]), -1))
+        elif party in (_DEPUTY, _CHIEF):
+            leader = deputy if party == _DEPUTY else chief
+            who = (np.where(leader >= 0, P.holder(leader, day), -1), leader,
+                   np.where((leader >= 0) & (P.unit_of_post[leader] >= 0),
+                            P.unit_of_post[leader], u_name))
+        else:  # (a program naming other parties is judged by the reference: native_parties)
+            raise _NotVectorised(role.value)
         w_person, w_post, w_unit = who
-        valid = valid & ((w_person >= 0) | (w_post >= 0) | (w_unit >= 0))
+        nobody = (w_person < 0) & (w_post < 0) & (w_unit < 0)  # never dropped: the case's unit
+        w_unit = np.where(nobody, np.where(out_unit >= 0, out_unit, unknown), w_unit)
+        # (a leader that the post and unit do not name: nobody to decide on, WZ119)
+        valid = leader >= 0 if party in (_DEPUTY, _CHIEF) else np.ones(len(sel), bool)
         # the person key: the person, else 岗位:post, else 单位:unit
         key = np.where(w_person >= 0, w_person,
                        np.where(w_post >= 0, n_names + w_post, 2 * n_names + w_unit))
@@ -1263,8 +1279,38 @@ def _responsible_columns(parts: dict[str, list[np.ndarray]], people: _People, v:
         parts["person"].append(w_person[rows])
         parts["post"].append(w_post[rows])
         parts["unit"].append(w_unit[rows])
-        parts["role"].append(np.full(len(rows), ROLE_CODE[role], np.int64))
+        parts["role"].append(np.full(len(rows), role_code(role), np.int64))
         parts["established"].append(day[rows])
+
+
+_DIRECT = A.Party(A.PartyBase.DIRECT)
+_REVIEWER = A.Party(A.PartyBase.REVIEWER)
+_DECIDER = A.Party(A.PartyBase.DECIDER)
+_DEPUTY = A.Party(A.PartyBase.DIRECT, A.Leader.DEPUTY)
+_CHIEF = A.Party(A.PartyBase.DIRECT, A.Leader.CHIEF)
+NATIVE_PARTIES = frozenset({_DIRECT, _REVIEWER, _DECIDER, _DEPUTY, _CHIEF})
+
+
+_POWER_FACTS = frozenset({fact for etype, (_, fact) in POWER_ACTS.items()
+                          if etype not in ("decided", "extension_granted")} | {"act_unauthorized"})
+
+
+def act_powers_read(program: Program) -> bool:
+    """Whether the program requires powers (职权 … 行为) for an act this module judges (receipt,
+    acceptance, suspension, decision), or a condition reads a fact about acts done without
+    their power: this module does not compute those, so every case goes to the reference. (A
+    power required for any other act — 送达, 转办, 会签发起 … — changes nothing here: a case
+    with such an act is routed anyway.)"""
+    native = {TYPES[t].value for t in NATIVE}
+    return bool(native & set(program.act_powers)) or any(_POWER_FACTS & set(v.facts)
+                                                         for v in program.violations)
+
+
+def native_parties(program: Program) -> bool:
+    """Whether every party the program's violations name is one :func:`_responsible_columns`
+    finds on arrays (the direct party, the reviewer, the decider, the direct party's leaders);
+    otherwise every case with a true condition is routed to the reference."""
+    return all(r.party in NATIVE_PARTIES for v in program.violations for r in v.responsible)
 
 
 def _table(program: Program, names: _Names, cases: _NativeCases,
@@ -1298,6 +1344,7 @@ def _table_columns(names: _Names, cases: _NativeCases, parts: Mapping[str, list[
                    [all_names[c] for c in case_codes.tolist()])  # already sorted
     return {"violation": col["violation"].astype(np.int32),
             "established": col["established"].astype(np.int64), "case": case,
+            "act_at": col["act_at"].astype(np.float64),
             **{k: table.rank[col[k]] for k in _CODED}, "person_key": table.key_rank[pk],
             "role": col["role"].astype(np.int8), "case_local": case_local.astype(np.int32)}
 
@@ -1324,27 +1371,30 @@ def _table_of(program: Program, cases: _NativeCases, columns: Mapping[str, Any] 
     item = Strings(np.zeros(n, np.int32), [cases.group.item.name])
     violations = program.violations
     person, post, unit = columns["person"], columns["post"], columns["unit"]
+    act_at = columns["act_at"]
 
     def make(rows: np.ndarray) -> list[R.Offence]:
         local = case_local[rows].tolist()
         dates: dict[int, tuple[tuple[str, dt.date | None], ...]] = {}  # a case's, shared
         made = []
-        for c, case, vi, step, who, where, unit_name, role, day in zip(
+        for c, case, vi, step, who, where, unit_name, role, day, at in zip(
                 local, columns["case"].values(rows), violation[rows].tolist(),
                 subject.values(rows), person.values(rows), post.values(rows), unit.values(rows),
                 columns["role"][rows].tolist(), columns["established"][rows].tolist(),
-                strict=True):
+                act_at[rows].tolist(), strict=True):
             case_dates = dates.get(c)
             if case_dates is None:
                 case_dates = dates[c] = cases.dates(c)
             facts = tuple([(k, None if values is None else values[c])
                            for k, values in cases.facts_read(vi, step)])
             made.append(R.Offence(case, item.names[0], violations[vi], step, who, where,
-                                  unit_name, ROLES[role], _day(day), facts, case_dates, ()))
+                                  unit_name, ROLES[role], _day(day), facts, case_dates, (),
+                                  None if at == np.inf else at))
         return made
 
     return OffenceTable(program, violation, columns["established"], columns["case"], item,
-                        subject, person, post, unit, columns["person_key"], columns["role"], {},
+                        subject, person, post, unit, columns["person_key"], columns["role"],
+                        act_at, {},
                         [(0, make)])
 
 
@@ -1515,6 +1565,10 @@ def _evaluate(program: Program, cols: EventColumns, as_of: dt.date,
               stats: dict[str, float], native_offences: bool = True,
               workers: int | None = None) -> R.EvaluationResult:
     t_start = time.perf_counter()
+    for v in program.violations:  # coded before any fork (children code alike)
+        for r in v.responsible:
+            role_code(r)
+    native_offences = native_offences and native_parties(program)
     n = len(cols.type)
     # (each per-event test is skipped where the tables of names or one pass show it is moot)
     after = (cols.day > as_of.toordinal()) if n and cols.day.max() > as_of.toordinal() \

@@ -8,12 +8,14 @@ and target offences by the reference's own code (they are few), then per ladder 
 as :func:`wenze.engine.sanction.sanction` goes) the semantics of :mod:`wenze.engine.ladder`
 computed on numpy arrays:
 
-- processing order (date established, offence key): the key (a SHA-256) is computed only for the
-  offences whose order it decides — one person's offences on one date where the order changes a
-  level (an exemption, a circumstance, two escalation rows among them; otherwise the group is
-  put in key order only when one of its decisions is read), the offences of a unit on the date
-  its joint-liability count is reached, the few with circumstances, the decisions that tie on
-  every other sorting field;
+- processing order (date established, then ``Offence.ladder_order``: the time of the act behind
+  the offence, case, violation, subject, person, role — one rank per row, by one lexsort,
+  :meth:`~wenze.fast.offence_table.OffenceTable.ladder_rank`): one person's offences on one
+  date are put in that order where it changes a level (an exemption, a circumstance, two
+  escalation rows among them; otherwise the group is put in order only when one of its
+  decisions is read), so are the offences of a unit on the date its joint-liability count is
+  reached and the few with circumstances; keys (SHA-256) are computed for the decisions that
+  tie on every other sorting field;
 - the count in the window (rolling N months, calendar year or none) of the person's earlier
   sanctions — this run's non-exempt ones and the prior sanctions — by sorting, cumulative sums and
   binary search; the escalation row from the ordinal; exemptions and 从重/从轻 (rows with
@@ -66,7 +68,11 @@ __all__ = ["DecisionTable", "decide", "finish_columnar"]
 _SHIFT = 32  # group << 32 | date ordinal: one sortable int64 per (group, date)
 BATCH = 512  # decisions made together when many are read (iteration, slices)
 DESCRIBED = 1 << 17  # descriptions of earlier sanctions kept per ladder (~0.5 kB each)
-_LEADER_CODES = np.asarray([r in L.LEADER_ROLES for r in ROLES], bool)
+
+
+def _leader_codes() -> np.ndarray:
+    """Per role code: whether it is a leader's responsibility."""
+    return np.asarray([L.is_leader(r) for r in ROLES], bool)
 
 
 def finish_columnar(ctx: CaseContext, outs: Sequence[R.MetricRow], table: OffenceTable,
@@ -506,6 +512,8 @@ class _LadderRun:
         self._lazy_made: dict[int, list[int]] = {}
         self.person = table.person_key.codes[rows]
         self._keys: dict[int, str] = {}  # position → offence key, where computed
+        # position → rank in Offence.ladder_order: how offences of one date are taken
+        self.rank = table.ladder_rank(rows)
 
         # exemptions and the rows a circumstance may adjust
         known_adjust = {c.name.text for c in (*ladder.aggravating, *ladder.mitigating)}
@@ -546,7 +554,7 @@ class _LadderRun:
         # the escalation row and the level
         self.level = self._base_levels(esc)
         self.adjusted: dict[int, tuple[list[L.Adjustment], list[L.Reason]]] = {}
-        for p in sorted(adjusting, key=lambda p: (int(self.day[p]), self.key(p))):
+        for p in sorted(adjusting, key=lambda p: (int(self.day[p]), int(self.rank[p]))):
             self._adjust(p)
 
         self.same_level = self._same_levels() if any(
@@ -592,10 +600,9 @@ class _LadderRun:
         return [self._keys[p] for p in positions.tolist()]
 
     def _key_rank(self, positions: np.ndarray) -> np.ndarray:
-        """The keys' order among ``positions`` (rank 0 … len-1)."""
-        keys = np.asarray(self.keys(positions))
+        """The ladder order among ``positions`` (rank 0 … len-1)."""
         rank = np.empty(len(positions), np.int64)
-        rank[np.argsort(keys, kind="stable")] = np.arange(len(positions))
+        rank[np.argsort(self.rank[positions], kind="stable")] = np.arange(len(positions))
         return rank
 
     def _person_order(self, adjusts: np.ndarray, prior: np.ndarray) -> np.ndarray:
@@ -644,9 +651,7 @@ class _LadderRun:
         made = self._lazy_made.get(start)
         if made is None:
             members = self.by_person[start:int(self.group_end[start])].tolist()
-            keys = self.keys(np.asarray(members, np.int64))
-            made = self._lazy_made[start] = [p for _, p in sorted(zip(keys, members,
-                                                                      strict=True))]
+            made = self._lazy_made[start] = sorted(members, key=lambda p: int(self.rank[p]))
         return made
 
     def _at_place(self, q: int) -> int:
@@ -724,7 +729,7 @@ class _LadderRun:
             return []
         unit = table.unit.codes[self.rows]
         counted = np.flatnonzero(~self.exempt & (unit >= 0)
-                                 & ~_LEADER_CODES[table.role[self.rows]])
+                                 & ~_leader_codes()[table.role[self.rows]])
         if not len(counted):
             return []
         by_unit = counted[_lexsort((self.day[counted], unit[counted]))]
@@ -754,10 +759,10 @@ class _LadderRun:
             fired[(i, code)] = day
             rule = ladder.joint[i]
             same_day = by_unit[start[h]:end[h]]
-            same_day = same_day[np.argsort(np.asarray(self.keys(same_day)), kind="stable")]
+            same_day = same_day[np.argsort(self.rank[same_day], kind="stable")]
             rank = rule.count - int(base[h]) - 1
             before = by_unit[lo[h]:start[h]]
-            before = sorted(before.tolist(), key=lambda p: (int(self.day[p]), self.key(p)))
+            before = sorted(before.tolist(), key=lambda p: (int(self.day[p]), int(self.rank[p])))
             issued = before + same_day[:rank + 1].tolist()
             prior = unit_prior.records[int(plo[h]):int(phi[h])]
             found.append((day, code, i, prior, issued))

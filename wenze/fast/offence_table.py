@@ -27,10 +27,22 @@ from wenze.dsl import ast as A
 from wenze.engine.decisions import Offence, stable_key
 from wenze.engine.lower import Program
 
-__all__ = ["ROLES", "OffenceTable", "Strings"]
+__all__ = ["ROLES", "OffenceTable", "Strings", "role_code"]
 
-ROLES: tuple[A.Role, ...] = tuple(A.Role)
-ROLE_CODE: dict[A.Role, int] = {r: i for i, r in enumerate(ROLES)}
+# Every responsibility (party + degree) seen in this process, coded by its place: the five role
+# words first, then others as rulebooks name them (``role_code``; the columnar stage codes a
+# program's before it forks, so children agree with their parent).
+ROLES: list[A.Responsibility] = [A.Responsibility.of_role(r) for r in A.Role]
+ROLE_CODE: dict[A.Responsibility, int] = {r: i for i, r in enumerate(ROLES)}
+
+
+def role_code(role: A.Responsibility) -> int:
+    """The code of a responsibility in ``ROLES`` (added when new)."""
+    code = ROLE_CODE.get(role)
+    if code is None:
+        code = ROLE_CODE[role] = len(ROLES)
+        ROLES.append(role)
+    return code
 
 
 @dataclass(frozen=True)
@@ -121,6 +133,7 @@ class OffenceTable:
     unit: Strings
     person_key: Strings  # Offence.person_key: the person, else 岗位:post, else 单位:unit
     role: np.ndarray  # int8: index into ROLES
+    act_at: np.ndarray  # float64: Offence.act_at (inf: no act behind the offence)
     circumstances: dict[int, frozenset[str]]  # the rows that have any
     # (first row, maker) per part, by first row: the offences of rows are made by their part
     parts: list[tuple[int, Maker]] = field(default_factory=list)
@@ -187,10 +200,10 @@ class OffenceTable:
                        int(self.established[i]), self.case.value(i), self.item.value(i),
                        self.subject.value(i), self.person.value(i), self.post.value(i),
                        self.unit.value(i), self.person_key.value(i), ROLES[int(self.role[i])],
-                       self.circumstances_of(i), self.key(i))
+                       self.circumstances_of(i), self.key(i), float(self.act_at[i]))
             made = (o.violation.name, o.established.toordinal(), o.case, o.item, o.subject,
                     o.person, o.post, o.unit, o.person_key, o.role, frozenset(o.circumstances),
-                    o.key)
+                    o.key, np.inf if o.act_at is None else o.act_at)
             if columns != made:
                 found.append(f"row {i}: columns {columns} != offence {made}")
         return found
@@ -213,7 +226,9 @@ class OffenceTable:
             Strings.of([o.post for o in kept]),
             Strings.of([o.unit for o in kept]),
             Strings.of([o.person_key for o in kept]),
-            np.fromiter((ROLE_CODE[o.role] for o in kept), np.int8, n),
+            np.fromiter((role_code(o.role) for o in kept), np.int8, n),
+            np.fromiter((np.inf if o.act_at is None else o.act_at for o in kept), np.float64,
+                        n),
             {i: frozenset(o.circumstances) for i, o in enumerate(kept) if o.circumstances},
             [(0, lambda rows: [kept[i] for i in rows.tolist()])],
         )
@@ -243,10 +258,31 @@ class OffenceTable:
             strings("case"), strings("item"), strings("subject"), strings("person"),
             strings("post"), strings("unit"), strings("person_key"),
             np.concatenate([t.role for t in tables]),
+            np.concatenate([t.act_at for t in tables]),
             circumstances, parts,
         )
 
     # ------------------------------------------------------------------ orders
+
+    def ladder_rank(self, rows: np.ndarray) -> np.ndarray:
+        """Each of ``rows``' rank (0 … len-1) in ``Offence.ladder_order``: the time of the act
+        behind it (none: last), case or "", violation name, subject or "", person key, role
+        value — how the ladder takes the offences of one date (never by a hash)."""
+        rows = np.asarray(rows, np.int64)
+        names = [v.name for v in self.program.violations]
+        v_rank = np.empty(len(names), np.int64)
+        v_rank[np.asarray(sorted(range(len(names)), key=names.__getitem__), np.int64)] = \
+            np.arange(len(names))
+        role_rank = np.empty(len(ROLES), np.int64)
+        role_rank[np.asarray(sorted(range(len(ROLES)), key=lambda i: ROLES[i].value),
+                             np.int64)] = np.arange(len(ROLES))
+        order = np.lexsort((role_rank[self.role[rows]], self.person_key.codes[rows],
+                            self.subject.sort_codes()[rows],
+                            v_rank[self.violation[rows]] if len(names) else self.violation[rows],
+                            self.case.sort_codes()[rows], self.act_at[rows]))
+        rank = np.empty(len(rows), np.int64)
+        rank[order] = np.arange(len(rows))
+        return rank
 
     def order(self) -> np.ndarray:
         """Row indices in ``Offence.order``: (established, case or "", violation name,

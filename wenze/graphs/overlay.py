@@ -22,6 +22,7 @@ from enum import StrEnum
 from typing import Any
 
 from wenze.dsl import ast as A
+from wenze.engine.decisions import role_label
 
 
 class StepStatus(StrEnum):
@@ -306,7 +307,11 @@ def engine_view(
     for d in result.decisions:
         if d.case != case:
             continue
-        who = f"{d.person or d.post or d.unit or '?'}（{d.violation}）"
+        # who, for which violation, and — for anyone but the direct party — in what degree and as
+        # which party (主要领导责任：决定人的分管领导)
+        degree = "" if d.role.degree is A.Degree.DIRECT and not d.role.is_leader else (
+            f"，{role_label(d.role)[0]}")
+        who = f"{d.person or d.post or d.unit or '?'}（{d.violation}{degree}）"
         if d.subject and d.scope in ("step", "countersign"):
             accountable.setdefault(d.subject.split("/", 1)[0], []).append(who)
         elif d.scope == "case":

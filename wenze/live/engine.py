@@ -125,7 +125,7 @@ def _same_but_facts(a: EV.Offence, b: EV.Offence) -> bool:
     """The same offence, except perhaps its facts (e.g. days over the limit, counting on)."""
     return (a.case == b.case and a.violation is b.violation and a.subject == b.subject
             and a.person == b.person and a.post == b.post and a.unit == b.unit
-            and a.role is b.role and a.established == b.established and a.item == b.item
+            and a.role == b.role and a.established == b.established and a.item == b.item
             and a.dates == b.dates and a.circumstances == b.circumstances)
 
 

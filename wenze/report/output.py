@@ -29,7 +29,7 @@ from typing import Any
 
 from wenze.dsl import ast as A
 from wenze.dsl.facts import lookup as lookup_fact
-from wenze.engine.decisions import LEVEL_LABELS, ROLE_LABELS, Decision, json_value
+from wenze.engine.decisions import LEVEL_LABELS, Decision, json_value
 from wenze.engine.evaluate import CaseTrace, EvaluationResult
 from wenze.engine.lower import Program
 from wenze.fast.forking import fork_map
@@ -231,6 +231,7 @@ def table(result: EvaluationResult) -> str:
     out = [f"问责决定 decisions (as of {result.as_of}): {len(result.decisions)}  "
            f"cases {result.cases}, events {result.events}"]
     rows = []
+    missing: list[tuple[str, tuple[str, str]]] = []
     for d in result.decisions:
         step = d.ladder.step if d.ladder and d.ladder.step else ""
         why = ""
@@ -246,12 +247,18 @@ def table(result: EvaluationResult) -> str:
             why = " ".join(bits)
         rows.append([
             d.case or d.subject or "", d.violation, d.person or "—", d.post or "", d.unit or "",
-            ROLE_LABELS[d.role][0], d.sanction or ("免予问责" if d.ladder else "—"), step, why,
+            d.role_zh, d.sanction or ("免予问责" if d.ladder else "—"), step, why,
             d.established.isoformat(), d.key,
         ])
+        if d.person is None and d.missing:
+            missing.append((d.key, d.missing))
     out.append(render_table(
         ["案件", "违规", "责任人", "岗位", "单位", "责任", "处理", "级", "说明", "认定日", "key"],
         rows))
+    if missing:
+        out.append("")
+        out.append(f"责任人未找到 parties not found: {len(missing)}")
+        out += [f"  {key} {zh} / {en}" for key, (zh, en) in missing]
     if result.warnings:
         out.append("")
         out.append(f"预警 warnings: {len(result.warnings)}")
@@ -301,9 +308,13 @@ def decision_letter(d: Decision, program: Program | None = None) -> str:
     lines.append(f"岗　　位：{d.post or '—'}")
     lines.append(f"单　　位：{d.unit or '—'}")
     lines.append(f"责任类别：{d.role_zh}")
+    if d.missing:
+        lines.append(f"责任人未找到：{d.missing[0]}")
     lines.append("")
     lines.append("一、事实")
-    what = f"案件 {d.case}（事项「{d.item}」）" if d.case else f"{d.subject}"
+    item_ir = program.items.get(d.item or "") if program is not None else None
+    title = f"，全称「{item_ir.title}」" if item_ir is not None and item_ir.title else ""
+    what = f"案件 {d.case}（事项「{d.item}」{title}）" if d.case else f"{d.subject}"
     if d.subject and d.case:
         what += f"，{'环节' if d.scope == 'step' else '会签'}「{d.subject}」"
     lines.append(f"　　经查，{what}存在「{d.violation}」情形。")
@@ -410,8 +421,10 @@ def explain(result: EvaluationResult, case: str, program: Program) -> str:
     if not trace.decisions:
         out.append("  （无 none）")
     for d in trace.decisions:
-        out.append(f"  {d.key} 「{d.violation}」 {d.person or d.post} ({d.role_zh}) → "
+        out.append(f"  {d.key} 「{d.violation}」 {d.person or d.post or d.unit} ({d.role_zh}) → "
                    f"{d.sanction or '免予问责/无阶梯'}")
+        if d.missing:
+            out.append(f"    责任人未找到 party missing: {d.missing[0]} / {d.missing[1]}")
         if d.ladder:
             if d.ladder.joint:
                 out.append(f"    阶梯「{d.ladder.name}」 连带 joint liability, window "

@@ -126,6 +126,9 @@ class Decision(Base):
     case_id: Mapped[str | None] = mapped_column(Text, index=True)
     person: Mapped[str | None] = mapped_column(Text, index=True)
     unit: Mapped[str | None] = mapped_column(Text)
+    # who answers and in what degree (schema 2; revision 0002_parties): party.value, degree code
+    party: Mapped[str | None] = mapped_column(Text, index=True)
+    degree: Mapped[str | None] = mapped_column(Text)
     sanction: Mapped[str | None] = mapped_column(Text)
     decided_on: Mapped[date | None] = mapped_column(Date)
     body: Mapped[dict[str, Any]] = mapped_column(JSON)

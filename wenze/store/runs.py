@@ -283,6 +283,7 @@ def _record(
             insert(D).returning(D.c.id),
             {"key": key, "run_id": run_id, "case_id": _text(decision.get("case")),
              "person": _text(decision.get("person")), "unit": _text(decision.get("unit")),
+             "party": _party(decision), "degree": _degree(decision),
              "sanction": sanction, "decided_on": decided_on, "body": dict(decision),
              "body_hash": digest, "supersedes": stored[0] if stored else None,
              "reason": _reason(stored[2], decision, run_id, reason) if stored else None,
@@ -351,7 +352,7 @@ def _withdraw(conn: Connection, rb_hash: str, run_id: int, as_of: date, cases: s
         if old.get("withdrawn"):
             continue
         body = {k: old.get(k) for k in ("key", "case", "item", "violation", "subject", "person",
-                                         "post", "unit", "role")}
+                                         "post", "unit", "role", "party", "degree")}
         body.update(sanction=None, withdrawn=True, established=old.get("established"),
                     as_of=as_of.isoformat())
         text = (f"第 {run_id} 次评估（截至 {as_of.isoformat()}）不再认定该决定，予以撤销 / "
@@ -360,7 +361,8 @@ def _withdraw(conn: Connection, rb_hash: str, run_id: int, as_of: date, cases: s
         conn.execute(
             _insert(conn)(D),
             {"key": r.key, "run_id": run_id, "case_id": r.case_id, "person": _text(old.get(
-                "person")), "unit": _text(old.get("unit")), "sanction": None,
+                "person")), "unit": _text(old.get("unit")), "party": _party(old),
+             "degree": _degree(old), "sanction": None,
              "decided_on": r.decided_on, "body": body, "body_hash": decision_hash(body),
              "supersedes": r.id, "reason": f"{reason} — {text}" if reason else text,
              "created_at": now},
@@ -465,6 +467,7 @@ def sanction_history(
             {"person": r.person, "unit": r.unit, "on": r.on, "sanction": r.sanction,
              "decision_id": r.decision_id, "key": r.key, "case": r.case_id,
              "role": (r.body or {}).get("role"),
+             "leader": _is_leader(r.body or {}),
              "ladder": ((r.body or {}).get("ladder") or {}).get("name"),
              "joint": bool(((r.body or {}).get("ladder") or {}).get("joint"))}
             for r in conn.execute(query)
@@ -488,7 +491,7 @@ def prior_sanctions(
     excluded = set(exclude_cases)
     return [
         {"person": h["person"],
-         "unit": None if h["role"] in _LEADER_ROLES else h["unit"],
+         "unit": None if h["leader"] else h["unit"],
          "on": h["on"], "sanction": h["sanction"], "source": h["key"], "ladder": h["ladder"]}
         for h in sanction_history(engine, before)
         if h["case"] not in excluded and not h["joint"]
@@ -496,6 +499,28 @@ def prior_sanctions(
 
 
 _LEADER_ROLES = frozenset({"deputy_leader", "chief_leader"})
+
+
+def _is_leader(body: dict[str, Any]) -> bool:
+    """A decision given to a leader (分管领导 / 主要领导 of a party): schema 2 says so in
+    ``party.leader``, schema 1 in its role word."""
+    party = body.get("party")
+    if isinstance(party, dict):
+        return party.get("leader") is not None
+    return body.get("role") in _LEADER_ROLES
+
+
+def _party(decision: dict[str, Any]) -> str | None:
+    """The ``party`` column: ``leader:act`` or ``act`` (None for a body without a party)."""
+    party = decision.get("party")
+    if not isinstance(party, dict) or not party.get("act"):
+        return None
+    return f"{party['leader']}:{party['act']}" if party.get("leader") else str(party["act"])
+
+
+def _degree(decision: dict[str, Any]) -> str | None:
+    degree = decision.get("degree")
+    return str(degree["code"]) if isinstance(degree, dict) and degree.get("code") else None
 
 
 def decisions_in_force(engine: Engine) -> list[dict[str, Any]]:

@@ -22,6 +22,7 @@ from wenze.dsl import ast as A
 from wenze.dsl.checks.authorization import (
     check_delegation,
     check_extension_powers,
+    check_power_use,
     check_step_posts,
 )
 from wenze.dsl.checks.common import error, msg
@@ -69,6 +70,8 @@ CODES: dict[str, tuple[str, str]] = {
     "WZ115": ("生效期间结束早于开始", "effective period ends before it starts"),
     "WZ116": ("单位的上级关系构成循环", "units are each other's parents in a cycle"),
     "WZ117": ("节假日安排没有依据", "holiday schedule without basis"),
+    "WZ118": ("责任方在该违规的范围内不可能存在",
+              "party that cannot exist in the violation's scope"),
     # ---- time limits and processes
     "WZ201": ("流程环节的前置关系构成循环", "dependency cycle among process steps"),
     "WZ202": ("关键路径超过总时限", "critical path exceeds the overall limit"),
@@ -109,6 +112,8 @@ CODES: dict[str, tuple[str, str]] = {
     "WZ403": ("代理链", "chain of covers"),
     "WZ404": ("批准延期的职权无人拥有", "extension approved by a power no post holds"),
     "WZ405": ("环节岗位不属于环节的单位", "step post outside the step's units"),
+    "WZ406": ("声明的职权没有任何行为需要", "a declared power no act requires"),
+    "WZ407": ("职权要求的行为不是事件约定中的行为", "a power names an unknown act type"),
     # ---- facts and conditions
     "WZ501": ("未知的事实或指标", "unknown fact or metric"),
     "WZ502": ("事实不在违规的范围内", "fact used outside its scope"),
@@ -153,6 +158,7 @@ PASSES: tuple[CheckPass, ...] = (
     CheckPass("ladders", check_ladders),
     CheckPass("delegation", check_delegation),
     CheckPass("extension_powers", check_extension_powers),
+    CheckPass("power_use", check_power_use),
     CheckPass("step_posts", check_step_posts),
     CheckPass("conditions", check_conditions),
     CheckPass("targets", check_targets),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from wenze.dsl import ast as A
 from wenze.dsl.checks.common import error, label, msg, warning
 from wenze.dsl.diagnostics import Diagnostic
+from wenze.dsl.facts import DECIDING_POWERS, POWER_ACTS, power_act
 
 
 def _posts(rulebook: A.Rulebook) -> dict[str, A.PostDecl]:
@@ -99,6 +100,40 @@ def check_extension_powers(rulebook: A.Rulebook) -> list[Diagnostic]:
             help=msg(f"给批准延期的岗位加上 `拥有 「{power.text}」`",
                      f"add `holds {power.text}` to the post that approves extensions"),
         ))
+    return out
+
+
+def check_power_use(rulebook: A.Rulebook) -> list[Diagnostic]:
+    """WZ407: ``职权 … 行为 ACT`` names no act type of the event contract; WZ406 (warning): a
+    declared power that no act requires — no ``行为``, no extension approved by it, not the
+    deciding power (审批决定权) — so holding it or not changes nothing."""
+    used = {d.extension.approved_by.text for d in rulebook.decls
+            if isinstance(d, A.ItemDecl | A.ProcessDecl) and d.extension is not None}
+    out: list[Diagnostic] = []
+    known = "、".join(zh for zh, _ in POWER_ACTS.values())
+    for power in rulebook.decls:
+        if not isinstance(power, A.PowerDecl):
+            continue
+        for act in power.acts:
+            if power_act(act.text) is None:
+                out.append(error(
+                    "WZ407",
+                    msg(f"职权 `{power.name.text}` 的行为 `{act.text}` 不是事件约定中的行为",
+                        f"power `{power.name.text}` names `{act.text}`, which is no act type of "
+                        "the event contract"),
+                    act.span,
+                    help=msg(f"可写的行为：{known}（或其英文事件类型）",
+                             f"act types: {', '.join(POWER_ACTS)}")))
+        name = power.name.text
+        if power.acts or name in used or name in DECIDING_POWERS:
+            continue
+        out.append(warning(
+            "WZ406",
+            msg(f"职权 `{name}` 没有任何行为需要：拥有与否都不影响评判",
+                f"no act requires power `{name}`: holding it or not changes nothing"),
+            power.name.span,
+            help=msg(f"写明需要该职权的行为，如 `行为 「受理」`（可写：{known}）",
+                     "name the acts that require it, e.g. `acts accepted`")))
     return out
 
 

@@ -226,8 +226,13 @@ _EXEMPT_FROM_BASIS = (A.DocumentDecl, A.UnitDecl, A.PostDecl, A.CalendarDecl,
 
 def check_basis(rulebook: A.Rulebook) -> list[Diagnostic]:
     """WZ110: a violation without ``依据`` (an error: a sanction needs a legal basis); WZ109: any
-    other rule without one (a warning; documents, units, posts and calendars are exempt)."""
+    other rule without one (a warning; documents, units, posts and calendars are exempt). A
+    rulebook whose header cites a basis (``规则集 NAME 依据 …``) gives it to every declaration
+    that cites none (its default basis): nothing is reported then, and a violation's decisions
+    cite the header's basis."""
     out: list[Diagnostic] = []
+    if rulebook.header.basis:
+        return out
     for decl in rulebook.decls:
         if isinstance(decl, _EXEMPT_FROM_BASIS) or any(True for _ in decl_citations(decl)):
             continue
@@ -246,9 +251,39 @@ def check_basis(rulebook: A.Rulebook) -> list[Diagnostic]:
 # --------------------------------------------------------------------------- violations
 
 
+PARTY_ZH = {
+    A.PartyBase.DIRECT: "直接责任人", A.PartyBase.REVIEWER: "审核人",
+    A.PartyBase.RECEIVER: "收件人", A.PartyBase.ACCEPTOR: "受理人",
+    A.PartyBase.CORRECTION_NOTIFIER: "补正告知人", A.PartyBase.SUSPENDER: "中止人",
+    A.PartyBase.EXTENSION_APPROVER: "延期批准人", A.PartyBase.DECIDER: "决定人",
+    A.PartyBase.DELIVERER: "送达人", A.PartyBase.REFERRER: "转办人",
+    A.PartyBase.STEP_HANDLER: "环节承办人", A.PartyBase.COUNTERSIGN_UNIT: "会签单位",
+    A.PartyBase.COUNTERSIGN_REQUESTER: "会签发起人", A.PartyBase.COMPLAINED_OF: "被投诉人",
+}
+SCOPE_ZH = {A.Scope.CASE: "案件", A.Scope.STEP: "环节", A.Scope.COUNTERSIGN: "会签",
+            A.Scope.TARGET: "目标"}
+
+
+def impossible_party(base: A.PartyBase, scope: A.Scope) -> tuple[str, str] | None:
+    """Why a party can never exist in a violation's scope (the table of parties in
+    docs/language.md §9), or None when it can: a step's handler only on a step, a countersigning
+    unit or its requester only on a countersign, and on a target (a unit and period, no case)
+    only the direct party (the unit's chief leader) and its leaders."""
+    if base is A.PartyBase.STEP_HANDLER and scope is not A.Scope.STEP:
+        return "只有针对环节的违规才有环节承办人", "only a violation on a step has a step handler"
+    if base in (A.PartyBase.COUNTERSIGN_UNIT, A.PartyBase.COUNTERSIGN_REQUESTER) and (
+            scope is not A.Scope.COUNTERSIGN):
+        return "只有针对会签的违规才有会签单位和会签发起人", \
+            "only a violation on a countersign has a countersigning unit and requester"
+    if scope is A.Scope.TARGET and base is not A.PartyBase.DIRECT:
+        return "目标针对单位和周期，没有案件中的行为", \
+            "a target is about a unit and a period, with no act of a case"
+    return None
+
+
 def check_violation_parts(rulebook: A.Rulebook) -> list[Diagnostic]:
     """WZ111: a violation with no condition; WZ112: no ladder; WZ113: no responsible role;
-    WZ114: ``针对 目标`` without a target name."""
+    WZ114: ``针对 目标`` without a target name; WZ118: a party that cannot exist in the scope."""
     out: list[Diagnostic] = []
     for v in rulebook.decls:
         if not isinstance(v, A.ViolationDecl):
@@ -274,6 +309,19 @@ def check_violation_parts(rulebook: A.Rulebook) -> list[Diagnostic]:
                 v.name.span,
                 help=msg("写 `责任 直接责任人、分管领导` 等",
                          "write e.g. `responsible direct, deputy leader`")))
+        for r in v.responsible:
+            why = impossible_party(r.party.base, v.scope)
+            if why is not None:
+                out.append(error(
+                    "WZ118",
+                    msg(f"违规 `{name}` 的责任方 `{PARTY_ZH[r.party.base]}` 在"
+                        f"「{SCOPE_ZH[v.scope]}」范围内不可能存在：{why[0]}",
+                        f"violation `{name}`: party `{r.party.base.value}` "
+                        f"({PARTY_ZH[r.party.base]}) cannot exist on "
+                        f"`{v.scope.value}`: {why[1]}"),
+                    v.span_of("responsible"),
+                    help=msg("改用该范围内存在的责任方（见 docs/language.md §9 责任方表）",
+                             "name a party that exists in this scope (docs/language.md §9)")))
         if v.scope is A.Scope.TARGET and v.target is None:
             out.append(error(
                 "WZ114", msg(f"违规 `{name}` 针对目标但未指明目标",
