@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
-from wenze.dsl.citations import check_citations, load_sources
+from wenze.dsl.citations import check_citations, check_texts, load_sources
+from wenze.dsl.loader import load_rulebook
 from wenze.dsl.parser import parse
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -148,6 +150,13 @@ def test_a_truncated_text_says_so(folder: Path) -> None:
     assert [d.code for d in report.diagnostics if d.span.line in (28, 35)] == ["WZ603", "WZ603"]
 
 
+def test_a_clause_not_written_in_headings(folder: Path) -> None:
+    text = RULEBOOK.replace('"一、（二）"', '"限时办结"')
+    book = parse(text, "county.wz").rulebook
+    report = check_citations([book], load_sources(folder / "sources"))  # type: ignore[list-item]
+    assert [d.code for d in report.diagnostics if d.span.line == 18] == ["WZ604"]
+
+
 def test_check_command_with_sources(folder: Path) -> None:
     run = subprocess.run(
         [sys.executable, "-m", "wenze", "check", "--sources", "sources", "county.wz",
@@ -167,3 +176,35 @@ def test_check_command_without_the_folder(folder: Path) -> None:
     )
     assert run.returncode == 2
     assert "nowhere" in run.stderr and "Traceback" not in run.stderr
+
+
+# --------------------------------------------------------------------------- shipped rulebooks
+
+SEED_RULEBOOKS = ["zitong_2008.wz", "foshan_2005.wz", "fujian_2010.wz", "luzhou_2009.wz",
+                  "yingshan_2009.wz"]
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "rules").glob("*.wz")))
+def test_every_shipped_citation_is_supported(name: str) -> None:
+    result = load_rulebook(ROOT / "rules" / name)
+    report = check_texts(result.sources, load_sources(SOURCES))
+    assert [(d.code, d.span.file, d.span.line, d.message.zh) for d in report.diagnostics] == []
+
+
+@pytest.mark.parametrize("name", SEED_RULEBOOKS)
+def test_seed_rulebooks_cite_their_text(name: str) -> None:
+    result = load_rulebook(ROOT / "rules" / name)
+    report = check_texts(result.sources, load_sources(SOURCES))
+    checked = [r for r in report.results if r.status == "supported"]
+    assert len(checked) >= 10, "a seed rulebook rests on its seed's clauses"
+
+
+def test_sources_are_the_seed_texts() -> None:
+    meta = tomllib.loads((SOURCES / "sources.toml").read_text(encoding="utf-8"))
+    files = {e["file"] for e in meta["document"]}
+    assert files == {p.name for p in SOURCES.glob("*.txt")}
+    if not SEEDS.is_dir():
+        pytest.skip("the seed folder ../shared/seeds is not here")
+    for entry in meta["document"]:
+        seed = entry["origin"].split()[1].rstrip(":")
+        assert (SOURCES / entry["file"]).read_bytes() == (SEEDS / seed).read_bytes(), seed
