@@ -104,6 +104,14 @@ def scenario_quotes(feature: Path) -> list[ScenarioQuote]:
     return out
 
 
+def _tests(q: ScenarioQuote, path: tuple[str, ...] | None, text: str) -> bool:
+    """Whether a scenario's quote is of this rule: the same clause, and one quote holds the
+    other."""
+    if parse_clause_ref(q.clause) != path:
+        return False
+    return _flat(q.quote) in _flat(text) or _flat(text) in _flat(q.quote)
+
+
 def trace(inventory: Path, root: Path = ROOT) -> Trace:
     """Join one inventory with its text, rulebook and scenarios (see the module docstring)."""
     data = tomllib.loads(inventory.read_text(encoding="utf-8"))
@@ -157,10 +165,7 @@ def trace(inventory: Path, root: Path = ROOT) -> Trace:
                 problems.append(f"{where}: {label} does not cite clause {entry['clause']}")
         if not judged and declared:
             problems.append(f"{where}: a rule not judged from events lists declarations")
-        scenarios = sorted({q.scenario for q in quotes if parse_clause_ref(q.clause) == path
-                            and _flat(q.quote) in _flat(entry["text"])
-                            or parse_clause_ref(q.clause) == path
-                            and _flat(entry["text"]) in _flat(q.quote)})
+        scenarios = sorted({q.scenario for q in quotes if _tests(q, path, entry["text"])})
         rules.append(TracedRule(entry["clause"], entry["text"], judged, declared, scenarios,
                                 entry.get("note", ""), entry.get("reason", "")))
     name = inventory.name.removesuffix(".rules.toml")
