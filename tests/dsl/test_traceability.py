@@ -45,8 +45,9 @@ def test_a_wrong_quote_is_a_problem(tmp_path: Path) -> None:
     src = ROOT / "rules" / "sources"
     for name in ("zitong_2008.txt", "sources.toml"):
         (tmp_path / "rules" / "sources" / name).write_bytes((src / name).read_bytes())
-    (tmp_path / "rules" / "zitong_2008.wz").write_bytes(
-        (ROOT / "rules" / "zitong_2008.wz").read_bytes())
+    rulebook = (ROOT / "rules" / "zitong_2008.wz").read_text(encoding="utf-8")
+    rulebook = rulebook.replace("当 「现场办结率」 < 90%", "当 「现场办结率」 < 85%")
+    (tmp_path / "rules" / "zitong_2008.wz").write_text(rulebook, encoding="utf-8")
     (tmp_path / "features" / "zitong_2008.feature").write_text(
         "# language: zh-CN\n功能: 甲\n\n  # 条款 二、（四）3：“对违反制度规定的”\n  场景: 乙\n"
         "    假如 规则集 \"rules/zitong_2008.wz\"\n\n"
@@ -59,7 +60,9 @@ def test_a_wrong_quote_is_a_problem(tmp_path: Path) -> None:
         'text = "对违反制度规定的,立即对当事人及分管领导进行问责"\n'
         'judged = true\ndeclarations = ["违规 「超过承诺时限」", "违规 「没有这条」"]\n\n'
         '[[rule]]\nclause = "二、（四）9"\ntext = "甲"\njudged = false\nreason = "乙"\n\n'
-        '[[rule]]\nclause = "二、（三）1"\ntext = "不在此条"\njudged = true\n',
+        '[[rule]]\nclause = "二、（三）1"\ntext = "不在此条"\njudged = true\n\n'
+        '[[rule]]\nclause = "二、（三）1"\ntext = "确保行政审批现场办结率达90%以上"\n'
+        'judged = true\ndeclarations = ["违规 「现场办结率未达标」"]\n',
         encoding="utf-8")
     t = trace(inventory, tmp_path)
     problems = "\n".join(t.problems)
@@ -68,6 +71,7 @@ def test_a_wrong_quote_is_a_problem(tmp_path: Path) -> None:
     assert "“不在此条” is not in the clause" in problems
     assert "a judged rule with no declaration" in problems
     assert "“原文没有这句话” is not in clause 二、（四）3" in problems
+    assert "违规 「现场办结率未达标」 has an unsupported citation" in problems  # 85% is not there
     assert t.rules[0].scenarios == ["乙"]
 
 

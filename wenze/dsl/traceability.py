@@ -6,8 +6,8 @@ case events can decide, encoded by the listed declarations of the rulebook) or n
 reason). :func:`trace` joins an inventory with
 
 - the document's clauses (``wenze.dsl.clauses``): every quote must occur in its clause;
-- the rulebook as written (``rules/<rulebook>``): every listed declaration must exist and cite the
-  clause; every other declaration citing the clause is listed too;
+- the rulebook as written (``rules/<rulebook>``): every listed declaration must exist, cite the
+  clause and pass the citation check (``wenze.dsl.citations``: no unsupported number);
 - the scenarios of ``features/<feature>``: a scenario tests a clause when a comment line just above
   it quotes the clause, ``# 条款 二、（四）3：“…”`` (the quote must occur in the clause);
 
@@ -26,7 +26,7 @@ from pathlib import Path
 
 from wenze.dsl import ast as A
 from wenze.dsl.checks.common import kind_words
-from wenze.dsl.citations import SourceText, citations_of, load_sources
+from wenze.dsl.citations import SourceText, check_citations, citations_of, load_sources
 from wenze.dsl.clauses import parse_clause_ref
 from wenze.dsl.parser import parse_file
 
@@ -132,9 +132,13 @@ def trace(inventory: Path, root: Path = ROOT) -> Trace:
     assert book is not None, data["rulebook"]
     citing: dict[tuple[str, ...], list[str]] = {}
     labels = set()
+    warned = check_citations([book], list(sources.values())).diagnostics
+    unsupported: set[str] = set()
     for decl in book.decls:
         label = decl_label(decl)
         labels.add(label)
+        if any(decl.span.line <= d.span.line <= decl.span.end_line for d in warned):
+            unsupported.add(label)
         for c in citations_of(decl):
             if c.document.text in source.names:
                 path = parse_clause_ref(c.clause)
@@ -159,6 +163,9 @@ def trace(inventory: Path, root: Path = ROOT) -> Trace:
         if judged and not declared:
             problems.append(f"{where}: a judged rule with no declaration")
         for label in declared:
+            if label in unsupported:
+                problems.append(f"{where}: {label} has an unsupported citation (wenze check "
+                                "--sources rules/sources)")
             if label not in labels:
                 problems.append(f"{where}: {data['rulebook']} has no {label}")
             elif label not in citing.get(path or (), []) and not entry.get("via"):
