@@ -208,3 +208,30 @@ def test_sources_are_the_seed_texts() -> None:
     for entry in meta["document"]:
         seed = entry["origin"].split()[1].rstrip(":")
         assert (SOURCES / entry["file"]).read_bytes() == (SEEDS / seed).read_bytes(), seed
+
+
+# the statutes the shipped rulebooks cite, whose texts are not in rules/sources
+STATUTES = {"行政许可法", "投资项目核准办法"}
+
+
+@pytest.mark.parametrize("name", SEED_RULEBOOKS)
+def test_numbers_no_text_states_rest_on_a_named_assumption(name: str) -> None:
+    """Every number of a seed rulebook that its document's text does not state rests on a document
+    named as an assumption (…（示例，非原文）) or on the statute — never on the seed alone."""
+    result = load_rulebook(ROOT / "rules" / name)
+    own = {f: t for f, t in result.sources.items() if f.endswith(name)}
+    report = check_texts(own, load_sources(SOURCES))
+    assert report.relied, "the seeds give no promised limits: some numbers must be assumed"
+    for r in report.relied:
+        assert any("非原文" in d or d in STATUTES for d in r.documents), r
+
+
+def test_a_number_resting_on_an_unread_document_is_listed(folder: Path) -> None:
+    text = RULEBOOK.replace('''  预警 提前 1 工作日
+''', '''  预警 提前 1 工作日 依据 「细则（示例，非原文）」 "预警"
+''') + '\n文件 「细则（示例，非原文）」 {\n  标题 "细则"\n}\n'
+    book = parse(text, "county.wz").rulebook
+    report = check_citations([book], load_sources(folder / "sources"))  # type: ignore[list-item]
+    assert not any(d.span.line == 15 for d in report.diagnostics)
+    assert [(r.line, r.number, r.documents) for r in report.relied] == [
+        (15, "1 工作日", ("细则（示例，非原文）",))]

@@ -17,7 +17,10 @@ claims (:func:`claims_of`), and checks the citations of parsed rulebooks against
 A citation of a document with no text in the folder is not judged: the report
 (:class:`CitationReport`) lists those documents and how often each is cited, so nothing is dropped
 silently. A number covered by several citations (a declaration citing two clauses) is supported
-when any of them states it; when one of them is a document without text, it is not judged.
+when any of them states it; when none of the texts at hand states it but one of the citations is
+a document without text, the number rests on that document (:class:`Reliance`, listed in the
+report: the traceability tables show them, and the shipped rulebooks' test requires each to rest
+on a document named as an assumption or on the statute).
 
 The folder holds ``*.txt`` files. A ``sources.toml`` beside them may say, per file, which
 documents it is (``names``: the rulebook's 文件 name or 文号), where it comes from (``origin``),
@@ -307,11 +310,24 @@ class CitationResult:
     resolved: str | None = None  # the clause path found, as written in the document
 
 
+@dataclass(frozen=True)
+class Reliance:
+    """A number no checked clause states, which rests on documents without text (an assumed
+    document, a statute whose text is not in the folder)."""
+
+    file: str
+    line: int
+    declaration: str
+    number: str
+    documents: tuple[str, ...]
+
+
 @dataclass
 class CitationReport:
     diagnostics: list[Diagnostic]
     results: list[CitationResult]
     unchecked: dict[str, int]  # document without text → citations of it
+    relied: list[Reliance] = field(default_factory=list)  # numbers resting on those documents
 
     @property
     def unsupported(self) -> list[Diagnostic]:
@@ -353,6 +369,7 @@ def check_citations(rulebooks: Iterable[A.Rulebook], sources: list[SourceText]) 
     results: list[CitationResult] = []
     unchecked: dict[str, int] = {}
     index: dict[tuple[A.Span, str], int] = {}
+    relied: list[Reliance] = []
 
     def resolve(c: A.Citation) -> tuple[str, Clause | None, SourceText | None]:
         source = _source_for(c.document.text, docs, sources)
@@ -392,17 +409,24 @@ def check_citations(rulebooks: Iterable[A.Rulebook], sources: list[SourceText]) 
                     results.append(CitationResult(
                         c.span.file, c.span.line, where, c.document.text, c.clause, status,
                         clause.ref if clause is not None else None))
-                if not group.claims or any(s != "supported" for _, s, _ in resolved):
-                    continue  # no claim, or a citation not judged (or already warned about)
+                statuses = {s for _, s, _ in resolved}
+                if not group.claims or statuses - {"supported", "unchecked"}:
+                    continue  # no claim, or a citation already warned about
                 for claim in group.claims:
                     if any(clause is not None and claim.test(clause.text)
                            for _, _, clause in resolved):
+                        continue
+                    if "unchecked" in statuses:  # it may be the unread document's
+                        without_text = tuple(sorted({c.document.text for c, s, _ in resolved
+                                                     if s == "unchecked"}))
+                        relied.append(Reliance(claim.span.file, claim.span.line, where,
+                                               claim.text, without_text))
                         continue
                     diagnostics.append(_unsupported(claim, [c for c, _, _ in resolved], where))
                     for c, _, _ in resolved:
                         i = index[(c.span, c.clause)]
                         results[i] = dataclasses.replace(results[i], status="WZ602")
-    return CitationReport(sorted_diagnostics(diagnostics), results, unchecked)
+    return CitationReport(sorted_diagnostics(diagnostics), results, unchecked, relied)
 
 
 def _cited(c: A.Citation) -> str:
@@ -472,11 +496,15 @@ def unchecked_note(report: CitationReport, lang: str = "zh") -> str:
         if report.unchecked:
             docs = "、".join(f"「{d}」（{n} 处）" for d, n in sorted(report.unchecked.items()))
             line += f"；以下文件没有原文，其引用未核对：{docs}"
+        if report.relied:
+            line += f"；{len(report.relied)} 个数值原文未载，仅依据没有原文的文件"
         return line
     line = f"citations: {checked} checked against the texts"
     if report.unchecked:
         docs = ", ".join(f"「{d}」 ({n})" for d, n in sorted(report.unchecked.items()))
         line += f"; no text for these documents, their citations were not checked: {docs}"
+    if report.relied:
+        line += f"; {len(report.relied)} number(s) no text states rest on those documents alone"
     return line
 
 
@@ -486,6 +514,7 @@ __all__ = [
     "CitationResult",
     "Claim",
     "ClaimGroup",
+    "Reliance",
     "SourceText",
     "check_citations",
     "check_texts",

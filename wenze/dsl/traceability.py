@@ -67,6 +67,7 @@ class Trace:
     truncated: bool
     rules: list[TracedRule]
     problems: list[str]  # what does not hold: stale quotes, missing declarations, …
+    assumed: dict[str, list[str]] = field(default_factory=dict)  # declaration ← documents: numbers
 
     @property
     def judged(self) -> list[TracedRule]:
@@ -132,7 +133,12 @@ def trace(inventory: Path, root: Path = ROOT) -> Trace:
     assert book is not None, data["rulebook"]
     citing: dict[tuple[str, ...], list[str]] = {}
     labels = set()
-    warned = check_citations([book], list(sources.values())).diagnostics
+    report = check_citations([book], list(sources.values()))
+    warned = report.diagnostics
+    assumed: dict[str, list[str]] = {}
+    for r in report.relied:
+        assumed.setdefault(f"{r.declaration} ← {'、'.join(f'「{d}」' for d in r.documents)}",
+                           []).append(r.number)
     unsupported: set[str] = set()
     for decl in book.decls:
         label = decl_label(decl)
@@ -177,7 +183,7 @@ def trace(inventory: Path, root: Path = ROOT) -> Trace:
                                 entry.get("note", ""), entry.get("reason", "")))
     name = inventory.name.removesuffix(".rules.toml")
     return Trace(name, source.names[0], _origin(root, data["source"]), source.truncated, rules,
-                 problems)
+                 problems, assumed)
 
 
 def _origin(root: Path, file: str) -> str:
@@ -222,6 +228,12 @@ def render_markdown(t: Trace) -> str:
             lines.append(f"| {r.clause} | “{_cell(r.text)}” | yes | {decls} | {scen} |")
         else:
             lines.append(f"| {r.clause} | “{_cell(r.text)}” | no: {_cell(r.reason)} | — | — |")
+    if t.assumed:
+        lines += ["", "## Numbers the text does not state", "",
+                  "Each rests on the documents named after the arrow (no text of them is at hand: "
+                  "an assumed document named （示例，非原文）, or the statute), never on the text:",
+                  ""]
+        lines += [f"- `{_cell(k)}`: {'、'.join(v)}" for k, v in t.assumed.items()]
     return "\n".join(lines) + "\n"
 
 
