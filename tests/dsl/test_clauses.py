@@ -68,9 +68,33 @@ def test_words_that_look_like_headings_are_not() -> None:
 def test_articles_and_chapters() -> None:
     text = "第一章 总则\n第一条 目的。\n第二条 范围。\n第二章 时限\n第三条 二十日内作出决定。\n"
     # articles are numbered through the whole text: cited without their chapter
-    assert refs(text) == ["第一章", "第一条", "第二条", "第二章", "第三条"]
+    assert [r for r in refs(text) if not r.endswith("款")] == [
+        "第一章", "第一条", "第二条", "第二章", "第三条"]
     chapter = split_clauses(text)[0]
     assert chapter.text.endswith("第二条 范围。\n")
+
+
+STATUTE = """第一章 总则
+第三十二条 行政机关对申请人提出的申请，应当根据下列情况分别作出处理：
+（一）申请事项依法不需要取得许可的，应当即时告知申请人不受理；
+（二）申请材料存在可以当场更正的错误的，应当允许申请人当场更正；
+（三）申请材料不齐全的，应当当场或者在五日内一次告知申请人需要补正的全部内容。
+行政机关受理或者不予受理申请，应当出具书面凭证。
+第三十三条 行政机关应当建立和完善有关制度。
+"""
+
+
+def test_an_article_has_paragraphs_and_items() -> None:
+    by_ref = {c.ref: c.text for c in split_clauses(STATUTE)}
+    assert by_ref["第三十二条第一款"].startswith("第三十二条 行政机关对申请人")
+    assert "（三）申请材料不齐全" in by_ref["第三十二条第一款"]
+    assert by_ref["第三十二条第一款第三项"].startswith("（三）申请材料不齐全")
+    assert states(by_ref["第三十二条第一款第三项"], 5, Quantity.DAYS)
+    assert by_ref["第三十二条第二款"] == "行政机关受理或者不予受理申请，应当出具书面凭证。\n"
+    assert "第三十二条第三款" not in by_ref
+    assert by_ref["第三十三条第一款"] == "第三十三条 行政机关应当建立和完善有关制度。\n"
+    alone = {c.ref: c.text for c in split_clauses("第五条\n甲。\n乙。\n")}
+    assert alone["第五条第一款"] == "第五条\n甲。\n" and alone["第五条第二款"] == "乙。\n"
 
 
 @pytest.mark.parametrize(("ref", "path"), [
@@ -82,7 +106,8 @@ def test_articles_and_chapters() -> None:
     ("三、4、四是", ("三、", "4", "四是")),
     ("一、（一）三是", ("一、", "（一）", "三是")),
     ("第四十二条", ("第四十二条",)),
-    ("第四十二条第一款", None),
+    ("第四十二条第一款", ("第四十二条", "第一款")),
+    ("第三十二条第一款第四项", ("第三十二条", "第一款", "第四项")),
     ("呈批", None),
     ("", None),
 ])

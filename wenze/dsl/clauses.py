@@ -6,7 +6,7 @@ A county's 红头文件 numbers its clauses with a small set of heading styles, 
 rank       heading                         label in a clause path
 =========  ==============================  ==========================
 chapter    ``第一章``                       ``第一章``
-article    ``第四十二条``                   ``第四十二条``
+article    ``第四十二条``                   ``第四十二条`` (its 款 ``第一款``, their 项 ``第四项``)
 section    ``一、``                         ``一、``
 paragraph  ``（一）`` or ``(一)``           ``（一）``
 item       ``1、`` ``1.`` ``1．``           ``1``
@@ -21,13 +21,16 @@ clause's text includes its sub-clauses). Headings are recognised at the start of
 inside a line (web copies and reports often run headings into the text), but a heading is taken
 only when its number is the one expected next at its rank under the same parent (一 first, then
 二 …): "1.06亿元", a list "一是 … 二是 …" that starts over, or a page number does not make a
-clause. Inside a line, a 一、 or 一是 heading must follow a sentence mark (。；：!?), and a digit
-heading must not touch another digit.
+clause (articles, 第N条 at the start of a line, need only rise: an excerpt of a statute may
+begin anywhere). Inside a line, a 一、 or 一是 heading must follow a sentence mark (。；：!?), and
+a digit heading must not touch another digit.
 
 :func:`parse_clause_ref` reads a citation's clause (``"二、（四）3"``, ``"三、4"``, ``"二（四）"``,
-``"第四十二条"``) into the same labels. :func:`stated_numbers` lists the numbers a text states,
-Chinese numerals included (``三个工作日`` is 3 days, ``百分之九十`` is 90%, ``两次以上`` is 2
-times), each with the kind of quantity its unit says.
+``"第四十二条"``, ``"第三十二条第一款第四项"``) into the same labels. An article's 款 are its
+paragraphs (the heading's line, then each line that is not an item) and a 款's 项 its lines
+``（一）`` ``（二）`` …; they are clauses too. :func:`stated_numbers` lists the numbers a text
+states, Chinese numerals included (``三个工作日`` is 3 days, ``百分之九十`` is 90%,
+``两次以上`` is 2 times), each with the kind of quantity its unit says.
 """
 
 from __future__ import annotations
@@ -212,7 +215,9 @@ def split_clauses(text: str) -> list[Clause]:
         last = seen.get(key, 0)
         if last < 0:
             continue
-        if c.number != last + 1:
+        if c.rank is Rank.ARTICLE and c.at_line_start and c.number > last:
+            pass  # an excerpt of a statute may start at any article, and skip some
+        elif c.number != last + 1:
             if c.number == 1 and last > 0:
                 seen[key] = -1
             continue
@@ -223,14 +228,66 @@ def split_clauses(text: str) -> list[Clause]:
         label = label_of(c.rank, c.number)
         stack.append((c.rank, label, len(headings)))
         headings.append([(*parent, label), c.start, len(text)])
-    return [Clause(path, start, end, text[start:end], text.count("\n", 0, start) + 1)
-            for path, start, end in headings]
+    clauses = [Clause(path, start, end, text[start:end], text.count("\n", 0, start) + 1)
+               for path, start, end in headings]
+    out: list[Clause] = []
+    for c in clauses:
+        out.append(c)
+        if c.path and c.path[-1].endswith("条"):
+            out += _paragraphs_and_items(text, c)
+    return out
+
+
+_ITEM_LINE = re.compile(rf"[（(]\s*({_CN})\s*[）)]")
+
+
+def _paragraphs_and_items(text: str, article: Clause) -> list[Clause]:
+    """The 款 of an article (its paragraphs: the heading's line and each later line that is not an
+    item) and the 项 of each 款 (its lines starting ``（一）`` …), as ``第一款`` / ``第四项``."""
+    out: list[Clause] = []
+    pos = article.start
+    paragraph: list[int] = []  # [start, end] of the current 款
+    items: list[tuple[int, int, int]] = []  # (number, start, end) of its 项
+    n_par = 0
+
+    def close() -> None:
+        nonlocal n_par
+        if not paragraph:
+            return
+        n_par += 1
+        start, end = paragraph
+        path = (*article.path, f"第{to_chinese(n_par)}款")
+        out.append(Clause(path, start, end, text[start:end], text.count("\n", 0, start) + 1))
+        for number, i_start, i_end in items:
+            out.append(Clause((*path, f"第{to_chinese(number)}项"), i_start, i_end,
+                              text[i_start:i_end], text.count("\n", 0, i_start) + 1))
+
+    for line in text[article.start:article.end].splitlines(keepends=True):
+        start, end = pos, pos + len(line)
+        pos = end
+        stripped = line.strip()
+        if not stripped:
+            continue
+        item = _ITEM_LINE.match(stripped)
+        number = chinese_number(item[1]) if item else None
+        if paragraph and number is not None and number == len(items) + 1:
+            items.append((number, start, end))
+            paragraph[1] = end
+            continue
+        if paragraph and re.fullmatch(r"第\S+条", text[paragraph[0]:paragraph[1]].strip()):
+            paragraph[1] = end  # a heading on its own line opens the first 款
+            continue
+        close()
+        paragraph[:] = [start, end]
+        items.clear()
+    close()
+    return out
 
 
 # --------------------------------------------------------------------------- clause references
 
 _REF_TOKEN = re.compile(
-    rf"第({_CN}|\d+)章|第({_CN}|\d+)条|({_CN})、|[（(]\s*({_CN})\s*[）)]|[（(](\d+)[）)]"
+    rf"第({_CN}|\d+)章|第({_CN}|\d+)条|第({_CN}|\d+)款|第({_CN}|\d+)项|({_CN})、|[（(]\s*({_CN})\s*[）)]|[（(](\d+)[）)]"
     rf"|({_CN})是|(\d+)[、.．]?|({_CN})(?=[（(]|$)"
 )
 
@@ -249,9 +306,13 @@ def parse_clause_ref(ref: str) -> tuple[str, ...] | None:
         m = _REF_TOKEN.match(text, pos)
         if m is None or m.end() == pos:
             return None
-        chapter, article, section, paragraph, subitem, point, item, bare = m.groups()
+        chapter, article, kuan, xiang, section, paragraph, subitem, point, item, bare = m.groups()
         if chapter:
             labels.append(label_of(Rank.CHAPTER, number_value(chapter) or 0))
+        elif kuan:
+            labels.append(f"第{to_chinese(number_value(kuan) or 0)}款")
+        elif xiang:
+            labels.append(f"第{to_chinese(number_value(xiang) or 0)}项")
         elif article:
             labels.append(label_of(Rank.ARTICLE, number_value(article) or 0))
         elif section or bare:
