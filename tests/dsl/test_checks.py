@@ -197,7 +197,12 @@ def test_every_code_is_listed_and_tested() -> None:
     hand_built = {"WZ100", "WZ114", "WZ206"}  # tests below build these from odd ASTs
     families = {f"WZ70{i}" for i in range(1, 8)}  # tests/dsl/test_family.py
     tested = {c[0] for c in CASES} | LOADER_CODES | hand_built | families
-    assert tested == set(CODES)
+    # WZ6xx need the documents' texts: tests/dsl/test_citations.py raises each of them
+    citation_codes = {c for c in CODES if c.startswith("WZ6")}
+    assert tested == set(CODES) - citation_codes
+    citation_tests = (Path(__file__).parent / "test_citations.py").read_text(encoding="utf-8")
+    assert citation_codes == {"WZ601", "WZ602", "WZ603", "WZ604"}
+    assert all(f'"{c}"' in citation_tests for c in citation_codes)
     for code, (zh, en) in CODES.items():
         assert re.fullmatch(r"WZ[1-7]\d\d", code)
         assert zh and en and not en.endswith(".") and en[0] == en[0].lower()

@@ -4,7 +4,8 @@ A violation is covered when some scenario's evaluation issued a decision for it;
 (``第 N 次`` row) is covered when some decision was sanctioned through that row. Rules are counted
 where they are declared (an inherited violation exercised through a county rulebook covers the
 base's declaration). ``wenze features --coverage`` and the pytest option ``--wenze-coverage`` print
-the report; CI fails when a shipped rule is uncovered.
+the report; CI fails when a shipped rule is uncovered. They also list the clauses of the seed
+documents whose judged rules no scenario quotes (:func:`uncovered_clauses`), which fail the run too.
 """
 
 from __future__ import annotations
@@ -97,6 +98,18 @@ class Coverage:
             if loaded.rulebook is not None:
                 declared |= declared_rules(loaded.rulebook)
         return sorted(declared - self.exercised)
+
+
+def uncovered_clauses(root: Path) -> list[str]:
+    """The judged rules of the seed inventories (``rules/sources/*.rules.toml``) that no scenario
+    quotes (``# 条款 二、（四）3：“…”`` above the scenario; ``wenze.dsl.traceability``)."""
+    from wenze.dsl.traceability import inventories, trace
+
+    out: list[str] = []
+    for inventory in inventories(root):
+        t = trace(inventory, root)
+        out += [f"{t.name}: {r.clause} “{r.text}”" for r in t.judged if not r.scenarios]
+    return out
 
 
 COVERAGE = Coverage()

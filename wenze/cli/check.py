@@ -2,8 +2,10 @@
 
 parse → load → check → **render** (``wenze.dsl.render``). Text output (Chinese by default: the
 users are Chinese legal-affairs offices; ``--lang en`` for English) or ``--format json`` for
-editors. Exit 0 when no file has errors (warnings allowed), 1 when some has, 2 on bad usage or
-when a file cannot be read (the message names the file).
+editors. ``--sources DIR`` also checks every citation against the documents' texts in DIR
+(``wenze.dsl.citations``: coded warnings WZ601–WZ604, and a line on stderr naming the documents
+without text). Exit 0 when no file has errors (warnings allowed), 1 when some has, 2 on bad usage
+or when a file (or DIR) cannot be read (the message names it).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import sys
 
 from wenze.cli.files import read_text, unreadable
+from wenze.dsl.citations import check_texts, load_sources, unchecked_note
 from wenze.dsl.diagnostics import Diagnostic, sorted_diagnostics
 from wenze.dsl.family import load_family
 from wenze.dsl.loader import load_text
@@ -27,6 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="language of the messages (default: zh)")
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="text for people, json for editors (default: text)")
+    parser.add_argument("--sources", metavar="DIR",
+                        help="check every citation against the documents' texts in DIR "
+                             "(*.txt, optionally described by DIR/sources.toml): WZ601–WZ604")
 
 
 def check_paths(
@@ -55,6 +61,15 @@ def check_paths(
 
 def run(args: argparse.Namespace) -> int:
     diagnostics, sources, all_read = check_paths(list(args.files), args.lang)
+    if args.sources:
+        try:
+            texts = load_sources(args.sources)
+        except (OSError, ValueError) as err:
+            print(unreadable(args.sources, args.lang, err), file=sys.stderr)
+            return 2
+        report = check_texts(sources, texts)
+        diagnostics = sorted_diagnostics(diagnostics + report.diagnostics)
+        print(unchecked_note(report, args.lang), file=sys.stderr)
     if args.format == "json":
         json.dump(to_json(diagnostics, sources), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")

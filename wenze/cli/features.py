@@ -12,7 +12,8 @@ from wenze.bdd.lint import lint_features
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("folder", nargs="?", default="features", help="the features folder")
     parser.add_argument("--coverage", action="store_true",
-                        help="fail listing the rules of rules/*.wz no scenario exercises")
+                        help="fail listing the rules of rules/*.wz no scenario exercises and the "
+                             "judged clauses of rules/sources/*.rules.toml no scenario quotes")
     parser.add_argument("--lint", action="store_true", help="only check the .feature files")
     parser.add_argument("--lang", choices=("zh", "en"), default="zh")
 

@@ -31,7 +31,7 @@ from wenze.dsl import ast as A
 from wenze.dsl.facts import lookup as lookup_fact
 from wenze.engine.decisions import LEVEL_LABELS, Decision, json_value
 from wenze.engine.evaluate import CaseTrace, EvaluationResult
-from wenze.engine.lower import Program
+from wenze.engine.lower import Program, bases_of
 from wenze.fast.forking import fork_map
 
 _string = json.encoder.encode_basestring  # (json's C function where there is one)
@@ -299,6 +299,26 @@ def _fact_label(key: str) -> str:
     return f"{fact.zh}" if fact else key
 
 
+def _limit_and_ladder_bases(d: Decision, j: dict[str, Any], program: Program | None
+                            ) -> list[str]:
+    """The bases of the deadlines the decision's dates name and of its ladder, so the letter shows
+    which numbers come from the text and which from a document named as an assumption."""
+    if program is None:
+        return []
+    lines: list[str] = []
+    item = program.items.get(d.item) if d.item else None
+    if item is not None:
+        for key, label, bases in (("deadline_promised", "承诺期限", item.promised_basis),
+                                  ("deadline_statutory", "法定期限", item.statutory_basis)):
+            if j["dates"].get(key) and bases:
+                lines += [f"　　{label}依据：{_cite(b)}" for b in bases]
+    ladder = program.ladders.get(d.ladder.name) if d.ladder is not None else None
+    if ladder is not None and ladder.basis and not (d.ladder and d.ladder.joint):
+        lines += [f"　　处理阶梯依据：{_cite(b)}"
+                  for b in bases_of(ladder.name.text, ladder.basis, program.documents)]
+    return lines
+
+
 def decision_letter(d: Decision, program: Program | None = None) -> str:
     """A Chinese 问责决定书-style text for one decision."""
     j = d.to_json()
@@ -338,6 +358,7 @@ def decision_letter(d: Decision, program: Program | None = None) -> str:
     else:
         lines.append("　　（规则未载明依据）")
     lines.append(f"　　认定条件：{d.condition or '未达到目标'}")
+    lines += _limit_and_ladder_bases(d, j, program)
     lines.append("")
     lines.append("三、处理决定")
     if d.ladder is None:

@@ -10,7 +10,8 @@ English title) so that the documentation and the tests can enumerate them.
 
 Codes: ``WZ1xx`` names and structure, ``WZ2xx`` time limits and processes, ``WZ3xx`` ladders,
 ``WZ4xx`` authorization, ``WZ5xx`` facts and conditions, ``WZ7xx`` families of versions
-(:mod:`wenze.dsl.family`). (``WZ0xx`` are the parser's.)
+(:mod:`wenze.dsl.family`). (``WZ0xx`` are the parser's; ``WZ6xx`` are the citation check's,
+which needs the documents' texts: ``wenze.dsl.citations``.)
 """
 
 from __future__ import annotations
@@ -124,6 +125,11 @@ CODES: dict[str, tuple[str, str]] = {
     "WZ507": ("工作日事实与自然日比较", "working-day fact compared with natural days"),
     "WZ508": ("比较两个常量", "comparison of two constants"),
     "WZ509": ("针对环节的违规所涉事项没有该环节", "step violation on items without such steps"),
+    # ---- citations against the documents' texts (wenze.dsl.citations; `wenze check --sources`)
+    "WZ601": ("所引条款在文件中不存在", "cited clause not found in the document"),
+    "WZ602": ("所引条款未载明声明中的数值", "cited clause does not state the declared number"),
+    "WZ603": ("所引条款超出现有原文", "cited clause lies beyond the available text"),
+    "WZ604": ("条款未按文件的标题层级书写", "clause not written in the document's headings"),
     # ---- rules in time: families of versions (wenze.dsl.family)
     "WZ701": ("规则族没有版本", "rulebook family lists no version"),
     "WZ702": ("版本没有生效日期", "version without an effective date"),
