@@ -24,10 +24,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="language of the messages (default: zh)")
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="text for people, json for editors (default: text)")
+    parser.add_argument("--rulebook-path", metavar="DIR",
+                        help="the folder 继承 may reach (default: each rulebook's own folder)")
 
 
 def check_paths(
-    paths: list[str], lang: str = "zh"
+    paths: list[str], lang: str = "zh", root: str | None = None
 ) -> tuple[list[Diagnostic], dict[str, str], bool]:
     """Every diagnostic of ``paths`` (sorted, each once), the text of every file involved, and
     whether all named files could be read."""
@@ -40,7 +42,7 @@ def check_paths(
             all_read = False
             continue
         try:
-            result = load_text(text, path)
+            result = load_text(text, path, root)
         except OSError as err:  # pragma: no cover - the loader reads only extended files
             print(unreadable(path, lang, err), file=sys.stderr)
             all_read = False
@@ -51,7 +53,7 @@ def check_paths(
 
 
 def run(args: argparse.Namespace) -> int:
-    diagnostics, sources, all_read = check_paths(list(args.files), args.lang)
+    diagnostics, sources, all_read = check_paths(list(args.files), args.lang, args.rulebook_path)
     if args.format == "json":
         json.dump(to_json(diagnostics, sources), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")

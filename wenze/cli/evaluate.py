@@ -35,6 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("events", nargs="?",
                         help="case events: JSON Lines (.jsonl), CSV or XES; leave out with --db "
                              "to evaluate the stored events")
+    parser.add_argument("--rulebook-path", metavar="DIR",
+                        help="the folder 继承 may reach (default: the rulebook's own folder)")
     parser.add_argument("--as-of", required=True, metavar="DATE",
                         help="evaluate as of this date (YYYY-MM-DD); later events are ignored")
     parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
@@ -87,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         _err(f"error: --as-of `{args.as_of}` is not a date (YYYY-MM-DD); 日期格式错误")
         return 2
     try:
-        loaded = load_rulebook(args.rulebook)
+        loaded = load_rulebook(args.rulebook, getattr(args, "rulebook_path", None))
     except OSError as err:
         _err(f"error: cannot read rulebook `{args.rulebook}`: {err}; 无法读取规则文件")
         return 2

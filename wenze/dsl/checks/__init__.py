@@ -68,6 +68,7 @@ CODES: dict[str, tuple[str, str]] = {
     "WZ115": ("生效期间结束早于开始", "effective period ends before it starts"),
     "WZ116": ("单位的上级关系构成循环", "units are each other's parents in a cycle"),
     "WZ117": ("节假日安排没有依据", "holiday schedule without basis"),
+    "WZ118": ("不允许继承的路径", "extends path refused (outside the root, not a rulebook file)"),
     # ---- time limits and processes
     "WZ201": ("流程环节的前置关系构成循环", "dependency cycle among process steps"),
     "WZ202": ("关键路径超过总时限", "critical path exceeds the overall limit"),
