@@ -161,7 +161,32 @@ def run(args: argparse.Namespace) -> int:
             _err(f"error: cannot record the run in `{args.db}`: {err}; 无法写入数据库")
             return 2
         _note_run(run)
+        _print_row_hash(args)
     return code
+
+
+def _print_row_hash(args: argparse.Namespace) -> None:
+    """Under the 问责决定书 of a recorded decision: the hash of its row in the decision chain
+    (``wenze db verify`` recomputes it), so a printed letter can be matched to the store."""
+    if not args.decision:
+        return
+    from wenze.store.chain import row_hash_of
+    from wenze.store.db import make_engine
+
+    engine = make_engine(args.db)
+    try:
+        found = row_hash_of(engine, args.decision)
+    finally:
+        engine.dispose()
+    if found is None:
+        return
+    line = f"\n存证：决定链第 {found[0]} 行，哈希 {found[1]}\n（row {found[0]} of the decision " \
+           f"chain, SHA-256 {found[1]}; check with `wenze db verify`）\n"
+    if args.output:
+        with open(args.output, "a", encoding="utf-8") as f:
+            f.write(line)
+    else:
+        sys.stdout.write(line)
 
 
 def _note_run(run: Any) -> None:
@@ -192,6 +217,7 @@ def _evaluate_stored(args: argparse.Namespace, as_of: dt.date, program: Any) -> 
     code = _report(args, stored.result, program, duplicates=0)
     if code == 0:
         _note_run(stored.run)
+        _print_row_hash(args)
     return code
 
 
