@@ -141,3 +141,12 @@ def test_a_latin1_csv_rejects_its_rows_not_the_file(tmp_path: Path) -> None:
     batch = read_events(path)
     assert [(r.line, r.code) for r in batch.rejected] == [(5, "bad_encoding")]
     assert "0xE9" in batch.rejected[0].message
+
+
+def test_an_xes_file_with_an_unknown_encoding_is_refused_not_crashed(tmp_path: Path) -> None:
+    # found by the fuzz harness (tests/fuzz): LookupError from the XML declaration
+    path = tmp_path / "log.xes"
+    path.write_bytes(b'<?xml version="1.0" encoding="U0001-01-01TF-8"?><log><trace>'
+                     b'<string key="concept:name" value="T1"/></trace></log>')
+    batch = read_events(path)
+    assert [(r.line, r.code) for r in batch.rejected] == [(1, "bad_xml")]

@@ -398,4 +398,7 @@ def read_xes(path: str | Path, mapping: Mapping | None = None, strict: bool = Fa
         rows.col.reject(
             source, err.position[0], None, "bad_xml", f"XES 无法解析 / invalid XML: {err}"
         )
+    except (LookupError, ValueError) as err:  # an unknown encoding in the XML declaration
+        rows.col.reject(source, 1, None, "bad_xml",
+                        f"XES 无法解析 / invalid XML: {type(err).__name__}: {str(err)[:200]}")
     return rows.finish()
