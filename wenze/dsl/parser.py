@@ -19,6 +19,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -141,26 +142,23 @@ def _limit_diagnostics(text: str, file: str) -> list[Diagnostic]:
                          "split the rulebook into files joined with `extends`"),
         )]
     found: list[Diagnostic] = []
-    start = 0
-    line = 1
-    while len(found) < 10:
-        end = text.find("\n", start)
-        end = len(text) if end < 0 else end
-        if end - start > MAX_LINE_CHARS:
-            offset = start + MAX_LINE_CHARS
-            found.append(Diagnostic(
-                "WZ007",
-                Severity.ERROR,
-                Message(f"行过长：{end - start} 个字符，上限 {MAX_LINE_CHARS}",
-                        f"line too long: {end - start} characters, at most {MAX_LINE_CHARS}"),
-                A.Span(file, line, MAX_LINE_CHARS + 1, line, MAX_LINE_CHARS + 2, offset,
-                       offset + 1),
-                help=Message("每行写一条语句", "write one statement per line"),
-            ))
-        if end == len(text):
-            break
-        start = end + 1
-        line += 1
+    lines = text.split("\n")
+    if max(map(len, lines)) <= MAX_LINE_CHARS:
+        return found
+    long_ones = [i for i, n in enumerate(map(len, lines)) if n > MAX_LINE_CHARS][:10]
+    for index in long_ones:
+        start = sum(map(len, lines[:index])) + index
+        end = start + len(lines[index])
+        line = index + 1
+        offset = start + MAX_LINE_CHARS
+        found.append(Diagnostic(
+            "WZ007",
+            Severity.ERROR,
+            Message(f"行过长：{end - start} 个字符，上限 {MAX_LINE_CHARS}",
+                    f"line too long: {end - start} characters, at most {MAX_LINE_CHARS}"),
+            A.Span(file, line, MAX_LINE_CHARS + 1, line, MAX_LINE_CHARS + 2, offset, offset + 1),
+            help=Message("每行写一条语句", "write one statement per line"),
+        ))
     return found
 
 
@@ -269,11 +267,12 @@ def _closing(text: str, i: int, eol: int, opener: str) -> int:
 
 
 def _comments(text: str, file: str) -> list[A.Comment]:
-    found = []
+    found: list[A.Comment] = []
+    spans = [(start, end) for start, end, is_comment in quoted_and_comments(text) if is_comment]
+    if not spans:
+        return found
     line_starts = _line_starts(text)
-    for start, end, is_comment in quoted_and_comments(text):
-        if not is_comment:
-            continue
+    for start, end in spans:
         line, col = _line_col(line_starts, start)
         found.append(
             A.Comment(
@@ -284,11 +283,10 @@ def _comments(text: str, file: str) -> list[A.Comment]:
     return found
 
 
-_NEWLINE = re.compile("\n")
-
-
 def _line_starts(text: str) -> list[int]:
-    return [0, *(m.end() for m in _NEWLINE.finditer(text))]
+    starts = list(accumulate(map((1).__add__, map(len, text.split("\n"))), initial=0))
+    starts.pop()  # (where a line after the last would start)
+    return starts
 
 
 def _line_col(line_starts: list[int], offset: int) -> tuple[int, int]:
