@@ -251,3 +251,11 @@ def test_long_inheritance_chains_and_cycles(body: str, code: str | None) -> None
         assert "WZ108" not in found and "WZ116" not in found
     else:
         assert found.count(code) == 1  # one cycle, reported once
+
+
+def test_too_many_lines_is_wz006() -> None:
+    # found by the long fuzz run: 600k blank lines took seconds in the lexer, five parses over
+    from wenze.dsl.parser import MAX_LINES
+
+    assert codes("\n" * MAX_LINES + HEAD) == ["WZ006"]
+    assert "WZ006" not in codes("\n" * (MAX_LINES - 10) + HEAD)

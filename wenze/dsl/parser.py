@@ -121,16 +121,18 @@ PARSE_CODES: dict[str, tuple[str, str]] = {
 }
 
 MAX_RULEBOOK_CHARS = 1_000_000  # the shipped rulebooks are 10–25 k characters
+MAX_LINES = 20_000  # the longest shipped rulebook has ~420 lines
 MAX_LINE_CHARS = 2_000  # statements stand one per line; the longest shipped line is ~130
 MAX_NAME_CHARS = 200  # a document's full title is ~60
 MAX_NESTING = 50  # parentheses and 非 inside one another in a condition
-LIMITS = {"rulebook": MAX_RULEBOOK_CHARS, "line": MAX_LINE_CHARS, "name": MAX_NAME_CHARS,
-          "nesting": MAX_NESTING}
+LIMITS = {"rulebook": MAX_RULEBOOK_CHARS, "lines": MAX_LINES, "line": MAX_LINE_CHARS,
+          "name": MAX_NAME_CHARS, "nesting": MAX_NESTING}
 
 
 def _limit_diagnostics(text: str, file: str) -> list[Diagnostic]:
-    """WZ006 for a text over :data:`MAX_RULEBOOK_CHARS`, WZ007 for each line over
-    :data:`MAX_LINE_CHARS` (the first ten): such a file is refused before it is parsed."""
+    """WZ006 for a text over :data:`MAX_RULEBOOK_CHARS` characters or :data:`MAX_LINES` lines,
+    WZ007 for each line over :data:`MAX_LINE_CHARS` (the first ten): such a file is refused
+    before it is parsed."""
     if len(text) > MAX_RULEBOOK_CHARS:
         return [Diagnostic(
             "WZ006",
@@ -143,6 +145,17 @@ def _limit_diagnostics(text: str, file: str) -> list[Diagnostic]:
         )]
     found: list[Diagnostic] = []
     lines = text.split("\n")
+    if len(lines) > MAX_LINES:
+        at = sum(map(len, lines[:MAX_LINES])) + MAX_LINES
+        return [Diagnostic(
+            "WZ006",
+            Severity.ERROR,
+            Message(f"规则集过大：{len(lines)} 行，上限 {MAX_LINES}",
+                    f"rulebook too large: {len(lines)} lines, at most {MAX_LINES}"),
+            A.Span(file, MAX_LINES + 1, 1, MAX_LINES + 1, 2, at, at + 1),
+            help=Message("把规则集拆成几个文件，用 `继承` 合在一起",
+                         "split the rulebook into files joined with `extends`"),
+        )]
     if max(map(len, lines)) <= MAX_LINE_CHARS:
         return found
     long_ones = [i for i, n in enumerate(map(len, lines)) if n > MAX_LINE_CHARS][:10]
