@@ -508,6 +508,10 @@ class LiveEngine:
             self._by_person[o.person_key].discard(o.key)
             if o.unit:
                 self._by_unit[o.unit].discard(o.key)
+                if self._joint:
+                    # the unit's joint (连带) decisions counted this offence: once it is gone
+                    # no index leads _settle from a dirty person to that unit any more
+                    self._dirty_units.add(o.unit)
             if o.post:
                 self._leader_cases[o.post].discard(owner)
             self._dirty_people.add(o.person_key)
