@@ -160,7 +160,8 @@ def test_relative_paths_follow_the_file_that_names_them(tmp_path: Path) -> None:
     write(tmp_path / "rules" / "city" / "city.wz", '规则集 c { 继承 "../base.wz" }\n')
     county = write(tmp_path / "rules" / "city" / "county" / "county.wz",
                    '规则集 x { 继承 "../city.wz" }\n岗位 「科长」 { 属于 「局」 }\n')
-    result = load_rulebook(county)
+    assert [d.code for d in load_rulebook(county).diagnostics] == ["WZ119"]  # out of its folder
+    result = load_rulebook(county, root=tmp_path / "rules")
     assert result.ok and result.diagnostics == []
     # span files are the keys of sources, so every diagnostic can be rendered
     assert {d.span.file for d in result.rulebook.decls} <= set(result.sources)

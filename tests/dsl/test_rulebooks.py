@@ -56,16 +56,9 @@ def keyword_table() -> str:
     return "\n".join(rows)
 
 
-PARSE_CODES = {
-    "WZ001": ("无法识别的字符", "unexpected character"),
-    "WZ002": ("此处不应出现的词", "unexpected token"),
-    "WZ003": ("文件意外结束", "unexpected end of file"),
-    "WZ004": ("日期不存在", "invalid date"),
-}
-
-
 def code_table() -> str:
     from wenze.dsl.checks import CODES
+    from wenze.dsl.parser import PARSE_CODES
 
     rows = ["| code | 中文 | English |", "|---|---|---|"]
     for code, (zh, en) in sorted({**PARSE_CODES, **CODES}.items()):

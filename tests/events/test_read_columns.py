@@ -174,7 +174,8 @@ def test_values_orjson_reads_otherwise(tmp_path: Path, chunk_bytes: int) -> None
     assert got is not None
     by_id = {e.id: e for e in got.columns.events}
     assert by_id["v0"].data == {"n": 123456789012345678901234567890}
-    assert by_id["v12"].data == {"s": "\ud800"}
+    assert "v12" not in by_id and "v13" not in by_id  # lone surrogates: rejected (bad_text)
+    assert by_id["v14"].data == {"s": "\U0001F600"}
     assert by_id["dup"].item == "b"
 
 
@@ -183,7 +184,8 @@ def test_a_line_too_deep_for_json_and_bad_utf8(tmp_path: Path) -> None:
     fine = _line(ev(id="fine"))
     _agree(_write(tmp_path, f"{fine}\n{deep}\n", "deep.jsonl"))  # RecursionError, as json's
     bad = fine.encode() + b"\n" + _line(ev(id="bad")).encode().replace(b"accepted", b"acc\xffd")
-    _agree(_write(tmp_path, bad + b"\n", "bad.jsonl"))  # UnicodeDecodeError, as the text reader
+    got = _agree(_write(tmp_path, bad + b"\n", "bad.jsonl"))  # the one line rejected
+    assert got is not None and [(r.line, r.code) for r in got.rejected] == [(2, "bad_encoding")]
     rejected_first = b'{"id": 1}\n' + bad
     _agree(_write(tmp_path, rejected_first, "bad2.jsonl"))
 

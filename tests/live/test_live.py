@@ -583,3 +583,25 @@ def test_cli_without_durable_rules_exits_2_with_a_message(tmp_path: Path) -> Non
         assert proc.stdout == ""
         assert "实时模式不可用" in proc.stderr and "undefined symbol" in proc.stderr
         assert "Traceback" not in proc.stderr
+
+
+def test_simulated_caseload_in_file_order_equals_batch() -> None:
+    """Issue 15: a case's events arriving after the clock has passed them (a simulated caseload
+    in file order: absences first, then case by case) left a joint (连带) 超过法定时限 decision
+    against a leader post with no person once the case's offence was gone — the unit's joint
+    decisions were not settled again when an offence of the unit disappeared."""
+    from wenze.simulate.caseload import generate
+
+    rb = wenze.load(ROOT / "rules" / "luzhou_2009.wz")
+    events = generate(rb.program, cases=40, seed=7)  # absences first, then case by case
+    as_of = max(e.at.date() for e in events)
+    engine = LiveEngine(rb.program, VirtualClock(min(e.at for e in events)))
+    try:
+        for ev in events:
+            engine.submit(ev)
+        engine.advance_to(as_of)
+        want, _ = _batch(rb.program, events, as_of)
+        got, _ = _live(engine)
+        assert got == want
+    finally:
+        engine.close()

@@ -33,10 +33,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sources", metavar="DIR",
                         help="check every citation against the documents' texts in DIR "
                              "(*.txt, optionally described by DIR/sources.toml): WZ601–WZ604")
+    parser.add_argument("--rulebook-path", metavar="DIR",
+                        help="the folder 继承 may reach (default: each rulebook's own folder)")
 
 
 def check_paths(
-    paths: list[str], lang: str = "zh"
+    paths: list[str], lang: str = "zh", root: str | None = None
 ) -> tuple[list[Diagnostic], dict[str, str], bool]:
     """Every diagnostic of ``paths`` (sorted, each once), the text of every file involved, and
     whether all named files could be read."""
@@ -49,7 +51,8 @@ def check_paths(
             all_read = False
             continue
         try:
-            result = load_family(path) if is_family(text) else load_text(text, path)
+            result = (load_family(path, root) if is_family(text)
+                      else load_text(text, path, root))
         except OSError as err:  # pragma: no cover - the loader reads only extended files
             print(unreadable(path, lang, err), file=sys.stderr)
             all_read = False
@@ -60,7 +63,8 @@ def check_paths(
 
 
 def run(args: argparse.Namespace) -> int:
-    diagnostics, sources, all_read = check_paths(list(args.files), args.lang)
+    diagnostics, sources, all_read = check_paths(list(args.files), args.lang,
+                                                args.rulebook_path)
     if args.sources:
         try:
             texts = load_sources(args.sources)

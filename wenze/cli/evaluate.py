@@ -36,6 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("events", nargs="?",
                         help="case events: JSON Lines (.jsonl), CSV or XES; leave out with --db "
                              "to evaluate the stored events")
+    parser.add_argument("--rulebook-path", metavar="DIR",
+                        help="the folder 继承 may reach (default: the rulebook's own folder)")
     parser.add_argument("--as-of", required=True, metavar="DATE",
                         help="evaluate as of this date (YYYY-MM-DD); later events are ignored")
     parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
@@ -118,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
         sources = family.sources
     else:
         try:
-            loaded = load_rulebook(args.rulebook)
+            loaded = load_rulebook(args.rulebook, getattr(args, "rulebook_path", None))
         except OSError as err:
             _err(f"error: cannot read rulebook `{args.rulebook}`: {err}; 无法读取规则文件")
             return 2
@@ -193,6 +195,7 @@ def run(args: argparse.Namespace) -> int:
             _err(f"error: cannot record the run in `{args.db}`: {err}; 无法写入数据库")
             return 2
         _note_run(run)
+        _print_row_hash(args)
     return code
 
 
@@ -206,6 +209,30 @@ def _family(path: str) -> Any:
     except (OSError, UnicodeDecodeError):
         return None  # the rulebook path reports it
     return load_family(path) if is_family(text) else None
+
+
+def _print_row_hash(args: argparse.Namespace) -> None:
+    """Under the 问责决定书 of a recorded decision: the hash of its row in the decision chain
+    (``wenze db verify`` recomputes it), so a printed letter can be matched to the store."""
+    if not args.decision:
+        return
+    from wenze.store.chain import row_hash_of
+    from wenze.store.db import make_engine
+
+    engine = make_engine(args.db)
+    try:
+        found = row_hash_of(engine, args.decision)
+    finally:
+        engine.dispose()
+    if found is None:
+        return
+    line = f"\n存证：决定链第 {found[0]} 行，哈希 {found[1]}\n（row {found[0]} of the decision " \
+           f"chain, SHA-256 {found[1]}; check with `wenze db verify`）\n"
+    if args.output:
+        with open(args.output, "a", encoding="utf-8") as f:
+            f.write(line)
+    else:
+        sys.stdout.write(line)
 
 
 def _note_run(run: Any) -> None:
@@ -236,6 +263,7 @@ def _evaluate_stored(args: argparse.Namespace, as_of: dt.date, program: Any) -> 
     code = _report(args, stored.result, program, duplicates=0)
     if code == 0:
         _note_run(stored.run)
+        _print_row_hash(args)
     return code
 
 

@@ -20,11 +20,11 @@ def unreadable(path: str, lang: str, reason: object) -> str:
 
 def read_text(path: str, lang: str) -> str | None:
     """The UTF-8 text of ``path``, or ``None`` after telling stderr why it cannot be read."""
+    from wenze.dsl.loader import read_rulebook_text
+
     try:
-        return Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError as err:
-        reason = f"not UTF-8 text ({err.reason} at byte {err.start})"
+        return read_rulebook_text(Path(path))
+    except (OSError, ValueError) as err:  # (ValueError: a NUL byte in the path)
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else err
         print(unreadable(path, lang, reason), file=sys.stderr)
-    except OSError as err:
-        print(unreadable(path, lang, err.strerror or err), file=sys.stderr)
     return None

@@ -45,6 +45,7 @@ def _write(item: dict[str, Any]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import wenze
+    from wenze.events.model import bad_bytes
     from wenze.events.readers import parse_time
     from wenze.live.engine import CHINA, LiveEngine, VirtualClock, WallClock
 
@@ -90,22 +91,32 @@ def run(args: argparse.Namespace) -> int:
         engine.start_clock(every=args.tick)  # deadlines pass at midnight with no event
 
     try:
-        for number, raw in enumerate(sys.stdin, start=1):
+        stdin = getattr(sys.stdin, "buffer", None)
+        lines = ((raw.decode("utf-8", "surrogateescape") for raw in stdin) if stdin is not None
+                 else sys.stdin)
+        for number, raw in enumerate(lines, start=1):
             text = raw.strip()
             if not text:
                 continue
-            try:
-                obj = json.loads(text)
-            except json.JSONDecodeError as err:
-                obj = None
-                message = f"不是 JSON not JSON: {err.msg} (column {err.colno})"
+            code = "bad_json"
+            reason = bad_bytes(text)  # one bad byte rejects its line, not the stream
+            if reason is not None:
+                obj, code, message = None, "bad_encoding", reason
+            else:
+                try:
+                    obj = json.loads(text)
+                except json.JSONDecodeError as err:
+                    obj = None
+                    message = f"不是 JSON not JSON: {err.msg} (column {err.colno})"
+                except RecursionError:
+                    obj, code, message = None, "too_deep", "JSON 嵌套过深 / JSON nested too deeply"
             if engine is None:
                 engine = make(obj if isinstance(obj, dict) else None)
                 if engine is None:
                     return 2
             if obj is None:
                 _write({"kind": "rejected", "at": engine.today.isoformat(), "record": {
-                    "source": "<stdin>", "line": number, "event_id": None, "code": "bad_json",
+                    "source": "<stdin>", "line": number, "event_id": None, "code": code,
                     "message": message}})
                 continue
             engine.submit(obj, line=number, source="<stdin>")

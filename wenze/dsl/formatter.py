@@ -21,7 +21,7 @@ from decimal import Decimal
 from wenze.dsl import ast as A
 from wenze.dsl.diagnostics import Diagnostic, RulebookError, sorted_diagnostics
 from wenze.dsl.keywords import ENGLISH_RESERVED, KEYWORDS, spelling
-from wenze.dsl.parser import parse
+from wenze.dsl.parser import MAX_LINE_CHARS, parse, quoted_and_comments
 
 INDENT = "  "
 
@@ -541,8 +541,15 @@ def _line_of(node: A.Node | None) -> int | None:
 
 # --------------------------------------------------------------------------- comments
 
-# what the source holds besides keywords: strings, 「names」, comments (skipped when searching)
-_NOT_CODE = re.compile(r'"(?:[^"\\\n]|\\.)*"|“[^”\n]*”|「[^」\n]*」|(?:#|//)[^\n]*')
+def _mask(source: str, fill: str = " ") -> str:
+    """``source`` with its strings, 「names」 and comments (what is not keywords) filled in."""
+    parts = []
+    last = 0
+    for start, end, _comment in quoted_and_comments(source):
+        parts += [source[last:start], fill * (end - start)]
+        last = end
+    parts.append(source[last:])
+    return "".join(parts)
 
 
 def _keyword_pattern(terminal: str) -> re.Pattern[str]:
@@ -559,7 +566,7 @@ def _keyword_pattern(terminal: str) -> re.Pattern[str]:
 def _locate_keywords(lines: list[_Line], source: str) -> None:
     """Give the lines printed from span-less properties the source line of their keyword: the
     first occurrence, outside strings, names and comments, inside their declaration."""
-    masked = _NOT_CODE.sub(lambda m: " " * len(m.group(0)), source)
+    masked = _mask(source)
     for line in lines:
         if line.keyword is None or line.region is None:
             continue
@@ -620,9 +627,36 @@ def _attach_comments(lines: list[_Line], comments: tuple[A.Comment, ...]) -> lis
     return result
 
 
+WRAP_CHARS = 100  # the pieces of a statement too long for one line (MAX_LINE_CHARS)
+
+
+def _wrapped(line: _Line) -> list[_Line]:
+    """A statement longer than the parser takes on one line (a condition of thousands of
+    operands), broken at spaces between tokens (whitespace, newlines too, separates tokens
+    alike), the pieces after the first indented one level more."""
+    if len(INDENT * line.depth + line.text) + len(line.trailing or "") + 2 <= MAX_LINE_CHARS:
+        return [line]
+    masked = _mask(line.text, "x")
+    pieces: list[str] = []
+    start = 0
+    while len(line.text) - start > WRAP_CHARS:
+        cut = masked.rfind(" ", start + 1, start + WRAP_CHARS)
+        if cut < 0:
+            cut = masked.find(" ", start + WRAP_CHARS)
+            if cut < 0:
+                break
+        pieces.append(line.text[start:cut])
+        start = cut + 1
+    pieces.append(line.text[start:])
+    out = [_Line(line.depth, pieces[0], None)]
+    out += [_Line(line.depth + 1, piece, None) for piece in pieces[1:]]
+    out[-1].trailing = line.trailing
+    return out
+
+
 def _render(lines: list[_Line]) -> str:
     text = []
-    for line in lines:
+    for line in (piece for whole in lines for piece in _wrapped(whole)):
         body = line.text
         if line.trailing:
             body = f"{body}  {line.trailing}" if body else line.trailing

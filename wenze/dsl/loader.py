@@ -4,7 +4,14 @@ text → parse → **load** (resolve ``继承 "path.wz"``, merge base declaratio
 flatten ``事项 X 继承 Y``) → named check passes (``wenze.dsl.checks``) → lower → evaluate.
 
 A rulebook's header may extend other rulebooks; paths are relative to the file that names them
-and are followed recursively. The merged rulebook holds the base declarations first (in the order
+and are followed recursively, but never out of the **root**: the folder of the top-level rulebook
+(or the folder given as ``root``, ``--rulebook-path`` on the command line). An absolute path, a
+``..`` or a symbolic link leading out of the root, a path that is not a ``.wz`` file, a device,
+a FIFO, a file over :data:`MAX_RULEBOOK_BYTES` and more than :data:`MAX_EXTENDS_DEPTH` files
+extending one another are refused with WZ119 before anything is read, so a rulebook uploaded to a
+service can never make wenze read (or print a line of) any other file.
+
+The merged rulebook holds the base declarations first (in the order
 of the ``继承`` clauses, each file once), then the file's own. Redeclaring an inherited name of the
 same kind needs ``覆盖``/``override``, which replaces the inherited declaration in place; a county
 may only tighten statutory limits, never loosen them. An overriding declaration replaces the
@@ -17,6 +24,7 @@ them to exit status 2); everything else comes back as diagnostics.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -33,7 +41,10 @@ from wenze.dsl.checks.common import (
     msg,
 )
 from wenze.dsl.diagnostics import Diagnostic, sorted_diagnostics
-from wenze.dsl.parser import parse
+from wenze.dsl.parser import MAX_RULEBOOK_CHARS, parse
+
+MAX_RULEBOOK_BYTES = 4 * MAX_RULEBOOK_CHARS  # UTF-8 takes at most four bytes a character
+MAX_EXTENDS_DEPTH = 16  # files extending one another; the shipped rulebooks need two
 
 
 @dataclass(frozen=True)
@@ -55,16 +66,19 @@ class LoadResult:
         return [d for d in self.diagnostics if d.is_error]
 
 
-def load_rulebook(path: str | Path) -> LoadResult:
+def load_rulebook(path: str | Path, root: str | Path | None = None) -> LoadResult:
     """Parse ``path`` and every rulebook it extends, merge them, flatten item inheritance and run
-    every check pass. Raises :class:`OSError` only when ``path`` itself cannot be read."""
-    return load_text(_read(Path(path)), str(path))
+    every check pass. ``继承`` reaches only files under ``root`` (default: the folder of
+    ``path``). Raises :class:`OSError` only when ``path`` itself cannot be read."""
+    return load_text(read_rulebook_text(Path(path)), str(path), root)
 
 
-def load_text(text: str, file: str = "<string>") -> LoadResult:
+def load_text(text: str, file: str = "<string>", root: str | Path | None = None) -> LoadResult:
     """As :func:`load_rulebook`, for text already in memory that spans will call ``file``;
-    ``继承`` paths are relative to the folder of ``file`` (the working folder for ``<string>``)."""
-    loader = _Loader()
+    ``继承`` paths are relative to the folder of ``file`` (the working folder for ``<string>``)
+    and confined to ``root`` (default: that same folder)."""
+    folder = Path(file).parent if file != "<string>" else Path(".")
+    loader = _Loader(Path(os.path.realpath(root if root is not None else folder)))
     raw = loader.load(Path(file), file, text, [])
     rulebook = flatten_items(raw) if raw is not None else None
     diagnostics = list(loader.diagnostics)
@@ -85,11 +99,24 @@ def check_files(paths: Iterable[str | Path]) -> tuple[list[Diagnostic], dict[str
     return sorted_diagnostics(diagnostics), sources
 
 
-def _read(path: Path) -> str:
+def read_rulebook_text(path: Path) -> str:
+    """The UTF-8 text of a rulebook file. Raises :class:`OSError` (never prints any of the
+    file's content) when it is not a regular file, is larger than :data:`MAX_RULEBOOK_BYTES` or
+    is not UTF-8; reads no more than that many bytes whatever the file claims."""
+    info = os.stat(path)
+    if not stat.S_ISREG(info.st_mode):
+        raise OSError(f"{path}: not a regular file")
+    with open(path, "rb") as f:
+        data = f.read(MAX_RULEBOOK_BYTES + 1)
+    if len(data) > MAX_RULEBOOK_BYTES:
+        raise OSError(f"{path}: larger than {MAX_RULEBOOK_BYTES} bytes")
     try:
-        return path.read_text(encoding="utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as err:
         raise OSError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from err
+
+
+_read = read_rulebook_text
 
 
 # --------------------------------------------------------------------------- extends resolution
@@ -103,14 +130,15 @@ class _Frame:
 
 
 class _Loader:
-    def __init__(self) -> None:
+    def __init__(self, root: Path) -> None:
+        self.root = root  # resolved: no symbolic link in it
         self.sources: dict[str, str] = {}
         self.diagnostics: list[Diagnostic] = []
         self.done: dict[Path, A.Rulebook | None] = {}
         self.broken = False  # an extended rulebook could not be loaded: checks would only cascade
 
     def load(self, path: Path, display: str, text: str, stack: list[_Frame]) -> A.Rulebook | None:
-        key = path.resolve()
+        key = Path(os.path.realpath(path))
         if key in self.done:
             return self.done[key]
         self.sources[display] = text
@@ -140,14 +168,20 @@ class _Loader:
 
     def _load_base(self, path: Path, display: str, ext: A.StringLit,
                    stack: list[_Frame]) -> A.Rulebook | None:
-        target = path.parent / ext.value
+        if len(stack) > MAX_EXTENDS_DEPTH:
+            self._refuse(ext, f"超过 {MAX_EXTENDS_DEPTH} 层继承",
+                         f"more than {MAX_EXTENDS_DEPTH} rulebooks extend one another")
+            return None
+        found = self._confined(path, ext)
+        if found is None:
+            return None
+        target, key = found
         target_display = os.path.normpath(os.path.join(os.path.dirname(display), ext.value))
-        key = target.resolve()
         for i, frame in enumerate(stack):
             if frame.key == key:
                 self.diagnostics.append(_cycle_diagnostic(stack[i:]))
                 return None
-        if not target.is_file():
+        if not os.path.lexists(target):
             self.diagnostics.append(error(
                 "WZ104",
                 msg(f"找不到继承的规则集 `{ext.value}`",
@@ -158,18 +192,78 @@ class _Loader:
             ))
             return None
         try:
-            text = _read(target)
-        except OSError as err:
+            text = read_rulebook_text(key)
+        except (OSError, ValueError) as err:
+            reason = str(err).replace(str(key), ext.value)
             self.diagnostics.append(error(
                 "WZ104",
                 msg(f"无法读取继承的规则集 `{ext.value}`",
                     f"cannot read extended rulebook `{ext.value}`"),
                 ext.span,
-                help=msg(f"`{err}`", f"`{err}`"),
+                help=msg(f"`{reason}`", f"`{reason}`"),
             ))
             return None
         base = self.load(target, target_display, text, stack)
         return base
+
+    def _confined(self, path: Path, ext: A.StringLit) -> tuple[Path, Path] | None:
+        """The path ``ext`` names (relative to ``path``'s folder) and where it really leads, or
+        None after WZ119 when it may not be read: nothing outside the root is ever opened."""
+        value = ext.value
+        if not value or any(not ch.isprintable() for ch in value):
+            self._refuse(ext, "路径中有控制字符", "the path holds a control character")
+            return None
+        if os.path.isabs(value) or value.startswith(("\\", "/")) or ":" in value:
+            self._refuse(ext, "不能用绝对路径", "an absolute path is not allowed")
+            return None
+        if not value.endswith(".wz"):
+            self._refuse(ext, "只能继承 `.wz` 规则集文件",
+                         "only `.wz` rulebook files can be extended")
+            return None
+        target = path.parent / value
+        written = Path(os.path.normpath(os.path.abspath(target)))
+        if not _inside(written, Path(os.path.normpath(os.path.abspath(self.root)))) and \
+                not _inside(Path(os.path.realpath(written.parent)) / written.name, self.root):
+            self._refuse(ext, "路径指向规则集根目录之外", "the path leads out of the rulebook root")
+            return None
+        real = Path(os.path.realpath(target))
+        if not _inside(real, self.root):
+            self._refuse(ext, "符号链接指向规则集根目录之外",
+                         "a symbolic link leads out of the rulebook root")
+            return None
+        if os.path.lexists(real):
+            try:
+                info = os.stat(real)
+            except OSError:  # a symbolic link loop, a dangling link
+                self._refuse(ext, "符号链接无法解析（循环或悬空）",
+                             "a symbolic link cannot be followed (a loop or dangling)")
+                return None
+            if not stat.S_ISREG(info.st_mode):
+                self._refuse(ext, "不是普通文件（目录、设备或管道）",
+                             "not a regular file (a folder, device or pipe)")
+                return None
+            if info.st_size > MAX_RULEBOOK_BYTES:
+                self._refuse(ext, f"文件超过 {MAX_RULEBOOK_BYTES} 字节",
+                             f"the file is larger than {MAX_RULEBOOK_BYTES} bytes")
+                return None
+        elif os.path.islink(target):
+            self._refuse(ext, "符号链接无法解析（循环或悬空）",
+                         "a symbolic link cannot be followed (a loop or dangling)")
+            return None
+        return target, real
+
+    def _refuse(self, ext: A.StringLit, zh: str, en: str) -> None:
+        shown = "".join(c if c.isprintable() else f"U+{ord(c):04X}" for c in ext.value[:80])
+        self.broken = True
+        self.diagnostics.append(error(
+            "WZ119",
+            msg(f"不允许继承 `{shown}`：{zh}", f"cannot extend `{shown}`: {en}"),
+            ext.span,
+            help=msg(f"继承只能指向规则集根目录 `{self.root.name or self.root}` 之内的 `.wz` 文件"
+                     "（命令行用 `--rulebook-path` 指定根目录）",
+                     f"`extends` reaches only `.wz` files inside the rulebook root "
+                     f"`{self.root.name or self.root}` (set it with `--rulebook-path`)"),
+        ))
 
     # ----------------------------------------------------------------------- merge
 
@@ -272,6 +366,10 @@ class _Loader:
                     ))
 
 
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
 def _union(inherited: list[A.Decl], more: Iterable[A.Decl]) -> list[A.Decl]:
     """Declarations of several bases; a file reached twice (a diamond) contributes once."""
     seen = {(type(d), d.span) for d in inherited if d.span != A.NO_SPAN}
@@ -317,16 +415,25 @@ def flatten_items(rulebook: A.Rulebook) -> A.Rulebook:
     memo: dict[int, A.ItemDecl] = {}
 
     def flat(item: A.ItemDecl, visiting: frozenset[str]) -> A.ItemDecl:
-        if id(item) in memo:
-            return memo[id(item)]
-        base = items.get(item.base.text) if item.base is not None else None
-        if not isinstance(base, A.ItemDecl) or base.name.text in visiting:
-            return item
-        parent = flat(base, visiting | {item.name.text})
-        filled = {f: getattr(parent, f) for f in _INHERITED_FIELDS if not getattr(item, f)}
-        result = replace(item, **filled) if filled else item
-        memo[id(item)] = result
-        return result
+        # the chain item → base → base's base … walked without recursion (a chain or cycle of
+        # any length), then filled from its far end back
+        chain = [item]
+        seen = set(visiting)
+        while True:
+            last = chain[-1]
+            if id(last) in memo:
+                break
+            base = items.get(last.base.text) if last.base is not None else None
+            if not isinstance(base, A.ItemDecl) or base.name.text in seen:
+                break
+            seen.add(base.name.text)
+            chain.append(base)
+        parent = memo.get(id(chain[-1]), chain[-1])
+        for child in reversed(chain[:-1]):
+            filled = {f: getattr(parent, f) for f in _INHERITED_FIELDS if not getattr(child, f)}
+            parent = replace(child, **filled) if filled else child
+            memo[id(child)] = parent
+        return parent
 
     decls = tuple(flat(d, frozenset({d.name.text})) if isinstance(d, A.ItemDecl) else d
                   for d in rulebook.decls)

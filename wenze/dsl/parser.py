@@ -2,7 +2,7 @@
 
 One Lark LALR grammar (``grammar.lark``, ``strict=True``, positions on) with the keyword terminals
 generated from :mod:`wenze.dsl.keywords`. Parse errors never escape as Python exceptions: they
-come back as :class:`~wenze.dsl.diagnostics.Diagnostic` values (code ``WZ001``–``WZ004``). After
+come back as :class:`~wenze.dsl.diagnostics.Diagnostic` values (:data:`PARSE_CODES`). After
 an error the statement holding it is blanked out and the file parsed again (:func:`_recover`), so
 two broken statements inside one declaration are both reported; where that cannot help (a missing
 brace) each later top-level declaration is parsed on its own.
@@ -19,6 +19,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -63,10 +64,19 @@ class ParseResult:
 
 
 def parse(text: str, file: str = "<string>") -> ParseResult:
-    """Parse one rulebook. Never raises on bad input: errors come back as diagnostics."""
+    """Parse one rulebook. Never raises on bad input: errors come back as diagnostics.
+
+    Every step is linear in the length of the text, and the limits below (:data:`LIMITS`) keep
+    the tree shallow enough to be walked: past a limit the file is refused with its code."""
+    too_big = _limit_diagnostics(text, file)
+    if too_big:
+        return ParseResult(None, tuple(too_big))
     comments = tuple(_comments(text, file))
     try:
         tree = _lark().parse(text, start="start")
+        too_deep = _shape_conditions(tree, file)
+        if too_deep is not None:
+            return ParseResult(None, (too_deep,))
         builder = _Builder(file, text)
         rulebook = builder.transform(tree)
         return ParseResult(
@@ -125,33 +135,198 @@ def parse_file(path: str | Path) -> ParseResult:
     return parse(path.read_text(encoding="utf-8"), str(path))
 
 
+# --------------------------------------------------------------------------- limits
+
+PARSE_CODES: dict[str, tuple[str, str]] = {
+    "WZ001": ("无法识别的字符", "unexpected character"),
+    "WZ002": ("此处不应出现的词", "unexpected token"),
+    "WZ003": ("文件意外结束", "unexpected end of file"),
+    "WZ004": ("日期不存在", "invalid date"),
+    "WZ005": ("条件嵌套过深", "condition nested too deeply"),
+    "WZ006": ("规则集过大", "rulebook too large"),
+    "WZ007": ("行过长", "line too long"),
+    "WZ008": ("名称过长", "name too long"),
+}
+
+MAX_RULEBOOK_CHARS = 1_000_000  # the shipped rulebooks are 10–25 k characters
+MAX_LINES = 20_000  # the longest shipped rulebook has ~420 lines
+MAX_LINE_CHARS = 2_000  # statements stand one per line; the longest shipped line is ~130
+MAX_NAME_CHARS = 200  # a document's full title is ~60
+MAX_NESTING = 50  # parentheses and 非 inside one another in a condition
+LIMITS = {"rulebook": MAX_RULEBOOK_CHARS, "lines": MAX_LINES, "line": MAX_LINE_CHARS,
+          "name": MAX_NAME_CHARS, "nesting": MAX_NESTING}
+
+
+def _limit_diagnostics(text: str, file: str) -> list[Diagnostic]:
+    """WZ006 for a text over :data:`MAX_RULEBOOK_CHARS` characters or :data:`MAX_LINES` lines,
+    WZ007 for each line over :data:`MAX_LINE_CHARS` (the first ten): such a file is refused
+    before it is parsed."""
+    if len(text) > MAX_RULEBOOK_CHARS:
+        return [Diagnostic(
+            "WZ006",
+            Severity.ERROR,
+            Message(f"规则集过大：{len(text)} 个字符，上限 {MAX_RULEBOOK_CHARS}",
+                    f"rulebook too large: {len(text)} characters, at most {MAX_RULEBOOK_CHARS}"),
+            A.Span(file, 1, 1, 1, 1, 0, 0),
+            help=Message("把规则集拆成几个文件，用 `继承` 合在一起",
+                         "split the rulebook into files joined with `extends`"),
+        )]
+    found: list[Diagnostic] = []
+    lines = text.split("\n")
+    if len(lines) > MAX_LINES:
+        at = sum(map(len, lines[:MAX_LINES])) + MAX_LINES
+        return [Diagnostic(
+            "WZ006",
+            Severity.ERROR,
+            Message(f"规则集过大：{len(lines)} 行，上限 {MAX_LINES}",
+                    f"rulebook too large: {len(lines)} lines, at most {MAX_LINES}"),
+            A.Span(file, MAX_LINES + 1, 1, MAX_LINES + 1, 2, at, at + 1),
+            help=Message("把规则集拆成几个文件，用 `继承` 合在一起",
+                         "split the rulebook into files joined with `extends`"),
+        )]
+    if max(map(len, lines)) <= MAX_LINE_CHARS:
+        return found
+    long_ones = [i for i, n in enumerate(map(len, lines)) if n > MAX_LINE_CHARS][:10]
+    for index in long_ones:
+        start = sum(map(len, lines[:index])) + index
+        end = start + len(lines[index])
+        line = index + 1
+        offset = start + MAX_LINE_CHARS
+        found.append(Diagnostic(
+            "WZ007",
+            Severity.ERROR,
+            Message(f"行过长：{end - start} 个字符，上限 {MAX_LINE_CHARS}",
+                    f"line too long: {end - start} characters, at most {MAX_LINE_CHARS}"),
+            A.Span(file, line, MAX_LINE_CHARS + 1, line, MAX_LINE_CHARS + 2, offset, offset + 1),
+            help=Message("每行写一条语句", "write one statement per line"),
+        ))
+    return found
+
+
+def _shape_conditions(tree: Tree, file: str) -> Diagnostic | None:
+    """Before the tree is built into the AST (a recursive walk): a flat chain ``a 且 b 且 c …``
+    (a left-leaning tree as deep as the chain is long) becomes one node with every operand, and
+    a condition whose parentheses and ``非`` nest deeper than :data:`MAX_NESTING` is refused with
+    WZ005. Iterative, so no depth of input can exhaust the stack here."""
+    stack: list[tuple[Tree, int]] = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if node.data in ("and_", "or_"):
+            _flatten_chain(node)
+        elif node.data in ("not_", "paren"):
+            depth += 1
+            if depth > MAX_NESTING:
+                span = _meta_span(file, node.meta)
+                return Diagnostic(
+                    "WZ005",
+                    Severity.ERROR,
+                    Message(f"条件嵌套过深：括号与 `非` 超过 {MAX_NESTING} 层",
+                            f"condition nested too deeply: more than {MAX_NESTING} levels of "
+                            "parentheses and `not`"),
+                    A.Span(file, span.line, span.col, span.line, span.col + 1, span.start,
+                           span.start + 1),
+                    help=Message("把条件拆开写，或去掉多余的括号与成对的 `非`",
+                                 "split the condition, or drop redundant parentheses and "
+                                 "double negations"),
+                )
+        stack.extend((c, depth) for c in node.children if isinstance(c, Tree))
+    return None
+
+
+def _flatten_chain(node: Tree) -> None:
+    """``((a 且 b) 且 c)`` as Lark builds it → one ``and_`` node with children ``a 且 b 且 c``."""
+    rights: list[list[Any]] = []
+    current: Any = node
+    while isinstance(current, Tree) and current.data == node.data:
+        left, *rest = current.children
+        rights.append(rest)
+        current = left
+    children = [current]
+    for rest in reversed(rights):
+        children += rest
+    node.children = children
+
+
 # --------------------------------------------------------------------------- comments
 
 
-_COMMENT = re.compile(r'"(?:[^"\\\n]|\\.)*"|“[^”\n]*”|「[^」\n]*」|(#|//)[^\n]*')
+_CLOSER = {'"': '"', "“": "”", "「": "」"}
+_OPENERS = re.compile(r'["“「#]|//')
+
+
+def quoted_and_comments(text: str, begin: int = 0, end: int | None = None
+                        ) -> list[tuple[int, int, bool]]:
+    """``(start, end, is_comment)`` of every string (``"…"`` with ``\\`` escapes, ``“…”``),
+    bracketed name (``「…」``) and comment (``#``, ``//`` to the end of the line) in
+    ``text[begin:end]``, scanned left to right as the lexer sees them; an opener without its
+    closer on the same line is an ordinary character.
+
+    Linear in the length of the text, however many openers stay unclosed: once an opener of a
+    kind finds no closer before the end of its line, no later opener of that kind on that line
+    can (for ``"``, a later ``"`` inside the failed scan was an escaped one, and the scan from it
+    runs in step with the failed one)."""
+    end = len(text) if end is None else end
+    found: list[tuple[int, int, bool]] = []
+    dead: dict[str, int] = {}  # opener → end of the line on which it can no longer close
+    i = begin
+    while True:
+        m = _OPENERS.search(text, i, end)
+        if m is None:
+            return found
+        i = m.start()
+        ch = m.group(0)
+        eol = text.find("\n", i, end)
+        eol = end if eol < 0 else eol
+        if ch in ("#", "//"):
+            found.append((i, eol, True))
+            i = eol
+            continue
+        if dead.get(ch) == eol:
+            i += 1
+            continue
+        close = _closing(text, i, eol, ch)
+        if close < 0:
+            dead[ch] = eol
+            i += 1
+            continue
+        found.append((i, close + 1, False))
+        i = close + 1
+
+
+def _closing(text: str, i: int, eol: int, opener: str) -> int:
+    """Where the string or name opened at ``i`` closes on its line, or -1."""
+    closer = _CLOSER[opener]
+    if opener != '"':
+        return text.find(closer, i + 1, eol)
+    j = i + 1
+    while j < eol:
+        c = text[j]
+        if c == '"':
+            return j
+        j += 2 if c == "\\" else 1
+    return -1
 
 
 def _comments(text: str, file: str) -> list[A.Comment]:
-    found = []
+    found: list[A.Comment] = []
+    spans = [(start, end) for start, end, is_comment in quoted_and_comments(text) if is_comment]
+    if not spans:
+        return found
     line_starts = _line_starts(text)
-    for m in _COMMENT.finditer(text):
-        if m.group(1) is None:
-            continue
-        line, col = _line_col(line_starts, m.start())
+    for start, end in spans:
+        line, col = _line_col(line_starts, start)
         found.append(
             A.Comment(
-                m.group(0),
-                span=A.Span(file, line, col, line, col + len(m.group(0)), m.start(), m.end()),
+                text[start:end],
+                span=A.Span(file, line, col, line, col + end - start, start, end),
             )
         )
     return found
 
 
 def _line_starts(text: str) -> list[int]:
-    starts = [0]
-    for i, ch in enumerate(text):
-        if ch == "\n":
-            starts.append(i + 1)
+    starts = list(accumulate(map((1).__add__, map(len, text.split("\n"))), initial=0))
+    starts.pop()  # (where a line after the last would start)
     return starts
 
 
@@ -201,6 +376,7 @@ def _syntax_diagnostic(err: UnexpectedInput, text: str, file: str) -> Diagnostic
     if isinstance(err, UnexpectedCharacters):
         line, col = err.line, err.column
         ch = text[err.pos_in_stream] if err.pos_in_stream < len(text) else ""
+        ch = ch if ch.isprintable() else f"U+{ord(ch):04X}" if ch else ch
         span = A.Span(file, line, col, line, col + 1, err.pos_in_stream, err.pos_in_stream + 1)
         hint = _character_hint(ch, text, err.pos_in_stream)
         return Diagnostic(
@@ -231,7 +407,8 @@ def _syntax_diagnostic(err: UnexpectedInput, text: str, file: str) -> Diagnostic
     assert isinstance(err, UnexpectedToken)
     tok = err.token
     zh, en = _expected_list(err.expected)
-    shown = str(tok)
+    shown = str(tok) if len(tok) <= 40 else str(tok)[:40] + "…"
+    shown = "".join(c if c.isprintable() else f"U+{ord(c):04X}" for c in shown)
     help_ = _token_hint(tok, err.expected)
     return Diagnostic(
         "WZ002",
@@ -417,13 +594,14 @@ def _lines_to_blank(text: str, err: UnexpectedInput) -> list[int]:
     return wanted
 
 
-_QUOTED = re.compile(r'"(?:[^"\\\n]|\\.)*"|“[^”\n]*”|「[^」\n]*」')
-
-
 def _code_of(line: str) -> str:
     """The line without strings, bracketed names and its comment."""
-    code = _QUOTED.sub(lambda m: " " * len(m.group(0)), line)
-    return re.split(r"#|//", code, maxsplit=1)[0]
+    code = list(line)
+    for start, end, is_comment in quoted_and_comments(line):
+        if is_comment:
+            return "".join(code[:start])
+        code[start:end] = " " * (end - start)
+    return "".join(code)
 
 
 def _blank_line(text: str, index: int) -> str | None:
@@ -648,6 +826,16 @@ class _Builder(Transformer):
         text = str(tok)
         if tok.type == "BRACKETED":
             text = text[1:-1].strip()
+        if len(text) > MAX_NAME_CHARS:
+            raise _ValueProblem(Diagnostic(
+                "WZ008",
+                Severity.ERROR,
+                Message(f"名称过长：{len(text)} 个字符，上限 {MAX_NAME_CHARS}",
+                        f"name too long: {len(text)} characters, at most {MAX_NAME_CHARS}"),
+                _token_span(self.file, tok),
+                help=Message("用简称作名称，全称写在文件的 `标题` 里",
+                             "use a short name; the full title goes in the document's `title`"),
+            ))
         return A.Name(text, span=self._span(meta))
 
     def name_list(self, meta: Any, children: list[A.Name]) -> tuple[A.Name, ...]:
@@ -1159,14 +1347,16 @@ class _Builder(Transformer):
         return ("ladder", children[1])
 
     # expressions
+    # a chain arrives flattened (_flatten_chain); a parenthesised first operand of the same
+    # operator is merged as the left-leaning tree always merged it
     def or_(self, meta: Any, children: list[Any]) -> A.Or:
-        left, right = _values(children)
-        operands = (*left.operands, right) if isinstance(left, A.Or) else (left, right)
+        first, *rest = _values(children)
+        operands = (*first.operands, *rest) if isinstance(first, A.Or) else (first, *rest)
         return A.Or(operands, span=self._span(meta))
 
     def and_(self, meta: Any, children: list[Any]) -> A.And:
-        left, right = _values(children)
-        operands = (*left.operands, right) if isinstance(left, A.And) else (left, right)
+        first, *rest = _values(children)
+        operands = (*first.operands, *rest) if isinstance(first, A.And) else (first, *rest)
         return A.And(operands, span=self._span(meta))
 
     def not_(self, meta: Any, children: list[Any]) -> A.Not:

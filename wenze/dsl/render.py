@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from wenze.dsl.ast import Span
@@ -44,7 +45,8 @@ def char_width(ch: str) -> int:
 
 
 def expand(text: str) -> str:
-    """``text`` with tabs expanded to the next multiple of :data:`TAB` display columns."""
+    """``text`` with tabs expanded to the next multiple of :data:`TAB` display columns and
+    control characters shown as ``�`` (one column)."""
     out: list[str] = []
     column = 0
     for ch in text:
@@ -52,6 +54,9 @@ def expand(text: str) -> str:
             pad = TAB - column % TAB
             out.append(" " * pad)
             column += pad
+        elif not ch.isprintable() and ch != "\r":  # a NUL or other control byte: shown, not sent
+            out.append("\ufffd")
+            column += 1
         else:
             out.append(ch)
             column += char_width(ch)
@@ -83,6 +88,31 @@ def _marker(source: str, span: Span, line: int, char: str) -> str:
     before = display_width(source[: start - 1]) + max(0, start - 1 - len(source))
     width = display_width(source[: end - 1]) - before if end > start else 0
     return " " * before + char * max(1, width)
+
+
+SHOWN_CHARS = 120  # of a longer source line only this much is shown, around the marks
+
+
+def _window(source: str, line: int, marks: list[tuple[Span, str, str]]
+            ) -> tuple[str, list[tuple[Span, str, str]]]:
+    """A long line cut to :data:`SHOWN_CHARS` characters from a little before its first mark
+    (``…`` where text is left out), with the marks' columns moved to match."""
+    if len(source) <= SHOWN_CHARS:
+        return source, marks
+    first = min((m[0].col if m[0].line == line else 1) for m in marks)
+    cut = max(0, min(first - 1 - 20, len(source) - SHOWN_CHARS))
+    shown = source[cut:cut + SHOWN_CHARS]
+    prefix = "…" if cut else ""
+    suffix = "…" if cut + SHOWN_CHARS < len(source) else ""
+    shift = len(prefix) - cut
+
+    def moved(span: Span) -> Span:
+        col = span.col + shift if span.line == line else span.col
+        end_col = span.end_col + shift if span.end_line == line else span.end_col
+        return replace(span, col=max(1, col),
+                       end_col=min(max(1, end_col), len(prefix) + len(shown) + 1))
+
+    return prefix + shown + suffix, [(moved(s), c, t) for s, c, t in marks]
 
 
 def _suggestion_line(suggestions: tuple[str, ...], lang: str) -> str:
@@ -127,6 +157,7 @@ def render_one(diagnostic: Diagnostic, sources: Mapping[str, str], lang: str = "
         if not snippet_open:
             out.append(f"{pad} |")
             snippet_open = True
+        source, here = _window(source, line, here)
         out.append(f"{str(line).rjust(gutter)} | {expand(source)}".rstrip())
         for mark_span, char, text in here:
             marker = _marker(source, mark_span, line, char)

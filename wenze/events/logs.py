@@ -28,6 +28,7 @@ from wenze.events.model import (
     EventError,
     EventType,
     Rejection,
+    bad_bytes,
     parse_event_type,
 )
 
@@ -295,13 +296,51 @@ def read_csv(path: str | Path, mapping: Mapping | None = None, strict: bool = Fa
     """Read a CSV event log through a mapping (default: the XES-standard columns)."""
     mapping = mapping or XES_MAPPING
     source = str(path)
-    with open(path, encoding="utf-8-sig", newline="") as fh:
+    if csv.field_size_limit() < _CSV_READ_LIMIT:  # longer fields are rejected row by row below
+        csv.field_size_limit(_CSV_READ_LIMIT)
+    # a byte that is not UTF-8 rejects its own row (bad_encoding), not the whole file
+    with open(path, encoding="utf-8-sig", errors="surrogateescape", newline="") as fh:
         reader = csv.DictReader(fh)
         _need_columns(mapping, reader.fieldnames or [], source)
         rows = _RowReader(mapping, source, strict)
-        for row in reader:
+        while True:
+            start = reader.line_num + 1
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as err:  # (a field beyond even _CSV_READ_LIMIT)
+                rows.col.reject(source, start, None, "bad_csv",
+                                f"CSV 无法解析：{err} / malformed CSV: {err}")
+                continue
+            problem = _row_problem(row)
+            if problem is not None:
+                rows.col.reject(source, reader.line_num, None, *problem)
+                continue
             rows.row(row, reader.line_num)
     return rows.finish()
+
+
+MAX_CSV_FIELD = 128 * 1024  # characters of one CSV field (csv's own default limit)
+_CSV_READ_LIMIT = 16 * 1024 * 1024
+
+
+def _row_problem(row: dict[Any, Any]) -> tuple[str, str] | None:
+    """(code, message) for a row that cannot become an event: a field over
+    :data:`MAX_CSV_FIELD` characters, bytes that are not UTF-8."""
+    for value in row.values():
+        for text in value if isinstance(value, list) else (value,):
+            if not isinstance(text, str):
+                continue
+            if len(text) > MAX_CSV_FIELD:
+                return ("field_too_large",
+                        f"字段超过 {MAX_CSV_FIELD} 个字符 / a field is longer than "
+                        f"{MAX_CSV_FIELD} characters")
+            if not text.isascii():
+                reason = bad_bytes(text)
+                if reason is not None:
+                    return "bad_encoding", reason
+    return None
 
 
 _XES_ATTRS = frozenset({"string", "date", "int", "float", "boolean", "id"})
@@ -359,4 +398,7 @@ def read_xes(path: str | Path, mapping: Mapping | None = None, strict: bool = Fa
         rows.col.reject(
             source, err.position[0], None, "bad_xml", f"XES 无法解析 / invalid XML: {err}"
         )
+    except (LookupError, ValueError) as err:  # an unknown encoding in the XML declaration
+        rows.col.reject(source, 1, None, "bad_xml",
+                        f"XES 无法解析 / invalid XML: {type(err).__name__}: {str(err)[:200]}")
     return rows.finish()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
@@ -226,8 +227,82 @@ class BadEvent(Exception):
         self.message = f"{zh} / {en}"
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 2200  # times outside these years are refused (time_out_of_range)
+MAX_DATA_DEPTH = 32  # objects and lists inside one another in ``data`` (deeper: too_deep)
+
+
+def out_of_range(at: dt.datetime) -> BadEvent:
+    return BadEvent(
+        "time_out_of_range",
+        f"时间 `{at.isoformat()}` 不在 {FIRST_YEAR}–{LAST_YEAR} 年之内",
+        f"time `{at.isoformat()}` is outside the years {FIRST_YEAR}–{LAST_YEAR} the engine "
+        "computes with",
+    )
+
+
+def data_depth_ok(data: Any, limit: int = MAX_DATA_DEPTH) -> bool:
+    """Whether ``data`` nests objects and lists no deeper than ``limit`` (walked without
+    recursion)."""
+    stack = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if type(value) is dict:
+            children: Any = value.values()
+        elif type(value) is list:
+            children = value
+        else:
+            continue
+        if depth >= limit:
+            return False
+        stack.extend((child, depth + 1) for child in children
+                     if type(child) is dict or type(child) is list)
+    return True
+
+
+def lone_surrogate(value: Any) -> str | None:
+    """The first text in ``value`` (a decoded JSON value: keys too) holding a lone UTF-16
+    surrogate (``"\\ud800"``, which no UTF-8 text can hold and no store can keep), or None."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if type(v) is str:
+            if not v.isascii():
+                try:
+                    v.encode("utf-8")
+                except UnicodeEncodeError:
+                    return v
+        elif type(v) is dict:
+            stack.extend(v.keys())
+            stack.extend(v.values())
+        elif type(v) is list:
+            stack.extend(v)
+    return None
+
+
+_RAW_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def bad_bytes(text: str) -> str | None:
+    """The reason a line read with ``errors="surrogateescape"`` is not UTF-8 text (the byte and
+    its column), or None."""
+    m = _RAW_SURROGATE.search(text)
+    if m is None:
+        return None
+    byte = ord(m.group(0)) - 0xDC00 if 0xDC80 <= ord(m.group(0)) <= 0xDCFF else None
+    shown = f"0x{byte:02X}" if byte is not None else f"U+{ord(m.group(0)):04X}"
+    return (f"该行不是有效的 UTF-8 文本（第 {m.start() + 1} 列的字节 {shown}）"
+            f" / the line is not valid UTF-8 (byte {shown} at column {m.start() + 1})")
+
+
+def surrogate_problem() -> BadEvent:
+    return BadEvent("bad_text", "文本中有孤立的 UTF-16 代理项（如 \\ud800），无法表示为 UTF-8",
+                    "a text holds a lone UTF-16 surrogate (such as \\ud800), which UTF-8 "
+                    "cannot represent")
+
+
 def parse_time(value: Any) -> dt.datetime:
-    """ISO 8601 with a UTC offset (``2024-03-01T09:00:00+08:00``, ``…Z``, space separator ok)."""
+    """ISO 8601 with a UTC offset (``2024-03-01T09:00:00+08:00``, ``…Z``, space separator ok),
+    in the years :data:`FIRST_YEAR`–:data:`LAST_YEAR`."""
     if not isinstance(value, str) or not value.strip():
         raise BadEvent("bad_time", f"时间 `{value}` 无法解析", f"time `{value}` is not ISO 8601")
     try:
@@ -242,6 +317,8 @@ def parse_time(value: Any) -> dt.datetime:
             f"时间 `{value}` 缺少时区偏移（如 +08:00）",
             f"time `{value}` has no UTC offset (e.g. +08:00); local times are not guessed",
         )
+    if not FIRST_YEAR <= at.year <= LAST_YEAR:
+        raise out_of_range(at)
     return at
 
 
@@ -298,6 +375,11 @@ def build_event(obj: Any, source: str, line: int | None) -> Event:
         data = {}
     if not isinstance(data, dict):
         raise BadEvent("bad_field", "字段 `data` 须为对象", "field `data` must be an object")
+    if not data_depth_ok(data):
+        raise BadEvent("too_deep", f"`data` 嵌套超过 {MAX_DATA_DEPTH} 层",
+                       f"`data` nests deeper than {MAX_DATA_DEPTH} levels")
+    if lone_surrogate(obj) is not None:
+        raise surrogate_problem()
     _check_data(etype, texts, data)
     return Event(eid, case, etype, at, data=data, line=line, source=source, **texts)
 
@@ -415,6 +497,8 @@ class QuickBuilder:
                 return None
             if at.tzinfo is None:  # (an offset read by fromisoformat always has a utcoffset)
                 return None
+            if not FIRST_YEAR <= at.year <= LAST_YEAR:
+                return None
         else:
             try:
                 at = parse_time(value)
@@ -475,6 +559,8 @@ class QuickBuilder:
         elif etype not in NO_STEP_NEEDED:  # extension_granted, referred: data is checked
             return None
         if data:
+            if not data_depth_ok(data):
+                return None
             for key in LIST_DATA:
                 value = data.get(key)
                 if value is not None and not text_list_ok(value):
@@ -518,6 +604,15 @@ def new_event(
 # --------------------------------------------------------------------------- collecting
 
 
+def printable(text: str) -> str:
+    """``text`` as UTF-8 can carry it: a lone surrogate (from a rejected line) as ``\\udXXX``."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
 class Collector:
     """Keeps the first event of each id, counts identical duplicates, rejects conflicting ones.
     Contents are compared only when an id repeats."""
@@ -530,7 +625,8 @@ class Collector:
         self.quick = QuickBuilder()
 
     def reject(self, source: str, line: int | None, eid: Any, code: str, message: str) -> None:
-        r = Rejection(source, line, eid if isinstance(eid, str) and eid else None, code, message)
+        eid = printable(eid) if isinstance(eid, str) and eid else None
+        r = Rejection(source, line, eid, code, printable(message))
         if self.strict:
             raise EventError(r)
         self.rejected.append(r)

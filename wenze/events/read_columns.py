@@ -62,6 +62,8 @@ from wenze.events.columns import (
 from wenze.events.model import (
     CASELESS,
     FIELD_SET,
+    FIRST_YEAR,
+    LAST_YEAR,
     LIST_DATA,
     NO_STEP_NEEDED,
     STEP_TYPES,
@@ -72,6 +74,7 @@ from wenze.events.model import (
     EventType,
     QuickBuilder,
     Rejection,
+    data_depth_ok,
     text_list_ok,
 )
 from wenze.events.readers import read_events, read_jsonl
@@ -99,7 +102,8 @@ _US = 1_000_000
 _US_PER_DAY = 86_400 * _US
 # days from 1970-01-01 whose instants a float64 keeps to the microsecond (EventDetails keeps
 # the rest as Event objects; such lines take the exact path)
-_FIRST_YEAR, _LAST_YEAR = 1698, 2241
+# the years the columns rebuild exactly (1698–2241), within those any reader accepts
+_FIRST_YEAR, _LAST_YEAR = max(1698, FIRST_YEAR), min(2241, LAST_YEAR)
 _TEXT_FIELDS = ("item", "actor", "post", "unit", "step")
 _COMBINED = ("item", "post", "unit", "step")  # read with the type: few combinations
 # the integer type of the item, post, unit and step codes of EventColumns.from_events
@@ -346,7 +350,8 @@ class _Reader:
 
     def _exact(self, line: bytes, number: int) -> Event | None:
         """The current reader on one line: its Event, or None (rejected, or blank)."""
-        batch = read_jsonl([line.decode("utf-8")], self.source, False, number, ordered=False)
+        text = line.decode("utf-8", "surrogateescape")  # a bad byte: read_jsonl rejects the line
+        batch = read_jsonl([text], self.source, False, number, ordered=False)
         self.rejected.extend(batch.rejected)
         return batch.events[0] if batch.events else None
 
@@ -542,7 +547,7 @@ def _optional_texts(values: list[Any]) -> np.ndarray:
 def _plain_data(data: Any) -> bool:
     """A ``data`` object the quick path takes whose every value ``json`` reads as orjson does:
     no float (nor a big integer orjson made one), not deeper than :data:`_MAX_DEPTH`."""
-    if type(data) is not dict or not _no_float(data, 0):
+    if type(data) is not dict or not _no_float(data, 0) or not data_depth_ok(data):
         return False  # (an empty dict is plain: the event's data is {})
     for key in LIST_DATA:
         value = data.get(key)

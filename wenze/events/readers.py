@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import gc
 import json
+import re
 from collections.abc import Collection, Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -47,12 +48,15 @@ from wenze.events.model import (
     EventError,
     EventType,
     Rejection,
+    bad_bytes,
     build_event,
+    lone_surrogate,
     normalise_opinion,
     normalise_outcome,
     parse_event_type,
     parse_time,
     sort_events,
+    surrogate_problem,
 )
 
 __all__ = [
@@ -87,6 +91,9 @@ __all__ = [
 _SCAN = json.JSONDecoder().scan_once  # the scanner behind json.loads (same defaults)
 
 
+# a line worth a closer look: an undecodable byte (kept as a lone surrogate by the
+# "surrogateescape" decoding) or a JSON escape that may stand for a lone surrogate
+_SUSPECT = re.compile(r"[\ud800-\udfff]|\\u[dD][89a-fA-F]")
 def _object(line: str) -> Any:
     """The JSON object of a line that is one object, maybe followed by whitespace (a newline),
     decoded by the scanner ``json.loads`` uses (without its wrapper and without stripping the
@@ -95,7 +102,7 @@ def _object(line: str) -> Any:
     if line[:1] == "{":
         try:
             obj, end = _SCAN(line, 0)
-        except (StopIteration, json.JSONDecodeError):
+        except (StopIteration, json.JSONDecodeError, RecursionError):
             return None
         if end == len(line) or line[end:].isspace():
             return obj
@@ -117,6 +124,12 @@ def read_jsonl(
     gc.disable()  # reading makes only acyclic objects; a collection now and then finds nothing
     try:
         for number, text in enumerate(lines, start=first_line):
+            suspect = _SUSPECT.search(text) is not None
+            if suspect:
+                reason = bad_bytes(text)
+                if reason is not None:  # one bad byte rejects its line, not the file
+                    col.reject(source, number, None, "bad_encoding", reason)
+                    continue
             obj = _object(text)
             if obj is None:
                 text = text.strip()
@@ -124,6 +137,10 @@ def read_jsonl(
                     continue
                 try:
                     obj = json.loads(text)
+                except RecursionError:
+                    col.reject(source, number, None, "too_deep",
+                               "JSON 嵌套过深 / JSON nested too deeply")
+                    continue
                 except json.JSONDecodeError as err:
                     col.reject(
                         source,
@@ -134,6 +151,11 @@ def read_jsonl(
                         f" / invalid JSON: {err.msg} (column {err.colno})",
                     )
                     continue
+            if suspect and lone_surrogate(obj) is not None:
+                bad = surrogate_problem()
+                col.reject(source, number, obj.get("id") if isinstance(obj, dict) else None,
+                           bad.code, bad.message)
+                continue
             ev = quick(obj, source, number)
             if ev is None:
                 try_build(obj, source, number)
@@ -172,7 +194,8 @@ def read_events(
         named = MAPPINGS.get(str(mapping).lower()) if isinstance(mapping, str) else None
         mapping = named or Mapping.load(mapping)
     if kind == "jsonl":
-        with path.open(encoding="utf-8-sig") as fh:
+        # a byte that is not UTF-8 rejects its own line (bad_encoding), not the whole file
+        with path.open(encoding="utf-8-sig", errors="surrogateescape") as fh:
             return read_jsonl(fh, str(path), strict)
     if kind == "csv":
         return read_csv(path, mapping, strict)

@@ -40,6 +40,7 @@ from wenze.engine.case import event_order  # the evaluator's event order, (at, i
 from wenze.engine.decisions import Decision, Warning
 from wenze.engine.lower import Program
 from wenze.engine.sanction import sanction
+from wenze.events.model import printable
 from wenze.events.readers import BadEvent, Event, Rejection, build_event
 from wenze.live.rules import LiveRules, LiveUnavailable, shard_of
 
@@ -286,8 +287,8 @@ class LiveEngine:
                 ev = build_event(item, source, line)
             except BadEvent as bad:
                 eid = item.get("id") if isinstance(item, dict) else None
-                self._reject(Rejection(source, line, eid if isinstance(eid, str) and eid else None,
-                                       bad.code, bad.message))
+                eid = printable(eid) if isinstance(eid, str) and eid else None
+                self._reject(Rejection(source, line, eid, bad.code, bad.message))
                 return
         known = self._ids.get(ev.id)
         if known is not None:  # contents are compared only when an id repeats
@@ -507,6 +508,10 @@ class LiveEngine:
             self._by_person[o.person_key].discard(o.key)
             if o.unit:
                 self._by_unit[o.unit].discard(o.key)
+                if self._joint:
+                    # the unit's joint (连带) decisions counted this offence: once it is gone
+                    # no index leads _settle from a dirty person to that unit any more
+                    self._dirty_units.add(o.unit)
             if o.post:
                 self._leader_cases[o.post].discard(owner)
             self._dirty_people.add(o.person_key)

@@ -147,8 +147,29 @@ def ensure_schema(engine: Engine) -> None:
     head = head_revision(engine)
     if current_revision(engine) == head:
         return
-    try:
-        upgrade(engine)
-    except Exception:
-        if current_revision(engine) != head:
-            raise
+    with _schema_lock(engine):  # two first ingests into one new SQLite file: one creates
+        if current_revision(engine) == head:
+            return
+        try:
+            upgrade(engine)
+        except Exception:
+            if current_revision(engine) != head:
+                raise
+
+
+@contextmanager
+def _schema_lock(engine: Engine) -> Iterator[None]:
+    """Serialise schema creation between processes on one SQLite file (an exclusive lock on
+    ``FILE.schema-lock``); PostgreSQL's transactional DDL needs none."""
+    database = engine.url.database if is_sqlite(engine) else None
+    if not database or database == ":memory:":
+        yield
+        return
+    import fcntl
+
+    with open(f"{database}.schema-lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

@@ -107,6 +107,7 @@ class EvaluationRun(Base):
     input_fingerprint: Mapped[str] = mapped_column(HASH)
     event_count: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    chain_head: Mapped[str | None] = mapped_column(HASH)  # the last decision's hash at commit
 
 
 class Decision(Base):
@@ -137,6 +138,9 @@ class Decision(Base):
     supersedes: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"), unique=True)
     reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # the hash chain (wenze.store.chain): the previous row's hash and this row's
+    prev_hash: Mapped[str | None] = mapped_column(HASH)
+    row_hash: Mapped[str | None] = mapped_column(HASH)
 
 
 class RunWarning(Base):

@@ -24,6 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import aliased
 
+from wenze.store.chain import Appender
 from wenze.store.db import canonical_json, write_transaction
 from wenze.store.models import Decision, EvaluationRun, Rulebook, RunWarning, SanctionHistory
 
@@ -268,6 +269,7 @@ def _record(
             raise ValueError(f"two different decisions with the same key {key!r} in one run")
         by_key[key] = decision
     keys = sorted(by_key)
+    chain = Appender(conn)
     current = _current(conn, keys)
     added = superseded = unchanged = 0
     for key in keys:
@@ -279,8 +281,7 @@ def _record(
             continue
         decided_on = _decided_on(decision)
         sanction = _sanction_text(decision.get("sanction"))
-        new_id = conn.execute(
-            insert(D).returning(D.c.id),
+        new_id = chain.append(
             {"key": key, "run_id": run_id, "case_id": _text(decision.get("case")),
              "person": _text(decision.get("person")), "unit": _text(decision.get("unit")),
              "party": _party(decision), "degree": _degree(decision),
@@ -288,7 +289,7 @@ def _record(
              "body_hash": digest, "supersedes": stored[0] if stored else None,
              "reason": _reason(stored[2], decision, run_id, reason) if stored else None,
              "created_at": now},
-        ).scalar_one()
+        )
         added += 1
         superseded += stored is not None
         person = _person_key(decision)
@@ -300,7 +301,9 @@ def _record(
             )
     withdrawn = 0
     if cases is not None:
-        withdrawn = _withdraw(conn, rb_hash, run_id, as_of, set(cases), set(keys), reason, now)
+        withdrawn = _withdraw(conn, rb_hash, run_id, as_of, set(cases), set(keys), reason, now,
+                              chain)
+    chain.record_head(run_id)
     if warnings:
         conn.execute(
             insert(RunWarning.__table__),
@@ -314,7 +317,7 @@ def _record(
 
 
 def _withdraw(conn: Connection, rb_hash: str, run_id: int, as_of: date, cases: set[str],
-              issued: set[str], reason: str | None, now: datetime) -> int:
+              issued: set[str], reason: str | None, now: datetime, chain: Appender) -> int:
     """Withdraw the decisions in force that this run should have issued again and did not: of
     the same rulebook (by name: a corrected rulebook judges the same acts), about a case this run
     evaluated, established on or before its as-of. Each gets a new row superseding it (body
@@ -358,8 +361,7 @@ def _withdraw(conn: Connection, rb_hash: str, run_id: int, as_of: date, cases: s
         text = (f"第 {run_id} 次评估（截至 {as_of.isoformat()}）不再认定该决定，予以撤销 / "
                 f"run {run_id} (as of {as_of.isoformat()}) no longer finds this decision; "
                 f"withdrawn")
-        conn.execute(
-            _insert(conn)(D),
+        chain.append(
             {"key": r.key, "run_id": run_id, "case_id": r.case_id, "person": _text(old.get(
                 "person")), "unit": _text(old.get("unit")), "party": _party(old),
              "degree": _degree(old), "sanction": None,

@@ -73,6 +73,7 @@ CODES: dict[str, tuple[str, str]] = {
     "WZ117": ("节假日安排没有依据", "holiday schedule without basis"),
     "WZ118": ("责任方在该违规的范围内不可能存在",
               "party that cannot exist in the violation's scope"),
+    "WZ119": ("不允许继承的路径", "extends path refused (outside the root, not a rulebook file)"),
     # ---- time limits and processes
     "WZ201": ("流程环节的前置关系构成循环", "dependency cycle among process steps"),
     "WZ202": ("关键路径超过总时限", "critical path exceeds the overall limit"),

@@ -187,20 +187,20 @@ def check_item_inheritance(rulebook: A.Rulebook) -> list[Diagnostic]:
     """WZ108: items that inherit from each other in a cycle (every edge labelled)."""
     items = rulebook.named(A.ItemDecl)
     out: list[Diagnostic] = []
-    reported: set[frozenset[str]] = set()
+    walked: set[int] = set()  # items whose chain was followed already (linear in all)
     for start in items.values():
         path: list[A.ItemDecl] = []
+        on_path: dict[int, int] = {}
         current: A.Decl | None = start
-        while isinstance(current, A.ItemDecl) and current not in path:
+        while (isinstance(current, A.ItemDecl) and id(current) not in on_path
+               and id(current) not in walked):
+            on_path[id(current)] = len(path)
             path.append(current)
             current = items.get(current.base.text) if current.base is not None else None
-        if not isinstance(current, A.ItemDecl):
-            continue
-        cycle = path[path.index(current):]
-        key = frozenset(i.name.text for i in cycle)
-        if key in reported:
-            continue
-        reported.add(key)
+        walked.update(on_path)
+        if not isinstance(current, A.ItemDecl) or id(current) not in on_path:
+            continue  # the chain ends, or joins one already followed (and reported)
+        cycle = path[on_path[id(current)]:]
         cycle.sort(key=lambda i: (i.span.file, i.span.start))  # report at the first in the file
         chain = " → ".join(f"`{i.name.text}`" for i in [*cycle, cycle[0]])
         head = cycle[0]
@@ -357,23 +357,24 @@ def check_unit_hierarchy(rulebook: A.Rulebook) -> list[Diagnostic]:
     """WZ116: units that are each other's ``上级`` in a cycle."""
     units = rulebook.named(A.UnitDecl)
     out: list[Diagnostic] = []
-    reported: set[frozenset[str]] = set()
+    walked: set[int] = set()  # units whose chain was followed already (linear in all)
     for start in units.values():
         path: list[A.UnitDecl] = []
+        on_path: dict[int, int] = {}
         current: A.Decl | None = start
-        while isinstance(current, A.UnitDecl) and current not in path:
+        while (isinstance(current, A.UnitDecl) and id(current) not in on_path
+               and id(current) not in walked):
+            on_path[id(current)] = len(path)
             path.append(current)
             current = units.get(current.parent.text) if current.parent is not None else None
-        if not isinstance(current, A.UnitDecl):
-            continue
-        cycle = sorted(path[path.index(current):], key=lambda u: (u.span.file, u.span.start))
-        key = frozenset(u.name.text for u in cycle)
-        if key in reported:
-            continue
-        reported.add(key)
+        walked.update(on_path)
+        if not isinstance(current, A.UnitDecl) or id(current) not in on_path:
+            continue  # the chain ends, or joins one already followed (and reported)
+        found = path[on_path[id(current)]:]
+        cycle = sorted(found, key=lambda u: (u.span.file, u.span.start))
         head = cycle[0]
         assert head.parent is not None
-        chain = " → ".join(f"`{u.name.text}`" for u in [*path[path.index(current):], current])
+        chain = " → ".join(f"`{u.name.text}`" for u in [*found, current])
         out.append(error(
             "WZ116",
             msg(f"单位的上级关系构成循环：{chain}", f"units are each other's parents: {chain}"),
