@@ -23,7 +23,7 @@ from wenze.store.models import Base
 
 TABLES = {
     "rulebooks", "cases", "events", "evaluation_runs", "decisions", "warnings",
-    "sanction_history", "alembic_version",
+    "sanction_history", "alembic_version", "api_tokens", "live_outputs",
 }
 
 
@@ -31,11 +31,11 @@ def test_migration_creates_every_table_and_matches_the_models(engine: Engine) ->
     with engine.connect() as conn:
         assert set(inspect(conn).get_table_names()) == TABLES
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
-    assert current_revision(engine) == head_revision(engine) == "0001"
+    assert current_revision(engine) == head_revision(engine) == "0004_tokens"
 
 
 def test_upgrade_twice_changes_nothing(engine: Engine) -> None:
-    assert upgrade(engine) == "0001"
+    assert upgrade(engine) == "0004_tokens"
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar_one() == 1
 
@@ -45,8 +45,8 @@ def test_cli_db_upgrade(db_url: str, capsys: pytest.CaptureFixture[str]) -> None
     try:
         assert current_revision(eng) is None
         assert main(["db", "upgrade", "--db", db_url]) == 0
-        assert "0001" in capsys.readouterr().out
-        assert current_revision(eng) == "0001"
+        assert "0004_tokens" in capsys.readouterr().out
+        assert current_revision(eng) == "0004_tokens"
         assert main(["db", "current", "--db", db_url]) == 0
         assert "up to date" in capsys.readouterr().out
     finally:
@@ -85,6 +85,6 @@ def test_downgrade_to_nothing_and_back(engine: Engine) -> None:
     with engine.connect() as conn:
         assert set(inspect(conn).get_table_names()) == {"alembic_version"}
     assert current_revision(engine) is None
-    assert upgrade(engine) == "0001"
+    assert upgrade(engine) == "0004_tokens"
     with engine.connect() as conn:
         assert set(inspect(conn).get_table_names()) == TABLES

@@ -25,6 +25,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "live": ("wenze.cli.live", "evaluate events as they arrive (durable_rules)"),
     "features": ("wenze.cli.features", "run the Gherkin scenarios"),
     "simulate": ("wenze.cli.simulate", "what-if simulation on a synthetic caseload"),
+    "serve": ("wenze.serve.command", "the HTTP service approval systems embed"),
+    "token": ("wenze.serve.token_command", "create, list and revoke the service's API tokens"),
 }
 
 
