@@ -180,18 +180,27 @@ class Service:
     # ------------------------------------------------------------------ units
 
     def unit_of(self, ev: Event) -> str | None:
-        """The unit an event belongs to: its own ``unit``, else its post's unit."""
+        """The unit an event belongs to (who may post it): its own ``unit``, else its post's
+        unit, else its item's unit."""
         if ev.unit:
             return ev.unit
         post = self.program.posts.get(ev.post) if ev.post else None
-        return post.unit if post is not None else None
+        if post is not None and post.unit:
+            return post.unit
+        return self._item_unit(ev)
+
+    def _item_unit(self, ev: Event) -> str | None:
+        item = self.program.items.get(ev.item) if ev.item else None
+        return item.unit if item is not None else None
 
     def _index(self, ev: Event) -> None:
+        """A case belongs to the units of its events and the unit of its item."""
         if ev.case:
             self.case_events[ev.case].append(ev)
-            unit = self.unit_of(ev)
-            if unit:
-                self.case_units[ev.case].add(unit)
+            units = self.case_units[ev.case]
+            for unit in (self.unit_of(ev), self._item_unit(ev)):
+                if unit:
+                    units.add(unit)
         else:
             self.caseless.append(ev)
 
