@@ -201,15 +201,22 @@ class Server:
 
 def start_server(backend: str, folder: Path, *extra: str) -> tuple[Server, Database]:
     db = make_database(backend, folder)
+    from wenze.serve.tokens import create_token
+    from wenze.store.db import ensure_schema, make_engine
+
     server = Server(db.url, folder, extra=extra)
-    # tokens first: the CLI upgrades the schema
-    server.tokens = {
-        "admin": make_token(db.url, "admin"),
-        "supervisor": make_token(db.url, "supervisor"),
-        "jianshe": make_token(db.url, "unit", "县建设局"),
-        "guotu": make_token(db.url, "unit", "县国土资源局"),
-        "center": make_token(db.url, "unit", "县政务服务中心"),
-    }
+    engine = make_engine(db.url)  # (``wenze token create`` itself: tests/serve/test_access.py)
+    try:
+        ensure_schema(engine)
+        server.tokens = {
+            name: create_token(engine, scope, unit)[0]
+            for name, scope, unit in (
+                ("admin", "admin", None), ("supervisor", "supervisor", None),
+                ("jianshe", "unit", "县建设局"), ("guotu", "unit", "县国土资源局"),
+                ("center", "unit", "县政务服务中心"))
+        }
+    finally:
+        engine.dispose()
     server.start()
     return server, db
 
@@ -236,3 +243,27 @@ def batch_json(rulebook: Path, events: Path, as_of: str) -> dict[str, Any]:
     import wenze as api
 
     return json.loads(api.to_json(api.load(str(rulebook)).evaluate(str(events), as_of)))
+
+
+def synthetic_events(cases: int, prefix: str = "SYN") -> list[dict[str, Any]]:
+    """Events of ``cases`` 企业设立登记 cases under the zitong rulebook, received over 80 days
+    from 2024-03-01 (received, accepted, mostly decided within 2 days; one case in 10 decided
+    after up to 39 days, one in 15 still open: some late, some warned)."""
+    import datetime as dt
+
+    start = dt.date(2024, 3, 1)
+    out: list[dict[str, Any]] = []
+    for i in range(cases):
+        case = f"{prefix}-{i:06d}"
+        day = start + dt.timedelta(days=i * 80 // cases)  # received in time order
+        base = {"case": case, "item": "企业设立登记"}
+        out.append(dict(base, id=f"{case}-r", type="received", at=f"{day}T09:00:00+08:00",
+                        actor=f"窗口{i % 97}", post="综合受理窗口"))
+        out.append(dict(base, id=f"{case}-a", type="accepted", at=f"{day}T09:30:00+08:00",
+                        actor=f"窗口{i % 97}", post="综合受理窗口"))
+        if i % 15:  # one case in 15 still open; one in 10 decided after up to 39 days
+            done = day + dt.timedelta(days=i % 40 if i % 10 == 1 else i % 3)
+            out.append(dict(base, id=f"{case}-d", type="decided", at=f"{done}T16:00:00+08:00",
+                            actor=f"首席{i % 89}", post="工商局首席代表",
+                            data={"outcome": "准予许可"}))
+    return out

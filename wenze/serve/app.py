@@ -150,6 +150,12 @@ def create_app(config: ServeConfig, start: bool = True) -> FastAPI:
             raise Problem("not_ready", "服务正在启动 the service is starting")
         return s
 
+    def reader() -> Service:
+        """The service once every event stored so far is judged (reads are as of now)."""
+        s = service()
+        s.caught_up()
+        return s
+
     def grant(creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Grant:
         if creds is None or creds.scheme.lower() != "bearer":
             raise Problem("unauthorized", "缺少令牌 no bearer token (Authorization: Bearer …)")
@@ -176,8 +182,10 @@ def create_app(config: ServeConfig, start: bool = True) -> FastAPI:
              responses=problem_responses(503))
     def readyz() -> dict[str, Any]:
         s = service()
+        if s.judge_error is not None:
+            raise Problem("not_ready", "实时评判出错 the live judge failed; see the log")
         return {"status": "ready", "today": s.today().isoformat(),
-                "rulebook": s.program.name}
+                "rulebook": s.program.name, "backlog": s.backlog}
 
     @app.get("/metrics", tags=["health"], summary="Prometheus metrics (supervisor, admin)",
              response_class=PlainTextResponse, responses=problem_responses(401, 403, 503))
@@ -230,7 +238,7 @@ def create_app(config: ServeConfig, start: bool = True) -> FastAPI:
     def get_case(case_id: str, who: Auth,
                  explain: Annotated[bool, Query(description="the day-by-day trace")] = False
                  ) -> dict[str, Any]:
-        s = service()
+        s = reader()
         s.check_case(who, case_id)
         return s.case_view(case_id, None if who.reads_all else who.unit, explain)
 
@@ -243,7 +251,7 @@ def create_app(config: ServeConfig, start: bool = True) -> FastAPI:
                      level: Annotated[str | None, Query(
                          description="notice|yellow|red (预警|黄牌|红牌)")] = None
                      ) -> dict[str, Any]:
-        s = service()
+        s = reader()
         wanted = s.check_unit(who, unit)
         if level is not None and level not in LEVELS:
             raise Problem("bad_request", f"未知预警级别 unknown level `{level}` "
@@ -262,7 +270,7 @@ def create_app(config: ServeConfig, start: bool = True) -> FastAPI:
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> dict[str, Any]:
-        s = service()
+        s = reader()
         wanted = s.check_unit(who, unit)
         if case is not None:
             s.check_case(who, case)
@@ -282,7 +290,7 @@ def create_app(config: ServeConfig, start: bool = True) -> FastAPI:
     def get_decision(key: str, who: Auth, request: Request,
                      format: Annotated[str | None, Query(pattern="^(json|text|html)$")] = None
                      ) -> Any:
-        s = service()
+        s = reader()
         d = s.decision(key)
         chain = s.log.chain(key)
         if d is None and not chain:

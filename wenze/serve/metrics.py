@@ -97,6 +97,8 @@ class Metrics:
                 out.append(f"wenze_http_request_duration_seconds_sum{_labels(labels)} "
                            f"{self.latency_sum[(method, route)]:.6f}")
                 out.append(f"wenze_http_request_duration_seconds_count{_labels(labels)} {total}")
+        family("wenze_judge_backlog", "gauge", "Stored events not yet judged live.")
+        out.append(f"wenze_judge_backlog {state['backlog']}")
         family("wenze_open_cases", "gauge", "Cases still running (judged again each day).")
         out.append(f"wenze_open_cases {state['open_cases']}")
         family("wenze_cases", "gauge", "Cases with stored events.")

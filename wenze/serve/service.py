@@ -2,9 +2,11 @@
 
 POST events → parse (the engine's JSON Lines reader, line by line: per-line rejections) →
 the rulebook's names (``validate_against``) → the token's unit → **store** (``store_rows``:
-committed before any answer) → **LiveEngine** (``wenze.live``: the batch evaluator's own code,
-only the affected cases judged again) → **OutputLog** (warnings and decisions issued once, the
-stream's ids). On start the stored events are judged again and the log reconciled
+committed before any answer) → queue → judge thread: **LiveEngine** (``wenze.live``: the batch
+evaluator's own code, only the affected cases judged again; everything queued is judged as one
+batch, one ladder pass per batch) → **OutputLog** (warnings and decisions issued once, the
+stream's ids). Reads wait until every event stored before them is judged (``caught_up``).
+On start the stored events are judged again and the log reconciled
 (:mod:`wenze.serve.outputs`), so a killed service loses no acknowledged event, counts none
 twice and issues no output twice. A clock thread ticks just after each midnight in China
 Standard Time (Asia/Shanghai, UTC+8) and at least every ``tick_seconds``.
@@ -37,6 +39,7 @@ from wenze.store.runs import load_snapshot
 SOURCE = "<http>"
 CONFIG_ENV = "WENZE_SERVE_CONFIG"
 GRANT_CACHE_SECONDS = 5.0
+JUDGE_WAIT_SECONDS = 60.0  # a read waits at most this long for the judge to catch up
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,13 @@ class Service:
         self._grants: dict[str, tuple[float, Grant | None]] = {}
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
+        self._judge: threading.Thread | None = None
+        # stored events waiting for the judge thread, and how many were queued and judged
+        self._queue: list[Event] = []
+        self._moved = threading.Condition()
+        self._queued = 0
+        self._judged = 0
+        self.judge_error: BaseException | None = None
 
     # ------------------------------------------------------------------ start and stop
 
@@ -116,7 +126,7 @@ class Service:
             else:
                 clock = WallClock(CHINA)
             live = LiveEngine(self.program, clock, follow_events=False)
-            live.submit_many(snapshot.events)
+            live.submit_many(snapshot.events, settle_each=False)
             live.drain()  # replayed: what is new is found by reconcile below
             for ev in snapshot.events:
                 self._index(ev)
@@ -124,6 +134,9 @@ class Service:
             issued = self.log.reconcile(live.today, live.warnings(), live.decisions())
             self.metrics.restored(snapshot.count, issued)
             self.ready = True
+        self._judge = threading.Thread(target=self._judge_loop, name="wenze-serve-judge",
+                                       daemon=True)
+        self._judge.start()
         if not self.config.today:
             self._ticker = threading.Thread(target=self._tick_loop, name="wenze-serve-clock",
                                             daemon=True)
@@ -131,8 +144,11 @@ class Service:
 
     def stop(self) -> None:
         self._stop.set()
-        if self._ticker is not None:
-            self._ticker.join(timeout=5)
+        with self._moved:
+            self._moved.notify_all()
+        for thread in (self._ticker, self._judge):
+            if thread is not None:
+                thread.join(timeout=30)
         with self.lock:
             if self.live is not None:
                 self.live.close()
@@ -146,11 +162,63 @@ class Service:
             wait = min(self.config.tick_seconds, (midnight - now).total_seconds() + 0.001)
             if self._stop.wait(max(wait, 0.0)):
                 return
-            self.advance(None)
+            if self.judge_error is None:
+                self.advance(None)
+
+    def _judge_loop(self) -> None:
+        """The judge: takes every stored event queued since its last pass and judges them in
+        one batch (one ladder pass per batch: under load the batches grow, so the judge keeps
+        up), then issues the outputs."""
+        while True:
+            with self._moved:
+                while not self._queue and not self._stop.is_set():
+                    self._moved.wait()
+                if self._stop.is_set():
+                    return
+                batch, self._queue = self._queue, []
+            try:
+                with self.lock:
+                    live = self._live()
+                    live.submit_many(batch, source=SOURCE, settle_each=False)
+                    for ev in batch:
+                        self._index(ev)
+                    self.log.issue(live.drain())
+            except BaseException as err:  # kept: /readyz and every read report it
+                self.judge_error = err
+                with self._moved:
+                    self._moved.notify_all()
+                raise
+            with self._moved:
+                self._judged += len(batch)
+                self._moved.notify_all()
+
+    def caught_up(self, timeout: float = JUDGE_WAIT_SECONDS) -> None:
+        """Wait until every event stored before this call is judged (reads are as of now)."""
+        self._check_judge()
+        with self._moved:
+            target = self._queued
+            done = self._moved.wait_for(
+                lambda: self._judged >= target or self.judge_error is not None, timeout)
+        self._check_judge()
+        if not done:
+            raise Problem("not_ready", f"评判积压，{timeout:.0f} 秒内未能赶上 the judge is more "
+                                       f"than {timeout:.0f} s behind; try again", status=503)
+
+    def _check_judge(self) -> None:
+        if self.judge_error is not None:
+            raise Problem("internal_error", "实时评判出错 the live judge failed: "
+                                            f"{type(self.judge_error).__name__}")
+
+    @property
+    def backlog(self) -> int:
+        with self._moved:
+            return self._queued - self._judged
 
     def advance(self, day: dt.date | None) -> int:
         """Move the live clock to ``day`` (a virtual clock) or catch up with the wall clock;
         returns how many outputs were issued."""
+        if day is not None:
+            self.caught_up()
         with self.lock:
             live = self._live()
             if day is None:
@@ -291,13 +359,11 @@ class Service:
                 c = outcome.conflicts[ev.id]
                 answers[index] = EventAnswer(line, ev.id, "rejected", "conflicting_duplicate",
                                              c.message)
-        if inserted:
-            with self.lock:
-                live = self._live()
-                live.submit_many(inserted, source=SOURCE)
-                for ev in inserted:
-                    self._index(ev)
-                self.log.issue(live.drain())
+        if inserted:  # stored: now the judge's
+            with self._moved:
+                self._queue.extend(inserted)
+                self._queued += len(inserted)
+                self._moved.notify_all()
         result = [answers[i] for i in range(len(lines))]
         self.metrics.events(result)
         return result
@@ -392,7 +458,8 @@ class Service:
         for d in ds:
             sanctions[d.sanction or "none"] += 1
         return {"open_cases": open_cases, "warnings": dict(levels),
-                "decisions": dict(sanctions), "cases": len(self.case_events)}
+                "decisions": dict(sanctions), "cases": len(self.case_events),
+                "backlog": self.backlog}
 
 
 def _plain(value: Any) -> Any:
