@@ -271,3 +271,12 @@ def test_health_readiness_and_metrics(served: Server) -> None:
     assert stored and int(stored.group(1)) >= len(CASELOAD.read_text().splitlines())
     assert re.search(r'wenze_http_request_duration_seconds_bucket\{le="\+Inf",method="POST",'
                      r'route="/v1/events"\} \d+', text)
+
+
+def test_the_served_schema_is_the_committed_one(served: Server) -> None:
+    from tests.serve.conftest import REPO
+
+    served_schema = served.call("GET", "/v1/openapi.json")
+    assert served_schema.status == 200
+    committed = json.loads((REPO / "docs" / "openapi.json").read_text(encoding="utf-8"))
+    assert served_schema.json == committed

@@ -411,6 +411,13 @@ def create_app(config: ServeConfig, start: bool = True) -> FastAPI:
     return app
 
 
+def openapi_text() -> str:
+    """The OpenAPI document of the API, as committed in ``docs/openapi.json`` (sorted keys,
+    2-space indent, UTF-8): ``wenze serve --openapi > docs/openapi.json``."""
+    app = create_app(ServeConfig(rulebook="rulebook.wz"), start=False)
+    return json.dumps(app.openapi(), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
 def create_app_from_env() -> FastAPI:
     """The uvicorn factory (``wenze serve``): the config comes in ``WENZE_SERVE_CONFIG``."""
     return create_app(ServeConfig.from_env())

@@ -32,6 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tick", type=float, default=60.0, metavar="SECONDS",
                         help="re-check deadlines at least this often, besides just after each "
                              "midnight in China Standard Time (default 60)")
+    parser.add_argument("--openapi", action="store_true",
+                        help="print the OpenAPI document (docs/openapi.json) and exit")
     parser.add_argument("--log-level", default="info",
                         choices=("critical", "error", "warning", "info", "debug"))
 
@@ -42,6 +44,11 @@ def run(args: argparse.Namespace) -> int:
     import wenze
     from wenze.serve.service import CONFIG_ENV, ServeConfig
 
+    if args.openapi:
+        from wenze.serve.app import openapi_text
+
+        sys.stdout.write(openapi_text())
+        return 0
     if not args.rulebook:
         print("wenze serve: 须指明规则集 --rulebook FILE (or WENZE_RULEBOOK)", file=sys.stderr)
         return 2
@@ -57,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"wenze serve: --today: {err}", file=sys.stderr)
             return 2
     try:
-        wenze.load(args.rulebook)  # refuse to start on a rulebook with errors, with its errors
+        rulebook = wenze.load(args.rulebook)  # refuse a rulebook with errors, with its errors
     except wenze.RulebookError as err:
         for d in getattr(err, "diagnostics", [err]):
             print(str(d), file=sys.stderr)
@@ -65,9 +72,11 @@ def run(args: argparse.Namespace) -> int:
     except OSError as err:
         print(f"wenze serve: 无法读取 cannot read {args.rulebook}: {err}", file=sys.stderr)
         return 2
-    try:
-        from wenze.live import LiveEngine  # noqa: F401  (durable_rules is checked on use)
-    except ImportError as err:
+    from wenze.live import LiveEngine, LiveUnavailable
+
+    try:  # the service judges live: without durable_rules it refuses to start, and says why
+        LiveEngine(rulebook).close()
+    except LiveUnavailable as err:
         print(f"wenze serve: {err}", file=sys.stderr)
         return 2
     config = ServeConfig(
