@@ -304,7 +304,7 @@ def create_app(config: ServeConfig, start: bool = True) -> FastAPI:
             if d is None:
                 raise Problem("not_found", f"决定 `{key}` 已撤回 decision `{key}` was "
                                            "withdrawn: no 决定书 (see the JSON chain)")
-            from wenze.engine.output import decision_letter
+            from wenze.report.output import decision_letter
 
             letter = decision_letter(d, s.program)
             if chosen == "text":
@@ -376,15 +376,15 @@ def create_app(config: ServeConfig, start: bool = True) -> FastAPI:
         if len(body.events) > s.config.max_batch:
             raise Problem("payload_too_large", f"at most {s.config.max_batch} events")
         from wenze.engine import evaluate as EV
-        from wenze.engine.events import read_jsonl
-        from wenze.engine.output import to_json as result_json
+        from wenze.events.readers import read_jsonl
+        from wenze.report.output import to_json as result_json
 
         batch = read_jsonl([json.dumps(e, ensure_ascii=False) for e in body.events], "<request>")
         try:
             result = EV.evaluate(program, batch.events, body.as_of,
                                  rejected=batch.rejected, explain=body.explain)
         except Exception as err:  # a date outside the calendar's years, …
-            from wenze.engine.calendar import CalendarRangeError
+            from wenze.dsl.calendar import CalendarRangeError
 
             if isinstance(err, CalendarRangeError):
                 raise Problem("bad_request", str(err)) from None

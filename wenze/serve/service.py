@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wenze.engine import evaluate as EV
-from wenze.engine.events import Event, read_jsonl, validate_against
+from wenze.events.readers import Event, read_jsonl, validate_against
 from wenze.live import CHINA, LiveEngine, VirtualClock, WallClock
 from wenze.serve.metrics import Metrics
 from wenze.serve.outputs import OutputLog
@@ -398,7 +398,7 @@ class Service:
         """A case's clock, deadlines, steps, rule checks, warnings and decisions as of today
         (``unit``: only that unit's warnings and decisions); ``explain``: the day-by-day trace
         of ``wenze evaluate --explain``, from an evaluation of every stored event."""
-        from wenze.engine.output import explain as explain_text
+        from wenze.report.output import explain as explain_text
 
         with self.lock:
             live = self._live()
