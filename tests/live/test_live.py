@@ -605,3 +605,26 @@ def test_simulated_caseload_in_file_order_equals_batch() -> None:
         assert got == want
     finally:
         engine.close()
+
+
+@pytest.mark.parametrize("batch", [7, 100])
+def test_submit_many_settling_once_per_batch_ends_in_the_batch_state(batch: int) -> None:
+    """``submit_many(settle_each=False)`` (the HTTP service's judge): the ladder runs once per
+    batch, in batches of any size and out of time order, and ends where batch evaluation is,
+    on a virtual clock that follows the events (the day moves inside a batch) and on one that
+    does not."""
+    rules = ROOT / "rules" / "zitong_2008.wz"
+    events = list(read_events(ROOT / "examples" / "caseload.jsonl").events)
+    events.sort(key=lambda e: e.id)  # not in time order
+    rb = wenze.load(rules)
+    as_of = dt.date(2024, 6, 30)
+    want = _batch(rb.program, events, as_of)
+    for follow in (True, False):
+        start = dt.datetime(2024, 1, 1, tzinfo=CHINA) if follow else \
+            dt.datetime(2024, 6, 30, tzinfo=CHINA)
+        engine = LiveEngine(rb.program, VirtualClock(start), follow_events=follow)
+        for i in range(0, len(events), batch):
+            engine.submit_many(events[i:i + batch], settle_each=False)
+        engine.advance_to(as_of)
+        assert _live(engine) == want, f"follow_events={follow}"
+        engine.close()

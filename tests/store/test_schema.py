@@ -21,10 +21,10 @@ from wenze.store.db import (
 )
 from wenze.store.models import Base
 
-HEAD = "0002_parties"
+HEAD = "0004_tokens"
 TABLES = {
     "rulebooks", "cases", "events", "evaluation_runs", "decisions", "warnings",
-    "sanction_history", "alembic_version",
+    "sanction_history", "alembic_version", "api_tokens", "live_outputs",
 }
 
 

@@ -30,6 +30,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "features": ("wenze.cli.features", "run the Gherkin scenarios"),
     "simulate": ("wenze.cli.simulate", "what-if simulation on a synthetic caseload"),
     "diff": ("wenze.cli.diff", "what changed between two rulebooks (and which decisions change)"),
+    "serve": ("wenze.serve.command", "the HTTP service approval systems embed"),
+    "token": ("wenze.serve.token_command", "create, list and revoke the service's API tokens"),
 }
 
 

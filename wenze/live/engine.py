@@ -200,6 +200,7 @@ class LiveEngine:
         self._dirty_units: set[str] = set()
         self._targets_dirty = False
         self._due_by_shard: dict[str, set[str]] = {}
+        self._deferring = False  # submit_many(settle_each=False): one ladder pass at the end
         self._setup(self.program)
         self._rules = LiveRules(self.program.name, self.generation, self._fire_event,
                                 self._fire_tick)
@@ -267,13 +268,23 @@ class LiveEngine:
             self._flush()
 
     def submit_many(self, events: Iterable[Event | dict[str, Any]], source: str = "<live>",
-                    first_line: int | None = None) -> None:
-        """Several events, posted in the order given (under one lock acquisition)."""
+                    first_line: int | None = None, settle_each: bool = True) -> None:
+        """Several events, posted in the order given (under one lock acquisition).
+        ``settle_each=False``: the ladder is re-applied once after the last event (and before
+        the clock moves to a later day) instead of after each event — the same state at the
+        end, without the decisions that held only between two events of the batch, and one
+        ladder pass instead of one per event (the HTTP service posts in batches)."""
         self._check_clock()
         with self._lock:
-            for i, item in enumerate(events):
-                line = None if first_line is None else first_line + i
-                self._submit_one(item, source, line)
+            self._deferring = not settle_each
+            try:
+                for i, item in enumerate(events):
+                    line = None if first_line is None else first_line + i
+                    self._submit_one(item, source, line)
+            finally:
+                self._deferring = False
+            if self._dirty_people or self._dirty_units or self._targets_dirty:
+                self._settle()
         if self._outbox or self._delivering:  # (then our outputs are delivered on return)
             self._flush()
 
@@ -302,12 +313,16 @@ class LiveEngine:
         day = ev.at.date()
         if day > self.today:
             if self.follow_events:
+                if self._deferring and (self._dirty_people or self._dirty_units
+                                        or self._targets_dirty):
+                    self._settle()  # on the day the earlier events arrived
                 self._advance(ev.at)
             if day > self.today:
                 heapq.heappush(self._pending, (day, self._next_seq(ev), ev))
                 return
         self._rules.post_event(ev.case, self._next_seq(ev))
-        if self._dirty_people or self._dirty_units or self._targets_dirty:
+        if not self._deferring and (self._dirty_people or self._dirty_units
+                                    or self._targets_dirty):
             self._settle()
 
     def _next_seq(self, ev: Event) -> int:

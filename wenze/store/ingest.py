@@ -334,7 +334,7 @@ def _retryable(err: DBAPIError) -> bool:
     return code in ("40001", "40P01", "55P03")
 
 
-def _store_batch(engine: Engine, rows: list[dict[str, Any]], report: IngestReport) -> None:
+def _store_batch(engine: Engine, rows: list[dict[str, Any]], report: IngestReport) -> set[str]:
     now = datetime.now(UTC)
     for row in rows:
         row["ingested_at"] = now
@@ -357,6 +357,30 @@ def _store_batch(engine: Engine, rows: list[dict[str, Any]], report: IngestRepor
             report.identical_duplicates += 1
         else:
             report.conflicts.append(_conflict(row, src, line))
+    return inserted_ids
+
+
+@dataclass
+class StoredRows:
+    """What became of each row given to :func:`store_rows`, by event id."""
+
+    inserted: set[str]
+    duplicates: set[str]  # already stored with the same content (identical duplicates)
+    conflicts: dict[str, Conflict]  # already stored with another content: kept out
+
+
+def store_rows(engine: Engine, rows: Sequence[dict[str, Any]]) -> StoredRows:
+    """Store rows made by :func:`row_from_event` (ids unique among them) in one transaction
+    (retried on a lock timeout or deadlock), and say for each id whether it was inserted, an
+    identical duplicate of a stored event, or a conflicting one. Committed when it returns:
+    the HTTP service answers a client only after this (``wenze.serve``)."""
+    report = IngestReport()
+    if not rows:
+        return StoredRows(set(), set(), {})
+    inserted = _store_batch(engine, sorted(rows, key=lambda r: r["id"]), report)
+    conflicts = {c.event_id: c for c in report.conflicts}
+    duplicates = {r["id"] for r in rows} - inserted - set(conflicts)
+    return StoredRows(inserted, duplicates, conflicts)
 
 
 def _dedupe(rows: list[dict[str, Any]], report: IngestReport) -> list[dict[str, Any]]:

@@ -14,6 +14,10 @@
 - ``warnings``: the warnings (预警/黄牌/红牌) of a run.
 - ``sanction_history``: the sanctions a person received (person, unit, date, sanction, decision),
   which the ladder reads across runs.
+- ``api_tokens``: the HTTP service's API tokens (``wenze token create``), kept as SHA-256 hashes
+  only, with their scope (unit / supervisor / admin) and unit.
+- ``live_outputs``: the HTTP service's output log — every warning and decision it issued live,
+  in order (the id is the server-sent event id; append-only).
 """
 
 from __future__ import annotations
@@ -162,6 +166,32 @@ class SanctionHistory(Base):
     on: Mapped[date] = mapped_column(Date, index=True)
     sanction: Mapped[str] = mapped_column(Text)
     decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"), unique=True)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(HASH, unique=True)
+    scope: Mapped[str] = mapped_column(Text)  # unit / supervisor / admin
+    unit: Mapped[str | None] = mapped_column(Text)  # the unit of a unit token
+    label: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LiveOutput(Base):
+    __tablename__ = "live_outputs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(Text)  # warning / warning_cleared / decision / …_withdrawn
+    ident: Mapped[str] = mapped_column(Text, index=True)  # w|case|step or d|key
+    digest: Mapped[str] = mapped_column(HASH)  # of the record less its daily counters
+    unit: Mapped[str | None] = mapped_column(Text, index=True)
+    case_id: Mapped[str | None] = mapped_column(Text, index=True)
+    day: Mapped[date] = mapped_column(Date)  # the live clock's day when it was issued
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 IMMUTABLE_TABLES = ("decisions", "sanction_history")

@@ -1,0 +1,90 @@
+"""The ``wenze serve`` command (wired into :mod:`wenze.cli`): the HTTP service on uvicorn.
+
+    wenze serve --rulebook FILE [--db URL] [--host 127.0.0.1] [--port 8000] [--workers 1]
+                [--today DATE] [--max-body BYTES] [--max-batch N] [--tick SECONDS]
+
+Exit status: 0; 1 the rulebook has errors; 2 bad usage, or the service cannot start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--rulebook", default=os.environ.get("WENZE_RULEBOOK"),
+                        help="the rulebook to judge by (.wz; default: WENZE_RULEBOOK)")
+    parser.add_argument("--db", help="database URL (default: WENZE_DB, else sqlite:///wenze.db)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="server processes (only 1: the live state is held in-process)")
+    parser.add_argument("--today", metavar="DATE",
+                        help="a fixed (virtual) clock starting on DATE, moved by POST /v1/clock "
+                             "(replays and tests); default: the wall clock, UTC+8")
+    parser.add_argument("--max-body", type=int, default=8 * 1024 * 1024, metavar="BYTES",
+                        help="largest request body (default 8 MiB; larger: 413)")
+    parser.add_argument("--max-batch", type=int, default=10_000, metavar="N",
+                        help="most events per POST /v1/events (default 10000; more: 413)")
+    parser.add_argument("--tick", type=float, default=60.0, metavar="SECONDS",
+                        help="re-check deadlines at least this often, besides just after each "
+                             "midnight in China Standard Time (default 60)")
+    parser.add_argument("--openapi", action="store_true",
+                        help="print the OpenAPI document (docs/openapi.json) and exit")
+    parser.add_argument("--log-level", default="info",
+                        choices=("critical", "error", "warning", "info", "debug"))
+
+
+def run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    import wenze
+    from wenze.serve.service import CONFIG_ENV, ServeConfig
+
+    if args.openapi:
+        from wenze.serve.app import openapi_text
+
+        sys.stdout.write(openapi_text())
+        return 0
+    if not args.rulebook:
+        print("wenze serve: 须指明规则集 --rulebook FILE (or WENZE_RULEBOOK)", file=sys.stderr)
+        return 2
+    if args.workers != 1:
+        print("wenze serve: --workers 只能为 1 only one worker: the live state (warnings, "
+              "decisions, the stream) is held in the serving process; run several services "
+              "on separate databases to scale out", file=sys.stderr)
+        return 2
+    if args.today:
+        try:
+            dt.date.fromisoformat(args.today)
+        except ValueError as err:
+            print(f"wenze serve: --today: {err}", file=sys.stderr)
+            return 2
+    try:
+        rulebook = wenze.load(args.rulebook)  # refuse a rulebook with errors, with its errors
+    except wenze.RulebookError as err:
+        for d in getattr(err, "diagnostics", [err]):
+            print(str(d), file=sys.stderr)
+        return 1
+    except OSError as err:
+        print(f"wenze serve: 无法读取 cannot read {args.rulebook}: {err}", file=sys.stderr)
+        return 2
+    from wenze.live import LiveEngine, LiveUnavailable
+
+    try:  # the service judges live: without durable_rules it refuses to start, and says why
+        LiveEngine(rulebook).close()
+    except LiveUnavailable as err:
+        print(f"wenze serve: {err}", file=sys.stderr)
+        return 2
+    config = ServeConfig(
+        rulebook=os.path.abspath(args.rulebook), db=args.db, today=args.today,
+        max_body_bytes=args.max_body, max_batch=args.max_batch, tick_seconds=args.tick,
+    )
+    os.environ[CONFIG_ENV] = config.to_env()
+    uvicorn.run("wenze.serve.app:create_app_from_env", factory=True, host=args.host,
+                port=args.port, log_level=args.log_level, access_log=False,
+                server_header=False)
+    return 0

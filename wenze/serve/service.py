@@ -1,0 +1,472 @@
+"""Serve stage — the service behind the HTTP endpoints: store, live judge, output log.
+
+POST events → parse (the engine's JSON Lines reader, line by line: per-line rejections) →
+the rulebook's names (``validate_against``) → the token's unit → **store** (``store_rows``:
+committed before any answer) → queue → judge thread: **LiveEngine** (``wenze.live``: the batch
+evaluator's own code, only the affected cases judged again; everything queued is judged as one
+batch, one ladder pass per batch) → **OutputLog** (warnings and decisions issued once, the
+stream's ids). Reads wait until every event stored before them is judged (``caught_up``).
+On start the stored events are judged again and the log reconciled
+(:mod:`wenze.serve.outputs`), so a killed service loses no acknowledged event, counts none
+twice and issues no output twice. A clock thread ticks just after each midnight in China
+Standard Time (Asia/Shanghai, UTC+8) and at least every ``tick_seconds``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import os
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from wenze.engine import evaluate as EV
+from wenze.events.readers import Event, read_jsonl, validate_against
+from wenze.live import CHINA, LiveEngine, VirtualClock, WallClock
+from wenze.serve.metrics import Metrics
+from wenze.serve.outputs import OutputLog
+from wenze.serve.problems import Problem
+from wenze.serve.tokens import Grant, verify
+from wenze.store.db import ensure_schema, make_engine
+from wenze.store.ingest import row_from_event, store_rows
+from wenze.store.runs import load_snapshot
+
+SOURCE = "<http>"
+CONFIG_ENV = "WENZE_SERVE_CONFIG"
+GRANT_CACHE_SECONDS = 5.0
+JUDGE_WAIT_SECONDS = 60.0  # a read waits at most this long for the judge to catch up
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    """How the service runs (``wenze serve`` options)."""
+
+    rulebook: str
+    db: str | None = None
+    today: str | None = None  # a fixed (virtual) clock day: replays and tests; None = wall clock
+    max_body_bytes: int = 8 * 1024 * 1024
+    max_batch: int = 10_000
+    tick_seconds: float = 60.0
+
+    def to_env(self) -> str:
+        return json.dumps(dataclasses.asdict(self))
+
+    @classmethod
+    def from_env(cls) -> ServeConfig:
+        raw = os.environ.get(CONFIG_ENV)
+        if not raw:
+            raise RuntimeError(f"{CONFIG_ENV} is not set: start the service with `wenze serve`")
+        return cls(**json.loads(raw))
+
+
+@dataclass(frozen=True)
+class EventAnswer:
+    """What became of one event of a POST: stored, duplicate or rejected (code, reason)."""
+
+    line: int
+    id: str | None
+    status: str
+    code: str | None = None
+    reason: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"line": self.line, "id": self.id, "status": self.status}
+        if self.status == "rejected":
+            out["code"] = self.code
+            out["reason"] = self.reason
+        return out
+
+
+class Service:
+    """One per process: the store engine, the loaded rulebook, the live engine, the log."""
+
+    def __init__(self, config: ServeConfig) -> None:
+        import wenze
+
+        self.config = config
+        self.rulebook = wenze.load(config.rulebook)  # RulebookError: refuse to start
+        self.program = self.rulebook.program
+        self.engine = make_engine(config.db)
+        ensure_schema(self.engine)
+        self.log = OutputLog(self.engine)
+        self.metrics = Metrics()
+        self.lock = threading.RLock()
+        self.ready = False
+        self.live: LiveEngine | None = None
+        self.case_events: dict[str, list[Event]] = defaultdict(list)
+        self.caseless: list[Event] = []
+        self.case_units: dict[str, set[str]] = defaultdict(set)
+        self._grants: dict[str, tuple[float, Grant | None]] = {}
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
+        self._judge: threading.Thread | None = None
+        # stored events waiting for the judge thread, and how many were queued and judged
+        self._queue: list[Event] = []
+        self._moved = threading.Condition()
+        self._queued = 0
+        self._judged = 0
+        self.judge_error: BaseException | None = None
+
+    # ------------------------------------------------------------------ start and stop
+
+    def start(self) -> None:
+        """Judge the stored events again, reconcile the log, start the clock thread."""
+        with self.lock:
+            self.log.load()
+            snapshot = load_snapshot(self.engine)
+            if self.config.today:
+                start = dt.datetime.combine(dt.date.fromisoformat(self.config.today),
+                                            dt.time(0), CHINA)
+                clock: Any = VirtualClock(start)
+            else:
+                clock = WallClock(CHINA)
+            live = LiveEngine(self.program, clock, follow_events=False)
+            live.submit_many(snapshot.events, settle_each=False)
+            live.drain()  # replayed: what is new is found by reconcile below
+            for ev in snapshot.events:
+                self._index(ev)
+            self.live = live
+            issued = self.log.reconcile(live.today, live.warnings(), live.decisions())
+            self.metrics.restored(snapshot.count, issued)
+            self.ready = True
+        self._judge = threading.Thread(target=self._judge_loop, name="wenze-serve-judge",
+                                       daemon=True)
+        self._judge.start()
+        if not self.config.today:
+            self._ticker = threading.Thread(target=self._tick_loop, name="wenze-serve-clock",
+                                            daemon=True)
+            self._ticker.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        with self._moved:
+            self._moved.notify_all()
+        for thread in (self._ticker, self._judge):
+            if thread is not None:
+                thread.join(timeout=30)
+        with self.lock:
+            if self.live is not None:
+                self.live.close()
+        self.engine.dispose()
+
+    def _tick_loop(self) -> None:
+        while not self._stop.is_set():
+            now = dt.datetime.now(CHINA)
+            midnight = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(0),
+                                           CHINA)
+            wait = min(self.config.tick_seconds, (midnight - now).total_seconds() + 0.001)
+            if self._stop.wait(max(wait, 0.0)):
+                return
+            if self.judge_error is None:
+                self.advance(None)
+
+    def _judge_loop(self) -> None:
+        """The judge: takes every stored event queued since its last pass and judges them in
+        one batch (one ladder pass per batch: under load the batches grow, so the judge keeps
+        up), then issues the outputs."""
+        while True:
+            with self._moved:
+                while not self._queue and not self._stop.is_set():
+                    self._moved.wait()
+                if self._stop.is_set():
+                    return
+                batch, self._queue = self._queue, []
+            try:
+                with self.lock:
+                    live = self._live()
+                    live.submit_many(batch, source=SOURCE, settle_each=False)
+                    for ev in batch:
+                        self._index(ev)
+                    self.log.issue(live.drain())
+            except BaseException as err:  # kept: /readyz and every read report it
+                self.judge_error = err
+                with self._moved:
+                    self._moved.notify_all()
+                raise
+            with self._moved:
+                self._judged += len(batch)
+                self._moved.notify_all()
+
+    def caught_up(self, timeout: float = JUDGE_WAIT_SECONDS) -> None:
+        """Wait until every event stored before this call is judged (reads are as of now)."""
+        self._check_judge()
+        with self._moved:
+            target = self._queued
+            done = self._moved.wait_for(
+                lambda: self._judged >= target or self.judge_error is not None, timeout)
+        self._check_judge()
+        if not done:
+            raise Problem("not_ready", f"评判积压，{timeout:.0f} 秒内未能赶上 the judge is more "
+                                       f"than {timeout:.0f} s behind; try again", status=503)
+
+    def _check_judge(self) -> None:
+        if self.judge_error is not None:
+            raise Problem("internal_error", "实时评判出错 the live judge failed: "
+                                            f"{type(self.judge_error).__name__}")
+
+    @property
+    def backlog(self) -> int:
+        with self._moved:
+            return self._queued - self._judged
+
+    def advance(self, day: dt.date | None) -> int:
+        """Move the live clock to ``day`` (a virtual clock) or catch up with the wall clock;
+        returns how many outputs were issued."""
+        if day is not None:
+            self.caught_up()
+        with self.lock:
+            live = self._live()
+            if day is None:
+                live.tick()
+            else:
+                live.advance_to(day)
+            return self.log.issue(live.drain())
+
+    def _live(self) -> LiveEngine:
+        if self.live is None:
+            raise Problem("not_ready", "服务正在重建状态 the service is rebuilding its state")
+        return self.live
+
+    # ------------------------------------------------------------------ tokens
+
+    def grant(self, token: str) -> Grant | None:
+        now = time.monotonic()
+        cached = self._grants.get(token)
+        if cached is not None and now - cached[0] < GRANT_CACHE_SECONDS:
+            return cached[1]
+        found = verify(self.engine, token)
+        if len(self._grants) > 10_000:
+            self._grants.clear()
+        self._grants[token] = (now, found)
+        return found
+
+    # ------------------------------------------------------------------ units
+
+    def unit_of(self, ev: Event) -> str | None:
+        """The unit an event belongs to (who may post it): its own ``unit``, else its post's
+        unit, else its item's unit."""
+        if ev.unit:
+            return ev.unit
+        post = self.program.posts.get(ev.post) if ev.post else None
+        if post is not None and post.unit:
+            return post.unit
+        return self._item_unit(ev)
+
+    def _item_unit(self, ev: Event) -> str | None:
+        item = self.program.items.get(ev.item) if ev.item else None
+        return item.unit if item is not None else None
+
+    def _index(self, ev: Event) -> None:
+        """A case belongs to the units of its events and the unit of its item."""
+        if ev.case:
+            self.case_events[ev.case].append(ev)
+            units = self.case_units[ev.case]
+            for unit in (self.unit_of(ev), self._item_unit(ev)):
+                if unit:
+                    units.add(unit)
+        else:
+            self.caseless.append(ev)
+
+    def check_case(self, grant: Grant, case: str) -> None:
+        """404 for a case with no events, 403 for another unit's case."""
+        if case not in self.case_events:
+            raise Problem("not_found", f"没有案件 no case `{case}`")
+        if not grant.reads_all and grant.unit not in self.case_units.get(case, ()):
+            raise Problem("forbidden", f"案件 `{case}` 不属于本单位 case `{case}` is not of "
+                                       f"unit `{grant.unit}`")
+
+    def check_unit(self, grant: Grant, unit: str | None) -> str | None:
+        """The unit to filter by: a unit token reads its own unit only (403 for another)."""
+        if grant.reads_all:
+            return unit
+        if unit is not None and unit != grant.unit:
+            raise Problem("forbidden", f"令牌只能读取本单位 `{grant.unit}` the token reads "
+                                       f"unit `{grant.unit}` only, not `{unit}`")
+        return grant.unit
+
+    # ------------------------------------------------------------------ events in
+
+    def accept(self, grant: Grant, lines: Sequence[tuple[int, str]]) -> list[EventAnswer]:
+        """Store and judge the events of one POST (``lines``: (line number, JSON text)).
+        Everything stored is committed before this returns. A unit token may post only its
+        own unit's events: else 403 and nothing is stored."""
+        if grant.scope == "supervisor":
+            raise Problem("forbidden", "督查令牌只读 a supervisor token cannot post events")
+        answers: dict[int, EventAnswer] = {}
+        events: list[tuple[int, str, Event]] = []
+        first: dict[str, Event] = {}
+        for index, (line, text) in enumerate(lines):
+            batch = read_jsonl([text], SOURCE, first_line=line)
+            if batch.rejected:
+                r = batch.rejected[0]
+                answers[index] = EventAnswer(line, r.event_id, "rejected", r.code, r.message)
+                continue
+            if not batch.events:
+                answers[index] = EventAnswer(line, None, "rejected", "bad_json",
+                                             "空事件 / empty event")
+                continue
+            ev = batch.events[0]
+            seen = first.get(ev.id)
+            if seen is not None:
+                if seen.content_key() == ev.content_key():
+                    answers[index] = EventAnswer(line, ev.id, "duplicate")
+                else:
+                    answers[index] = EventAnswer(
+                        line, ev.id, "rejected", "conflicting_duplicate",
+                        f"事件编号 `{ev.id}` 在本批中已出现且内容不同 / event id `{ev.id}` "
+                        "appears earlier in this request with different content")
+                continue
+            first[ev.id] = ev
+            events.append((index, text, ev))
+        _kept, rejected = validate_against(
+            [ev for _, _, ev in events], known_items=self.program.items,
+            known_posts=self.program.posts)
+        bad = {r.event_id: r for r in rejected}
+        if grant.scope == "unit":
+            foreign = [(lines[i][0], ev.id, self.unit_of(ev)) for i, _, ev in events
+                       if ev.id not in bad and self.unit_of(ev) != grant.unit]
+            if foreign:
+                raise Problem(
+                    "forbidden",
+                    f"令牌只能提交本单位 `{grant.unit}` 的事件 the token posts events of unit "
+                    f"`{grant.unit}` only; nothing was stored",
+                    events=[{"line": n, "id": i, "unit": u} for n, i, u in foreign])
+        rows = []
+        for index, text, ev in events:
+            r = bad.get(ev.id)
+            if r is not None:
+                answers[index] = EventAnswer(lines[index][0], ev.id, "rejected", r.code,
+                                             r.message)
+            else:
+                rows.append(row_from_event(ev, text))
+        outcome = store_rows(self.engine, rows)  # committed here
+        inserted: list[Event] = []
+        for index, _text, ev in events:
+            if index in answers:
+                continue
+            line = lines[index][0]
+            if ev.id in outcome.inserted:
+                answers[index] = EventAnswer(line, ev.id, "stored")
+                inserted.append(ev)
+            elif ev.id in outcome.duplicates:
+                answers[index] = EventAnswer(line, ev.id, "duplicate")
+            else:
+                c = outcome.conflicts[ev.id]
+                answers[index] = EventAnswer(line, ev.id, "rejected", "conflicting_duplicate",
+                                             c.message)
+        if inserted:  # stored: now the judge's
+            with self._moved:
+                self._queue.extend(inserted)
+                self._queued += len(inserted)
+                self._moved.notify_all()
+        result = [answers[i] for i in range(len(lines))]
+        self.metrics.events(result)
+        return result
+
+    # ------------------------------------------------------------------ reading
+
+    def warnings(self, unit: str | None, level: str | None) -> list[dict[str, Any]]:
+        with self.lock:
+            ws = self._live().warnings()
+        return [w.to_json() for w in ws
+                if (unit is None or w.unit == unit) and (level is None or w.level == level)]
+
+    def decisions(self, unit: str | None, case: str | None, since: dt.date | None
+                  ) -> list[Any]:
+        with self.lock:
+            ds = self._live().decisions()
+        return [d for d in ds
+                if (unit is None or d.unit == unit) and (case is None or d.case == case)
+                and (since is None or d.established >= since)]
+
+    def decision(self, key: str) -> Any | None:
+        with self.lock:
+            for d in self._live().decisions():
+                if d.key == key:
+                    return d
+        return None
+
+    def today(self) -> dt.date:
+        return self._live().today
+
+    def case_view(self, case: str, unit: str | None, explain: bool) -> dict[str, Any]:
+        """A case's clock, deadlines, steps, rule checks, warnings and decisions as of today
+        (``unit``: only that unit's warnings and decisions); ``explain``: the day-by-day trace
+        of ``wenze evaluate --explain``, from an evaluation of every stored event."""
+        from wenze.report.output import explain as explain_text
+
+        with self.lock:
+            live = self._live()
+            today = live.today
+            own = list(self.case_events[case])
+            context = list(self.caseless)
+            everything = [e for evs in self.case_events.values() for e in evs] + context \
+                if explain else None
+            ws = [w for w in live.warnings() if w.case == case]
+            ds = [d for d in live.decisions() if d.case == case]
+        result = EV.evaluate(self.program, own + context, today, explain=[case])
+        trace = result.traces.get(case)
+        view: dict[str, Any] = {"case": case, "as_of": today.isoformat()}
+        if trace is None:
+            view["judged"] = False
+            view["unjudged"] = [u.to_json() for u in result.unjudged if u.case == case]
+        else:
+            view.update({
+                "judged": True,
+                "item": trace.item,
+                "calendar": trace.calendar,
+                "dates": {k: v.isoformat() if v else None for k, v in trace.dates.items()},
+                "deadlines": [
+                    {"name": n.name, "calendar": n.calendar, "start": n.start.isoformat(),
+                     "days": n.duration.amount, "day_kind": n.duration.unit.value,
+                     "deadline": n.deadline.isoformat(),
+                     "suspended": [[a.isoformat(), b.isoformat()] for a, b in n.suspended]}
+                    for n in trace.deadlines],
+                "facts": {k: _plain(v) for k, v in sorted(trace.facts.items())},
+                "steps": [{"kind": kind, "name": name,
+                           "facts": {k: _plain(v) for k, v in sorted(facts.items())}}
+                          for kind, name, facts in trace.subjects],
+                "checks": [{"violation": c.violation, "subject": c.subject,
+                            "condition": c.condition, "result": c.result,
+                            "facts": {k: _plain(v) for k, v in c.facts}}
+                           for c in trace.checks],
+                "notes": list(trace.notes),
+            })
+        view["events"] = [_event_json(e) for e in sorted(own, key=lambda e: (e.at, e.id))]
+        view["warnings"] = [w.to_json() for w in ws if unit is None or w.unit == unit]
+        view["decisions"] = [d.to_json() for d in ds if unit is None or d.unit == unit]
+        if explain and everything is not None:
+            full = EV.evaluate(self.program, everything, today, explain=[case])
+            view["explain"] = explain_text(full, case, self.program)
+        return view
+
+    def counts(self) -> dict[str, Any]:
+        with self.lock:
+            live = self._live()
+            ws = live.warnings()
+            ds = live.decisions()
+            open_cases = live.open_cases
+        levels: dict[str, int] = defaultdict(int)
+        for w in ws:
+            levels[w.level] += 1
+        sanctions: dict[str, int] = defaultdict(int)
+        for d in ds:
+            sanctions[d.sanction or "none"] += 1
+        return {"open_cases": open_cases, "warnings": dict(levels),
+                "decisions": dict(sanctions), "cases": len(self.case_events),
+                "backlog": self.backlog}
+
+
+def _plain(value: Any) -> Any:
+    from wenze.engine.decisions import json_value
+
+    return json_value(value)
+
+
+def _event_json(ev: Event) -> dict[str, Any]:
+    return ev.to_json()
