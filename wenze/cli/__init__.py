@@ -1,7 +1,7 @@
 """The edge — the ``wenze`` command line: one module per subcommand in this package
 (``check``, ``fmt``, ``evaluate``, ``graph``, ``ingest``, ``db``, ``live``, ``features``,
-``simulate``); ``files`` and ``db_options`` hold what several of them share. Only this layer (and
-the service) imports the store.
+``simulate``, ``convert``); ``files`` and ``db_options`` hold what several of them share.
+Only this layer (and the service) imports the store.
 
 Exit codes: 0 success, 1 the input has errors (a rulebook that fails its checks, rejected events
 under ``--strict``), 2 bad usage or an unreadable file.
@@ -25,6 +25,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "live": ("wenze.cli.live", "evaluate events as they arrive (durable_rules)"),
     "features": ("wenze.cli.features", "run the Gherkin scenarios"),
     "simulate": ("wenze.cli.simulate", "what-if simulation on a synthetic caseload"),
+    "convert": ("wenze.cli.convert", "convert an events file (JSON Lines, CSV, XES, Parquet, "
+                                     "Arrow)"),
 }
 
 

@@ -27,17 +27,25 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from wenze.cli.progress import Progress
 from wenze.fast.evaluators import add_evaluator_argument, evaluator_for, reads_columns
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("rulebook", help="the rulebook (.wz); its 继承 bases are followed")
     parser.add_argument("events", nargs="?",
-                        help="case events: JSON Lines (.jsonl), CSV or XES; leave out with --db "
-                             "to evaluate the stored events")
+                        help="case events: JSON Lines (.jsonl), CSV, XES, Parquet (.parquet) or "
+                             "Arrow IPC (.arrow); leave out with --db to evaluate the stored "
+                             "events")
     parser.add_argument("--as-of", required=True, metavar="DATE",
                         help="evaluate as of this date (YYYY-MM-DD); later events are ignored")
-    parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    parser.add_argument("--format", choices=("table", "json", "csv", "jsonl", "parquet"),
+                        default="table",
+                        help="table, the JSON document, CSV; jsonl: one decision a line, "
+                             "written as made (-o DIR: every record, a file each); parquet: a "
+                             "directory of Parquet files (-o DIR; docs/semantics.md §8)")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress line on stderr (it is shown only on a terminal)")
     parser.add_argument("--explain", metavar="CASE",
                         help="print the full trace of one case (deadlines day by day, rules, "
                              "ladder)")
@@ -66,7 +74,9 @@ def print_diagnostics(diagnostics: list[Any], sources: dict[str, str]) -> None:
     sys.stderr.write(render(diagnostics, sources, "zh"))
 
 
-def _mapping(name: str | None) -> Any:
+def mapping_named(name: str | None) -> Any:
+    """The ``--mapping`` option's mapping: a built-in one by name, else the name (a TOML/JSON
+    mapping file), None without one."""
     if not name:
         return None
     from wenze.events import readers as E
@@ -80,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
     from wenze.dsl.loader import load_rulebook
     from wenze.engine.lower import lower
     from wenze.events import readers as E
+    from wenze.events.arrow import arrow_format, read_arrow
 
     try:
         as_of = dt.date.fromisoformat(args.as_of)
@@ -106,10 +117,17 @@ def run(args: argparse.Namespace) -> int:
     if not Path(args.events).is_file():
         _err(f"error: cannot read events `{args.events}`; 无法读取事件文件")
         return 2
-    mapping = _mapping(getattr(args, "mapping", None))
+    if args.format == "parquet" and not args.output:
+        _err("error: --format parquet writes a directory: give -o DIR; 请用 -o 指定输出目录")
+        return 2
+    mapping = mapping_named(getattr(args, "mapping", None))
     asked = getattr(args, "evaluator", "auto")
+    progress = Progress(enabled=not getattr(args, "quiet", False))
+    progress.begin("reading events 读取事件")
     try:
-        if mapping is None and reads_columns(asked, args.events):  # no Event objects
+        if arrow_format(args.events):  # Parquet, Arrow IPC: straight into columns
+            batch = read_arrow(args.events, strict=args.strict)
+        elif mapping is None and reads_columns(asked, args.events):  # no Event objects
             from wenze.events.read_columns import read_columns
 
             batch = read_columns(args.events, strict=args.strict)
@@ -126,11 +144,14 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as err:  # a bad mapping file
         _err(f"error: {err}")
         return 2
+    finally:
+        progress.end()
     columns = getattr(batch, "columns", None)
     chosen, run_with = evaluator_for(asked, batch.events if columns is None else columns)
     events = columns if chosen == "columnar" and columns is not None else batch.events
     prior: list[Any] = []
     explain = [args.explain] if args.explain else []
+    progress.begin("judging 评价")
     if args.db:  # the ladder counts the sanctions earlier runs recorded there
         from wenze.store.evaluate import evaluate_with_history, stored_history
 
@@ -148,7 +169,8 @@ def run(args: argparse.Namespace) -> int:
              f"已读取既往问责记录")
     else:
         result = run_with(program, events, as_of, rejected=batch.rejected, explain=explain)
-    code = _report(args, result, program, duplicates=batch.duplicates)
+    progress.end()
+    code = _report(args, result, program, duplicates=batch.duplicates, progress=progress)
     if code == 0 and args.db:
         from wenze.store.evaluate import store_evaluation, with_history
 
@@ -203,7 +225,8 @@ def _not_judged(u: Any) -> str:
     return f"case {u.case}: not judged [{u.code}]{at} {u.message}"
 
 
-def _report(args: argparse.Namespace, result: Any, program: Any, duplicates: int) -> int:
+def _report(args: argparse.Namespace, result: Any, program: Any, duplicates: int,
+            progress: Progress | None = None) -> int:
     from wenze.report import output
 
     if args.strict and (result.rejected or result.unjudged):
@@ -235,6 +258,8 @@ def _report(args: argparse.Namespace, result: Any, program: Any, duplicates: int
             _err(f"error: no decision with key `{args.decision}`; 没有该决定")
             return 2
         text = output.decision_letter(result.decisions[keys.index(args.decision)], program)
+    elif args.format in ("jsonl", "parquet"):
+        return _write_files(args, result, progress or Progress(enabled=False))
     elif args.format == "json":
         text = output.to_json(result)
     elif args.format == "csv":
@@ -245,4 +270,35 @@ def _report(args: argparse.Namespace, result: Any, program: Any, duplicates: int
         Path(args.output).write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
+    return 0
+
+
+def _write_files(args: argparse.Namespace, result: Any, progress: Progress) -> int:
+    """``--format jsonl`` and ``--format parquet``: written as the decisions are made."""
+    from wenze.report import stream
+
+    progress.begin("writing decisions 写出决定", total=len(result.decisions))
+    try:
+        if args.format == "parquet":
+            from wenze.report.parquet import write_parquet
+
+            write_parquet(result, args.output, progress.update)
+        elif args.output and not args.output.endswith((".jsonl", ".ndjson")):
+            stream.write_jsonl_dir(result, args.output, progress.update)
+        else:
+            if args.output:
+                with Path(args.output).open("w", encoding="utf-8") as fh:
+                    stream.write_jsonl(result.decisions, fh, progress.update)
+            else:
+                stream.write_jsonl(result.decisions, sys.stdout, progress.update)
+            left = {name: len(getattr(result, name)) for name in ("warnings", "metrics")}
+            if any(left.values()):
+                _err(f"note: the decisions only: {left['warnings']} warning(s) and "
+                     f"{left['metrics']} metric row(s) not written (-o DIR writes every record)"
+                     f"; 仅输出决定，预警与指标请用 -o 目录")
+    except OSError as err:
+        _err(f"error: cannot write `{args.output}`: {err}; 无法写出")
+        return 2
+    finally:
+        progress.end()
     return 0

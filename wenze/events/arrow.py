@@ -1,0 +1,227 @@
+"""The events stage, columnar files: events from Parquet and Arrow IPC files into
+:class:`~wenze.events.columns.EventColumns`, and events written as Parquet (``wenze convert``).
+
+**Schema** (docs/events.md §5): one row an event, one column a field of the contract —
+``id``, ``case``, ``type``, ``at``, ``item``, ``actor``, ``post``, ``unit``, ``step`` as
+strings (``string``, ``large_string`` or a dictionary of strings), ``data`` as a JSON text
+(``string``) or a ``struct``. A null is a field not given (in a ``struct``, a null field is a key
+not given). Nothing else is special: a row is judged exactly as the JSON Lines line
+``{"id": …, "case": …, …}`` holding its non-null values would be — same events, same rejections
+and messages, same duplicates (the row's number, from 1, stands for the line's). So a column
+outside the contract rejects every row that has a value in it (``unknown_field``), a number
+where a text belongs is a ``bad_field``, a ``timestamp`` in ``at`` is its ISO text (a time
+without a zone: ``naive_time``), and a ``data`` text that is not JSON is a ``data`` that is
+not an object (``bad_field``).
+
+How: each batch of rows is written as those JSON Lines by Arrow's compute kernels (strings
+escaped, the columns joined, null ones left out; a row of another shape — control characters, a
+column of another type — converted in Python), and read by
+:func:`wenze.events.read_columns.read_line_blocks`, the JSON Lines reader itself: one
+validator for every format.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.ipc as ipc
+import pyarrow.parquet as pq
+
+from wenze.events.model import Event
+from wenze.events.read_columns import ColumnBatch, read_line_blocks
+
+__all__ = [
+    "ARROW_SUFFIXES",
+    "EVENT_FIELDS",
+    "EVENT_SCHEMA",
+    "PARQUET_SUFFIXES",
+    "arrow_format",
+    "events_table",
+    "read_arrow",
+    "row_lines",
+    "write_events",
+]
+
+EVENT_FIELDS = ("id", "case", "type", "at", "item", "actor", "post", "unit", "step", "data")
+# what `wenze convert` writes: every field a string, data a JSON text (null: not given)
+EVENT_SCHEMA = pa.schema([pa.field(name, pa.string()) for name in EVENT_FIELDS])
+PARQUET_SUFFIXES = (".parquet", ".pq")
+ARROW_SUFFIXES = (".arrow", ".feather", ".ipc", ".arrows")
+_BATCH_ROWS = 1 << 16
+_CONTROL = "[\\x00-\\x1f]"
+
+
+def _large(text: str) -> pa.Scalar:
+    return pa.scalar(text, pa.large_string())
+
+
+_EMPTY, _QUOTE = _large(""), _large('"')
+
+
+def arrow_format(path: str | Path) -> str | None:
+    """``parquet`` or ``arrow`` for a columnar events file (by its extension), else None."""
+    suffix = Path(path).suffix.lower()
+    if suffix in PARQUET_SUFFIXES:
+        return "parquet"
+    if suffix in ARROW_SUFFIXES:
+        return "arrow"
+    return None
+
+
+def read_arrow(path: str | Path, strict: bool = False, fmt: str | None = None) -> ColumnBatch:
+    """A Parquet or Arrow IPC events file (``fmt``: ``parquet``/``arrow``, else by extension)
+    read into columns, with the rejections and duplicates of the same rows as JSON Lines."""
+    path = Path(path)
+    kind = fmt or arrow_format(path)
+    if kind not in ("parquet", "arrow"):
+        raise ValueError(f"无法识别列式事件文件 `{path.name}`（parquet、arrow） / not a columnar "
+                         f"events file `{path.name}` (.parquet, .arrow)")
+    return read_line_blocks((b for batch in _batches(path, kind) if (b := row_lines(batch))),
+                            str(path), strict)
+
+
+def _batches(path: Path, kind: str) -> Iterator[pa.RecordBatch]:
+    if kind == "parquet":
+        yield from pq.ParquetFile(path).iter_batches(batch_size=_BATCH_ROWS)
+        return
+    with path.open("rb") as fh:
+        try:
+            reader: Any = ipc.open_file(fh)
+            batches: Iterable[pa.RecordBatch] = (reader.get_batch(i)
+                                                 for i in range(reader.num_record_batches))
+        except pa.ArrowInvalid:  # the streaming format
+            fh.seek(0)
+            batches = ipc.open_stream(fh)
+        for batch in batches:
+            for start in range(0, batch.num_rows, _BATCH_ROWS):
+                yield batch.slice(start, _BATCH_ROWS)
+
+
+def row_lines(batch: pa.RecordBatch | pa.Table) -> bytes:
+    """The JSON Lines of the rows (each ended by ``\\n``): per row one object holding its
+    non-null columns, in the columns' order. Strings are written by Arrow's kernels; a column
+    of another type, or a ``data`` struct, value by value with :func:`json.dumps`."""
+    n = batch.num_rows
+    if n == 0:
+        return b""
+    pieces = []
+    for name, column in zip(batch.schema.names, batch.columns, strict=True):
+        if isinstance(column, pa.ChunkedArray):
+            column = column.combine_chunks()
+        key = "," + json.dumps(name, ensure_ascii=False) + ":"
+        pieces.append(pc.fill_null(_fragments(key, column, name == "data"), _EMPTY))
+    body = pc.binary_join_element_wise(*pieces, _EMPTY) if pieces else \
+        pa.array([""] * n, pa.large_string())
+    body = pc.utf8_slice_codeunits(body, 1)  # (the first fragment's comma)
+    lines = pc.binary_join_element_wise(_large("{"), body, _large("}\n"), _EMPTY)
+    rows = pa.LargeListArray.from_arrays(pa.array([0, n], pa.int64()),
+                                         lines.cast(pa.large_binary()))
+    return pc.binary_join(rows, pa.scalar(b"", pa.large_binary()))[0].as_buffer().to_pybytes()
+
+
+def _fragments(key: str, column: pa.Array, is_data: bool) -> pa.Array:
+    """``"key":value`` of each row (null where the column is null)."""
+    kind = column.type
+    if pa.types.is_dictionary(kind) and (pa.types.is_string(kind.value_type)
+                                         or pa.types.is_large_string(kind.value_type)):
+        column = column.cast(kind.value_type)
+        kind = column.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        if is_data:
+            values = pa.array([_data_text(v) for v in column.to_pylist()], pa.large_string())
+        else:
+            values = _quoted(column)
+    elif pa.types.is_null(kind):
+        return pa.nulls(len(column), pa.large_string())
+    else:
+        values = pa.array([None if v is None else _json_value(v, is_data)
+                           for v in column.to_pylist()], pa.large_string())
+    return pc.binary_join_element_wise(_large(key), values.cast(pa.large_string()), _EMPTY)
+
+
+def _quoted(column: pa.Array) -> pa.Array:
+    """Strings as JSON string literals (``\\``, ``"`` and control characters escaped)."""
+    text = pc.replace_substring(column, "\\", "\\\\")
+    text = pc.replace_substring(text, '"', '\\"')
+    if pc.any(pc.match_substring_regex(column, _CONTROL)).as_py():
+        for code in range(32):
+            text = pc.replace_substring(text, chr(code), json.dumps(chr(code))[1:-1])
+    return pc.binary_join_element_wise(_QUOTE, text.cast(pa.large_string()), _QUOTE, _EMPTY)
+
+
+def _data_text(text: str | None) -> str | None:
+    """A ``data`` column's JSON text as written in the line: the text itself when it is one
+    JSON value (its line ends, whitespace outside strings, made spaces), else the text as a
+    string (a ``data`` that is not an object, rejected as such)."""
+    if text is None:
+        return None
+    try:
+        orjson.loads(text)  # (orjson reads only JSON that json reads too)
+    except orjson.JSONDecodeError:
+        try:
+            json.loads(text)
+        except (ValueError, RecursionError):
+            return json.dumps(text, ensure_ascii=False)
+    return text.replace("\r", " ").replace("\n", " ")
+
+
+def _json_value(value: Any, is_data: bool) -> str:
+    """A value of a column that is not text, as JSON (a struct's null fields left out, a time
+    as its ISO text, bytes as text)."""
+    if is_data and isinstance(value, dict):
+        value = {k: v for k, v in value.items() if v is not None}
+    return json.dumps(value, ensure_ascii=False, default=_plain)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, dict):  # a map column's items
+        return dict(value)
+    return str(value)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def events_table(events: Sequence[Event] | Iterable[Event]) -> pa.Table:
+    """Events as a table of :data:`EVENT_SCHEMA` (``data`` as its JSON text, null when empty;
+    ``at`` as ``Event.to_json`` writes it)."""
+    cols: dict[str, list[Any]] = {name: [] for name in EVENT_FIELDS}
+    for ev in events:
+        row = ev.to_json()
+        for name in EVENT_FIELDS:
+            value = row.get(name)
+            if name == "data" and value is not None:
+                value = json.dumps(value, ensure_ascii=False)
+            cols[name].append(value)
+    return pa.table({name: pa.array(v, pa.string()) for name, v in cols.items()},
+                    schema=EVENT_SCHEMA)
+
+
+def write_events(events: Sequence[Event], path: str | Path, fmt: str | None = None) -> int:
+    """Write events as Parquet (or Arrow IPC, by ``fmt`` or the extension), in batches; the
+    number written."""
+    path = Path(path)
+    kind = fmt or arrow_format(path) or "parquet"
+    n = len(events)
+    writer: Any = (pq.ParquetWriter(path, EVENT_SCHEMA, compression="zstd")
+                   if kind == "parquet" else ipc.new_file(path, EVENT_SCHEMA))
+    try:
+        for start in range(0, n, 1 << 18):
+            table = events_table(events[start:start + (1 << 18)])
+            writer.write_table(table) if kind == "parquet" else writer.write(table)
+        if not n and kind == "parquet":
+            writer.write_table(EVENT_SCHEMA.empty_table())
+    finally:
+        writer.close()
+    return n
