@@ -33,9 +33,11 @@ Progress = Callable[[int], None]  # called with the count of decisions written s
 _dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
 
 
-def decision_batches(decisions: Sequence[Decision], size: int = BATCH
+def decision_batches(decisions: Sequence[Decision], size: int | None = None
                      ) -> Iterator[Sequence[Decision]]:
-    """The decisions a batch at a time (a lazy table makes a batch when it is sliced)."""
+    """The decisions a batch at a time (a lazy table makes a batch when it is sliced; ``size``
+    by default :data:`BATCH`)."""
+    size = size or BATCH
     for start in range(0, len(decisions), size):
         yield decisions[start:start + size]
 
