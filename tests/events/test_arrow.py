@@ -226,3 +226,25 @@ def test_row_lines_are_one_line_a_row() -> None:
     table = pa.table({"id": ["a\nb", None], "data": ['{\r\n"k": "v"}', None]})
     assert row_lines(table) == b'{"id":"a\\nb","data":{  "k": "v"}}\n{}\n'
     assert row_lines(table.slice(0, 0)) == b""
+
+
+def test_plain_rows_take_no_line_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows of texts (and data objects) are read from their columns, not from JSON lines."""
+    from wenze.events import read_columns as RC
+
+    events = read_events_of(_odd_caseload(3), tmp_path)
+    path = tmp_path / "plain.parquet"
+    write_events(events, path)
+    exact: list[int] = []
+    original = RC._Reader._exact
+    monkeypatch.setattr(RC._Reader, "_exact",
+                        lambda self, line, number: exact.append(number) or original(
+                            self, line, number))
+    got = read_arrow(path)
+    assert len(got.columns) == len(events)
+    # only rows the JSON Lines reader's quick path would not take either (caseless events,
+    # extensions, referrals, data with floats …)
+    plain = {"received", "accepted", "step_started", "step_completed", "decided"}
+    assert len(exact) < len(events) // 2
+    assert all(got.columns.events[k - 1].type.value not in plain or
+               got.columns.events[k - 1].data for k in exact)
