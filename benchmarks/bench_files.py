@@ -12,6 +12,8 @@ resident set (``VmHWM``) and the peak of its own children (the columnar path's f
   (what ``wenze evaluate R events.parquet --format parquet -o DIR`` does), stages timed;
 - ``wenze jsonl → jsonl``: ``read_columns`` → ``evaluate_columnar`` → ``write_jsonl_dir``
   (``--format jsonl -o DIR``);
+- ``wenze jsonl (Arrow's parser) → jsonl``: the same with ``read_jsonl_arrow`` (Arrow's
+  multi-threaded JSON parser where the file allows it);
 - ``wenze jsonl → json document``: today's default ``--format json`` (one indented document);
 - ``polars read_ndjson``: reading the JSON Lines file only (the issue's yardstick);
 - ``polars``/``duckdb`` ``… + statutory rule``: the same file (JSON Lines, Parquet) read and
@@ -51,7 +53,7 @@ from columns_caseload import caseload_columns
 from wenze.dsl.calendar import WorkCalendar
 from wenze.dsl.loader import load_text
 from wenze.engine.lower import lower
-from wenze.events.arrow import read_arrow, write_events
+from wenze.events.arrow import read_arrow, read_jsonl_arrow, write_events
 from wenze.events.read_columns import read_columns
 from wenze.events.readers import read_events
 from wenze.fast.columnar import evaluate_columnar
@@ -252,7 +254,7 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=Path("/tmp/wenze-bench-files"),
                         help="where the caseload's files are made (and found again)")
     parser.add_argument("--rows", default="all",
-                        help="comma-separated: parquet, jsonl, document, polars-read, "
+                        help="comma-separated: parquet, jsonl, jsonl-arrow, document, polars-read, "
                              "polars-jsonl, polars-parquet, duckdb-jsonl, duckdb-parquet, plain; "
                              "or all")
     args = parser.parse_args()
@@ -275,6 +277,8 @@ def main() -> None:
         "parquet": ("wenze parquet → parquet", lambda: wenze_run(parquet, read_arrow,
                                                                  to_parquet)),
         "jsonl": ("wenze jsonl → jsonl", lambda: wenze_run(jsonl, read_columns, to_jsonl)),
+        "jsonl-arrow": ("wenze jsonl (Arrow's parser) → jsonl",
+                        lambda: wenze_run(jsonl, read_jsonl_arrow, to_jsonl)),
         "document": ("wenze jsonl → json document", lambda: wenze_run(jsonl, read_columns,
                                                                      to_document)),
         "polars-read": ("polars read_ndjson (read only)", lambda: polars_read(jsonl)),

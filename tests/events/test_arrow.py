@@ -248,3 +248,34 @@ def test_plain_rows_take_no_line_path(tmp_path: Path, monkeypatch: pytest.Monkey
     assert len(exact) < len(events) // 2
     assert all(got.columns.events[k - 1].type.value not in plain or
                got.columns.events[k - 1].data for k in exact)
+
+
+def test_a_plain_json_lines_file_is_parsed_by_arrow(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """``read_jsonl_arrow`` reads a plain file's blocks with Arrow's parser (no block line by
+    line), and a block with a blank line or two objects on a line line by line — the same
+    outcome either way (the differential tests of test_read_columns.py hold it on odd input)."""
+    from wenze.events import read_columns as RC
+
+    events = list(read_events(Path(__file__).parents[2] / "examples" / "caseload.jsonl").events)
+    path = tmp_path / "plain.jsonl"
+    text = "".join(json.dumps(e.to_json(), ensure_ascii=False) + "\n" for e in events)
+    path.write_text(text, encoding="utf-8")
+    by_lines: list[int] = []
+    original = RC._Reader._chunk
+    monkeypatch.setattr(RC._Reader, "_chunk", lambda self, lines, first: by_lines.append(
+        first) or original(self, lines, first))
+    monkeypatch.setattr(AR, "_JSON_BLOCK", 4096)
+    got = AR.read_jsonl_arrow(path)
+    assert not by_lines and len(got.columns) == len(events)
+    want = read_events(path)
+    assert list(got.columns.events) == list(want.events) and got.rejected == want.rejected
+    lines = text.splitlines()
+    lines[3] = lines[3] + " " + lines[3]  # two objects on one line …
+    lines.insert(7, "")  # … and a blank line: as many rows as lines, but not the same ones
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    got = AR.read_jsonl_arrow(path)
+    assert by_lines and by_lines[0] == 1
+    want = read_events(path)
+    assert list(got.columns.events) == list(want.events) and got.rejected == want.rejected
+    assert [r.code for r in got.rejected] == ["bad_json"]

@@ -33,10 +33,11 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc as ipc
+import pyarrow.json as pj
 import pyarrow.parquet as pq
 
 from wenze.events.model import Event
-from wenze.events.read_columns import ColumnBatch, FieldBlock, read_field_blocks
+from wenze.events.read_columns import ColumnBatch, FieldBlock, read_columns, read_field_blocks
 
 __all__ = [
     "ARROW_SUFFIXES",
@@ -46,6 +47,7 @@ __all__ = [
     "arrow_format",
     "events_table",
     "read_arrow",
+    "read_jsonl_arrow",
     "row_lines",
     "write_events",
 ]
@@ -86,6 +88,113 @@ def read_arrow(path: str | Path, strict: bool = False, fmt: str | None = None) -
         raise ValueError(f"无法识别列式事件文件 `{path.name}`（parquet、arrow） / not a columnar "
                          f"events file `{path.name}` (.parquet, .arrow)")
     return read_field_blocks(field_blocks(_batches(path, kind)), str(path), strict)
+
+
+def read_jsonl_arrow(path: str | Path, strict: bool = False) -> ColumnBatch:
+    """A JSON Lines events file read with Arrow's multi-threaded JSON parser where it can:
+    the outcome of :func:`wenze.events.read_columns.read_columns` (and so of ``read_events``).
+
+    The file is read in blocks of whole lines. A block Arrow parses into exactly one row a line
+    (no blank line, no line it refuses: a bad line, a duplicate key, a value of another type than
+    the column's so far …) is split into fields from the parsed columns; a line with ``data``
+    has it decoded from the line itself (orjson, as ``read_columns`` does), a line with a key
+    outside the contract or any odd value goes to the exact path. Any other block is read line
+    by line as ``read_columns`` reads it. A file that is not UTF-8 is left to ``read_columns``
+    (which leaves it to ``read_events``)."""
+    path = Path(path)
+    try:
+        return read_field_blocks(_jsonl_blocks(path), str(path), strict)
+    except (UnicodeDecodeError, RecursionError):
+        return read_columns(path, strict)
+
+
+_JSON_BLOCK = 1 << 24  # bytes of lines parsed at a time
+_PARSE = pj.ParseOptions(explicit_schema=pa.schema([(name, pa.string())
+                                                    for name in EVENT_FIELDS[:-1]]),
+                         unexpected_field_behavior="infer")
+
+
+def _jsonl_blocks(path: Path) -> Iterator[FieldBlock | tuple[list[bytes], int]]:
+    number = 1
+    with path.open("rb") as fh:
+        if fh.read(3) != b"\xef\xbb\xbf":
+            fh.seek(0)
+        while True:
+            block = fh.read(_JSON_BLOCK)
+            if not block:
+                return
+            if not block.endswith((b"\n", b"\r")):
+                block += fh.readline()
+            if block.endswith(b"\r"):  # a "\r\n" cut in two, or a line ended by "\r"
+                after = fh.read(1)
+                if after == b"\n":
+                    block += after
+                elif after:
+                    fh.seek(-1, 1)
+            if b"\r" in block:
+                lines = block.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+                if lines[-1] == b"":
+                    lines.pop()
+                yield lines, number
+                number += len(lines)
+                continue
+            if not block.endswith(b"\n"):
+                block += b"\n"
+            count = block.count(b"\n")
+            yield _parsed_block(block, count, number)
+            number += count
+
+
+def _parsed_block(block: bytes, count: int, first: int) -> FieldBlock | tuple[list[bytes], int]:
+    """A block of lines (each ended by ``\\n``) as fields if Arrow parses it into one row a
+    line, else as its lines."""
+    split: list[list[bytes]] = []
+
+    def lines() -> list[bytes]:
+        if not split:
+            split.append(block.split(b"\n")[:-1])
+        return split[0]
+
+    # every line opens an object: no blank line, no other value (Arrow would skip a blank line
+    # and read two objects on one line as two rows, so that rows == lines proves the rows are
+    # the lines); a lone "null" even crashes Arrow 26's reader
+    raw = np.frombuffer(block, np.uint8)
+    ends = np.flatnonzero(raw == 10)
+    if not (raw[np.concatenate(([0], ends[:-1] + 1))] == 123).all():
+        return lines(), first
+    try:
+        table = pj.read_json(pa.BufferReader(block), parse_options=_PARSE,
+                             read_options=pj.ReadOptions(use_threads=True, block_size=1 << 22))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return lines(), first
+    if table.num_rows != count:  # a blank line, skipped by Arrow
+        return lines(), first
+    table = table.combine_chunks()
+    data = table.column("data").chunk(0) if "data" in table.column_names and \
+        table.column("data").num_chunks else None
+    if data is not None:
+        table = table.drop_columns(["data"])
+    batch = pa.RecordBatch.from_arrays([c.chunk(0) if c.num_chunks else pa.array([], c.type)
+                                        for c in table.columns], names=table.column_names)
+    fields = field_block(batch, first)
+    if data is not None and data.null_count < len(data):
+        every = lines()
+        quick, datas = fields.quick, fields.datas
+        for i in np.flatnonzero(_valid(data) & quick).tolist():
+            try:
+                datas[i] = orjson.loads(every[i]).get("data")
+            except orjson.JSONDecodeError:
+                quick[i] = False
+            else:
+                if datas[i] is None:  # (Arrow read an object, a list … as null: not plain)
+                    quick[i] = False
+
+    def exact_lines(rows: list[int]) -> list[bytes]:
+        every = lines()
+        return [every[i] for i in rows]
+
+    fields.lines = exact_lines
+    return fields
 
 
 def field_blocks(batches: Iterable[pa.RecordBatch]) -> Iterator[FieldBlock]:

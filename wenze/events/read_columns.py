@@ -185,15 +185,17 @@ class FieldBlock:
     lines: Callable[[list[int]], list[bytes]]
 
 
-def read_field_blocks(blocks: Iterable[FieldBlock], source: str, strict: bool = False
-                      ) -> ColumnBatch:
-    """Rows already split into fields (:class:`FieldBlock`), numbered as the blocks say: the
-    outcome ``read_columns`` gives for a file of their JSON Lines."""
+def read_field_blocks(blocks: Iterable[FieldBlock | tuple[list[bytes], int]], source: str,
+                      strict: bool = False) -> ColumnBatch:
+    """Rows already split into fields (:class:`FieldBlock`), or JSON Lines lines (bytes without
+    their ends, with the number of the first), numbered as the blocks say: the outcome
+    ``read_columns`` gives for a file of their JSON Lines."""
     collecting = gc.isenabled()
     gc.disable()
     try:
         reader = _Reader(source)
-        return reader._finish([reader._fields(block) for block in blocks], strict)
+        return reader._finish([reader._fields(block) if isinstance(block, FieldBlock)
+                               else reader._chunk(*block) for block in blocks], strict)
     finally:
         if collecting:
             gc.enable()
