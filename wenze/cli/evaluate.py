@@ -58,6 +58,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              ".toml/.json mapping file")
     parser.add_argument("-o", "--output", metavar="FILE", help="write the output to FILE")
     add_evaluator_argument(parser)
+    parser.add_argument("--dask", metavar="ADDRESS",
+                        help="judge the cases on a Dask cluster: `local` (a LocalCluster on "
+                             "this machine) or a scheduler's address (tcp://host:8786); EVENTS "
+                             "may then be a glob ('events/*.parquet'); docs/scale.md")
+    parser.add_argument("--dask-workers", type=int, default=2, metavar="N",
+                        help="workers of `--dask local` (default 2)")
     parser.add_argument("--db", metavar="URL",
                         help="record the run in this database (SQLite or PostgreSQL URL); "
                              "without EVENTS, evaluate the events stored there (default: "
@@ -114,6 +120,8 @@ def run(args: argparse.Namespace) -> int:
                  "events; 缺少事件文件")
             return 2
         return _evaluate_stored(args, as_of, program)
+    if getattr(args, "dask", None):
+        return _evaluate_on_dask(args, as_of, program)
     if not Path(args.events).is_file():
         _err(f"error: cannot read events `{args.events}`; 无法读取事件文件")
         return 2
@@ -302,3 +310,76 @@ def _write_files(args: argparse.Namespace, result: Any, progress: Progress) -> i
     finally:
         progress.end()
     return 0
+
+
+def read_files(paths: list[str], mapping: Any = None, strict: bool = False) -> Any:
+    """Several events files read as one input (``wenze evaluate … 'events/*.parquet'``): their
+    events, rejections and duplicates — an id read in an earlier file kept, as within a file
+    (the same content: an identical duplicate; other content: ``conflicting_duplicate``)."""
+    from types import SimpleNamespace
+
+    from wenze.cli.convert import read_any
+    from wenze.events.model import Collector
+
+    events: list[Any] = []
+    rejected: list[Any] = []
+    duplicates = 0
+    for path in paths:
+        batch = read_any(path, mapping, strict)
+        events += batch.events
+        rejected += batch.rejected
+        duplicates += batch.duplicates
+    if len(paths) > 1 and len({ev.id for ev in events}) < len(events):
+        collector = Collector(strict)
+        for ev in events:
+            collector.add(ev)
+        kept = {id(ev) for ev in collector.by_id.values()}
+        events = [ev for ev in events if id(ev) in kept]
+        rejected += collector.rejected
+        duplicates += collector.duplicates
+    return SimpleNamespace(events=events, rejected=rejected, duplicates=duplicates)
+
+
+def _evaluate_on_dask(args: argparse.Namespace, as_of: dt.date, program: Any) -> int:
+    """``--dask``: the events of one file or a glob, judged on a Dask cluster
+    (:mod:`wenze.fast.distributed`)."""
+    import glob
+
+    from wenze.events import readers as E
+    from wenze.fast.distributed import dask_client, evaluate_dask
+
+    if args.db or args.explain:
+        _err("error: --dask does not go with --db or --explain; --dask 不能与 --db、--explain "
+             "同用")
+        return 2
+    paths = sorted(glob.glob(args.events)) if any(c in args.events for c in "*?[") \
+        else [args.events]
+    if not paths or not all(Path(p).is_file() for p in paths):
+        _err(f"error: cannot read events `{args.events}`; 无法读取事件文件")
+        return 2
+    progress = Progress(enabled=not getattr(args, "quiet", False))
+    progress.begin("reading events 读取事件")
+    try:
+        batch = read_files(paths, mapping_named(getattr(args, "mapping", None)), args.strict)
+    except OSError as err:
+        _err(f"error: cannot read events `{args.events}`: {err}")
+        return 2
+    except E.EventError as err:
+        _err(f"error: {err}")
+        return 1
+    except ValueError as err:
+        _err(f"error: {err}")
+        return 2
+    finally:
+        progress.end()
+    progress.begin("judging on Dask 分布式评价")
+    try:
+        with dask_client(args.dask, args.dask_workers) as client:
+            result = evaluate_dask(args.rulebook, program, batch.events, as_of, client,
+                                   rejected=batch.rejected)
+    except OSError as err:
+        _err(f"error: cannot reach the Dask scheduler `{args.dask}`: {err}; 无法连接 Dask")
+        return 2
+    finally:
+        progress.end()
+    return _report(args, result, program, duplicates=batch.duplicates, progress=progress)
