@@ -15,6 +15,9 @@ resident set (``VmHWM``) and the peak of its own children (the columnar path's f
 - ``wenze jsonl (Arrow's parser) → jsonl``: the same with ``read_jsonl_arrow`` (Arrow's
   multi-threaded JSON parser where the file allows it);
 - ``wenze jsonl → json document``: today's default ``--format json`` (one indented document);
+- ``wenze parquet → parquet, --dask local``: the driver reads the file, the cases are judged on
+  a LocalCluster of two workers (the reference's per-case code, ``wenze.fast.distributed``),
+  the ladder stage on the driver;
 - ``polars read_ndjson``: reading the JSON Lines file only (the issue's yardstick);
 - ``polars``/``duckdb`` ``… + statutory rule``: the same file (JSON Lines, Parquet) read and
   the statutory-deadline rule computed by a hand-written query: per case the acceptance, the
@@ -160,6 +163,29 @@ def wenze_run(source: Path, read: Callable[[Path], Any], write: Callable[[Any], 
 # --------------------------------------------------------------------------- the peers
 
 
+def dask_run(source: Path, workers: int) -> dict[str, Any]:
+    """``--dask local``: the driver reads the file, the cases are judged on a LocalCluster."""
+    from wenze.fast.distributed import dask_client, evaluate_dask
+
+    program = _program()
+    rulebook = source.parent / "bench.wz"
+    rulebook.write_text(B.RULEBOOK, encoding="utf-8")
+    t0 = time.perf_counter()
+    batch = read_arrow(source)
+    events = list(batch.columns.events)
+    t1 = time.perf_counter()
+    with dask_client("local", workers) as client:
+        t2 = time.perf_counter()
+        result = evaluate_dask(str(rulebook), program, events, AS_OF, client,
+                               rejected=batch.rejected)
+        t3 = time.perf_counter()
+    write_parquet(result, source.parent / "out" / "dask")
+    t4 = time.perf_counter()
+    return {"late": _late(result), "decisions": len(result.decisions),
+            "stages": f"read {t1 - t0:.2f} s, cluster up {t2 - t1:.2f} s, judge {t3 - t2:.2f} s, "
+                      f"write {t4 - t3:.2f} s"}
+
+
 def polars_read(path: Path) -> dict[str, Any]:
     import polars as pl
 
@@ -254,9 +280,9 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=Path("/tmp/wenze-bench-files"),
                         help="where the caseload's files are made (and found again)")
     parser.add_argument("--rows", default="all",
-                        help="comma-separated: parquet, jsonl, jsonl-arrow, document, polars-read, "
-                             "polars-jsonl, polars-parquet, duckdb-jsonl, duckdb-parquet, plain; "
-                             "or all")
+                        help="comma-separated: parquet, jsonl, jsonl-arrow, document, dask, "
+                             "polars-read, polars-jsonl, polars-parquet, duckdb-jsonl, "
+                             "duckdb-parquet, plain; or all")
     args = parser.parse_args()
     print(f"uptime: {os.popen('uptime').read().strip()}", flush=True)
     jsonl, parquet = make_files(args.cases, args.dir)
@@ -281,6 +307,7 @@ def main() -> None:
                         lambda: wenze_run(jsonl, read_jsonl_arrow, to_jsonl)),
         "document": ("wenze jsonl → json document", lambda: wenze_run(jsonl, read_columns,
                                                                      to_document)),
+        "dask": ("wenze parquet → parquet, --dask local (2)", lambda: dask_run(parquet, 2)),
         "polars-read": ("polars read_ndjson (read only)", lambda: polars_read(jsonl)),
         "polars-jsonl": ("polars jsonl + statutory rule", lambda: polars_rule(jsonl)),
         "polars-parquet": ("polars parquet + statutory rule", lambda: polars_rule(parquet)),

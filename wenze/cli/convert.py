@@ -17,7 +17,6 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 _OUT = {".parquet": "parquet", ".pq": "parquet", ".arrow": "arrow", ".feather": "arrow",
         ".ipc": "arrow", ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -38,22 +37,8 @@ def _err(text: str) -> None:
     print(text, file=sys.stderr)
 
 
-def read_any(path: str, mapping: Any = None, strict: bool = False) -> Any:
-    """An events file of any format read as ``wenze evaluate`` reads it: a batch with
-    ``events``, ``rejected`` and ``duplicates`` (and ``columns`` for the columnar readers)."""
-    from wenze.events.arrow import arrow_format, read_arrow
-    from wenze.events.read_columns import read_columns
-    from wenze.events.readers import read_events
-
-    if arrow_format(path):
-        return read_arrow(path, strict=strict)
-    if mapping is None and Path(path).suffix.lower() in (".jsonl", ".ndjson", ".json"):
-        return read_columns(path, strict=strict)
-    return read_events(path, mapping=mapping, strict=strict)
-
-
 def run(args: argparse.Namespace) -> int:
-    from wenze.cli.evaluate import mapping_named
+    from wenze.cli.event_files import mapping_named, read_any
     from wenze.events.arrow import write_events
     from wenze.events.readers import EventError
 

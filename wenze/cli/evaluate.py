@@ -27,6 +27,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from wenze.cli.event_files import mapping_named, read_files
 from wenze.cli.progress import Progress
 from wenze.fast.evaluators import add_evaluator_argument, evaluator_for, reads_columns
 
@@ -78,18 +79,6 @@ def print_diagnostics(diagnostics: list[Any], sources: dict[str, str]) -> None:
     from wenze.dsl.render import render
 
     sys.stderr.write(render(diagnostics, sources, "zh"))
-
-
-def mapping_named(name: str | None) -> Any:
-    """The ``--mapping`` option's mapping: a built-in one by name, else the name (a TOML/JSON
-    mapping file), None without one."""
-    if not name:
-        return None
-    from wenze.events import readers as E
-
-    table = {k.lower(): v for k, v in vars(E).items() if k.endswith("_MAPPING")}
-    found = table.get(f"{name.lower()}_mapping")
-    return found if found is not None else name  # else a TOML/JSON mapping file
 
 
 def run(args: argparse.Namespace) -> int:
@@ -310,34 +299,6 @@ def _write_files(args: argparse.Namespace, result: Any, progress: Progress) -> i
     finally:
         progress.end()
     return 0
-
-
-def read_files(paths: list[str], mapping: Any = None, strict: bool = False) -> Any:
-    """Several events files read as one input (``wenze evaluate … 'events/*.parquet'``): their
-    events, rejections and duplicates — an id read in an earlier file kept, as within a file
-    (the same content: an identical duplicate; other content: ``conflicting_duplicate``)."""
-    from types import SimpleNamespace
-
-    from wenze.cli.convert import read_any
-    from wenze.events.model import Collector
-
-    events: list[Any] = []
-    rejected: list[Any] = []
-    duplicates = 0
-    for path in paths:
-        batch = read_any(path, mapping, strict)
-        events += batch.events
-        rejected += batch.rejected
-        duplicates += batch.duplicates
-    if len(paths) > 1 and len({ev.id for ev in events}) < len(events):
-        collector = Collector(strict)
-        for ev in events:
-            collector.add(ev)
-        kept = {id(ev) for ev in collector.by_id.values()}
-        events = [ev for ev in events if id(ev) in kept]
-        rejected += collector.rejected
-        duplicates += collector.duplicates
-    return SimpleNamespace(events=events, rejected=rejected, duplicates=duplicates)
 
 
 def _evaluate_on_dask(args: argparse.Namespace, as_of: dt.date, program: Any) -> int:
