@@ -132,11 +132,12 @@ def evaluate_dask(rulebook: str, program: Program, events: Sequence[Event], as_o
         partitions = max(1, 2 * len(client.scheduler_info().get("workers", {}) or [0]))
     size = max(1, -(-len(cases) // partitions))
     [shared_future] = client.scatter([shared], broadcast=True, hash=False)  # (one object)
-    futures = []
-    for lo in range(0, len(cases), size):
-        part = cases[lo:lo + size]
-        futures.append(client.submit(judge_partition, str(rulebook), as_of, shared_future, part,
-                                     [ev for c in part for ev in by_case[c]], pure=False))
+    cuts = [cases[lo:lo + size] for lo in range(0, len(cases), size)]
+    # each partition's events sent ahead (not inside the task graph), one object each
+    sent = client.scatter([[ev for c in part for ev in by_case[c]] for part in cuts],
+                          hash=False)
+    futures = [client.submit(judge_partition, str(rulebook), as_of, shared_future, part, data,
+                             pure=False) for part, data in zip(cuts, sent, strict=True)]
     parts = client.gather(futures)
     outs, offences, warnings, unjudged, late_rejected, _ = R.joined(program, parts)
     all_rejected += late_rejected
