@@ -13,11 +13,14 @@ where a text belongs is a ``bad_field``, a ``timestamp`` in ``at`` is its ISO te
 without a zone: ``naive_time``), and a ``data`` text that is not JSON is a ``data`` that is
 not an object (``bad_field``).
 
-How: each batch of rows is written as those JSON Lines by Arrow's compute kernels (strings
-escaped, the columns joined, null ones left out; a row of another shape — control characters, a
-column of another type — converted in Python), and read by
-:func:`wenze.events.read_columns.read_line_blocks`, the JSON Lines reader itself: one
-validator for every format.
+How: the rows whose every value is a text (or null) where the contract has a text, with nothing
+outside it, are split into the columns straight from Arrow's arrays
+(:func:`field_block` → :func:`wenze.events.read_columns.read_field_blocks`, which checks them as
+the JSON Lines reader's quick path checks a line); every other row is written as its JSON Lines
+line by Arrow's compute kernels (:func:`row_lines`: strings escaped, the columns joined, null ones
+left out; a column of another type converted in Python) and judged by the exact path of the JSON
+Lines reader: one validator for every format. :func:`read_jsonl_arrow` reads JSON Lines through
+Arrow's JSON parser the same way.
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ __all__ = [
     "PARQUET_SUFFIXES",
     "arrow_format",
     "events_table",
+    "field_block",
+    "field_blocks",
     "read_arrow",
     "read_jsonl_arrow",
     "row_lines",

@@ -85,7 +85,7 @@ except ImportError:  # pragma: no cover - orjson is a dependency
     _loads = json.loads
     _DecodeError = ValueError
 
-__all__ = ["ColumnBatch", "FieldBlock", "read_columns", "read_field_blocks", "read_line_blocks"]
+__all__ = ["ColumnBatch", "FieldBlock", "read_columns", "read_field_blocks"]
 
 _CHUNK_BYTES = 1 << 19  # bytes of lines handled at a time (small: their objects stay in cache)
 _MAX_DEPTH = 64  # nesting of data taken from orjson (deeper: the exact path)
@@ -139,28 +139,6 @@ def read_columns(path: str | Path, strict: bool = False) -> ColumnBatch:
             gc.enable()
     batch = read_events(path, fmt="jsonl", strict=strict)
     return ColumnBatch(EventColumns.from_events(batch.events), batch.rejected, batch.duplicates)
-
-
-def read_line_blocks(blocks: Iterable[bytes], source: str, strict: bool = False) -> ColumnBatch:
-    """JSON Lines already in memory, as blocks of UTF-8 bytes each holding whole lines, every
-    line ended by ``\n`` (numbered from 1 across the blocks): the outcome ``read_columns`` gives
-    for a file of those lines. For a reader that makes such lines itself
-    (:mod:`wenze.events.arrow`: one line a row of a columnar file)."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        reader = _Reader(source)
-        parts = []
-        number = 1
-        for block in blocks:
-            lines = block.split(b"\n")
-            lines.pop()  # (after the last line's end)
-            parts.append(reader._chunk(lines, number))
-            number += len(lines)
-        return reader._finish(parts, strict)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 @dataclass
