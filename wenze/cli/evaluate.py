@@ -1,10 +1,13 @@
 """The ``wenze evaluate`` command: rulebook + case events → decisions (the product's main job).
 
-load (``wenze.dsl.loader``) → lower → read events (``wenze.events.readers``) → evaluate → output.
+load (``wenze.dsl.loader``) → lower → read events (``wenze.events.readers``, ``read_columns``,
+``arrow``) → evaluate → output (``--format jsonl|parquet``: written as the decisions are made).
 
-    wenze evaluate RULEBOOK EVENTS --as-of DATE [--format table|json|csv] [--explain CASE]
-                   [--decision KEY] [--strict] [-o FILE] [--db URL]
-                   [--evaluator auto|reference|columnar]
+    wenze evaluate RULEBOOK EVENTS --as-of DATE [--format table|json|csv|jsonl|parquet]
+                   [--explain CASE] [--decision KEY] [--strict] [-o FILE|DIR] [--db URL]
+                   [--evaluator auto|reference|columnar] [--quiet]
+    wenze evaluate RULEBOOK 'events/*.parquet' --as-of DATE --dask local|tcp://HOST:PORT …
+                                                      (the cases judged on a Dask cluster)
     wenze evaluate RULEBOOK --db URL --as-of DATE [--evaluator …]
                                                       (evaluate the events stored in the database;
                                                        without --db: $WENZE_DB)
@@ -274,6 +277,9 @@ def _write_files(args: argparse.Namespace, result: Any, progress: Progress) -> i
     """``--format jsonl`` and ``--format parquet``: written as the decisions are made."""
     from wenze.report import stream
 
+    if args.format == "parquet" and not args.output:
+        _err("error: --format parquet writes a directory: give -o DIR; 请用 -o 指定输出目录")
+        return 2
     progress.begin("writing decisions 写出决定", total=len(result.decisions))
     try:
         if args.format == "parquet":
