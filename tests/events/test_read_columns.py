@@ -24,7 +24,9 @@ from tests.events.test_event_columns import COLUMNS, NAMES, _odd_caseload, _prog
 from tests.events.test_events import REJECTIONS
 from tests.events.test_events_quick import DECODE_LINES, ODD, _events, ev
 from wenze.engine.evaluate import evaluate
+from wenze.events import arrow as AR
 from wenze.events import read_columns as RC
+from wenze.events.arrow import read_jsonl_arrow
 from wenze.events.columns import EventColumns
 from wenze.events.read_columns import ColumnBatch, read_columns
 from wenze.events.readers import EventError, read_events
@@ -43,11 +45,13 @@ def _outcome(read: Any, path: Path, strict: bool) -> Any:
 
 
 def _agree(path: Path) -> ColumnBatch | None:
-    """``read_columns(path)`` and ``read_events(path)`` agree, strict or not."""
+    """``read_columns(path)`` and ``read_events(path)`` agree, strict or not; and so does
+    ``read_jsonl_arrow(path)`` (Arrow's JSON parser where it can)."""
     got = None
-    for strict in (False, True):
+    for strict, read in ((False, read_columns), (True, read_columns),
+                         (False, read_jsonl_arrow), (True, read_jsonl_arrow)):
         want = _outcome(read_events, path, strict)
-        have = _outcome(read_columns, path, strict)
+        have = _outcome(read, path, strict)
         if isinstance(want, Exception):
             assert type(have) is type(want) and str(have) == str(want)
             if isinstance(want, EventError):
@@ -66,7 +70,7 @@ def _agree(path: Path) -> ColumnBatch | None:
             _same_event(a, b)
         assert have.rejected == want.rejected
         assert have.duplicates == want.duplicates
-        if not strict:
+        if not strict and read is read_columns:
             got = have
     return got
 
@@ -100,6 +104,7 @@ def _odd_lines() -> list[str]:
 def chunk_bytes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
     """Read with the usual chunks, and with chunks of a line or two (every boundary)."""
     monkeypatch.setattr(RC, "_CHUNK_BYTES", request.param)
+    monkeypatch.setattr(AR, "_JSON_BLOCK", request.param)  # (Arrow's blocks too)
     return int(request.param)
 
 

@@ -1,7 +1,7 @@
 """The edge — the ``wenze`` command line: one module per subcommand in this package
 (``check``, ``fmt``, ``evaluate``, ``graph``, ``ingest``, ``db``, ``live``, ``features``,
-``simulate``); ``files`` and ``db_options`` hold what several of them share. Only this layer (and
-the service) imports the store.
+``simulate``, ``convert``); ``files`` and ``db_options`` hold what several of them share.
+Only this layer (and the service) imports the store.
 
 Exit codes (:data:`EXIT`): 0 success, 1 findings — the input has errors (a rulebook that fails its
 checks, rejected events under ``--strict``), 2 bad usage or an unreadable file, 3 an internal
@@ -32,6 +32,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "diff": ("wenze.cli.diff", "what changed between two rulebooks (and which decisions change)"),
     "serve": ("wenze.serve.command", "the HTTP service approval systems embed"),
     "token": ("wenze.serve.token_command", "create, list and revoke the service's API tokens"),
+    "convert": ("wenze.cli.convert", "convert an events file (JSON Lines, CSV, XES, Parquet, "
+                                     "Arrow)"),
 }
 
 

@@ -62,7 +62,7 @@ def _load(path: str) -> tuple[Any, int]:
 
 
 def _decisions(args: argparse.Namespace, old: Any, new: Any) -> tuple[dict[str, Any] | None, int]:
-    from wenze.cli.evaluate import mapping_named
+    from wenze.cli.event_files import mapping_named
     from wenze.engine.lower import lower
     from wenze.events import readers as E
     from wenze.report.compare import compare_results, differing_persons, summarize

@@ -1,10 +1,13 @@
 """The ``wenze evaluate`` command: rulebook + case events → decisions (the product's main job).
 
-load (``wenze.dsl.loader``) → lower → read events (``wenze.events.readers``) → evaluate → output.
+load (``wenze.dsl.loader``) → lower → read events (``wenze.events.readers``, ``read_columns``,
+``arrow``) → evaluate → output (``--format jsonl|parquet``: written as the decisions are made).
 
-    wenze evaluate RULEBOOK EVENTS --as-of DATE [--format table|json|csv] [--explain CASE]
-                   [--decision KEY] [--strict] [-o FILE] [--db URL]
-                   [--evaluator auto|reference|columnar]
+    wenze evaluate RULEBOOK EVENTS --as-of DATE [--format table|json|csv|jsonl|parquet]
+                   [--explain CASE] [--decision KEY] [--strict] [-o FILE|DIR] [--db URL]
+                   [--evaluator auto|reference|columnar] [--quiet]
+    wenze evaluate RULEBOOK 'events/*.parquet' --as-of DATE --dask local|tcp://HOST:PORT …
+                                                      (the cases judged on a Dask cluster)
     wenze evaluate RULEBOOK --db URL --as-of DATE [--evaluator …]
                                                       (evaluate the events stored in the database;
                                                        without --db: $WENZE_DB)
@@ -27,6 +30,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from wenze.cli.event_files import mapping_named, read_files
+from wenze.cli.progress import Progress
 from wenze.dsl.ast import plain_name
 from wenze.fast.evaluators import add_evaluator_argument, evaluator_for, reads_columns
 
@@ -34,13 +39,20 @@ from wenze.fast.evaluators import add_evaluator_argument, evaluator_for, reads_c
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("rulebook", help="the rulebook (.wz); its 继承 bases are followed")
     parser.add_argument("events", nargs="?",
-                        help="case events: JSON Lines (.jsonl), CSV or XES; leave out with --db "
-                             "to evaluate the stored events")
+                        help="case events: JSON Lines (.jsonl), CSV, XES, Parquet (.parquet) or "
+                             "Arrow IPC (.arrow); leave out with --db to evaluate the stored "
+                             "events")
     parser.add_argument("--rulebook-path", metavar="DIR",
                         help="the folder 继承 may reach (default: the rulebook's own folder)")
     parser.add_argument("--as-of", required=True, metavar="DATE",
                         help="evaluate as of this date (YYYY-MM-DD); later events are ignored")
-    parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    parser.add_argument("--format", choices=("table", "json", "csv", "jsonl", "parquet"),
+                        default="table",
+                        help="table, the JSON document, CSV; jsonl: one decision a line, "
+                             "written as made (-o DIR: every record, a file each); parquet: a "
+                             "directory of Parquet files (-o DIR; docs/semantics.md §8)")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress line on stderr (it is shown only on a terminal)")
     parser.add_argument("--explain", metavar="CASE",
                         help="print the full trace of one case (deadlines day by day, rules, "
                              "ladder)")
@@ -53,6 +65,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              ".toml/.json mapping file")
     parser.add_argument("-o", "--output", metavar="FILE", help="write the output to FILE")
     add_evaluator_argument(parser)
+    parser.add_argument("--dask", metavar="ADDRESS",
+                        help="judge the cases on a Dask cluster: `local` (a LocalCluster on "
+                             "this machine) or a scheduler's address (tcp://host:8786); EVENTS "
+                             "may then be a glob ('events/*.parquet'); docs/scale.md")
+    parser.add_argument("--dask-workers", type=int, default=2, metavar="N",
+                        help="workers of `--dask local` (default 2)")
     parser.add_argument("--db", metavar="URL",
                         help="record the run in this database (SQLite or PostgreSQL URL); "
                              "without EVENTS, evaluate the events stored there (default: "
@@ -69,21 +87,11 @@ def print_diagnostics(diagnostics: list[Any], sources: dict[str, str]) -> None:
     sys.stderr.write(render(diagnostics, sources, "zh"))
 
 
-def mapping_named(name: str | None) -> Any:
-    """The CSV/XES mapping ``--mapping NAME`` names: a built-in one, else a mapping file."""
-    if not name:
-        return None
-    from wenze.events import readers as E
-
-    table = {k.lower(): v for k, v in vars(E).items() if k.endswith("_MAPPING")}
-    found = table.get(f"{name.lower()}_mapping")
-    return found if found is not None else name  # else a TOML/JSON mapping file
-
-
 def run(args: argparse.Namespace) -> int:
     from wenze.dsl.loader import load_rulebook
     from wenze.engine.lower import lower
     from wenze.events import readers as E
+    from wenze.events.arrow import arrow_format, read_arrow
 
     if args.explain:  # a case id, with or without 「」 as a rulebook writes names
         args.explain = plain_name(args.explain)
@@ -137,13 +145,22 @@ def run(args: argparse.Namespace) -> int:
                  "events; 缺少事件文件")
             return 2
         return _evaluate_stored(args, as_of, program)
+    if getattr(args, "dask", None):
+        return _evaluate_on_dask(args, as_of, program)
     if not Path(args.events).is_file():
         _err(f"error: cannot read events `{args.events}`; 无法读取事件文件")
         return 2
+    if args.format == "parquet" and not args.output:
+        _err("error: --format parquet writes a directory: give -o DIR; 请用 -o 指定输出目录")
+        return 2
     mapping = mapping_named(getattr(args, "mapping", None))
     asked = getattr(args, "evaluator", "auto")
+    progress = Progress(enabled=not getattr(args, "quiet", False))
+    progress.begin("reading events 读取事件")
     try:
-        if mapping is None and reads_columns(asked, args.events):  # no Event objects
+        if arrow_format(args.events):  # Parquet, Arrow IPC: straight into columns
+            batch = read_arrow(args.events, strict=args.strict)
+        elif mapping is None and reads_columns(asked, args.events):  # no Event objects
             from wenze.events.read_columns import read_columns
 
             batch = read_columns(args.events, strict=args.strict)
@@ -160,6 +177,8 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as err:  # a bad mapping file
         _err(f"error: {err}")
         return 2
+    finally:
+        progress.end()
     columns = getattr(batch, "columns", None)
     chosen, run_with = evaluator_for(asked, batch.events if columns is None else columns)
     if family_run is not None:
@@ -167,6 +186,7 @@ def run(args: argparse.Namespace) -> int:
     events = columns if chosen == "columnar" and columns is not None else batch.events
     prior: list[Any] = []
     explain = [args.explain] if args.explain else []
+    progress.begin("judging 评价")
     if args.db:  # the ladder counts the sanctions earlier runs recorded there
         from wenze.store.evaluate import evaluate_with_history, stored_history
 
@@ -184,7 +204,8 @@ def run(args: argparse.Namespace) -> int:
              f"已读取既往问责记录")
     else:
         result = run_with(program, events, as_of, rejected=batch.rejected, explain=explain)
-    code = _report(args, result, program, duplicates=batch.duplicates)
+    progress.end()
+    code = _report(args, result, program, duplicates=batch.duplicates, progress=progress)
     if code == 0 and args.db:
         from wenze.store.evaluate import store_evaluation, with_history
 
@@ -277,7 +298,8 @@ def _not_judged(u: Any) -> str:
     return f"case {u.case}: not judged [{u.code}]{at} {u.message}"
 
 
-def _report(args: argparse.Namespace, result: Any, program: Any, duplicates: int) -> int:
+def _report(args: argparse.Namespace, result: Any, program: Any, duplicates: int,
+            progress: Progress | None = None) -> int:
     from wenze.report import output
 
     if args.strict and (result.rejected or result.unjudged):
@@ -309,6 +331,8 @@ def _report(args: argparse.Namespace, result: Any, program: Any, duplicates: int
             _err(f"error: no decision with key `{args.decision}`; 没有该决定")
             return 2
         text = output.decision_letter(result.decisions[keys.index(args.decision)], program)
+    elif args.format in ("jsonl", "parquet"):
+        return _write_files(args, result, progress or Progress(enabled=False))
     elif args.format == "json":
         text = output.to_json(result)
     elif args.format == "csv":
@@ -320,3 +344,82 @@ def _report(args: argparse.Namespace, result: Any, program: Any, duplicates: int
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _write_files(args: argparse.Namespace, result: Any, progress: Progress) -> int:
+    """``--format jsonl`` and ``--format parquet``: written as the decisions are made."""
+    from wenze.report import stream
+
+    if args.format == "parquet" and not args.output:
+        _err("error: --format parquet writes a directory: give -o DIR; 请用 -o 指定输出目录")
+        return 2
+    progress.begin("writing decisions 写出决定", total=len(result.decisions))
+    try:
+        if args.format == "parquet":
+            from wenze.report.parquet import write_parquet
+
+            write_parquet(result, args.output, progress.update)
+        elif args.output and not args.output.endswith((".jsonl", ".ndjson")):
+            stream.write_jsonl_dir(result, args.output, progress.update)
+        else:
+            if args.output:
+                with Path(args.output).open("w", encoding="utf-8") as fh:
+                    stream.write_jsonl(result.decisions, fh, progress.update)
+            else:
+                stream.write_jsonl(result.decisions, sys.stdout, progress.update)
+            left = {name: len(getattr(result, name)) for name in ("warnings", "metrics")}
+            if any(left.values()):
+                _err(f"note: the decisions only: {left['warnings']} warning(s) and "
+                     f"{left['metrics']} metric row(s) not written (-o DIR writes every record)"
+                     f"; 仅输出决定，预警与指标请用 -o 目录")
+    except OSError as err:
+        _err(f"error: cannot write `{args.output}`: {err}; 无法写出")
+        return 2
+    finally:
+        progress.end()
+    return 0
+
+
+def _evaluate_on_dask(args: argparse.Namespace, as_of: dt.date, program: Any) -> int:
+    """``--dask``: the events of one file or a glob, judged on a Dask cluster
+    (:mod:`wenze.fast.distributed`)."""
+    import glob
+
+    from wenze.events import readers as E
+    from wenze.fast.distributed import dask_client, evaluate_dask
+
+    if args.db or args.explain:
+        _err("error: --dask does not go with --db or --explain; --dask 不能与 --db、--explain "
+             "同用")
+        return 2
+    paths = sorted(glob.glob(args.events)) if any(c in args.events for c in "*?[") \
+        else [args.events]
+    if not paths or not all(Path(p).is_file() for p in paths):
+        _err(f"error: cannot read events `{args.events}`; 无法读取事件文件")
+        return 2
+    progress = Progress(enabled=not getattr(args, "quiet", False))
+    progress.begin("reading events 读取事件")
+    try:
+        batch = read_files(paths, mapping_named(getattr(args, "mapping", None)), args.strict)
+    except OSError as err:
+        _err(f"error: cannot read events `{args.events}`: {err}")
+        return 2
+    except E.EventError as err:
+        _err(f"error: {err}")
+        return 1
+    except ValueError as err:
+        _err(f"error: {err}")
+        return 2
+    finally:
+        progress.end()
+    progress.begin("judging on Dask 分布式评价")
+    try:
+        with dask_client(args.dask, args.dask_workers) as client:
+            result = evaluate_dask(args.rulebook, program, batch.events, as_of, client,
+                                   rejected=batch.rejected)
+    except OSError as err:
+        _err(f"error: cannot reach the Dask scheduler `{args.dask}`: {err}; 无法连接 Dask")
+        return 2
+    finally:
+        progress.end()
+    return _report(args, result, program, duplicates=batch.duplicates, progress=progress)

@@ -39,7 +39,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import compress
 from pathlib import Path
@@ -88,7 +88,7 @@ except ImportError:  # pragma: no cover - orjson is a dependency
     _loads = json.loads
     _DecodeError = ValueError
 
-__all__ = ["ColumnBatch", "read_columns"]
+__all__ = ["ColumnBatch", "FieldBlock", "read_columns", "read_field_blocks"]
 
 _CHUNK_BYTES = 1 << 19  # bytes of lines handled at a time (small: their objects stay in cache)
 _MAX_DEPTH = 64  # nesting of data taken from orjson (deeper: the exact path)
@@ -143,6 +143,44 @@ def read_columns(path: str | Path, strict: bool = False) -> ColumnBatch:
             gc.enable()
     batch = read_events(path, fmt="jsonl", strict=strict)
     return ColumnBatch(EventColumns.from_events(batch.events), batch.rejected, batch.duplicates)
+
+
+@dataclass
+class FieldBlock:
+    """A block of rows a columnar reader has already split into the contract's fields
+    (:mod:`wenze.events.arrow`), for :func:`read_field_blocks`.
+
+    ``quick`` marks the rows the caller vouches for: ``id`` and ``case`` non-empty texts, ``at``
+    a text, no key outside the contract, ``data`` absent or decoded into ``datas`` exactly as
+    ``json`` decodes it (the reader still checks it as the quick path does). ``texts`` holds, for
+    each of ``type``, ``item``, ``post``, ``unit``, ``step``, ``case`` and ``actor``, the rows'
+    indices into a list of values (-1: null; a value may be any JSON value, checked here).
+    ``lines(rows)`` gives the JSON Lines line of each of those rows (without its end): every row
+    not taken here is judged by the exact path from it, numbered ``first`` + its position."""
+
+    first: int
+    quick: np.ndarray
+    ids: list[Any]
+    texts: dict[str, tuple[np.ndarray, list[Any]]]
+    ats: list[Any]
+    datas: list[Any]
+    lines: Callable[[list[int]], list[bytes]]
+
+
+def read_field_blocks(blocks: Iterable[FieldBlock | tuple[list[bytes], int]], source: str,
+                      strict: bool = False) -> ColumnBatch:
+    """Rows already split into fields (:class:`FieldBlock`), or JSON Lines lines (bytes without
+    their ends, with the number of the first), numbered as the blocks say: the outcome
+    ``read_columns`` gives for a file of their JSON Lines."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        reader = _Reader(source)
+        return reader._finish([reader._fields(block) if isinstance(block, FieldBlock)
+                               else reader._chunk(*block) for block in blocks], strict)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 class _Codes(dict[Any, int]):
@@ -354,6 +392,96 @@ class _Reader:
         batch = read_jsonl([text], self.source, False, number, ordered=False)
         self.rejected.extend(batch.rejected)
         return batch.events[0] if batch.events else None
+
+    def _fields(self, block: FieldBlock) -> _Rows:
+        """The valid rows of a block split into fields: the quick ones checked on their codes
+        (as :meth:`_chunk` checks a line's), the others by the exact path from their lines."""
+        n = len(block.quick)
+        ok = np.asarray(block.quick, bool).copy()
+        # (type, item, post, unit, step): each distinct combination checked once
+        parts = [block.texts[name] for name in ("type", *_COMBINED)]
+        key = np.zeros(n, np.int64)
+        for index, values in parts:
+            key = key * (len(values) + 1) + (np.asarray(index, np.int64) + 1)
+        kinds, inverse = np.unique(key, return_inverse=True)
+        first_row = np.zeros(len(kinds), np.int64)
+        first_row[inverse[::-1]] = np.arange(n)[::-1]
+        codes = np.empty(len(kinds), np.int64)
+        for k, row in enumerate(first_row.tolist()):
+            kind = tuple(None if index[row] < 0 else values[index[row]]
+                         for index, values in parts)
+            try:
+                code = self.combos.get(kind)
+            except TypeError:  # an unhashable value: not a text
+                code = -1
+            codes[k] = self._combo(kind) if code is None else code
+        combo = codes[inverse] if n else np.zeros(0, np.int64)
+        ok &= combo >= 0
+        # the actor: null or a text
+        index, values = block.texts["actor"]
+        actor_ok = np.asarray([v is None or type(v) is str for v in values] + [True], bool)
+        ok &= actor_ok[index]
+        # the data: absent, or an object the quick path takes
+        datas_of = block.datas
+        odd_data = [i for i in (i for i, d in enumerate(datas_of) if d is not None)
+                    if not (type(d := datas_of[i]) is dict and (not d or _plain_data(d)))]
+        ok[odd_data] = False
+        rows = np.flatnonzero(ok)
+        r = rows.tolist()
+        ats = block.ats if len(r) == n else [block.ats[i] for i in r]
+        day, micros, tz, timed = self._times(ats)
+        if not timed.all():
+            rows, day, micros, tz = rows[timed], day[timed], micros[timed], tz[timed]
+            r = rows.tolist()
+        slow = np.setdiff1d(np.arange(n), rows).tolist()
+        table = self.combo_table[combo[rows]]
+        case_index, case_values = block.texts["case"]
+        case_codes = np.asarray([self.cases[v] if type(v) is str else -1
+                                 for v in case_values] + [-1], np.int32)
+        case_code = case_codes[case_index[rows]]
+        actor_codes = np.asarray([self.texts["actor"][v] if type(v) is str else -1
+                                  for v in values] + [-1], np.int32)
+        actor_code = actor_codes[index[rows]]
+        ids = block.ids if len(r) == n else [block.ids[i] for i in r]
+        datas = datas_of if len(r) == n else [datas_of[i] for i in r]
+        exact = []
+        if slow:
+            lines = block.lines(slow)
+            exact = [(j, ev) for j, line in zip(slow, lines, strict=True)
+                     if (ev := self._exact(line, block.first + j))]
+        row = rows
+        if exact:  # the exact path's events among the others, in row order
+            evs = [ev for _, ev in exact]
+            d, m = days_and_micros([ev.at for ev in evs])
+            extra = np.asarray([[TYPE_CODE[ev.type], *(self.texts[name][getattr(ev, name)]
+                                                       for name in _COMBINED)]
+                                for ev in evs], np.int32)
+            actor_code = np.concatenate((actor_code, [self.texts["actor"][ev.actor]
+                                                      for ev in evs]))
+            row = np.concatenate((row, [j for j, _ in exact]))
+            table = np.concatenate((table, extra))
+            day, micros = np.concatenate((day, d)), np.concatenate((micros, m))
+            tz = np.concatenate((tz, [self._zone(ev.at.tzinfo) for ev in evs]))
+            case_code = np.concatenate((case_code, [self.cases[ev.case] for ev in evs]))
+            ids += [ev.id for ev in evs]
+            datas += [ev.data for ev in evs]
+            order = np.argsort(row, kind="stable")
+            row, table, day, micros, tz, case_code, actor_code = (
+                a[order] for a in (row, table, day, micros, tz, case_code, actor_code))
+            o = order.tolist()
+            ids, datas = [ids[i] for i in o], [datas[i] for i in o]
+            at_row = dict(exact)
+            kept = {k: at_row[j] for k, j in enumerate(row.tolist()) if j in at_row}
+        else:
+            kept = {}
+        table = table.reshape(-1, 5)
+        return _Rows(line=np.asarray(row, np.int64) + block.first,
+                     case=np.asarray(case_code, np.int32),
+                     type=table[:, 0].astype(np.int8), day=np.asarray(day, np.int64),
+                     micros=np.asarray(micros, np.int64), tz=np.asarray(tz, np.int32),
+                     texts={"actor": np.asarray(actor_code, np.int32),
+                            **{name: table[:, k + 1] for k, name in enumerate(_COMBINED)}},
+                     ids=ids, datas=datas, kept=kept)
 
     def _zone(self, zone: Any) -> int:
         code = self.zones.get(zone)

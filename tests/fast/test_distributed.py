@@ -1,0 +1,84 @@
+"""``--dask``: the cases judged on a Dask LocalCluster of two workers give the same JSON document
+as one process, byte for byte — simulated caseloads of shipped rulebooks (absences, leaders'
+posts, warnings, targets), with prior sanctions; and the command on a glob of Parquet files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import wenze
+from wenze.cli import main
+from wenze.engine.evaluate import evaluate
+from wenze.events.arrow import write_events
+from wenze.events.readers import read_events
+from wenze.fast.distributed import context_events, dask_client, evaluate_dask
+from wenze.report.output import to_json
+from wenze.simulate.caseload import generate, load_profile
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Any]:
+    with dask_client("local", workers=2) as c:
+        assert len(c.scheduler_info()["workers"]) == 2
+        yield c
+
+
+@functools.cache
+def _book(name: str) -> Any:
+    return wenze.load(ROOT / "rules" / name)
+
+
+@pytest.mark.parametrize("name", ["zitong_2008.wz", "foshan_2005.wz", "county_en.wz"])
+def test_same_document_as_one_process(client: Any, name: str) -> None:
+    program = _book(name).program
+    events = generate(program, load_profile(), cases=400, seed=5)
+    for as_of in (dt.date(2024, 12, 31), dt.date(2024, 7, 15)):
+        want = to_json(evaluate(program, events, as_of))
+        for partitions in (None, 7):
+            got = to_json(evaluate_dask(str(ROOT / "rules" / name), program, events, as_of,
+                                        client, partitions=partitions))
+            assert got == want, (name, as_of, partitions)
+    assert json.loads(want)["decisions"]
+
+
+def test_prior_sanctions_and_the_shared_context(client: Any) -> None:
+    program = _book("zitong_2008.wz").program
+    events = list(read_events(ROOT / "examples" / "caseload.jsonl").events)
+    as_of = dt.date(2024, 6, 30)
+    first = evaluate(program, events, as_of)
+    prior = [{"person": d.person, "unit": d.unit, "on": dt.date(2024, 1, 2),
+              "sanction": d.sanction} for d in list(first.decisions)[:5] if d.sanction]
+    assert prior
+    want = to_json(evaluate(program, events, as_of, prior))
+    got = to_json(evaluate_dask(str(ROOT / "rules" / "zitong_2008.wz"), program, events, as_of,
+                                client, prior))
+    assert got == want and want != to_json(first)  # (the prior sanctions count)
+    shared = context_events(program, events)
+    assert all(e.type.value in ("absent", "returned") or e.post for e in shared)
+
+
+def test_the_command_on_a_glob_of_parquet_files(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    rulebook, source = ROOT / "rules" / "zitong_2008.wz", ROOT / "examples" / "caseload.jsonl"
+    events = list(read_events(source).events)
+    half = len(events) // 2
+    (tmp_path / "events").mkdir()
+    write_events(events[:half], tmp_path / "events" / "a.parquet")
+    write_events(events[half - 3:], tmp_path / "events" / "b.parquet")  # 3 identical twice
+    base = ["evaluate", str(rulebook), "--as-of", "2024-06-30", "--format", "json"]
+    assert main([*base[:2], str(source), *base[2:], "-o", str(tmp_path / "one.json")]) == 0
+    assert main([*base[:2], str(tmp_path / "events" / "*.parquet"), *base[2:],
+                 "-o", str(tmp_path / "dask.json"), "--dask", "local", "--quiet"]) == 0
+    assert (tmp_path / "dask.json").read_bytes() == (tmp_path / "one.json").read_bytes()
+    assert "3 identical duplicate" in capsys.readouterr().err
+    assert main([*base[:2], str(tmp_path / "none" / "*.parquet"), *base[2:],
+                 "--dask", "local"]) == 2

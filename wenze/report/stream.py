@@ -1,0 +1,90 @@
+"""Results written as they are read, for runs too large for one JSON document:
+``wenze evaluate … --format jsonl`` (this module) and ``--format parquet``
+(:mod:`wenze.report.parquet`).
+
+The decisions of a columnar run are a lazy :class:`~wenze.fast.ladder.DecisionTable`: read a
+batch at a time (:func:`decision_batches`), each batch written and let go, so the memory of
+writing does not grow with the number of decisions. A decision's line is its ``to_json()`` with
+sorted keys, as the JSON document holds it (the same values, written without indentation).
+
+``--format jsonl -o DIR`` writes ``decisions.jsonl``, ``warnings.jsonl``, ``metrics.jsonl``,
+``rejected.jsonl``, ``unjudged.jsonl`` (one record a line) and ``run.json`` (as-of, counts);
+to standard output or ``-o FILE.jsonl``, the decisions alone (the command says on stderr how many
+warnings and metrics it left out, and where to get them).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from wenze.engine.decisions import Decision
+from wenze.engine.evaluate import EvaluationResult
+
+__all__ = ["BATCH", "decision_batches", "decision_line", "run_header", "write_jsonl",
+           "write_jsonl_dir"]
+
+BATCH = 2048  # decisions made, written and let go at a time
+Progress = Callable[[int], None]  # called with the count of decisions written so far
+
+_dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+
+
+def decision_batches(decisions: Sequence[Decision], size: int | None = None
+                     ) -> Iterator[Sequence[Decision]]:
+    """The decisions a batch at a time (a lazy table makes a batch when it is sliced; ``size``
+    by default :data:`BATCH`)."""
+    size = size or BATCH
+    for start in range(0, len(decisions), size):
+        yield decisions[start:start + size]
+
+
+def decision_line(decision: Decision) -> str:
+    """One decision as a JSON Lines line (its ``to_json()``, keys sorted, no indentation)."""
+    return _dumps(decision.to_json()) + "\n"
+
+
+def write_jsonl(decisions: Sequence[Decision], out: TextIO,
+                progress: Progress | None = None) -> int:
+    """Write the decisions one a line as they are made; the count written."""
+    done = 0
+    for batch in decision_batches(decisions):
+        out.write("".join(map(decision_line, batch)))
+        done += len(batch)
+        if progress is not None:
+            progress(done)
+    return done
+
+
+def run_header(result: EvaluationResult) -> dict[str, Any]:
+    """What a run's directory says about the run besides its records (``run.json``)."""
+    return {"as_of": result.as_of.isoformat(), "cases": result.cases, "events": result.events,
+            "events_after_as_of": result.events_after_as_of,
+            "decisions": len(result.decisions), "warnings": len(result.warnings),
+            "metrics": len(result.metrics), "rejected": len(result.rejected),
+            "unjudged": len(result.unjudged)}
+
+
+def records(result: EvaluationResult) -> dict[str, list[dict[str, Any]]]:
+    """The run's records other than decisions, as the JSON document holds them."""
+    whole = dataclasses.replace(result, decisions=()).to_json()
+    return {name: whole[name] for name in ("warnings", "metrics", "rejected", "unjudged")}
+
+
+def write_jsonl_dir(result: EvaluationResult, directory: str | Path,
+                    progress: Progress | None = None) -> Path:
+    """A run as a directory of JSON Lines files (see the module's docstring)."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    with (directory / "decisions.jsonl").open("w", encoding="utf-8") as fh:
+        write_jsonl(result.decisions, fh, progress)
+    for name, rows in records(result).items():
+        with (directory / f"{name}.jsonl").open("w", encoding="utf-8") as fh:
+            fh.writelines(_dumps(row) + "\n" for row in rows)
+    (directory / "run.json").write_text(
+        json.dumps(run_header(result), ensure_ascii=False, sort_keys=True, indent=2) + "\n",
+        encoding="utf-8")
+    return directory
