@@ -12,8 +12,9 @@ not do. So, read from the pages themselves:
 - ```` ```jsonl 拒收 CODE ```` / ```` ```jsonl 未能评判 CODE [AS-OF] ```` — events that, evaluated
   against ``rules/zitong_2008.wz``, are rejected with / leave a case unjudged for CODE;
 - ```` ```console ```` — ``$ command`` lines, each followed by the lines of its output the page
-  shows (``…`` stands for lines left out): the command is run from the repository root and the
-  shown lines must appear in its output (stdout, then stderr), in that order. ``wenze`` and
+  shows (``…`` stands for lines left out): the commands of a block are run in order from the
+  repository root, with a fresh store, and the shown lines must appear in each one's output
+  (stdout, then stderr), in that order (a command shown without output must succeed). ``wenze`` and
   ``.venv/bin/wenze`` are run as ``python -m wenze``; a leading ``bash scripts/setup.sh &&`` (the
   installation, which CI's ``.ci/run`` performs) is not repeated;
 - ```` ```gherkin ```` — the tutorial's scenarios, which are ``features/zh_guide.feature``.
@@ -228,23 +229,29 @@ def argv_of(command: str) -> list[str]:
     return [sys.executable, "-m", "wenze", *argv[1:]]
 
 
-@pytest.mark.parametrize("cmd", COMMANDS, ids=[f"{c.block.id} {c.command[:60]}" for c in COMMANDS])
-def test_command_and_its_shown_output(cmd: Command) -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200"}
-    env.pop("WENZE_DB", None)
-    done = subprocess.run(argv_of(cmd.command), cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=600, check=False)
-    actual = [line.rstrip() for line in (done.stdout + done.stderr).splitlines()]
-    shown = [line.rstrip() for line in cmd.shown if line.strip() != "…"]
-    if not shown:
-        assert done.returncode == 0, done.stdout + done.stderr
-    at = 0
-    for line in shown:
-        try:
-            at = actual.index(line, at) + 1
-        except ValueError:
-            pytest.fail(f"{cmd.block.id}: `{cmd.command}` does not print (in this order)\n"
-                        f"{line}\n--- it printed:\n" + "\n".join(actual[:200]))
+CONSOLES = of_kind("console")
+
+
+@pytest.mark.parametrize("block", CONSOLES, ids=[b.id for b in CONSOLES])
+def test_commands_and_their_shown_output(block: Block, tmp_path: Path) -> None:
+    # the commands of one block run in order, with a store of their own (`WENZE_DB`, which a
+    # reader's commands default to `sqlite:///wenze.db`): a block may ingest, then evaluate
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200",
+           "WENZE_DB": f"sqlite:///{tmp_path / 'wenze.db'}"}
+    for cmd in (c for c in COMMANDS if c.block == block):
+        done = subprocess.run(argv_of(cmd.command), cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=600, check=False)
+        actual = [line.rstrip() for line in (done.stdout + done.stderr).splitlines()]
+        shown = [line.rstrip() for line in cmd.shown if line.strip() != "…"]
+        if not shown:
+            assert done.returncode == 0, done.stdout + done.stderr
+        at = 0
+        for line in shown:
+            try:
+                at = actual.index(line, at) + 1
+            except ValueError:
+                pytest.fail(f"{block.id}: `{cmd.command}` does not print (in this order)\n"
+                            f"{line}\n--- it printed:\n" + "\n".join(actual[:200]))
 
 
 # --------------------------------------------------------------------------- the scenarios
@@ -344,3 +351,29 @@ def test_every_rejection_and_unjudged_code_has_an_entry() -> None:
     shown = {b.info.split()[2] for b in JSONL}
     unshown = sorted(rejection_codes() - LOG_ONLY - shown) + sorted(unjudged_codes() - shown)
     assert not unshown, f"codes without a ```jsonl example in docs/zh/errors.md: {unshown}"
+
+
+# --------------------------------------------------------------------------- links
+
+
+def slug(heading: str) -> str:
+    """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces → hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_every_link_of_the_guide_leads_to_a_page_and_heading() -> None:
+    broken = []
+    for page in PAGES:
+        text = page.read_text(encoding="utf-8")
+        for target, anchor in re.findall(r"\]\(([^)#\s]*)(?:#([^)\s]+))?\)", text):
+            if "://" in target:
+                continue
+            path = (page.parent / target).resolve() if target else page
+            if not path.exists():
+                broken.append(f"{page.name}: ({target}#{anchor})")
+                continue
+            if anchor and path.suffix == ".md":
+                headings = re.findall(r"^#+ (.+)$", path.read_text(encoding="utf-8"), re.M)
+                if anchor not in {slug(h) for h in headings}:
+                    broken.append(f"{page.name}: ({target}#{anchor})")
+    assert not broken, f"links to nowhere: {broken}"
