@@ -41,6 +41,7 @@ from pathlib import Path
 
 import pytest
 
+import wenze
 from wenze.dsl.ast import Role
 from wenze.dsl.checks import CODES
 from wenze.dsl.facts import FACTS
@@ -170,14 +171,12 @@ JSONL = of_kind("jsonl")
 
 
 @pytest.fixture(scope="module")
-def zitong():  # noqa: ANN201 - the embedding API's Rulebook
-    import wenze
-
-    return wenze.load(ROOT / "rules" / "zitong_2008.wz")
+def zitong() -> wenze.Rulebook:
+    return wenze.load(str(ROOT / "rules" / "zitong_2008.wz"))
 
 
 @pytest.mark.parametrize("block", JSONL, ids=[b.id for b in JSONL])
-def test_event_block(block: Block, tmp_path: Path, zitong) -> None:  # noqa: ANN001
+def test_event_block(block: Block, tmp_path: Path, zitong: wenze.Rulebook) -> None:
     words = block.info.split()
     assert len(words) >= 3 and words[1] in {"拒收", "未能评判"}, block.info
     code = words[2]
@@ -278,7 +277,7 @@ def test_every_fact_is_in_the_reference() -> None:
     lines = page_text("reference.md").splitlines()
     missing = [f.key for f in FACTS
                if not any(f"`{f.zh}`" in line and f"`{f.key}`" in line for line in lines)]
-    assert not missing, f"facts missing from docs/zh/reference.md (one line with both names): {missing}"
+    assert not missing, f"facts missing from docs/zh/reference.md (one line, both names): {missing}"
 
 
 def test_every_responsibility_role_is_in_the_reference() -> None:
