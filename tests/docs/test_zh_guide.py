@@ -235,11 +235,11 @@ CONSOLES = of_kind("console")
 def test_commands_and_their_shown_output(block: Block, tmp_path: Path) -> None:
     # the commands of one block run in order, with a store of their own (`WENZE_DB`, which a
     # reader's commands default to `sqlite:///wenze.db`): a block may ingest, then evaluate
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200",
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200", "PYTHONIOENCODING": "utf-8",
            "WENZE_DB": f"sqlite:///{tmp_path / 'wenze.db'}"}
     for cmd in (c for c in COMMANDS if c.block == block):
         done = subprocess.run(argv_of(cmd.command), cwd=ROOT, env=env, capture_output=True,
-                              text=True, timeout=600, check=False)
+                              encoding="utf-8", timeout=600, check=False)
         actual = [line.rstrip() for line in (done.stdout + done.stderr).splitlines()]
         shown = [line.rstrip() for line in cmd.shown if line.strip() != "…"]
         if not shown:
