@@ -7,16 +7,19 @@ not do. So, read from the pages themselves:
   shipped ``rules/*.wz``, so it may ``继承 "statutory_base.wz"``);
 - ```` ```wz 摘自 PATH ```` — an excerpt, found word for word in the shipped file PATH;
 - ```` ```wz 文件 PATH ```` — the whole shipped file PATH, which loads clean;
+- ```` ```wz 另存为 PATH ```` — a file the page asks the reader to save at PATH; saved there (in a
+  copy of ``rules/``, ``examples/`` and ``features/``), it loads clean;
 - ```` ```wz 错误示例 CODE ```` — a wrong rulebook: loading it reports CODE and nothing else;
 - ```` ```wz 改正 CODE ```` — the same rulebook corrected: it loads with no diagnostic;
 - ```` ```jsonl 拒收 CODE ```` / ```` ```jsonl 未能评判 CODE [AS-OF] ```` — events that, evaluated
   against ``rules/zitong_2008.wz``, are rejected with / leave a case unjudged for CODE;
 - ```` ```console ```` — ``$ command`` lines, each followed by the lines of its output the page
-  shows (``…`` stands for lines left out): the commands of a block are run in order from the
-  repository root, with a fresh store, and the shown lines must appear in each one's output
-  (stdout, then stderr), in that order (a command shown without output must succeed). ``wenze`` and
-  ``.venv/bin/wenze`` are run as ``python -m wenze``; a leading ``bash scripts/setup.sh &&`` (the
-  installation, which CI's ``.ci/run`` performs) is not repeated;
+  shows (``…`` stands for lines left out): the commands of a block are run in order in such a
+  copy (holding the page's ``另存为`` files), with a fresh store, and the shown lines must appear
+  in each one's output (stdout, then stderr), in that order (a command shown without output must
+  succeed). ``wenze`` and ``.venv/bin/wenze`` are run as ``python -m wenze``; a leading
+  ``bash scripts/setup.sh &&`` (the installation, which CI's ``.ci/run`` performs) is not
+  repeated;
 - ```` ```gherkin ```` — the tutorial's scenarios, which are ``features/zh_guide.feature``.
 
 And the references are complete against the live tables: every keyword spelling
@@ -150,6 +153,10 @@ def test_rulebook_block(block: Block, tmp_path: Path) -> None:
     elif words[1] == "摘自":
         shipped = (ROOT / words[2]).read_text(encoding="utf-8")
         assert block.body in shipped, f"{block.id}: not a word-for-word excerpt of {words[2]}"
+    elif words[1] == "另存为":  # a file the reader saves at PATH (see _reader_copy)
+        path = _reader_copy(block.page, tmp_path) / words[2]
+        result = load_rulebook(path)
+        assert result.diagnostics == [], [(d.code, d.span.line) for d in result.diagnostics]
     elif words[1] == "文件":
         path = ROOT / words[2]
         assert path.read_text(encoding="utf-8") == block.body, f"{block.id} differs from {path}"
@@ -231,14 +238,31 @@ def argv_of(command: str) -> list[str]:
 CONSOLES = of_kind("console")
 
 
+def _reader_copy(page: str, tmp_path: Path) -> Path:
+    """What a reader's folder holds at that page: the shipped rules, examples and features, and
+    the files the page's ```wz 另存为 PATH blocks ask them to save."""
+    repo = tmp_path / "repo"
+    for folder in ("rules", "examples", "features"):
+        shutil.copytree(ROOT / folder, repo / folder,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.db*"))
+    for b in WZ:
+        words = b.info.split()
+        if b.page == page and words[1:2] == ["另存为"]:
+            assert not (ROOT / words[2]).exists(), f"{b.id}: {words[2]} is a shipped file"
+            (repo / words[2]).write_text(b.body, encoding="utf-8")
+    return repo
+
+
 @pytest.mark.parametrize("block", CONSOLES, ids=[b.id for b in CONSOLES])
 def test_commands_and_their_shown_output(block: Block, tmp_path: Path) -> None:
-    # the commands of one block run in order, with a store of their own (`WENZE_DB`, which a
-    # reader's commands default to `sqlite:///wenze.db`): a block may ingest, then evaluate
+    # the commands of one block run in order, in a copy of the repository's rules, examples and
+    # features holding the files the page asks the reader to save, with a store of their own
+    # (`WENZE_DB`, which a reader's commands default to `sqlite:///wenze.db`)
+    repo = _reader_copy(block.page, tmp_path)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200", "PYTHONIOENCODING": "utf-8",
            "WENZE_DB": f"sqlite:///{tmp_path / 'wenze.db'}"}
     for cmd in (c for c in COMMANDS if c.block == block):
-        done = subprocess.run(argv_of(cmd.command), cwd=ROOT, env=env, capture_output=True,
+        done = subprocess.run(argv_of(cmd.command), cwd=repo, env=env, capture_output=True,
                               encoding="utf-8", timeout=600, check=False)
         actual = [line.rstrip() for line in (done.stdout + done.stderr).splitlines()]
         shown = [line.rstrip() for line in cmd.shown if line.strip() != "…"]
