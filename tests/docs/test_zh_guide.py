@@ -400,3 +400,20 @@ def test_every_link_of_the_guide_leads_to_a_page_and_heading() -> None:
                 if anchor not in {slug(h) for h in headings}:
                     broken.append(f"{page.name}: ({target}#{anchor})")
     assert not broken, f"links to nowhere: {broken}"
+
+
+# --------------------------------------------------------------------------- the readers' words
+
+# programming words the readers (legal-affairs and efficiency offices) should not meet in the prose
+JARGON = ("AST", "scope", "token", "boolean", "parser",
+          "语法树", "作用域", "布尔", "字符串", "变量", "函数", "编译")
+
+
+def test_the_prose_speaks_the_readers_language() -> None:
+    found = []
+    for page in PAGES:
+        prose = re.sub(r"^```.*?^```", "", page.read_text(encoding="utf-8"), flags=re.S | re.M)
+        prose = re.sub(r"`[^`\n]*`", "", prose)
+        found += [f"{page.name}: {word}" for word in JARGON
+                  if re.search(rf"(?<![A-Za-z]){re.escape(word)}(?![A-Za-z])", prose, re.I)]
+    assert not found, f"programming words in the guide's prose: {found}"
