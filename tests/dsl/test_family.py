@@ -91,6 +91,10 @@ def test_a_version_without_a_date_missing_or_broken(tmp_path: Path):
     assert "WZ705" in _codes(load_family(_family(tmp_path, {}, ["nowhere.wz"])))
     broken = _family(tmp_path, {"a.wz": "  生效 2020-01-01\n  生效"})
     assert "WZ705" in _codes(load_family(broken))
+    outside = _family(tmp_path, {}, ["../elsewhere.wz", "/etc/passwd"])
+    fam = load_family(outside)
+    assert _codes(fam) == ["WZ705", "WZ705"]
+    assert all("不在规则族文件所在的文件夹内" in d.message.zh for d in fam.diagnostics)
     empty = tmp_path / "empty.wz"
     empty.write_text("规则族 「县规则」 {\n}\n", encoding="utf-8")
     assert _codes(load_family(empty)) == ["WZ701"]

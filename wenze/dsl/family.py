@@ -97,8 +97,17 @@ def load_family(path: str | Path) -> FamilyLoad:
                                     'list each version as `version "file.wz"`')))
         return out
     loaded: list[tuple[A.StringLit, LoadResult]] = []
+    folder = path.parent.resolve()
     for ref in fam.versions:
         file = path.parent / ref.value
+        if Path(ref.value).is_absolute() or not file.resolve().is_relative_to(folder):
+            out.diagnostics.append(error(
+                "WZ705", msg(f"版本文件 `{ref.value}` 不在规则族文件所在的文件夹内，不予读取",
+                             f"version file `{ref.value}` lies outside the family file's "
+                             "folder; not read"),
+                ref.span, help=msg("把各版本放在规则族文件所在的文件夹（或其子文件夹）中",
+                                   "keep the versions in the family file's folder (or below)")))
+            continue
         try:
             result = load_rulebook(file)
         except OSError as err:
