@@ -16,7 +16,7 @@ def test_a_broken_promise_names_the_basis_of_the_promise_and_of_the_ladder() -> 
     rulebook = wenze.load(ROOT / "rules" / "zitong_2008.wz")
     result = rulebook.evaluate(ROOT / "examples" / "caseload.jsonl", as_of=dt.date(2024, 6, 30))
     d = next(d for d in result.decisions
-             if d.violation == "超过承诺时限" and d.role == "direct" and d.sanction)
+             if d.violation == "超过承诺时限" and d.to_json()["role"] == "direct" and d.sanction)
     letter = output.decision_letter(d, rulebook.program)
     basis = letter.split("二、依据", 1)[1].split("三、处理决定", 1)[0]
     assert "（梓委办发[2008]16号）二、（四）2" in basis  # the rule: the text

@@ -79,9 +79,10 @@ class FamilyLoad:
         return next((v for v in self.versions if v.in_force(day)), None)
 
 
-def load_family(path: str | Path) -> FamilyLoad:
+def load_family(path: str | Path, root: str | Path | None = None) -> FamilyLoad:
     """Load a family file and every version it names, and check the family. Raises
-    :class:`OSError` only when the family file itself cannot be read."""
+    :class:`OSError` only when the family file itself cannot be read. Each version's ``继承``
+    reaches only files under ``root`` (default: the family file's folder)."""
     path = Path(path)
     text = path.read_text(encoding="utf-8")
     parsed = parse_family(text, str(path))
@@ -109,7 +110,7 @@ def load_family(path: str | Path) -> FamilyLoad:
                                    "keep the versions in the family file's folder (or below)")))
             continue
         try:
-            result = load_rulebook(file)
+            result = load_rulebook(file, root or path.parent)
         except OSError as err:
             out.diagnostics.append(error(
                 "WZ705", msg(f"找不到或无法读取版本文件 `{ref.value}`：{err.strerror or err}",

@@ -31,6 +31,8 @@ __all__ = ["DECISION_SCHEMA", "METRIC_SCHEMA", "RECORD_SCHEMAS", "WARNING_SCHEMA
 
 _S, _I, _B = pa.string(), pa.int64(), pa.bool_()
 _JSON_FIELDS = ("basis", "facts", "dates")
+# who answers (schema 2): objects, as JSON strings; party_missing is null when nobody is missing
+_OBJECT_FIELDS = ("role_label", "party", "degree", "party_missing")
 _LADDER_JSON = ("reasons", "adjustments", "consequences")
 _LADDER_PLAIN = (("name", _S), ("step", _I), ("count_in_window", _I), ("window", _S),
                  ("exempt_by", _S), ("joint", _B))
@@ -38,11 +40,11 @@ _LADDER_PLAIN = (("name", _S), ("step", _I), ("count_in_window", _I), ("window",
 DECISION_SCHEMA = pa.schema([
     ("key", _S), ("case", _S), ("item", _S), ("violation", _S), ("scope", _S), ("subject", _S),
     ("person", _S), ("post", _S), ("unit", _S), ("role", _S), ("role_label", _S),
-    ("sanction", _S),
+    ("party", _S), ("degree", _S), ("party_missing", _S), ("sanction", _S),
     *((f"ladder_{name}", kind) for name, kind in _LADDER_PLAIN),
     *((f"ladder_{name}", _S) for name in _LADDER_JSON),
     ("basis", _S), ("condition", _S), ("facts", _S), ("dates", _S), ("established", _S),
-    ("as_of", _S),
+    ("as_of", _S), ("version", _S),  # version: a rulebook family's version, null otherwise
 ])
 WARNING_SCHEMA = pa.schema([
     ("case", _S), ("item", _S), ("step", _S), ("level", _S), ("level_zh", _S),
@@ -67,8 +69,10 @@ _dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", "
 
 def decision_row(d: dict[str, Any]) -> dict[str, Any]:
     """A decision's ``to_json()`` as a flat row of :data:`DECISION_SCHEMA`."""
-    row = {k: v for k, v in d.items() if k not in ("ladder", *_JSON_FIELDS, "role_label")}
-    row["role_label"] = _dumps(d["role_label"])
+    row = {k: v for k, v in d.items() if k not in ("ladder", *_JSON_FIELDS, *_OBJECT_FIELDS)}
+    for name in _OBJECT_FIELDS:
+        row[name] = None if d[name] is None else _dumps(d[name])
+    row["version"] = d.get("version")
     for name in _JSON_FIELDS:
         row[name] = _dumps(d[name])
     ladder = d["ladder"]
@@ -81,9 +85,13 @@ def decision_row(d: dict[str, Any]) -> dict[str, Any]:
 
 def decision_json(row: dict[str, Any]) -> dict[str, Any]:
     """The decision's ``to_json()`` back from its row (:func:`decision_row`'s inverse)."""
-    d = {k: v for k, v in row.items() if not k.startswith("ladder_")}
-    for name in (*_JSON_FIELDS, "role_label"):
+    d = {k: v for k, v in row.items() if not k.startswith("ladder_") and k != "version"}
+    for name in _JSON_FIELDS:
         d[name] = json.loads(row[name])
+    for name in _OBJECT_FIELDS:
+        d[name] = None if row[name] is None else json.loads(row[name])
+    if row.get("version") is not None:
+        d["version"] = row["version"]
     if row["ladder_name"] is None:
         d["ladder"] = None
     else:
