@@ -25,6 +25,7 @@ KEYWORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "JURISDICTION": (("辖区",), ("jurisdiction",)),
     "EXTENDS": (("继承",), ("extends",)),
     "BASIS": (("依据",), ("basis",)),
+    "DEFAULT_BASIS": (("默认依据",), ("default basis",)),
     "OVERRIDE": (("覆盖",), ("override",)),
     # documents
     "DOCUMENT": (("文件",), ("document",)),
