@@ -943,6 +943,7 @@ class _Builder(Transformer):
             warnings=f.get("warning", ()),
             basis=basis,
             span=self._span(meta),
+            field_spans=self._field_spans(items),
             title=f.get("title"),
         )
 
