@@ -315,15 +315,19 @@ def test_overlay_names_the_same_people_as_wenze_evaluate(
     events = str(ROOT / "examples" / "caseload.jsonl")
     assert main(["evaluate", rulebook, events, "--as-of", "2024-06-30", "--format", "json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    # a leader's label goes on with its degree: 环保局分管副局长（会签逾期未回复，主要领导责任…）
+    # who, for which violation, and for anyone but the direct party in what degree, as which
+    # party (the decision's role_label)
     wanted = {f"{d['person'] or d['post'] or d['unit']}（{d['violation']}"
+              + ("" if d["degree"]["code"] == "direct" and d["party"]["leader"] is None
+                 else f"，{d['role_label']['zh']}") + "）"
               for d in report["decisions"] if d["case"] == "ZT-2024-201"}
     out = tmp_path / "zt.dot"
     args = ["graph", rulebook, "--case", "ZT-2024-201", "--events", events,
             "--as-of", "2024-06-30", "-o", str(out)]
     assert main(args) == 0
     dot = out.read_text(encoding="utf-8")
-    assert "陈光辉（超过法定时限" in wanted  # the 分管领导, known from the other cases
+    # the 分管领导, known from the other cases
+    assert "陈光辉（超过法定时限，主要领导责任（分管领导））" in wanted
     for who in wanted:
         assert who in dot, who
 

@@ -170,6 +170,8 @@ class Header(Node):
     jurisdiction: str | None = None
     extends: tuple[StringLit, ...] = ()  # paths, relative to the file
     basis: tuple[Citation, ...] = ()
+    # 默认依据 DOC "clause": the basis of every declaration that cites none (its default basis)
+    default_basis: Citation | None = None
 
 
 # --------------------------------------------------------------------------- declarations

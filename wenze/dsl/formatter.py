@@ -242,6 +242,10 @@ class _Printer:
             body.append((text, "JURISDICTION"))
         for path in h.extends:
             body.append((f"{self.kw('EXTENDS')} {format_string(path.value)}", path))
+        if h.default_basis is not None:
+            c = h.default_basis
+            body.append((f"{self.kw('DEFAULT_BASIS')} {format_name(c.document)} "
+                         f"{format_string(c.clause)}", c))
         opening = f"{self.kw('RULEBOOK')} {format_name(h.name)}{self.basis(h.basis)}"
         self.block(out, 0, opening, h, body)
 

@@ -26,6 +26,7 @@ KEYWORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "JURISDICTION": (("辖区",), ("jurisdiction",)),
     "EXTENDS": (("继承",), ("extends",)),
     "BASIS": (("依据",), ("basis",)),
+    "DEFAULT_BASIS": (("默认依据",), ("default basis",)),
     "OVERRIDE": (("覆盖",), ("override",)),
     "REPEAL": (("废止",), ("repeal",)),
     # documents

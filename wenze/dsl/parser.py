@@ -954,7 +954,14 @@ class _Builder(Transformer):
             basis=basis,
             span=self._span(meta),
             field_spans=self._field_spans(items),
+            default_basis=fields.get("default_basis"),
         )
+
+    def default_basis(self, meta: Any, children: list[Any]) -> tuple[str, A.Citation]:
+        _, document, clause = children
+        return ("default_basis", A.Citation(document, _string_value(clause),
+                                            span=self._span(meta),
+                                            field_spans={"clause": self._tok(clause)}))
 
     def version(self, meta: Any, children: list[Token]) -> tuple[str, str, dict[str, A.Span]]:
         return ("version", _string_value(children[1]), {"version": self._tok(children[1])})
@@ -1170,6 +1177,7 @@ class _Builder(Transformer):
             warnings=f.get("warning", ()),
             basis=basis,
             span=self._span(meta),
+            field_spans=self._field_spans(items),
             title=f.get("title"),
         )
 

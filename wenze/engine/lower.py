@@ -649,6 +649,8 @@ def lower(rulebook: A.Rulebook) -> Program:
             title=it.title,
         )
 
+    default = rulebook.header.default_basis
+    default_basis = (default,) if default is not None else ()
     violations = []
     for name, v in rulebook.named(A.ViolationDecl).items():
         assert isinstance(v, A.ViolationDecl)
@@ -665,7 +667,7 @@ def lower(rulebook: A.Rulebook) -> Program:
                 responsible=v.responsible or (A.Responsibility.of_role(A.Role.DIRECT),),
                 ladder=v.ladder.text if v.ladder else None,
                 # the rulebook's own 依据 when the violation cites none (its default basis)
-                basis=bases_of(name, v.basis or rulebook.header.basis, docs),
+                basis=bases_of(name, v.basis or default_basis, docs),
                 needs_parent=v.scope in (A.Scope.STEP, A.Scope.COUNTERSIGN) and any(
                     (f := lookup_fact(k)) is not None and A.Scope.CASE in f.scopes
                     for k in used),

@@ -28,6 +28,8 @@ def _references(rulebook: A.Rulebook) -> Iterator[tuple[type, A.Name, str, str]]
     """Every name that must refer to a declaration: (kind, name, zh role, en role)."""
     for cite in rulebook.header.basis or ():
         yield A.DocumentDecl, cite.document, "依据", "basis"
+    if rulebook.header.default_basis is not None:
+        yield A.DocumentDecl, rulebook.header.default_basis.document, "默认依据", "default basis"
     for decl in rulebook.decls:
         for cite in decl_citations(decl):
             yield A.DocumentDecl, cite.document, "依据", "basis"
@@ -227,11 +229,10 @@ _EXEMPT_FROM_BASIS = (A.DocumentDecl, A.UnitDecl, A.PostDecl, A.CalendarDecl,
 def check_basis(rulebook: A.Rulebook) -> list[Diagnostic]:
     """WZ110: a violation without ``依据`` (an error: a sanction needs a legal basis); WZ109: any
     other rule without one (a warning; documents, units, posts and calendars are exempt). A
-    rulebook whose header cites a basis (``规则集 NAME 依据 …``) gives it to every declaration
-    that cites none (its default basis): nothing is reported then, and a violation's decisions
-    cite the header's basis."""
+    rulebook whose header names a ``默认依据`` gives it to every declaration that cites none:
+    nothing is reported then, and a violation's decisions cite the default basis."""
     out: list[Diagnostic] = []
-    if rulebook.header.basis:
+    if rulebook.header.default_basis is not None:
         return out
     for decl in rulebook.decls:
         if isinstance(decl, _EXEMPT_FROM_BASIS) or any(True for _ in decl_citations(decl)):
