@@ -219,7 +219,7 @@ def test_the_clock_moves_on_and_the_live_state_follows(tmp_path_factory: Any) ->
         batch = batch_json(RULEBOOK, CASELOAD, TODAY)
         assert all_decisions(server, token) == batch["decisions"]
         assert server.call("GET", "/v1/warnings", token).json["warnings"] == batch["warnings"]
-        after = stream(server, token, before[-1][0])
+        after = stream(server, token, before[-1][0] if before else 0)
         assert len(after) == moved.json["issued"]
         back = server.call("POST", "/v1/clock", token, {"to": "2024-01-01"})
         assert back.status == 409 and back.json["code"] == "conflict"
