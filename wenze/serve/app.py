@@ -328,7 +328,7 @@ def create_app(config: ServeConfig, start: bool = True) -> FastAPI:
         after: Annotated[int | None, Query(ge=0, description="resume after this id")] = None,
         follow: Annotated[bool, Query(description="false: send the backlog and end")] = True,
     ) -> StreamingResponse:
-        s = service()
+        s = reader()  # the outputs of every event stored before this request are there
         start = after
         if last_event_id is not None:
             try:
