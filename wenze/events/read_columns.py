@@ -403,7 +403,18 @@ class _Reader:
         key = np.zeros(n, np.int64)
         for index, values in parts:
             key = key * (len(values) + 1) + (np.asarray(index, np.int64) + 1)
-        kinds, inverse = np.unique(key, return_inverse=True)
+        span = 1
+        for _, values in parts:
+            span *= len(values) + 1
+        if span <= 1 << 22:  # few combinations (the usual case): a table, not a sort
+            seen = np.zeros(span, bool)
+            seen[key] = True
+            kinds = np.flatnonzero(seen)
+            slot = np.zeros(span, np.int64)
+            slot[kinds] = np.arange(len(kinds))
+            inverse = slot[key]
+        else:
+            kinds, inverse = np.unique(key, return_inverse=True)
         first_row = np.zeros(len(kinds), np.int64)
         first_row[inverse[::-1]] = np.arange(n)[::-1]
         codes = np.empty(len(kinds), np.int64)

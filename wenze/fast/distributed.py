@@ -91,7 +91,7 @@ def dask_client(address: str, workers: int = 2) -> Iterator[Any]:
 
     if address == "local":
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                          dashboard_address=None, silence_logs=logging.CRITICAL) as cluster, \
+                          dashboard_address=":0", silence_logs=logging.CRITICAL) as cluster, \
                 Client(cluster) as client:
             yield client
     else:
