@@ -30,7 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from wenze.serve.problems import PROBLEM_SCHEMA, Problem, problem_responses
 from wenze.serve.service import ServeConfig, Service
 from wenze.serve.tokens import Grant
-from wenze.serve.workbench import mount_page
+from wenze.serve.workbench import add_routes, mount_page
 
 API_VERSION = "1.0.0"
 LOG = logging.getLogger("uvicorn.error.wenze")
@@ -408,6 +408,7 @@ def create_app(config: ServeConfig, start: bool = True) -> FastAPI:
         issued = s.advance(body.to)
         return {"today": s.today().isoformat(), "issued": issued}
 
+    add_routes(app, service, Auth)  # the workbench's endpoints (wenze.serve.workbench)
     mount_page(app)  # the web page at / (after every route)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

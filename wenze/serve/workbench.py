@@ -1,14 +1,28 @@
-"""Serve stage — the office workbench (the web page in ``web/``) served at ``/``.
+"""Serve stage — what the office workbench (the web page in ``web/``) needs besides the API.
 
-The built page (``wenze/serve/static/``, made by ``npm run build`` in ``web/``, git-ignored)
-is served at ``/`` after every API route; without a build, ``/`` says how to make one.
+- :func:`mount_page`: the built page (``wenze/serve/static/``, made by ``npm run build`` in
+  ``web/``, git-ignored) served at ``/``; without a build, ``/`` says how to make one.
+- :func:`add_routes`: the language (keywords and facts, for highlighting, completion and hover),
+  formatting, the service's own rulebook (the shipped example), the processes of a text and
+  their graphviz SVG, and one decision's 问责决定书 with its case's day-by-day explanation from
+  a stateless evaluation (as ``POST /v1/evaluate`` makes it).
+
+All of them take the same bearer tokens as the API; none reads or writes the store.
 """
 
+
+import datetime as dt
+import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, Field
 from starlette.staticfiles import StaticFiles
+
+from wenze.serve.problems import Problem, problem_responses
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -22,6 +36,35 @@ NOT_BUILT = """<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">
 """
 
 
+class FmtRequest(BaseModel):
+    rulebook: str = Field(description="the rulebook's text (.wz)")
+    lang: str | None = Field(default=None, pattern="^(zh|en)$",
+                             description="keywords in zh or en (default: the text's own)")
+
+
+class FmtAnswer(BaseModel):
+    ok: bool
+    text: str | None = Field(description="the canonical layout; null when the text has errors")
+    diagnostics: list[dict[str, Any]]
+
+
+class RulebookText(BaseModel):
+    rulebook: str | None = Field(default=None, description="rulebook text; default: the "
+                                                           "service's own rulebook")
+
+
+class GraphRequest(RulebookText):
+    process: str | None = Field(default=None, description="the process (流程) to draw; "
+                                                          "default: the rulebook's overview")
+
+
+class ExplainRequest(RulebookText):
+    events: list[dict[str, Any]] = Field(default_factory=list, description="events (JSON)")
+    as_of: dt.date
+    case: str = Field(description="the case to explain day by day")
+    key: str | None = Field(default=None, description="a decision of the case: its 问责决定书")
+
+
 def mount_page(app: FastAPI) -> None:
     """Serve the built page at ``/`` (after every API route), or say how to build it."""
     if (STATIC / "index.html").is_file():
@@ -31,3 +74,152 @@ def mount_page(app: FastAPI) -> None:
     @app.get("/", include_in_schema=False)
     def not_built() -> HTMLResponse:
         return HTMLResponse(NOT_BUILT)
+
+
+def add_routes(app: FastAPI, service: Callable[[], Any], auth: Any) -> None:
+    """The workbench's endpoints; ``service`` gives the running :class:`Service` (or raises
+    not_ready), ``auth`` is the API's bearer-token dependency type."""
+
+    @app.get("/v1/language", tags=["workbench"],
+             summary="The rules language: keywords (zh, en) and the facts conditions name",
+             responses=problem_responses(401))
+    def language(who: auth) -> dict[str, Any]:  # type: ignore[valid-type]
+        from wenze.dsl.facts import FACTS
+        from wenze.dsl.keywords import KEYWORDS
+
+        return {
+            "keywords": [{"terminal": t, "zh": list(zh), "en": list(en)}
+                         for t, (zh, en) in KEYWORDS.items()],
+            "facts": [{"key": f.key, "zh": f.zh, "type": f.type.value,
+                       "scopes": sorted(s.value for s in f.scopes), "doc": f.doc}
+                      for f in FACTS],
+        }
+
+    @app.post("/v1/fmt", tags=["workbench"], response_model=FmtAnswer,
+              summary="Format a rulebook's text (wenze fmt): the canonical layout",
+              responses=problem_responses(400, 401))
+    def fmt(body: FmtRequest, who: auth) -> dict[str, Any]:  # type: ignore[valid-type]
+        from wenze.dsl.formatter import try_format_text
+        from wenze.dsl.render import to_json
+
+        text, diagnostics = try_format_text(body.rulebook, "rulebook.wz", body.lang)
+        return {"ok": text is not None, "text": text,
+                "diagnostics": to_json(diagnostics, {"rulebook.wz": body.rulebook})}
+
+    @app.get("/v1/rulebook", tags=["workbench"],
+             summary="The service's own rulebook: its file name and text",
+             responses=problem_responses(401, 503))
+    def own_rulebook(who: auth) -> dict[str, Any]:  # type: ignore[valid-type]
+        s = service()
+        path = Path(s.config.rulebook)
+        return {"file": path.name, "text": path.read_text(encoding="utf-8")}
+
+    @app.post("/v1/processes", tags=["workbench"],
+              summary="The processes (流程) of a rulebook, inherited ones included",
+              responses=problem_responses(400, 401, 503))
+    def processes(body: RulebookText, who: auth) -> dict[str, Any]:  # type: ignore[valid-type]
+        from wenze.dsl import ast as A
+
+        rulebook = _rulebook(service(), body.rulebook)
+        return {"processes": sorted(rulebook.named(A.ProcessDecl))}
+
+    @app.post("/v1/graph", tags=["workbench"],
+              summary="A process's graph (critical path marked) or the overview, as SVG",
+              responses={**problem_responses(400, 401, 404, 503),
+                         200: {"content": {"image/svg+xml": {}}}})
+    def graph(body: GraphRequest, who: auth) -> Response:  # type: ignore[valid-type]
+        from wenze.dsl import ast as A
+        from wenze.graphs import render as R
+        from wenze.graphs.model import ProcessCycleError
+
+        rulebook = _rulebook(service(), body.rulebook)
+        try:
+            if body.process is None:
+                drawing = R.render_overview(rulebook)
+            else:
+                process = rulebook.named(A.ProcessDecl).get(body.process)
+                if not isinstance(process, A.ProcessDecl):
+                    raise Problem("not_found", f"规则集中没有流程「{body.process}」 no process "
+                                               f"`{body.process}`")
+                drawing = R.render_process(process, rulebook)
+            svg = R.render_bytes(drawing, "svg")
+        except (ProcessCycleError, R.RenderError) as err:
+            raise Problem("bad_request", str(err)) from None
+        return Response(svg, media_type="image/svg+xml")
+
+    @app.post("/v1/explain", tags=["workbench"],
+              summary="One case of a stateless evaluation day by day, and a decision's 决定书",
+              responses=problem_responses(400, 401, 404, 503))
+    def explain(body: ExplainRequest, who: auth) -> dict[str, Any]:  # type: ignore[valid-type]
+        from wenze.engine import evaluate as EV
+        from wenze.engine.calendar import CalendarRangeError
+        from wenze.engine.events import read_jsonl
+        from wenze.engine.lower import lower
+        from wenze.engine.output import decision_letter
+        from wenze.engine.output import explain as explain_text
+
+        s = service()
+        program = s.program if body.rulebook is None else lower(_rulebook(s, body.rulebook))
+        if len(body.events) > s.config.max_batch:
+            raise Problem("payload_too_large", f"at most {s.config.max_batch} events")
+        batch = read_jsonl([json.dumps(e, ensure_ascii=False) for e in body.events],
+                           "<request>")
+        try:
+            result = EV.evaluate(program, batch.events, body.as_of, rejected=batch.rejected,
+                                 explain=[body.case])
+        except CalendarRangeError as err:
+            raise Problem("bad_request", str(err)) from None
+        letter = None
+        if body.key is not None:
+            found = [d for d in result.decisions if d.key == body.key and d.case == body.case]
+            if not found:
+                raise Problem("not_found", f"案件 {body.case} 没有决定 `{body.key}` case "
+                                           f"{body.case} has no decision `{body.key}`")
+            letter = decision_letter(found[0], program)
+        return {"case": body.case, "explanation": explain_text(result, body.case, program),
+                "letter": letter}
+
+
+def load_posted(service: Any, text: str, file: str = "rulebook.wz") -> Any:
+    """Load a rulebook text posted to the service (as ``POST /v1/check`` does): its ``继承``
+    bases may only be files in the folder of the service's own rulebook."""
+    from wenze.dsl.loader import load_text
+
+    folder = Path(service.config.rulebook).resolve().parent
+    name = Path(file).name or "rulebook.wz"
+    loaded = load_text(text, str(folder / name))
+    for source in loaded.sources:
+        path = Path(source).resolve()
+        if path != folder / name and path.parent != folder:
+            raise Problem("bad_request", "继承的规则集须在服务的规则目录中 extended rulebooks "
+                                         "must be in the service's rulebook folder")
+    return loaded
+
+
+def _rulebook(service: Any, text: str | None) -> Any:
+    """The AST of a posted text (400 with its diagnostics when it has errors), or of the
+    service's own rulebook."""
+    if text is None:
+        return _own(service)
+    loaded = load_posted(service, text)
+    if not loaded.ok or loaded.rulebook is None:
+        from wenze.dsl.render import to_json
+
+        errors = [d for d in loaded.diagnostics if d.is_error]
+        raise Problem(errors[0].code if errors else "bad_request",
+                      "规则集有错误 the rulebook has errors", status=400,
+                      diagnostics=to_json(loaded.diagnostics, loaded.sources))
+    return loaded.rulebook
+
+
+_OWN: dict[str, Any] = {}
+
+
+def _own(service: Any) -> Any:
+    """The service's own rulebook's AST (loaded once: the service never reloads it)."""
+    from wenze.dsl.loader import load_rulebook
+
+    path = service.config.rulebook
+    if path not in _OWN:
+        _OWN[path] = load_rulebook(path).rulebook
+    return _OWN[path]
