@@ -1,0 +1,157 @@
+// The page's words: Chinese first, English on the switch. Elements carry data-i18n="key"
+// (text) or data-i18n-title / data-i18n-placeholder; dynamic parts call t().
+
+export type Lang = "zh" | "en";
+
+const WORDS: Record<string, [string, string]> = {
+  app_title: ["问责规则工作台", "wenze rulebook workbench"],
+  tab_editor: ["编写规则", "Write"],
+  tab_try: ["试算", "Try it"],
+  tab_graph: ["流程图", "Process graph"],
+  tab_board: ["预警看板", "Board"],
+  lang_switch: ["English", "中文"],
+  login_title: ["登录", "Sign in"],
+  login_hint: [
+    "请输入管理员发给您的访问令牌（wenze token create）。令牌只保存在本浏览器中。",
+    "Enter the access token your administrator gave you (wenze token create). It stays in this browser.",
+  ],
+  token: ["访问令牌", "Access token"],
+  remember: ["在本机记住", "Remember on this computer"],
+  sign_in: ["登录", "Sign in"],
+  sign_out: ["退出", "Sign out"],
+  bad_token: ["令牌无效或已吊销", "Invalid or revoked token"],
+  not_ready: ["服务正在启动，请稍候", "The service is starting, please wait"],
+  outline: ["大纲", "Outline"],
+  outline_empty: ["（尚无事项、流程、违规或阶梯）", "(no items, processes, violations or ladders yet)"],
+  kind_item: ["事项", "item"],
+  kind_process: ["流程", "process"],
+  kind_violation: ["违规", "violation"],
+  kind_ladder: ["阶梯", "ladder"],
+  format: ["格式化", "Format"],
+  open_file: ["打开文件", "Open file"],
+  download: ["下载", "Download"],
+  load_example: ["载入示例规则", "Load example rulebook"],
+  load_published: ["载入服务规则集", "Load the service's rulebook"],
+  diagnostics: ["检查结果", "Diagnostics"],
+  checking: ["检查中…", "Checking…"],
+  clean: ["没有问题", "No problems"],
+  errors_n: ["{n} 个错误", "{n} error(s)"],
+  warnings_n: ["{n} 个警告", "{n} warning(s)"],
+  hint: ["提示", "Hint"],
+  line_col: ["第 {line} 行第 {col} 列", "line {line}, col {col}"],
+  fmt_failed: ["规则集有错误，无法格式化", "The rulebook has errors: cannot format"],
+  formatted: ["已格式化", "Formatted"],
+  replace_text: ["替换编辑器中的内容？", "Replace the editor's text?"],
+  events: ["案件事件（JSON Lines）", "Case events (JSON Lines)"],
+  events_placeholder: [
+    "每行一个事件，例如 {\"id\":\"e1\",\"case\":\"C1\",\"type\":\"received\",\"at\":\"2024-06-03T09:00:00+08:00\",…}",
+    "One event per line, e.g. {\"id\":\"e1\",\"case\":\"C1\",\"type\":\"received\",\"at\":\"2024-06-03T09:00:00+08:00\",…}",
+  ],
+  upload_events: ["上传事件文件", "Upload events"],
+  use_example: ["使用示例（梓潼 2008 + 示例案件）", "Use the example (Zitong 2008 + caseload)"],
+  as_of: ["评价基准日", "As of"],
+  evaluate: ["评价", "Evaluate"],
+  evaluating: ["评价中…", "Evaluating…"],
+  bad_event_line: ["第 {line} 行不是 JSON：{msg}", "Line {line} is not JSON: {msg}"],
+  no_events: ["请先粘贴或上传事件", "Paste or upload events first"],
+  summary: [
+    "{cases} 个案件，{events} 个事件：{decisions} 项问责决定，{warnings} 条预警，{rejected} 个事件被拒收，{unjudged} 个案件未能评判",
+    "{cases} cases, {events} events: {decisions} decisions, {warnings} warnings, {rejected} rejected events, {unjudged} unjudged cases",
+  ],
+  decisions: ["问责决定", "Decisions"],
+  warnings: ["预警", "Warnings"],
+  metrics: ["指标", "Metrics"],
+  rejected: ["未评判", "Unjudged"],
+  filter_unit: ["单位", "Unit"],
+  filter_person: ["责任人", "Person"],
+  filter_sanction: ["处理", "Sanction"],
+  all: ["全部", "All"],
+  shown_of: ["显示 {n} / {total}", "showing {n} of {total}"],
+  col_key: ["编号", "Key"],
+  col_case: ["案件", "Case"],
+  col_unit: ["单位", "Unit"],
+  col_person: ["责任人", "Person"],
+  col_post: ["岗位", "Post"],
+  col_role: ["责任类别", "Role"],
+  col_violation: ["违规情形", "Violation"],
+  col_sanction: ["处理", "Sanction"],
+  col_established: ["认定日期", "Established"],
+  col_level: ["级别", "Level"],
+  col_item: ["事项", "Item"],
+  col_deadline: ["期限", "Deadline"],
+  col_days_over: ["逾期天数", "Days over"],
+  col_period: ["周期", "Period"],
+  col_received: ["收件", "Received"],
+  col_decided: ["办结", "Decided"],
+  col_on_time: ["按时", "On time"],
+  col_on_time_rate: ["按时办结率", "On-time rate"],
+  col_overdue_open: ["逾期未结", "Overdue open"],
+  col_code: ["代码", "Code"],
+  col_reason: ["原因", "Reason"],
+  no_sanction: ["免予问责/无阶梯", "no sanction"],
+  none: ["（无）", "(none)"],
+  letter: ["问责决定书", "Decision letter"],
+  explanation: ["逐日说明", "Day-by-day explanation"],
+  print: ["打印决定书", "Print the letter"],
+  close: ["关闭", "Close"],
+  loading: ["加载中…", "Loading…"],
+  process: ["流程", "Process"],
+  overview: ["规则集总览", "Rulebook overview"],
+  draw: ["绘制", "Draw"],
+  zoom_in: ["放大", "Zoom in"],
+  zoom_out: ["缩小", "Zoom out"],
+  zoom_reset: ["适应", "Fit"],
+  graph_source: ["按编辑器中的规则集绘制", "Drawn from the editor's rulebook"],
+  board_title: ["实时预警看板", "Live warning board"],
+  board_as_of: ["截至 {day}", "as of {day}"],
+  live: ["实时更新中", "live"],
+  offline: ["连接中断，正在重连…", "disconnected, reconnecting…"],
+  notice: ["预警", "Notice"],
+  yellow: ["黄牌", "Yellow card"],
+  red: ["红牌", "Red card"],
+  in_force: ["生效中的问责决定", "Decisions in force"],
+  no_warnings: ["本单位暂无预警", "No warnings"],
+  units: ["单位", "Units"],
+  error: ["出错了", "Error"],
+  skip: ["跳到主要内容", "Skip to main content"],
+};
+
+let current: Lang = (localStorage.getItem("wenze.lang") as Lang | null) ?? "zh";
+
+export function lang(): Lang {
+  return current;
+}
+
+export function setLang(l: Lang): void {
+  current = l;
+  localStorage.setItem("wenze.lang", l);
+  document.documentElement.lang = l === "zh" ? "zh-CN" : "en";
+  apply(document.body);
+}
+
+export function t(key: string, vars: Record<string, string | number> = {}): string {
+  const pair = WORDS[key];
+  let text = pair ? pair[current === "zh" ? 0 : 1] : key;
+  for (const [k, v] of Object.entries(vars)) text = text.split(`{${k}}`).join(String(v));
+  return text;
+}
+
+/** Pick the zh or en side of a {zh, en} message from the server. */
+export function pick(m: { zh?: string; en?: string } | string | null | undefined): string {
+  if (m == null) return "";
+  if (typeof m === "string") return m;
+  return (current === "zh" ? m.zh ?? m.en : m.en ?? m.zh) ?? "";
+}
+
+export function apply(root: ParentNode): void {
+  root.querySelectorAll<HTMLElement>("[data-i18n]").forEach((el) => {
+    el.textContent = t(el.dataset.i18n!);
+  });
+  root.querySelectorAll<HTMLElement>("[data-i18n-title]").forEach((el) => {
+    el.title = t(el.dataset.i18nTitle!);
+    el.setAttribute("aria-label", el.title);
+  });
+  root.querySelectorAll<HTMLInputElement>("[data-i18n-placeholder]").forEach((el) => {
+    el.placeholder = t(el.dataset.i18nPlaceholder!);
+  });
+}
