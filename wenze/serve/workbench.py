@@ -61,8 +61,8 @@ class GraphRequest(RulebookText):
 class ExplainRequest(RulebookText):
     events: list[dict[str, Any]] = Field(default_factory=list, description="events (JSON)")
     as_of: dt.date
-    case: str = Field(description="the case to explain day by day")
-    key: str | None = Field(default=None, description="a decision of the case: its 问责决定书")
+    case: str | None = Field(default=None, description="the case to explain day by day")
+    key: str | None = Field(default=None, description="a decision (of the case): its 问责决定书")
 
 
 def mount_page(app: FastAPI) -> None:
@@ -166,18 +166,19 @@ def add_routes(app: FastAPI, service: Callable[[], Any], auth: Any) -> None:
                            "<request>")
         try:
             result = EV.evaluate(program, batch.events, body.as_of, rejected=batch.rejected,
-                                 explain=[body.case])
+                                 explain=[body.case] if body.case else [])
         except CalendarRangeError as err:
             raise Problem("bad_request", str(err)) from None
         letter = None
         if body.key is not None:
-            found = [d for d in result.decisions if d.key == body.key and d.case == body.case]
+            found = [d for d in result.decisions if d.key == body.key
+                     and (body.case is None or d.case == body.case)]
             if not found:
-                raise Problem("not_found", f"案件 {body.case} 没有决定 `{body.key}` case "
-                                           f"{body.case} has no decision `{body.key}`")
+                raise Problem("not_found", f"没有决定 no decision `{body.key}`"
+                                           + (f"（案件 case {body.case}）" if body.case else ""))
             letter = decision_letter(found[0], program)
-        return {"case": body.case, "explanation": explain_text(result, body.case, program),
-                "letter": letter}
+        explanation = explain_text(result, body.case, program) if body.case else None
+        return {"case": body.case, "explanation": explanation, "letter": letter}
 
 
 def load_posted(service: Any, text: str, file: str = "rulebook.wz") -> Any:
