@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs everything wenze needs on a fresh Debian machine with Python 3.11:
-# Debian's graphviz (dot), a CJK font for rendered graphs and python3-venv, then the package with its
-# test extras into a virtual environment `.venv` (Debian's own python3 refuses system-wide pip
-# installs, PEP 668). Afterwards: `.venv/bin/wenze …`, `.venv/bin/python -m pytest`.
+# Debian's graphviz (dot), a CJK font for rendered graphs, python3-venv, Chromium (the browser
+# tests drive Debian's own) and node/npm (the web page is built from web/), then the package with
+# its test extras into a virtual environment `.venv` (Debian's own python3 refuses system-wide pip
+# installs, PEP 668), then the web page (web/ → wenze/serve/static/, git-ignored).
+# Afterwards: `.venv/bin/wenze …`, `.venv/bin/python -m pytest`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""
@@ -18,6 +20,8 @@ apt_install() {
 missing=()
 command -v dot >/dev/null 2>&1 || missing+=(graphviz)
 fc-list :lang=zh 2>/dev/null | grep -q . || missing+=(fonts-noto-cjk)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 # venv needs ensurepip, which Debian ships in python3-venv (python3.X-venv)
 if ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1; then
   missing+=("python3-venv")
@@ -34,4 +38,10 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import sys' >/dev/null 2>
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+# the web page: Playwright drives Debian's Chromium in tests/web (it downloads no browser)
+if command -v npm >/dev/null 2>&1; then
+  (cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent)
+else
+  echo "setup: npm not found — the web page is not built (wenze serve says so at /)" >&2
+fi
 echo "setup: wenze installed in $(pwd)/.venv (run .venv/bin/wenze, or 'source .venv/bin/activate')"
