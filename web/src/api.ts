@@ -48,6 +48,20 @@ async function request(method: string, path: string, body?: unknown, signal?: Ab
   return res;
 }
 
+/** The answer of GET /v1/language that index.html asked for early, if it did (once). */
+export async function earlyLanguage(): Promise<Language | null> {
+  const w = window as unknown as { __wenzeLanguage?: Promise<Response> };
+  const early = w.__wenzeLanguage;
+  delete w.__wenzeLanguage;
+  if (!early) return null;
+  try {
+    const res = await early;
+    return res.ok ? ((await res.json()) as Language) : null;
+  } catch {
+    return null;
+  }
+}
+
 export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
   return (await request("GET", path, undefined, signal)).json() as Promise<T>;
 }

@@ -13,7 +13,7 @@ import { lang, pick, t } from "./i18n";
 import { wenzeHighlight, wenzeLanguage, wordsOf, type WenzeWords } from "./wenze-lang";
 
 export const FILE = "rulebook.wz";
-const CHECK_DELAY_MS = 150; // debounce: diagnostics within 300 ms of the last keystroke
+const CHECK_DELAY_MS = 50; // debounce: diagnostics within 300 ms of the last keystroke
 const DRAFT = "wenze.draft";
 
 export interface OutlineEntry {
@@ -68,6 +68,7 @@ export class RulebookEditor {
   words: WenzeWords;
   diagnostics: Diagnostic[] = [];
   private outlineTimer = 0;
+  private checking: AbortController | null = null;
 
   constructor(parent: HTMLElement, private language: Language, private hooks: EditorHooks, initial: string) {
     this.words = wordsOf(language);
@@ -140,10 +141,14 @@ export class RulebookEditor {
   private async check(view: EditorView): Promise<CmDiagnostic[]> {
     const text = view.state.doc.toString();
     this.hooks.onDiagnostics(this.diagnostics, "checking");
+    this.checking?.abort(); // a newer text: the older answer is not waited for
+    const checking = new AbortController();
+    this.checking = checking;
     let answer: { ok: boolean; diagnostics: Diagnostic[] };
     try {
-      answer = await postJson("/v1/check", { rulebook: text, file: FILE });
+      answer = await postJson("/v1/check", { rulebook: text, file: FILE }, checking.signal);
     } catch (err) {
+      if ((err as Error).name === "AbortError") return [];
       this.hooks.onDiagnostics([], "error", err instanceof ApiError ? err.message : String(err));
       return [];
     }
@@ -176,8 +181,10 @@ export class RulebookEditor {
     const word = ctx.matchBefore(/「[^」\n]*|[\p{Script=Han}A-Za-z_][\p{Script=Han}A-Za-z0-9_]*/u);
     if (!word || (word.from === word.to && !ctx.explicit)) return null;
     const options: { label: string; type: string; detail?: string; info?: string; boost?: number }[] = [];
+    const factNames = new Set(this.language.facts.map((f) => f.zh));
+    const names = [...declaredNames(ctx.state.doc)].filter((n) => !factNames.has(n));
     if (word.text.startsWith("「")) {
-      for (const name of declaredNames(ctx.state.doc)) options.push({ label: `「${name}」`, type: "variable" });
+      for (const name of names) options.push({ label: `「${name}」`, type: "variable" });
       for (const f of this.language.facts) options.push({ label: `「${f.zh}」`, type: "property", detail: f.key, info: f.doc });
       return { from: word.from, options, validFor: /^「[^」\n]*$/ };
     }
@@ -190,7 +197,7 @@ export class RulebookEditor {
       options.push({ label: f.zh, type: "property", detail: f.key, info: f.doc });
       options.push({ label: f.key, type: "property", detail: f.zh, info: f.doc });
     }
-    for (const name of declaredNames(ctx.state.doc)) options.push({ label: `「${name}」`, type: "variable", boost: 2 });
+    for (const name of names) options.push({ label: `「${name}」`, type: "variable", boost: 2 });
     return { from: word.from, options, validFor: /^[\p{Script=Han}A-Za-z0-9_]*$/u };
   }
 

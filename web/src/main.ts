@@ -2,7 +2,7 @@
 // (process graphs) and watch (the live board). Everything comes from the same `wenze serve`.
 
 import "./style.css";
-import { ApiError, getJson, setToken, token, type Diagnostic, type Language } from "./api";
+import { ApiError, earlyLanguage, getJson, setToken, token, type Diagnostic, type Language } from "./api";
 import { Board } from "./board";
 import { RulebookEditor, type OutlineEntry } from "./editor";
 import { GraphView } from "./graph";
@@ -118,7 +118,7 @@ function renderDiagnostics(list: Diagnostic[], state: string, error?: string): v
     if (d.help) {
       const hint = document.createElement("span");
       hint.className = "hint";
-      hint.textContent = `${t("hint")}：${pick(d.help)}`;
+      hint.textContent = `${t("hint")}${lang() === "zh" ? "：" : ": "}${pick(d.help)}`;
       b.append(hint);
     }
     if (d.suggestions.length) {
@@ -188,7 +188,9 @@ async function signIn(): Promise<boolean> {
   err.textContent = "";
   let language: Language;
   try {
-    language = await getJson<Language>("/v1/language");
+    performance.mark("wenze-start");
+    language = (await earlyLanguage()) ?? (await getJson<Language>("/v1/language"));
+    performance.mark("wenze-language");
   } catch (e) {
     const status = e instanceof ApiError ? e.status : 0;
     err.textContent = status === 401 ? t("bad_token") : status === 503 ? t("not_ready") : `${t("error")}: ${(e as Error).message}`;
@@ -197,6 +199,8 @@ async function signIn(): Promise<boolean> {
   $("tabs").hidden = false;
   $("signout").hidden = false;
   setupEditor(language);
+  performance.mark("wenze-editor");
+  requestAnimationFrame(() => setTimeout(() => performance.mark("wenze-shown"))); // painted
   tryScreen = new TryScreen(() => editor!.text(), (text) => editor!.setText(text), fetchText);
   graph = new GraphView(() => editor!.text());
   board = new Board();

@@ -1,0 +1,130 @@
+"""The workbench's two promises, measured in Debian's Chromium against a real ``wenze serve``
+on 127.0.0.1 (not in tests: timings are for benchmarks):
+
+- the page loads in under 1 s (navigation start → the editor shown with the rulebook);
+- diagnostics arrive within 300 ms of the last keystroke for a 1,000-line rulebook (the
+  keystroke → the diagnostics list updated, debounce and ``POST /v1/check`` included).
+
+    PYTHONPATH=$PWD python3 benchmarks/bench_web.py [--rounds 10]
+
+Needs the built page (``bash scripts/setup.sh``) and ``/usr/bin/chromium``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+RULEBOOK = REPO / "rules" / "zitong_2008.wz"
+
+
+def thousand_lines() -> str:
+    """The 梓潼 rulebook and more items of the same shape, 1,000 lines in all (clean)."""
+    text = RULEBOOK.read_text(encoding="utf-8")
+    n = 0
+    while len(text.splitlines()) < 1000:
+        n += 1
+        basis = '依据 「梓委办发[2008]16号」'
+        text += (f'\n事项 「试写事项{n}」 继承 「行政许可」 {basis} "二（二）" {{\n'
+                 '  单位 「县建设局」\n'
+                 f'  承诺时限 12 工作日 {basis} "三（二）"\n}}\n')
+    return text
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--port", type=int, default=8791)
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    with tempfile.TemporaryDirectory() as folder:
+        db = f"sqlite:///{folder}/bench.db"
+        token = json.loads(subprocess.run(
+            [sys.executable, "-m", "wenze", "token", "create", "--scope", "supervisor", "--db",
+             db, "--json"], capture_output=True, text=True, env=env, check=True).stdout)["token"]
+        server = subprocess.Popen(
+            [sys.executable, "-m", "wenze", "serve", "--rulebook", str(RULEBOOK), "--db", db,
+             "--port", str(args.port), "--today", "2024-06-30", "--log-level", "warning"],
+            env=env)
+        base = f"http://127.0.0.1:{args.port}"
+        try:
+            for _ in range(600):
+                try:
+                    with urllib.request.urlopen(f"{base}/readyz") as res:
+                        if res.status == 200:
+                            break
+                except OSError:
+                    time.sleep(0.1)
+            text = thousand_lines()
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path="/usr/bin/chromium",
+                                            args=["--no-sandbox"])
+                context = browser.new_context(viewport={"width": 1366, "height": 768})
+                context.add_init_script(
+                    f"localStorage.setItem('wenze.token', {json.dumps(token)});"
+                    f"localStorage.setItem('wenze.draft', {json.dumps(text)});")
+                loads = []
+                for _ in range(args.rounds):
+                    page = context.new_page()  # a new document each time
+                    page.goto(f"{base}/#editor", wait_until="commit")
+                    page.wait_for_function(
+                        "() => performance.getEntriesByName('wenze-shown').length > 0")
+                    loads.append(page.evaluate(
+                        "() => [performance.getEntriesByName('wenze-shown')[0].startTime,"
+                        " performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd,"
+                        " performance.getEntriesByName('wenze-start')[0].startTime,"
+                        " performance.getEntriesByName('wenze-language')[0].startTime,"
+                        " performance.getEntriesByName('wenze-editor')[0].startTime]"))
+                    page.close()
+                page = context.new_page()
+                page.goto(f"{base}/#editor")
+                # diagnostics after the last keystroke: break the text, then fix it, in turn
+                page.wait_for_selector("#diag-summary[data-state='clean']")
+                latencies = []
+                page.click(".cm-content")
+                page.keyboard.press("Control+End")
+                for i in range(args.rounds * 2):
+                    page.evaluate(
+                        "() => { const s = document.getElementById('diag-summary');"
+                        " window.__done = null; new MutationObserver((m, o) => {"
+                        " if (s.textContent !== '检查中…') { window.__done = performance.now();"
+                        " o.disconnect(); } }).observe(s, {childList: true, characterData: true,"
+                        " subtree: true}); }")
+                    start = page.evaluate("() => performance.now()")
+                    if i % 2 == 0:
+                        page.keyboard.type("@")  # an unknown character: WZ001
+                    else:
+                        page.keyboard.press("Backspace")
+                    page.wait_for_function("() => window.__done !== null")
+                    latencies.append(page.evaluate("() => window.__done") - start)
+                    state = "errors" if i % 2 == 0 else "clean"
+                    page.wait_for_selector(f"#diag-summary[data-state='{state}']")
+                browser.close()
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    shown = [row[0] for row in loads]
+    print(f"page load (navigation → the editor painted), {args.rounds} loads: median "
+          f"{statistics.median(shown):.0f} ms, max {max(shown):.0f} ms (promise: < 1000 ms)")
+    for n, name in enumerate(("DOMContentLoaded", "script started", "language fetched",
+                              "editor made"), start=1):
+        print(f"  {name}: median {statistics.median(row[n] for row in loads):.0f} ms")
+    print(f"diagnostics after the last keystroke, {len(text.splitlines())}-line rulebook, "
+          f"{len(latencies)} edits: median {statistics.median(latencies):.0f} ms, max "
+          f"{max(latencies):.0f} ms (promise: < 300 ms)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
