@@ -306,3 +306,28 @@ def test_keyboard_and_english(page_for: Any) -> None:
     page.click("#lang")
     assert page.inner_text("#tab-editor") == "编写规则"
     assert "未声明的单位" in page.inner_text("#diagnostics")
+
+
+def test_a_decisions_case_is_drawn_on_its_process(page_for: Any) -> None:
+    page = page_for("supervisor")
+    page.click("#tab-try")
+    page.click("#use-example")
+    page.wait_for_function("() => document.getElementById('events').value.length > 1000")
+    page.click("#evaluate")
+    page.wait_for_selector("#results:not([hidden])")
+    page.fill("#f-person", "胡斌")  # the case ZT-2024-201 of the process 重大项目并联审批
+    row = page.locator("#decisions-table tbody tr.openable", has_text="ZT-2024-201").first
+    row.click()
+    page.wait_for_selector("#letter h1")
+    page.click("#letter-graph")
+    page.wait_for_selector("#screen-graph:not([hidden]) #graph-canvas svg")
+    assert page.inner_text("#graph-case-name") == f"案件 ZT-2024-201（截至 {TODAY}）"
+    assert page.input_value("#process") == "重大项目并联审批"
+    drawn = page.inner_text("#graph-canvas")
+    assert "案件 ZT-2024-201" in drawn and "本案问责" in drawn
+    shot(page, "15-graph-case")
+    page.click("#graph-case-clear")
+    page.wait_for_function("() => document.querySelector('#graph-canvas svg')"
+                           " && !document.querySelector('#graph-canvas').textContent"
+                           ".includes('ZT-2024-201')")
+    assert page.locator("#graph-case").is_hidden()

@@ -9,6 +9,7 @@ const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getEleme
 export class GraphView {
   private scale = 1;
   private natural: { w: number; h: number } | null = null;
+  private overlay: { case: string; events: unknown[]; as_of: string } | null = null;
 
   constructor(private rulebook: () => string) {
     $("draw").onclick = () => void this.draw();
@@ -27,6 +28,20 @@ export class GraphView {
       else if (e.key === "0") this.fit();
     });
     $("process").onchange = () => void this.draw();
+    $("graph-case-clear").onclick = () => {
+      this.setCase(null);
+      void this.draw();
+    };
+  }
+
+  /** Overlay a case of the Try screen (its events and as-of day); null: no case. The case's
+   *  own process is drawn (the process list shows "—" for it). */
+  setCase(c: { case: string; events: unknown[]; as_of: string } | null): void {
+    this.overlay = c;
+    if (c) $("process").dataset.caseFresh = "1";
+    $("graph-case").hidden = c === null;
+    $("graph-case-name").textContent = c ? t("graph_case", { case: c.case, day: c.as_of }) : "";
+    $("graph-canvas").replaceChildren();
   }
 
   async refreshProcesses(): Promise<void> {
@@ -46,14 +61,26 @@ export class GraphView {
   }
 
   async draw(): Promise<void> {
-    const process = $<HTMLSelectElement>("process").value || null;
+    const select = $<HTMLSelectElement>("process");
+    let process = select.value || null;
+    if (this.overlay && select.dataset.caseFresh) {
+      process = null; // the case's own process, the first time
+      delete select.dataset.caseFresh;
+    }
     const status = $("graph-status");
     status.textContent = t("loading");
     try {
-      const svg = await postText("/v1/graph", { rulebook: this.rulebook(), process });
+      const svg = await postText("/v1/graph", { rulebook: this.rulebook(), process, ...(this.overlay ?? {}) });
       const canvas = $("graph-canvas");
       canvas.innerHTML = svg.slice(svg.indexOf("<svg"));
       const el = canvas.querySelector("svg")!;
+      if (this.overlay && process === null) {
+        // show which process the case's item named
+        const drawn = el.textContent ?? "";
+        const match = [...select.options].filter((o) => o.value && drawn.includes(o.value))
+          .sort((a, b) => b.value.length - a.value.length)[0];
+        if (match) select.value = match.value;
+      }
       el.setAttribute("role", "img");
       el.setAttribute("aria-label", process ?? t("overview"));
       const w = parseFloat(el.getAttribute("width") ?? "800");

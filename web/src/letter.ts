@@ -21,6 +21,7 @@ export function renderLetter(article: HTMLElement, text: string): void {
 export async function openLetter(
   load: () => Promise<{ explanation: string | null; letter: string | null }>,
   noCase = false,
+  onGraph: (() => void) | null = null,
 ): Promise<void> {
   const dialog = $("letter-dialog");
   const back = document.activeElement as HTMLElement | null;
@@ -50,6 +51,11 @@ export async function openLetter(
   document.addEventListener("keydown", onKey);
   $("close-letter").onclick = close;
   $("print-letter").onclick = () => window.print();
+  $("letter-graph").hidden = onGraph === null;
+  $("letter-graph").onclick = () => {
+    close();
+    onGraph?.();
+  };
   $("close-letter").focus();
   try {
     const answer = await load();

@@ -201,7 +201,10 @@ async function signIn(): Promise<boolean> {
   setupEditor(language);
   performance.mark("wenze-editor");
   requestAnimationFrame(() => setTimeout(() => performance.mark("wenze-shown"))); // painted
-  tryScreen = new TryScreen(() => editor!.text(), (text) => editor!.setText(text), fetchText);
+  tryScreen = new TryScreen(() => editor!.text(), (text) => editor!.setText(text), fetchText, (c) => {
+    graph!.setCase(c);
+    show("graph");
+  });
   graph = new GraphView(() => editor!.text());
   board = new Board();
   const wanted = location.hash.slice(1) as Screen;

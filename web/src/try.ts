@@ -131,6 +131,7 @@ export class TryScreen {
     private rulebook: () => string,
     private setRulebook: (text: string) => void,
     private fetchText: (path: string) => Promise<string>,
+    private showCase: (c: { case: string; events: Row[]; as_of: string }) => void,
   ) {
     const asOf = $<HTMLInputElement>("as-of");
     if (!asOf.value) asOf.value = new Date().toISOString().slice(0, 10);
@@ -314,7 +315,7 @@ export class TryScreen {
         ...this.sent, case: d.case, key: d.key,
       });
       return answer;
-    }, !d.case);
+    }, !d.case, d.case ? () => this.showCase({ case: String(d.case), events: this.sent!.events, as_of: this.sent!.as_of }) : null);
   }
 }
 

@@ -55,7 +55,13 @@ class RulebookText(BaseModel):
 
 class GraphRequest(RulebookText):
     process: str | None = Field(default=None, description="the process (流程) to draw; "
-                                                          "default: the rulebook's overview")
+                                                          "default: the case's, else the "
+                                                          "rulebook's overview")
+    case: str | None = Field(default=None, description="a case to overlay (its step states, "
+                                                       "warnings, who is held to account)")
+    events: list[dict[str, Any]] = Field(default_factory=list, description="the events "
+                                                                           "(with case)")
+    as_of: dt.date | None = Field(default=None, description="the overlay's day (with case)")
 
 
 class ExplainRequest(RulebookText):
@@ -129,21 +135,30 @@ def add_routes(app: FastAPI, service: Callable[[], Any], auth: Any) -> None:
                          200: {"content": {"image/svg+xml": {}}}})
     def graph(body: GraphRequest, who: auth) -> Response:  # type: ignore[valid-type]
         from wenze.dsl import ast as A
+        from wenze.engine.calendar import CalendarRangeError
         from wenze.graphs import render as R
         from wenze.graphs.model import ProcessCycleError
+        from wenze.graphs.overlay import OverlayError
 
-        rulebook = _rulebook(service(), body.rulebook)
+        s = service()
+        rulebook = _rulebook(s, body.rulebook)
+        name = body.process
         try:
-            if body.process is None:
+            overlay, lines = None, []
+            if body.case is not None:
+                if body.as_of is None:
+                    raise Problem("bad_request", "须指明评价基准日 a case overlay needs as_of")
+                name, overlay, lines = _overlay(s, rulebook, body.events, body.as_of, body.case,
+                                                name)
+            if name is None:
                 drawing = R.render_overview(rulebook)
             else:
-                process = rulebook.named(A.ProcessDecl).get(body.process)
+                process = rulebook.named(A.ProcessDecl).get(name)
                 if not isinstance(process, A.ProcessDecl):
-                    raise Problem("not_found", f"规则集中没有流程「{body.process}」 no process "
-                                               f"`{body.process}`")
-                drawing = R.render_process(process, rulebook)
+                    raise Problem("not_found", f"规则集中没有流程「{name}」 no process `{name}`")
+                drawing = R.render_process(process, rulebook, overlay, case_lines=lines)
             svg = R.render_bytes(drawing, "svg")
-        except (ProcessCycleError, R.RenderError) as err:
+        except (ProcessCycleError, R.RenderError, OverlayError, CalendarRangeError) as err:
             raise Problem("bad_request", str(err)) from None
         return Response(svg, media_type="image/svg+xml")
 
@@ -195,6 +210,63 @@ def load_posted(service: Any, text: str, file: str = "rulebook.wz") -> Any:
             raise Problem("bad_request", "继承的规则集须在服务的规则目录中 extended rulebooks "
                                          "must be in the service's rulebook folder")
     return loaded
+
+
+def _overlay(service: Any, rulebook: Any, raw: list[dict[str, Any]], as_of: dt.date,
+             case: str, process: str | None) -> tuple[str, Any, list[str]]:
+    """The process to draw for ``case`` (``process``, else its item's), the case's step states
+    on ``as_of`` as ``wenze graph --case`` draws them, and the lines under the title."""
+    from wenze.dsl import ast as A
+    from wenze.engine.events import read_jsonl
+    from wenze.graphs.overlay import engine_view, overlay_from_events
+
+    if len(raw) > service.config.max_batch:
+        raise Problem("payload_too_large", f"at most {service.config.max_batch} events")
+    events = read_jsonl([json.dumps(e, ensure_ascii=False) for e in raw], "<request>").events
+    own = [e for e in events if e.case == case]
+    if not own:
+        raise Problem("not_found", f"没有案件 {case} 的事件 no events of case `{case}`")
+    if process is None:
+        items = rulebook.named(A.ItemDecl)
+        for e in own:
+            item = items.get(e.item or "")
+            if isinstance(item, A.ItemDecl) and item.process:
+                process = item.process.text
+                break
+    if process is None:
+        raise Problem("bad_request", f"案件 {case} 的事项没有流程 the item of case `{case}` "
+                                     "names no process")
+    found = rulebook.named(A.ProcessDecl).get(process)
+    if not isinstance(found, A.ProcessDecl):
+        raise Problem("not_found", f"规则集中没有流程「{process}」 no process `{process}`")
+    view = engine_view(rulebook, events, as_of, case)
+    overlay = overlay_from_events(found, own, as_of, case_calendar(rulebook, found, own), case,
+                                  warning_levels=view.levels, accountable=view.accountable)
+    lines = [f"案件 {case}（截至 {as_of}）"]
+    if view.case_accountable:
+        lines.append("本案问责：" + "、".join(view.case_accountable))
+    return process, overlay, lines
+
+
+def case_calendar(rulebook: Any, process: Any, events: list[Any]) -> Any:
+    """The working calendar of a case's process (the process's, else its item's, else the
+    statutory one), with the rulebook's 节假日安排 — as ``wenze graph --case`` takes it."""
+    from wenze.dsl import ast as A
+    from wenze.engine.calendar import WorkCalendar, declared_years_of
+
+    declared = declared_years_of(rulebook)
+    calendars = rulebook.named(A.CalendarDecl)
+    names = [process.calendar.text] if process.calendar else []
+    items = rulebook.named(A.ItemDecl)
+    for event in events:
+        item = items.get(event.item or "")
+        if isinstance(item, A.ItemDecl) and item.calendar:
+            names.append(item.calendar.text)
+    for name in names:
+        decl = calendars.get(name)
+        if isinstance(decl, A.CalendarDecl):
+            return WorkCalendar.from_decl(decl, declared)
+    return WorkCalendar.statutory(declared)
 
 
 def _rulebook(service: Any, text: str | None) -> Any:
