@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -147,3 +148,40 @@ def test_bases_outside_the_services_rulebook_folder_are_refused(served: Server) 
         assert answer.status == 400, answer.text
         assert "rulebook folder" in answer.json["detail"]
 
+
+
+def test_compare_runs_both_rulebooks_on_one_synthetic_caseload(served: Server) -> None:
+    import wenze
+    from wenze.engine import evaluate as EV
+    from wenze.engine.lower import lower
+    from wenze.engine.simulate import generate, load_profile
+    from wenze.serve.workbench import load_posted
+
+    published = RULEBOOK.read_text(encoding="utf-8")
+    same = served.call("POST", "/v1/compare", served.tokens["supervisor"],
+                       {"rulebook": published, "cases": 300, "seed": 7})
+    assert same.status == 200, same.text
+    assert same.json["decisions"]["a"] == same.json["decisions"]["b"] > 0
+    assert same.json["persons"] == []
+    assert all(row["a"] == row["b"] for row in same.json["sanctions"])
+
+    lenient = published.replace("「现场办结率」 < 90%", "「现场办结率」 < 10%")
+    answer = served.call("POST", "/v1/compare", served.tokens["supervisor"],
+                         {"rulebook": lenient, "cases": 300, "seed": 7})
+    assert answer.status == 200, answer.text
+    doc = answer.json
+    program = wenze.load(str(RULEBOOK)).program
+    profile = load_profile()
+    events = generate(program, profile, 300, 7)
+    a = EV.evaluate(program, events, profile.as_of).decisions
+
+    # load_posted reads bases from the service's rulebook folder
+    folder = SimpleNamespace(config=SimpleNamespace(rulebook=str(RULEBOOK)))
+    b = EV.evaluate(lower(load_posted(folder, lenient).rulebook), events, profile.as_of).decisions
+    assert doc["decisions"] == {"a": len(a), "b": len(b)} and len(b) < len(a)
+    assert sum(row["a"] for row in doc["sanctions"]) == len(a)
+    assert sum(row["b"] for row in doc["sanctions"]) == len(b)
+    changed = {(d.person or d.post, d.unit) for d in a} ^ {(d.person or d.post, d.unit) for d in b}
+    assert changed <= {(p["person"], p["unit"]) for p in doc["persons"]}
+    assert doc["persons"] and all(p["a"] != p["b"] for p in doc["persons"])
+    assert doc["levels"][:2] == ["效能告诫", "通报批评"]

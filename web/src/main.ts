@@ -5,6 +5,7 @@ import "./style.css";
 import { ApiError, earlyLanguage, getJson, setToken, token, type Diagnostic, type Language } from "./api";
 import { Board } from "./board";
 import { RulebookEditor, type OutlineEntry } from "./editor";
+import { CompareScreen } from "./compare";
 import { GraphView } from "./graph";
 import { apply, lang, pick, setLang, t } from "./i18n";
 import { TryScreen } from "./try";
@@ -19,13 +20,14 @@ const STARTER = `# 在此编写规则集。按 Ctrl+空格 补全关键字与名
 }
 `;
 
-type Screen = "editor" | "try" | "graph" | "board";
-const SCREENS: Screen[] = ["editor", "try", "graph", "board"];
+type Screen = "editor" | "try" | "graph" | "compare" | "board";
+const SCREENS: Screen[] = ["editor", "try", "graph", "compare", "board"];
 
 let editor: RulebookEditor | null = null;
 let tryScreen: TryScreen | null = null;
 let graph: GraphView | null = null;
 let board: Board | null = null;
+let compare: CompareScreen | null = null;
 let lastDiagnostics: { list: Diagnostic[]; state: string; error?: string } = { list: [], state: "done" };
 
 function show(screen: Screen | "login"): void {
@@ -207,6 +209,7 @@ async function signIn(): Promise<boolean> {
   });
   graph = new GraphView(() => editor!.text());
   board = new Board();
+  compare = new CompareScreen(() => editor!.text());
   const wanted = location.hash.slice(1) as Screen;
   show(SCREENS.includes(wanted) ? wanted : "editor");
   return true;
@@ -221,6 +224,7 @@ function init(): void {
     editor?.refreshOutline();
     tryScreen?.rerender();
     board?.rerender();
+    compare?.rerender();
   };
   $("signout").onclick = () => {
     setToken(null);

@@ -71,6 +71,13 @@ class ExplainRequest(RulebookText):
     key: str | None = Field(default=None, description="a decision (of the case): its 问责决定书")
 
 
+class CompareRequest(BaseModel):
+    rulebook: str = Field(description="the edited rulebook (B), compared with the service's (A)")
+    cases: int = Field(default=1000, ge=1, le=20_000, description="synthetic cases")
+    seed: int = Field(default=0, description="the caseload's seed (same seed: same caseload)")
+    as_of: dt.date | None = Field(default=None, description="default: the profile's end")
+
+
 def mount_page(app: FastAPI) -> None:
     """Serve the built page at ``/`` (after every API route), or say how to build it."""
     if (STATIC / "index.html").is_file():
@@ -162,6 +169,28 @@ def add_routes(app: FastAPI, service: Callable[[], Any], auth: Any) -> None:
             raise Problem("bad_request", str(err)) from None
         return Response(svg, media_type="image/svg+xml")
 
+    @app.post("/v1/compare", tags=["workbench"],
+              summary="Before publishing: the edited rulebook against the service's on the same "
+                      "synthetic caseload (simulate --compare)",
+              responses=problem_responses(400, 401, 503))
+    def compare_rulebooks(body: CompareRequest, who: auth  # type: ignore[valid-type]
+                          ) -> dict[str, Any]:
+        from wenze.engine.calendar import CalendarRangeError
+        from wenze.engine.lower import lower
+        from wenze.engine.simulate import generate, load_profile
+
+        s = service()
+        edited = lower(_rulebook(s, body.rulebook))
+        profile = load_profile()
+        as_of = body.as_of or profile.as_of
+        events = generate(s.program, profile, body.cases, body.seed)
+        try:
+            answer = compare(s.program, edited, events, as_of)
+        except CalendarRangeError as err:
+            raise Problem("bad_request", str(err)) from None
+        return {"published": Path(s.config.rulebook).name, "cases": body.cases,
+                "seed": body.seed, **answer}
+
     @app.post("/v1/explain", tags=["workbench"],
               summary="One case of a stateless evaluation day by day, and a decision's 决定书",
               responses=problem_responses(400, 401, 404, 503))
@@ -194,6 +223,43 @@ def add_routes(app: FastAPI, service: Callable[[], Any], auth: Any) -> None:
             letter = decision_letter(found[0], program)
         explanation = explain_text(result, body.case, program) if body.case else None
         return {"case": body.case, "explanation": explanation, "letter": letter}
+
+
+def compare(published: Any, edited: Any, events: list[Any], as_of: dt.date) -> dict[str, Any]:
+    """Both programs on the same caseload: sanctions per unit and level side by side, and the
+    persons whose decisions change (each decision as ``case violation → sanction``)."""
+    from collections import Counter
+
+    from wenze.engine import evaluate as EV
+
+    a = EV.evaluate(published, events, as_of).decisions
+    b = EV.evaluate(edited, events, as_of).decisions
+    levels: list[str] = []
+    for program in (published, edited):
+        for name in sorted(program.ladders):
+            levels += [lv.text for lv in program.ladders[name].levels if lv.text not in levels]
+    count_a = Counter((d.unit or "", d.sanction) for d in a)
+    count_b = Counter((d.unit or "", d.sanction) for d in b)
+    rank = {lv: i for i, lv in enumerate(levels)}
+    keys = sorted(count_a.keys() | count_b.keys(),
+                  key=lambda k: (k[0], k[1] is None, rank.get(k[1] or "", len(rank)), k[1] or ""))
+    sanctions = [{"unit": u, "level": lv, "a": count_a.get((u, lv), 0),
+                  "b": count_b.get((u, lv), 0)} for u, lv in keys]
+
+    def lines(decisions: Any) -> dict[tuple[str, str], list[str]]:
+        out: dict[tuple[str, str], list[str]] = {}
+        for d in decisions:
+            who = (d.person or d.post or "?", d.unit or "")
+            out.setdefault(who, []).append(f"{d.case or d.subject or ''} {d.violation} → "
+                                           f"{d.sanction or '免予问责/无阶梯'}")
+        return {k: sorted(v) for k, v in out.items()}
+
+    lines_a, lines_b = lines(a), lines(b)
+    persons = [{"person": p, "unit": u, "a": lines_a.get((p, u), []), "b": lines_b.get((p, u), [])}
+               for p, u in sorted(lines_a.keys() | lines_b.keys(), key=lambda k: (k[1], k[0]))
+               if lines_a.get((p, u)) != lines_b.get((p, u))]
+    return {"as_of": as_of.isoformat(), "events": len(events), "levels": levels,
+            "decisions": {"a": len(a), "b": len(b)}, "sanctions": sanctions, "persons": persons}
 
 
 def load_posted(service: Any, text: str, file: str = "rulebook.wz") -> Any:
