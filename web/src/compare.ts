@@ -65,13 +65,15 @@ export class CompareScreen {
       }
       for (const [n, side] of [[s.a, "a"], [s.b, "b"]] as const) {
         const td = document.createElement("td");
-        td.className = "bar-cell";
+        const cell = document.createElement("div");
+        cell.className = "bar-cell";
         const bar = document.createElement("span");
         bar.className = `cmp-bar ${side}`;
         bar.style.width = `${Math.round((n / most) * 120)}px`;
         const v = document.createElement("span");
         v.textContent = String(n);
-        td.append(bar, v);
+        cell.append(bar, v);
+        td.append(cell);
         tr.append(td);
       }
       const delta = document.createElement("td");
