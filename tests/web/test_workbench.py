@@ -140,7 +140,9 @@ def test_the_shipped_example_gives_the_decisions_of_wenze_evaluate(page_for: Any
     assert rows.count() == len(batch["decisions"]) > 0
     keys = page.locator("#decisions-table td[data-col=key]").all_inner_texts()
     assert sorted(keys) == sorted(d["key"] for d in batch["decisions"])
-    assert f"{len(batch['decisions'])} 项问责决定" in page.inner_text("#summary")
+    summary = page.inner_text("#summary")
+    assert f"{len(batch['decisions'])} 项问责决定" in summary
+    assert f"{len(batch['rejected'])} 个事件被拒收" in summary
     assert page.inner_text("#n-warnings") == str(len(batch["warnings"]))
     shot(page, "05-try-decisions")
     # filter by unit
@@ -171,6 +173,9 @@ def test_the_shipped_example_gives_the_decisions_of_wenze_evaluate(page_for: Any
     shot(page, "06-try-warnings")
     page.click("#rt-metrics")
     assert page.locator("#metrics-table tbody tr").count() == len(batch["metrics"])
+    rates = page.locator("#metrics-table td[data-col=on_time_rate]").all_inner_texts()
+    assert rates == ["—" if m["on_time_rate"] is None else f"{m['on_time_rate']:.1f}%"
+                     for m in batch["metrics"]]
     shot(page, "07-try-metrics")
 
 

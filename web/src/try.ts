@@ -15,7 +15,7 @@ export interface Evaluation {
   decisions: Row[];
   warnings: Row[];
   metrics: Row[];
-  rejected: number;
+  rejected: Row[];
   unjudged: Row[];
 }
 
@@ -232,21 +232,22 @@ export class TryScreen {
     const r = this.result;
     $("summary").textContent = t("summary", {
       cases: r.cases, events: r.events, decisions: r.decisions.length, warnings: r.warnings.length,
-      rejected: r.rejected, unjudged: r.unjudged.length,
+      rejected: r.rejected.length, unjudged: r.unjudged.length,
     });
     $("n-decisions").textContent = String(r.decisions.length);
     $("n-warnings").textContent = String(r.warnings.length);
     $("n-metrics").textContent = String(r.metrics.length);
-    $("n-rejected").textContent = String(r.unjudged.length);
+    $("n-rejected").textContent = String(r.rejected.length + r.unjudged.length);
     this.renderDecisions();
     renderTable($<HTMLTableElement>("warnings-table"), warningColumns(), r.warnings, null, null, null);
     this.renderMetrics();
     renderTable($<HTMLTableElement>("rejected-table"), [
       { key: "code", label: t("col_code"), value: (x) => String(x.code ?? "") },
       { key: "case", label: t("col_case"), value: (x) => String(x.case ?? "") },
-      { key: "event_id", label: "event", value: (x) => String(x.event_id ?? "") },
+      { key: "event_id", label: t("col_event"), value: (x) => String(x.event_id ?? "") },
+      { key: "line", label: t("col_line"), value: (x) => String(x.line ?? "") },
       { key: "reason", label: t("col_reason"), value: (x) => pick(x.message as string) },
-    ], r.unjudged, null, null, null);
+    ], [...r.rejected, ...r.unjudged], null, null, null);
     this.showTab(this.tab);
   }
 
@@ -273,7 +274,7 @@ export class TryScreen {
 
   private renderMetrics(): void {
     const rows = this.result!.metrics;
-    const pct = (v: unknown) => (v == null ? "—" : `${Math.round(Number(v) * 1000) / 10}%`);
+    const pct = (v: unknown) => (v == null ? "—" : `${Number(v).toFixed(1)}%`); // rates are percents
     renderTable($<HTMLTableElement>("metrics-table"), [
       { key: "unit", label: t("col_unit"), value: (m) => String(m.unit ?? "") },
       { key: "period", label: t("col_period"), value: (m) => String(m.period ?? "") },
@@ -295,8 +296,8 @@ export class TryScreen {
       const bar = document.createElement("span");
       bar.className = "bar";
       const rate = m.on_time_rate == null ? 0 : Number(m.on_time_rate);
-      bar.style.width = `${Math.round(rate * 100)}%`;
-      bar.classList.toggle("low", rate < 0.9);
+      bar.style.width = `${Math.max(0, Math.min(100, rate))}%`;
+      bar.classList.toggle("low", rate < 90);
       const value = document.createElement("span");
       value.className = "bar-value";
       value.textContent = pct(m.on_time_rate);
