@@ -37,7 +37,8 @@ function show(screen: Screen | "login"): void {
     b.setAttribute("aria-selected", String(on));
     b.tabIndex = on ? 0 : -1;
   });
-  if (screen !== "login") location.hash = screen;
+  // the screen in the address (replaceState: no jump to an element of that id, no focus move)
+  if (screen !== "login") history.replaceState(null, "", `#${screen}`);
   if (screen === "board") board?.start();
   else board?.stop();
   if (screen === "graph") void graph?.refreshProcesses();
