@@ -122,8 +122,8 @@ def test_graph_is_the_process_svg_with_its_critical_path(served: Server) -> None
 def test_explain_gives_the_engines_letter_and_trace(served: Server) -> None:
     import wenze
     from wenze.engine import evaluate as EV
-    from wenze.engine.events import read_jsonl
-    from wenze.engine.output import decision_letter, explain
+    from wenze.events.readers import read_jsonl
+    from wenze.report.output import decision_letter, explain
 
     program = wenze.load(str(RULEBOOK)).program
     events = read_jsonl(CASELOAD.read_text(encoding="utf-8").splitlines(), "<request>")
@@ -154,8 +154,8 @@ def test_compare_runs_both_rulebooks_on_one_synthetic_caseload(served: Server) -
     import wenze
     from wenze.engine import evaluate as EV
     from wenze.engine.lower import lower
-    from wenze.engine.simulate import generate, load_profile
     from wenze.serve.workbench import load_posted
+    from wenze.simulate.caseload import generate, load_profile
 
     published = RULEBOOK.read_text(encoding="utf-8")
     same = served.call("POST", "/v1/compare", served.tokens["supervisor"],

@@ -142,9 +142,9 @@ def add_routes(app: FastAPI, service: Callable[[], Any], auth: Any) -> None:
                          200: {"content": {"image/svg+xml": {}}}})
     def graph(body: GraphRequest, who: auth) -> Response:  # type: ignore[valid-type]
         from wenze.dsl import ast as A
-        from wenze.engine.calendar import CalendarRangeError
+        from wenze.dsl.calendar import CalendarRangeError
+        from wenze.dsl.processes import ProcessCycleError
         from wenze.graphs import render as R
-        from wenze.graphs.model import ProcessCycleError
         from wenze.graphs.overlay import OverlayError
 
         s = service()
@@ -175,9 +175,9 @@ def add_routes(app: FastAPI, service: Callable[[], Any], auth: Any) -> None:
               responses=problem_responses(400, 401, 503))
     def compare_rulebooks(body: CompareRequest, who: auth  # type: ignore[valid-type]
                           ) -> dict[str, Any]:
-        from wenze.engine.calendar import CalendarRangeError
+        from wenze.dsl.calendar import CalendarRangeError
         from wenze.engine.lower import lower
-        from wenze.engine.simulate import generate, load_profile
+        from wenze.simulate.caseload import generate, load_profile
 
         s = service()
         edited = lower(_rulebook(s, body.rulebook))
@@ -195,12 +195,12 @@ def add_routes(app: FastAPI, service: Callable[[], Any], auth: Any) -> None:
               summary="One case of a stateless evaluation day by day, and a decision's 决定书",
               responses=problem_responses(400, 401, 404, 503))
     def explain(body: ExplainRequest, who: auth) -> dict[str, Any]:  # type: ignore[valid-type]
+        from wenze.dsl.calendar import CalendarRangeError
         from wenze.engine import evaluate as EV
-        from wenze.engine.calendar import CalendarRangeError
-        from wenze.engine.events import read_jsonl
         from wenze.engine.lower import lower
-        from wenze.engine.output import decision_letter
-        from wenze.engine.output import explain as explain_text
+        from wenze.events.readers import read_jsonl
+        from wenze.report.output import decision_letter
+        from wenze.report.output import explain as explain_text
 
         s = service()
         program = s.program if body.rulebook is None else lower(_rulebook(s, body.rulebook))
@@ -283,7 +283,7 @@ def _overlay(service: Any, rulebook: Any, raw: list[dict[str, Any]], as_of: dt.d
     """The process to draw for ``case`` (``process``, else its item's), the case's step states
     on ``as_of`` as ``wenze graph --case`` draws them, and the lines under the title."""
     from wenze.dsl import ast as A
-    from wenze.engine.events import read_jsonl
+    from wenze.events.readers import read_jsonl
     from wenze.graphs.overlay import engine_view, overlay_from_events
 
     if len(raw) > service.config.max_batch:
@@ -318,7 +318,7 @@ def case_calendar(rulebook: Any, process: Any, events: list[Any]) -> Any:
     """The working calendar of a case's process (the process's, else its item's, else the
     statutory one), with the rulebook's 节假日安排 — as ``wenze graph --case`` takes it."""
     from wenze.dsl import ast as A
-    from wenze.engine.calendar import WorkCalendar, declared_years_of
+    from wenze.dsl.calendar import WorkCalendar, declared_years_of
 
     declared = declared_years_of(rulebook)
     calendars = rulebook.named(A.CalendarDecl)
