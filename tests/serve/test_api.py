@@ -238,7 +238,8 @@ def test_check_and_stateless_evaluate(served: Server) -> None:
     assert all(re.fullmatch(r"WZ\d{3}", d["code"]) for d in broken.json["diagnostics"])
     escape = '规则集 「甲」 {\n  继承 "/etc/passwd"\n}\n'
     outside = served.call("POST", "/v1/check", token, {"rulebook": escape, "file": "x.wz"})
-    assert outside.status == 400 and outside.json["code"] == "bad_request"
+    assert outside.status == 200 and outside.json["ok"] is False  # refused before it is opened
+    assert [d["code"] for d in outside.json["diagnostics"]] == ["WZ119"]
     assert "root:" not in outside.text
     sibling = served.call("POST", "/v1/check", token, {
         "rulebook": '规则集 「乙」 {\n  继承 "statutory_base.wz"\n}\n', "file": "y.wz"})

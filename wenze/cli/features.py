@@ -6,8 +6,6 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from wenze.bdd.lint import lint_features
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("folder", nargs="?", default="features", help="the features folder")
@@ -23,6 +21,8 @@ def run(args: argparse.Namespace) -> int:
     if not folder.is_dir():
         print(f"wenze: no such folder `{folder}` / 找不到目录 `{folder}`")
         return 2
+    from wenze.bdd.lint import lint_features  # gherkin comes with pytest-bdd (the dev extras)
+
     problems = lint_features(sorted(folder.glob("*.feature")))
     for problem in problems:
         print(problem.render(args.lang))

@@ -16,7 +16,6 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Query, Request
@@ -30,7 +29,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from wenze.serve.problems import PROBLEM_SCHEMA, Problem, problem_responses
 from wenze.serve.service import ServeConfig, Service
 from wenze.serve.tokens import Grant
-from wenze.serve.workbench import add_routes, mount_page
+from wenze.serve.workbench import add_routes, load_posted, mount_page
 
 API_VERSION = "1.0.0"
 LOG = logging.getLogger("uvicorn.error.wenze")
@@ -350,7 +349,7 @@ def create_app(config: ServeConfig, start: bool = True) -> FastAPI:
               responses=problem_responses(400, 401, 503))
     def check(body: CheckRequest, who: Auth) -> dict[str, Any]:
         s = service()
-        loaded = _load_text(s, body.rulebook, body.file)
+        loaded = load_posted(s, body.rulebook, body.file)
         from wenze.dsl.render import to_json
 
         return {"ok": loaded.ok, "diagnostics": to_json(loaded.diagnostics, loaded.sources)}
@@ -363,7 +362,7 @@ def create_app(config: ServeConfig, start: bool = True) -> FastAPI:
         if body.rulebook is None:
             program = s.program
         else:
-            loaded = _load_text(s, body.rulebook, "rulebook.wz")
+            loaded = load_posted(s, body.rulebook, "rulebook.wz")
             if not loaded.ok or loaded.rulebook is None:
                 from wenze.dsl.render import to_json
 
@@ -563,17 +562,6 @@ def _letter_html(key: str, letter: str) -> str:
         "p{margin:0;white-space:pre-wrap}@media print{body{margin:0}@page{size:A4;margin:2.5cm}}"
         f"</style></head><body><h1>{title}</h1>\n{body}\n</body></html>\n"
     )
-
-
-def _load_text(service: Service, text: str, file: str) -> Any:
-    """Load a rulebook text posted to the service; its ``继承`` bases may only be files in the
-    folder of the service's own rulebook: the loader refuses anything else (WZ119) before it is
-    opened, so nothing else on the server is read back."""
-    from wenze.dsl.loader import load_text
-
-    folder = Path(service.config.rulebook).resolve().parent
-    name = Path(file).name or "rulebook.wz"
-    return load_text(text, str(folder / name), folder)
 
 
 async def _events(service: Service, after: int, unit: str | None, follow: bool

@@ -263,19 +263,14 @@ def compare(published: Any, edited: Any, events: list[Any], as_of: dt.date) -> d
 
 
 def load_posted(service: Any, text: str, file: str = "rulebook.wz") -> Any:
-    """Load a rulebook text posted to the service (as ``POST /v1/check`` does): its ``继承``
-    bases may only be files in the folder of the service's own rulebook."""
+    """Load a rulebook text posted to the service (every endpoint that takes one): its ``继承``
+    bases may only be files in the folder of the service's own rulebook — the loader refuses
+    anything else (WZ119) before it is opened, so nothing else on the server is read back."""
     from wenze.dsl.loader import load_text
 
     folder = Path(service.config.rulebook).resolve().parent
     name = Path(file).name or "rulebook.wz"
-    loaded = load_text(text, str(folder / name))
-    for source in loaded.sources:
-        path = Path(source).resolve()
-        if path != folder / name and path.parent != folder:
-            raise Problem("bad_request", "继承的规则集须在服务的规则目录中 extended rulebooks "
-                                         "must be in the service's rulebook folder")
-    return loaded
+    return load_text(text, str(folder / name), folder)
 
 
 def _overlay(service: Any, rulebook: Any, raw: list[dict[str, Any]], as_of: dt.date,
