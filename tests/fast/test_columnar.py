@@ -23,6 +23,7 @@ from wenze.dsl.loader import load_text
 from wenze.engine.evaluate import evaluate
 from wenze.engine.lower import Program, lower
 from wenze.events.readers import read_jsonl
+from wenze.fast import arrays, native, slices
 from wenze.fast import columnar as C
 from wenze.simulate.caseload import generate, load_profile
 
@@ -83,19 +84,19 @@ def _native_rows_checked(program: Program, events: list, as_of: dt.date,
     answers, when, in which post and unit — computed on arrays for screened cases — is what the
     reference's own offence of that row says, and the rows are exactly the reference's offences
     of those cases (none missing, none twice). Returns the number of rows checked."""
-    real = C._native_table
+    real = C.native_table
     kept: list[Any] = []
 
     def keep(ctx: Any, s: Any, group: Any, people: Any) -> Any:
         table = real(ctx, s, group, people)
-        kept.append((table, C._NativeCases(ctx, s, group)))
+        kept.append((table, native.NativeCases(ctx, s, group)))
         return table
 
-    C._native_table = keep  # type: ignore[assignment]
+    C.native_table = keep  # type: ignore[assignment]
     try:
         C.evaluate_columnar(program, events, as_of, rejected=rejected or [])
     finally:
-        C._native_table = real  # type: ignore[assignment]
+        C.native_table = real  # type: ignore[assignment]
     rows = 0
     for table, cases in kept:
         assert table.mismatches() == []
@@ -461,12 +462,12 @@ def test_a_broken_fast_path_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     as_of = dt.date(2024, 12, 31)
     ref, col, _ = _both(program, events, as_of, rejected)
     assert col == ref
-    real = C._Days.deadline
+    real = arrays.DayArrays.deadline
 
-    def late(self: C._Days, start: Any, amount: int, sus: Any) -> Any:
+    def late(self: arrays.DayArrays, start: Any, amount: int, sus: Any) -> Any:
         return real(self, start, amount + 1, sus)
 
-    monkeypatch.setattr(C._Days, "deadline", late)
+    monkeypatch.setattr(arrays.DayArrays, "deadline", late)
     _, broken, _ = _both(program, events, as_of, rejected)
     assert broken != ref
 
@@ -540,7 +541,8 @@ def test_screening_on_two_processes_gives_the_same_document(
     ref = wenze.to_json(evaluate(program, events, as_of))
     assert wenze.to_json(C.evaluate_columnar(program, events, as_of)) == ref  # one slice
     monkeypatch.setattr(C, "PARALLEL_MIN_CASES", 10)
-    monkeypatch.setattr(C, "SLICE_CASES", 97)  # 8 slices: 3, 3 and 2 per process
+    monkeypatch.setattr(slices, "PARALLEL_MIN_CASES", 10)
+    monkeypatch.setattr(slices, "SLICE_CASES", 97)  # 8 slices: 3, 3 and 2 per process
     docs = {}
     for workers in (1, 2, 3):
         stats: dict[str, float] = {}
@@ -563,7 +565,7 @@ def test_first_row_per_case_and_key() -> None:
     case_of = np.sort(rng.integers(0, n_cases, 400))
     rows = np.sort(rng.choice(400, 300, replace=False))
     keys = rng.integers(0, n_keys, len(rows))
-    table = C._first_per_case_and_key(case_of, rows, keys, n_cases, n_keys)
+    table = arrays.first_per_case_and_key(case_of, rows, keys, n_cases, n_keys)
     expected = np.full((n_cases, n_keys), -1)
     for r, k in zip(rows.tolist(), keys.tolist(), strict=True):
         if expected[case_of[r], k] < 0:

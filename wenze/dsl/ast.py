@@ -8,6 +8,9 @@ of equality and of ``repr`` (as in Cedar's ``Loc``), so tests compare trees with
 
 Names are compared by their text only. A name written ``「县国土资源局」`` and one written
 ``land_bureau`` are different names; ``foo`` and ``「foo」`` are the same name.
+
+One module on purpose (~720 lines): the language's node types, every one a small frozen record;
+split, each part would import the others.
 """
 
 from __future__ import annotations

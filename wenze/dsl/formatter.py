@@ -10,6 +10,9 @@ Two properties hold and are tested: ``format(format(x)) == format(x)`` and
 ``parse(format(x)).rulebook == parse(x).rulebook`` (spans are not compared). Comments are kept: each
 comment is attached to the declaration or property that follows it in the source (or to the end
 of the file) and printed above it, or after it on the same line when it was trailing.
+
+One module on purpose (~710 lines): one printer per declaration kind over the one AST, and the
+comment placement that needs all of them.
 """
 
 from __future__ import annotations

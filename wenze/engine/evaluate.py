@@ -12,6 +12,9 @@ rulebook's ladders (:mod:`wenze.engine.sanction`, :mod:`wenze.engine.ladder`) pe
 order. Targets are checked per unit and completed period; warnings come with each case.
 The precise rules are written down in ``docs/semantics.md``; everything is sorted, so the same
 inputs give byte-identical JSON.
+
+One module on purpose (~630 lines): the reference judge's stage after the cases — offences,
+warnings, metrics, targets, the ladder's seam — which the fast path and live mode share by name.
 """
 
 from __future__ import annotations

@@ -8,6 +8,9 @@ a UTC offset. :func:`build_event` turns one decoded object into a frozen :class:
 :class:`BadEvent` with a reason code; :class:`Collector` keeps the first event of each id, counts
 identical duplicates and rejects conflicting ones. The readers are in :mod:`wenze.events.readers`
 (JSON Lines, entry points) and :mod:`wenze.events.logs` (CSV and XES through a mapping).
+
+One module on purpose (~670 lines): the event record and both of its validations (the quick one
+and the full one) must agree field by field, so they stand side by side.
 """
 
 from __future__ import annotations

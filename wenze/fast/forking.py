@@ -1,7 +1,7 @@
 """``fork_map``: a function over a few arguments, each but the last in a forked child process.
 
 The columnar fast path screens slices of a large caseload on every CPU this way
-(:func:`wenze.fast.columnar._screen_parallel`). A child inherits what the parent holds (the
+(:func:`wenze.fast.slices.screen_parallel`). A child inherits what the parent holds (the
 event columns are shared, never copied or pickled) and sends back its result: the small part
 pickled through a pipe, the array buffers (pickle protocol 5, out of band) written to a shared
 memory file that the parent maps — so the parent reads a child's arrays without copying or

@@ -4,6 +4,9 @@ request → access (bearer token → :class:`wenze.serve.tokens.Grant`) → endp
 :class:`wenze.serve.service.Service` → JSON, or ``application/problem+json`` on error
 (:mod:`wenze.serve.problems`). ``docs/api.md`` documents it for integrators; the schema is
 committed as ``docs/openapi.json`` (a test fails when it drifts from this code).
+
+One module on purpose (~630 lines): the endpoints, each a few lines over the service, read as
+the API's table of contents; the OpenAPI document is generated from them.
 """
 
 
