@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from wenze.cli.files import load_reported
 from wenze.fast.evaluators import add_evaluator_argument, evaluator_for
 
 
@@ -42,23 +43,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _err(text: str) -> None:
     print(text, file=sys.stderr)
-
-
-def _load(path: str) -> tuple[Any, int]:
-    """(the loaded rulebook, 0), or (None, exit status) after reporting the problem."""
-    from wenze.cli.evaluate import print_diagnostics
-    from wenze.dsl.loader import load_rulebook
-
-    try:
-        loaded = load_rulebook(path)
-    except OSError as err:
-        _err(f"error: cannot read rulebook `{path}`: {err}; 无法读取规则文件")
-        return None, 2
-    if not loaded.ok or loaded.rulebook is None:
-        print_diagnostics(loaded.errors or loaded.diagnostics, loaded.sources)
-        _err(f"error: rulebook `{path}` has errors; 规则集有错误，未比较")
-        return None, 1
-    return loaded.rulebook, 0
 
 
 def _decisions(args: argparse.Namespace, old: Any, new: Any) -> tuple[dict[str, Any] | None, int]:
@@ -146,10 +130,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.new is None:
         return _family_log(args)
-    old, status = _load(args.old)
+    old, status = load_reported(args.old, "未比较")
     if old is None:
         return status
-    new, status = _load(args.new)
+    new, status = load_reported(args.new, "未比较")
     if new is None:
         return status
     diff = diff_rulebooks(flatten_items(old), flatten_items(new))

@@ -194,24 +194,6 @@ def _choose_process(
     return None, 2
 
 
-def _calendar(rulebook: A.Rulebook, process: A.ProcessDecl, events: list[Any]) -> Any:
-    from wenze.dsl.calendar import WorkCalendar, declared_years_of
-
-    declared = declared_years_of(rulebook)  # the rulebook's 节假日安排 extend the statutory base
-    calendars = rulebook.named(A.CalendarDecl)
-    names = [process.calendar.text] if process.calendar else []
-    items = rulebook.named(A.ItemDecl)
-    for event in events:
-        item = items.get(event.item or "")
-        if isinstance(item, A.ItemDecl) and item.calendar:
-            names.append(item.calendar.text)
-    for name in names:
-        decl = calendars.get(name)
-        if isinstance(decl, A.CalendarDecl):
-            return WorkCalendar.from_decl(decl, declared)
-    return WorkCalendar.statutory(declared)
-
-
 def run(args: argparse.Namespace) -> int:
     from wenze.dsl.processes import ProcessCycleError
     from wenze.graphs import render as R
@@ -248,7 +230,12 @@ def run(args: argparse.Namespace) -> int:
         try:
             if args.case:
                 from wenze.dsl.calendar import CalendarRangeError
-                from wenze.graphs.overlay import OverlayError, engine_view, overlay_from_events
+                from wenze.graphs.overlay import (
+                    OverlayError,
+                    case_calendar,
+                    engine_view,
+                    overlay_from_events,
+                )
 
                 assert as_of is not None
                 try:
@@ -259,7 +246,7 @@ def run(args: argparse.Namespace) -> int:
                              f"`{r.event_id}` [{r.code}]: {r.message}; `wenze evaluate` will not "
                              "judge it（引擎拒收此事件）")
                     overlay = overlay_from_events(
-                        process, own, as_of, _calendar(rulebook, process, own), args.case,
+                        process, own, as_of, case_calendar(rulebook, process, own), args.case,
                         warning_levels=view.levels, accountable=view.accountable,
                     )
                 except (OverlayError, CalendarRangeError) as err:

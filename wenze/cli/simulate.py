@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from wenze.cli.files import load_reported
 from wenze.fast.evaluators import add_evaluator_argument, evaluator_for
 from wenze.report.compare import (
     compare_results,
@@ -240,21 +241,11 @@ def _err(text: str) -> None:
 
 
 def _load(path: str) -> tuple[Any, int]:
-    """(Rulebook, 0), or (None, exit status) after reporting the problem."""
-    from wenze.cli.evaluate import print_diagnostics
-    from wenze.dsl.loader import load_rulebook
+    """(the lowered program, 0), or (None, exit status) after reporting the problem."""
     from wenze.engine.lower import lower
 
-    try:
-        loaded = load_rulebook(path)
-    except OSError as err:
-        _err(f"error: cannot read rulebook `{path}`: {err}; 无法读取规则文件")
-        return None, 2
-    if not loaded.ok or loaded.rulebook is None:
-        print_diagnostics(loaded.errors or loaded.diagnostics, loaded.sources)
-        _err(f"error: rulebook `{path}` has errors; 规则集有错误，未模拟")
-        return None, 1
-    return lower(loaded.rulebook), 0
+    rulebook, status = load_reported(path, "未模拟")
+    return (None, status) if rulebook is None else (lower(rulebook), 0)
 
 
 def run(args: argparse.Namespace) -> int:

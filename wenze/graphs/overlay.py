@@ -338,3 +338,23 @@ def _state(
     if allowed - actual <= notice_before:
         return StepStatus.RUNNING_NOTICE
     return StepStatus.RUNNING
+
+
+def case_calendar(rulebook: Any, process: Any, events: list[Any]) -> Any:
+    """The working calendar of a case's process (the process's, else its item's, else the
+    statutory one), with the rulebook's 节假日安排 — as ``wenze graph --case`` takes it."""
+    from wenze.dsl.calendar import WorkCalendar, declared_years_of
+
+    declared = declared_years_of(rulebook)
+    calendars = rulebook.named(A.CalendarDecl)
+    names = [process.calendar.text] if process.calendar else []
+    items = rulebook.named(A.ItemDecl)
+    for event in events:
+        item = items.get(event.item or "")
+        if isinstance(item, A.ItemDecl) and item.calendar:
+            names.append(item.calendar.text)
+    for name in names:
+        decl = calendars.get(name)
+        if isinstance(decl, A.CalendarDecl):
+            return WorkCalendar.from_decl(decl, declared)
+    return WorkCalendar.statutory(declared)

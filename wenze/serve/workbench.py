@@ -279,7 +279,7 @@ def _overlay(service: Any, rulebook: Any, raw: list[dict[str, Any]], as_of: dt.d
     on ``as_of`` as ``wenze graph --case`` draws them, and the lines under the title."""
     from wenze.dsl import ast as A
     from wenze.events.readers import read_jsonl
-    from wenze.graphs.overlay import engine_view, overlay_from_events
+    from wenze.graphs.overlay import case_calendar, engine_view, overlay_from_events
 
     if len(raw) > service.config.max_batch:
         raise Problem("payload_too_large", f"at most {service.config.max_batch} events")
@@ -307,27 +307,6 @@ def _overlay(service: Any, rulebook: Any, raw: list[dict[str, Any]], as_of: dt.d
     if view.case_accountable:
         lines.append("本案问责：" + "、".join(view.case_accountable))
     return process, overlay, lines
-
-
-def case_calendar(rulebook: Any, process: Any, events: list[Any]) -> Any:
-    """The working calendar of a case's process (the process's, else its item's, else the
-    statutory one), with the rulebook's 节假日安排 — as ``wenze graph --case`` takes it."""
-    from wenze.dsl import ast as A
-    from wenze.dsl.calendar import WorkCalendar, declared_years_of
-
-    declared = declared_years_of(rulebook)
-    calendars = rulebook.named(A.CalendarDecl)
-    names = [process.calendar.text] if process.calendar else []
-    items = rulebook.named(A.ItemDecl)
-    for event in events:
-        item = items.get(event.item or "")
-        if isinstance(item, A.ItemDecl) and item.calendar:
-            names.append(item.calendar.text)
-    for name in names:
-        decl = calendars.get(name)
-        if isinstance(decl, A.CalendarDecl):
-            return WorkCalendar.from_decl(decl, declared)
-    return WorkCalendar.statutory(declared)
 
 
 def _rulebook(service: Any, text: str | None) -> Any:
