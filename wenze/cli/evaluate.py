@@ -392,6 +392,11 @@ def _evaluate_on_dask(args: argparse.Namespace, as_of: dt.date, program: Any) ->
         _err("error: --dask does not go with --db or --explain; --dask 不能与 --db、--explain "
              "同用")
         return 2
+    try:
+        import dask.distributed  # noqa: F401  (the `scale` extra)
+    except ImportError:
+        _err("error: --dask needs Dask: pip install 'wenze[scale]'; 分布式评价需要安装 Dask")
+        return 2
     paths = sorted(glob.glob(args.events)) if any(c in args.events for c in "*?[") \
         else [args.events]
     if not paths or not all(Path(p).is_file() for p in paths):
