@@ -9,7 +9,9 @@ not do. So, read from the pages themselves:
 - ```` ```wz 文件 PATH ```` — the whole shipped file PATH, which loads clean;
 - ```` ```wz 另存为 PATH ```` — a file the page asks the reader to save at PATH; saved there (in a
   copy of ``rules/``, ``examples/`` and ``features/``), it loads clean;
-- ```` ```wz 错误示例 CODE ```` — a wrong rulebook: loading it reports CODE and nothing else;
+- ```` ```wz 错误示例 CODE ```` — a wrong rulebook: loading it reports CODE and nothing else (a
+  rulebook family — ``规则族`` — is loaded as ``wenze check`` loads one, next to the shipped rules
+  and the page's ``另存为`` files, which hold its versions);
 - ```` ```wz 改正 CODE ```` — the same rulebook corrected: it loads with no diagnostic;
 - ```` ```jsonl 拒收 CODE ```` / ```` ```jsonl 未能评判 CODE [AS-OF] ```` — events that, evaluated
   against ``rules/zitong_2008.wz``, are rejected with / leave a case unjudged for CODE;
@@ -48,8 +50,10 @@ import wenze
 from wenze.dsl.ast import Role
 from wenze.dsl.checks import CODES
 from wenze.dsl.facts import FACTS
+from wenze.dsl.family import load_family
 from wenze.dsl.keywords import KEYWORDS
 from wenze.dsl.loader import load_rulebook
+from wenze.dsl.parser import is_family
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "zh"
@@ -63,9 +67,18 @@ NOT_PRODUCIBLE = {
              "rulebooks built in Python",
     "WZ206": "the grammar already refuses `中止计时` without a reason (WZ002); the check guards "
              "rulebooks built in Python",
+    "WZ006": "a rulebook over 1,000,000 characters or 20,000 lines does not fit on a page "
+             "(tests/dsl/test_hostile_rulebooks.py produces it)",
 }
+# codes only the citation check gives: it reads the documents' texts (`wenze check --sources DIR`),
+# which no rulebook text carries; their wrong example and its fix are ```console blocks of
+# errors.md, run (and their shown output checked) by test_commands_and_their_shown_output
+BY_SOURCES = {"WZ601", "WZ602", "WZ603", "WZ604"}
 # event rejection codes that only CSV/XES logs and their mappings can produce
-LOG_ONLY = {"unknown_activity", "bad_xml", "bad_mapping"}
+LOG_ONLY = {"unknown_activity", "bad_xml", "bad_mapping", "field_too_large", "bad_csv"}
+# event rejection codes with an entry but no ```jsonl example, and why
+UNSHOWABLE = {"bad_encoding": "a page of the guide is UTF-8 text: it cannot hold a line that "
+                              "is not"}
 
 
 @dataclass(frozen=True)
@@ -134,10 +147,15 @@ def _sandbox(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def _load(body: str, tmp_path: Path) -> list[tuple[str, str, int]]:
-    path = _sandbox(tmp_path) / "示例.wz"
-    path.write_text(body, encoding="utf-8")
-    result = load_rulebook(path)
+def _load(body: str, tmp_path: Path, page: str = "") -> list[tuple[str, str, int]]:
+    if is_family(body):  # its versions are shipped rules or files the page asks to save
+        path = _reader_copy(page, tmp_path) / "rules" / "示例族.wz"
+        path.write_text(body, encoding="utf-8")
+        result = load_family(path)
+    else:
+        path = _sandbox(tmp_path) / "示例.wz"
+        path.write_text(body, encoding="utf-8")
+        result = load_rulebook(path)
     return [(d.code, d.severity.value if hasattr(d.severity, "value") else str(d.severity),
              d.span.line) for d in result.diagnostics]
 
@@ -163,10 +181,11 @@ def test_rulebook_block(block: Block, tmp_path: Path) -> None:
         result = load_rulebook(path)
         assert result.diagnostics == [], [(d.code, d.span.line) for d in result.diagnostics]
     elif words[1] == "错误示例":
-        codes = {code for code, _, _ in _load(block.body, tmp_path)}
+        codes = {code for code, _, _ in _load(block.body, tmp_path, block.page)}
         assert codes == {words[2]}, f"{block.id}: expected only {words[2]}, got {sorted(codes)}"
     elif words[1] == "改正":
-        assert _load(block.body, tmp_path) == [], f"{block.id}: the fix of {words[2]} is not clean"
+        assert _load(block.body, tmp_path, block.page) == [], \
+            f"{block.id}: the fix of {words[2]} is not clean"
     else:
         pytest.fail(f"{block.id}: unknown kind of wz block: {block.info}")
 
@@ -361,10 +380,21 @@ def test_every_diagnostic_code_has_an_entry_with_its_chinese_title() -> None:
 def test_every_diagnostic_code_has_a_wrong_example_that_produces_it() -> None:
     wrong = {b.info.split()[2] for b in WZ if b.info.split()[1:2] == ["错误示例"]}
     fixed = {b.info.split()[2] for b in WZ if b.info.split()[1:2] == ["改正"]}
-    missing = sorted(emitted_wz_codes() - wrong - set(NOT_PRODUCIBLE))
+    missing = sorted(emitted_wz_codes() - wrong - set(NOT_PRODUCIBLE) - BY_SOURCES)
     assert not missing, f"codes without a ```wz 错误示例 CODE block in docs/zh/errors.md: {missing}"
     unfixed = sorted(wrong - fixed)
     assert not unfixed, f"wrong examples without a ```wz 改正 CODE block: {unfixed}"
+    # the citation codes: under its heading, a `wenze check --sources` shown reporting the code,
+    # and one shown finding nothing
+    text = page_text("errors.md")
+    for code in sorted(BY_SOURCES):
+        section = text.split(_entries()[code], 1)[1].split("\n### ", 1)[0]
+        runs = [c for c in COMMANDS if c.block.page == "errors.md" and c.block.body in section
+                and "--sources" in c.command]
+        assert any(f"[{code}]" in line for c in runs for line in c.shown), \
+            f"{code}: no `wenze check --sources` in its entry shows it"
+        assert any("未发现问题" in line for c in runs for line in c.shown), \
+            f"{code}: no `wenze check --sources` in its entry shows the fix"
 
 
 def test_every_rejection_and_unjudged_code_has_an_entry() -> None:
@@ -372,7 +402,8 @@ def test_every_rejection_and_unjudged_code_has_an_entry() -> None:
     missing = sorted((rejection_codes() | unjudged_codes()) - set(entries))
     assert not missing, f"codes missing from docs/zh/errors.md: {missing}"
     shown = {b.info.split()[2] for b in JSONL}
-    unshown = sorted(rejection_codes() - LOG_ONLY - shown) + sorted(unjudged_codes() - shown)
+    unshown = sorted(rejection_codes() - LOG_ONLY - set(UNSHOWABLE) - shown) + \
+        sorted(unjudged_codes() - shown)
     assert not unshown, f"codes without a ```jsonl example in docs/zh/errors.md: {unshown}"
 
 
