@@ -120,4 +120,10 @@ def test_the_command_evaluates_a_family_byte_for_byte_the_same():
     letter = _wenze("evaluate", str(FAMILY), str(EVENTS), "--as-of", "2022-06-30",
                     "--decision", next(d["key"] for d in doc["decisions"] if d["case"] == "OLD"))
     assert "适用规则版本：2022" in letter.stdout and "从旧兼从轻" in letter.stdout
+    # the limit it ran under is the 2019 version's (the statute), the ladder applied the 2022 one's
+    assert "法定期限依据：《中华人民共和国行政许可法（2019年修正）》" in letter.stdout
+    assert "处理阶梯依据：《示例县机关效能问责办法（2022年修订" in letter.stdout
+    repealed = _wenze("evaluate", str(FAMILY), str(EVENTS), "--as-of", "2022-06-30", "--decision",
+                      next(d["key"] for d in doc["decisions"] if d["case"] == "SUSP"))
+    assert "不予处分" in repealed.stdout and "None" not in repealed.stdout
     assert _wenze("evaluate", str(FAMILY), str(EVENTS), "--as-of", "2018-01-01").returncode == 2

@@ -205,7 +205,17 @@ def run(args: argparse.Namespace) -> int:
     else:
         result = run_with(program, events, as_of, rejected=batch.rejected, explain=explain)
     progress.end()
-    code = _report(args, result, program, duplicates=batch.duplicates, progress=progress)
+    program_of = None
+    if family_run is not None:
+        from wenze.engine.versions import hybrid, procedure_version
+
+        def program_of(case: str | None, version: str | None = None) -> Any:
+            found = procedure_version(versions, batch.events, case)
+            rules = next((v.program for v in versions if v.label == version), program)
+            return hybrid(found.program, rules) if found is not None else rules
+
+    code = _report(args, result, program, duplicates=batch.duplicates, progress=progress,
+                   program_of=program_of)
     if code == 0 and args.db:
         from wenze.store.evaluate import store_evaluation, with_history
 
@@ -299,7 +309,10 @@ def _not_judged(u: Any) -> str:
 
 
 def _report(args: argparse.Namespace, result: Any, program: Any, duplicates: int,
-            progress: Progress | None = None) -> int:
+            progress: Progress | None = None, program_of: Any = None) -> int:
+    """``program_of(case, version)``: for a rulebook family, the program with the limits a case
+    ran under and the ladders of the version that judged it (its letter cites their bases); else
+    ``program`` serves every case."""
     from wenze.report import output
 
     if args.strict and (result.rejected or result.unjudged):
@@ -322,7 +335,8 @@ def _report(args: argparse.Namespace, result: Any, program: Any, duplicates: int
             _err(f"error: no events for case `{args.explain}` (as of {result.as_of}); "
                  f"没有该案件的事件")
             return 2
-        text = output.explain(result, args.explain, program)
+        text = output.explain(result, args.explain,
+                              program_of(args.explain) if program_of else program)
     elif args.decision:
         from wenze.report.summaries import column
 
@@ -330,7 +344,9 @@ def _report(args: argparse.Namespace, result: Any, program: Any, duplicates: int
         if args.decision not in keys:
             _err(f"error: no decision with key `{args.decision}`; 没有该决定")
             return 2
-        text = output.decision_letter(result.decisions[keys.index(args.decision)], program)
+        found = result.decisions[keys.index(args.decision)]
+        text = output.decision_letter(
+            found, program_of(found.case, found.version) if program_of else program)
     elif args.format in ("jsonl", "parquet"):
         return _write_files(args, result, progress or Progress(enabled=False))
     elif args.format == "json":

@@ -91,6 +91,17 @@ def _accepted_on(evs: Sequence[Event]) -> dt.date:
     return min(e.local_date for e in (accepted or evs))
 
 
+def procedure_version(versions: Sequence[VersionProgram], events: Iterable[Event],
+                      case: str | None) -> VersionProgram | None:
+    """The version whose procedure (limits, calendars, posts) a case runs under: the one in
+    force on the day it was accepted; None for no case, or when no version is in force."""
+    evs = [e for e in events if case is not None and e.case == case]
+    if not evs:
+        return None
+    day = _accepted_on(evs)
+    return next((v for v in versions if v.in_force(day)), None)
+
+
 def _key(o: Offence) -> tuple[Any, ...]:
     return (o.case, o.violation.name, o.subject, o.person_key, o.role.value)
 
@@ -353,4 +364,4 @@ def program_on(versions: Sequence[VersionProgram], day: dt.date) -> Program:
 
 
 __all__ = ["NO_VERSION", "VersionError", "VersionProgram", "evaluate_versions",
-           "family_evaluator", "hybrid", "lower_family", "program_on"]
+           "family_evaluator", "hybrid", "lower_family", "procedure_version", "program_on"]

@@ -363,8 +363,10 @@ def decision_letter(d: Decision, program: Program | None = None) -> str:
     lines.append("三、处理决定")
     if d.ladder is None:
         lines.append(f"　　认定{d.role_zh}；规则未规定处理阶梯。")
-    elif d.sanction is None:
+    elif d.sanction is None and d.ladder.exempt_by:
         lines.append(f"　　因「{d.ladder.exempt_by}」，免予问责。")
+    elif d.sanction is None:  # e.g. a later version no longer counts the act (从旧兼从轻)
+        lines.append("　　不予处分（理由见下）。")
     else:
         lines.append(f"　　给予{d.person or d.post or d.unit}「{d.sanction}」处理。")
     if d.ladder is not None:
