@@ -329,30 +329,11 @@ class _Reader:
         actor_code = np.fromiter(map(self.texts["actor"].__getitem__, actors), np.int32,
                                  len(actors))
         exact = [(j, ev) for j in sorted(slow) if (ev := self._exact(lines[j], first + j))]
+        kept: dict[int, Event] = {}
         if exact:  # the exact path's events among the others, in file order
-            evs = [ev for _, ev in exact]
-            d, m = days_and_micros([ev.at for ev in evs])
-            extra = np.asarray([[TYPE_CODE[ev.type], *(self.texts[name][getattr(ev, name)]
-                                                       for name in _COMBINED)]
-                                for ev in evs], np.int32)
-            actor_code = np.concatenate((actor_code, [self.texts["actor"][ev.actor]
-                                                      for ev in evs]))
-            row = np.concatenate((row, [j for j, _ in exact]))
-            table = np.concatenate((table, extra))
-            day, micros = np.concatenate((day, d)), np.concatenate((micros, m))
-            tz = np.concatenate((tz, [self._zone(ev.at.tzinfo) for ev in evs]))
-            case_code = np.concatenate((case_code, [self.cases[ev.case] for ev in evs]))
-            ids += [ev.id for ev in evs]
-            datas += [ev.data for ev in evs]
-            order = np.argsort(row, kind="stable")
-            row, table, day, micros, tz, case_code, actor_code = (
-                a[order] for a in (row, table, day, micros, tz, case_code, actor_code))
-            o = order.tolist()
-            ids, datas = [ids[i] for i in o], [datas[i] for i in o]
-            at_row = {j: ev for j, ev in exact}
-            kept = {k: at_row[j] for k, j in enumerate(row.tolist()) if j in at_row}
-        else:
-            kept = {}
+            (row, table, day, micros, tz, case_code, actor_code, ids, datas,
+             kept) = self._with_exact(exact, row, table, day, micros, tz, case_code, actor_code,
+                                      ids, datas)
         return _Rows(line=row + first, case=case_code.astype(np.int32),
                      type=table[:, 0].astype(np.int8), day=day, micros=micros,
                      tz=tz.astype(np.int32),
@@ -385,6 +366,33 @@ class _Reader:
                                                np.zeros_like(self.combo_table)))
         self.combo_table[code] = self.combos_ok[-1]
         return code
+
+    def _with_exact(self, exact: list[tuple[int, Event]], row: Any, table: Any, day: Any,
+                    micros: Any, tz: Any, case_code: Any, actor_code: Any, ids: list[Any],
+                    datas: list[Any]) -> tuple[Any, ...]:
+        """The rows of a chunk with the events the exact path built (``(row, event)``) put among
+        them in row order; the last value maps a kept row's index to its event."""
+        evs = [ev for _, ev in exact]
+        d, m = days_and_micros([ev.at for ev in evs])
+        extra = np.asarray([[TYPE_CODE[ev.type], *(self.texts[name][getattr(ev, name)]
+                                                   for name in _COMBINED)]
+                            for ev in evs], np.int32)
+        actor_code = np.concatenate((actor_code, [self.texts["actor"][ev.actor] for ev in evs]))
+        row = np.concatenate((row, [j for j, _ in exact]))
+        table = np.concatenate((table, extra))
+        day, micros = np.concatenate((day, d)), np.concatenate((micros, m))
+        tz = np.concatenate((tz, [self._zone(ev.at.tzinfo) for ev in evs]))
+        case_code = np.concatenate((case_code, [self.cases[ev.case] for ev in evs]))
+        ids = ids + [ev.id for ev in evs]
+        datas = datas + [ev.data for ev in evs]
+        order = np.argsort(row, kind="stable")
+        row, table, day, micros, tz, case_code, actor_code = (
+            a[order] for a in (row, table, day, micros, tz, case_code, actor_code))
+        o = order.tolist()
+        ids, datas = [ids[i] for i in o], [datas[i] for i in o]
+        at_row = dict(exact)
+        kept = {k: at_row[j] for k, j in enumerate(row.tolist()) if j in at_row}
+        return row, table, day, micros, tz, case_code, actor_code, ids, datas, kept
 
     def _exact(self, line: bytes, number: int) -> Event | None:
         """The current reader on one line: its Event, or None (rejected, or blank)."""
@@ -461,30 +469,11 @@ class _Reader:
             exact = [(j, ev) for j, line in zip(slow, lines, strict=True)
                      if (ev := self._exact(line, block.first + j))]
         row = rows
+        kept: dict[int, Event] = {}
         if exact:  # the exact path's events among the others, in row order
-            evs = [ev for _, ev in exact]
-            d, m = days_and_micros([ev.at for ev in evs])
-            extra = np.asarray([[TYPE_CODE[ev.type], *(self.texts[name][getattr(ev, name)]
-                                                       for name in _COMBINED)]
-                                for ev in evs], np.int32)
-            actor_code = np.concatenate((actor_code, [self.texts["actor"][ev.actor]
-                                                      for ev in evs]))
-            row = np.concatenate((row, [j for j, _ in exact]))
-            table = np.concatenate((table, extra))
-            day, micros = np.concatenate((day, d)), np.concatenate((micros, m))
-            tz = np.concatenate((tz, [self._zone(ev.at.tzinfo) for ev in evs]))
-            case_code = np.concatenate((case_code, [self.cases[ev.case] for ev in evs]))
-            ids += [ev.id for ev in evs]
-            datas += [ev.data for ev in evs]
-            order = np.argsort(row, kind="stable")
-            row, table, day, micros, tz, case_code, actor_code = (
-                a[order] for a in (row, table, day, micros, tz, case_code, actor_code))
-            o = order.tolist()
-            ids, datas = [ids[i] for i in o], [datas[i] for i in o]
-            at_row = dict(exact)
-            kept = {k: at_row[j] for k, j in enumerate(row.tolist()) if j in at_row}
-        else:
-            kept = {}
+            (row, table, day, micros, tz, case_code, actor_code, ids, datas,
+             kept) = self._with_exact(exact, row, table, day, micros, tz, case_code, actor_code,
+                                      ids, datas)
         table = table.reshape(-1, 5)
         return _Rows(line=np.asarray(row, np.int64) + block.first,
                      case=np.asarray(case_code, np.int32),
