@@ -40,7 +40,13 @@ import pyarrow.json as pj
 import pyarrow.parquet as pq
 
 from wenze.events.model import Event
-from wenze.events.read_columns import ColumnBatch, FieldBlock, read_columns, read_field_blocks
+from wenze.events.read_columns import (
+    ColumnBatch,
+    FieldBlock,
+    file_blocks,
+    read_columns,
+    read_field_blocks,
+)
 
 __all__ = [
     "ARROW_SUFFIXES",
@@ -121,33 +127,19 @@ _PARSE = pj.ParseOptions(explicit_schema=pa.schema([(name, pa.string())
 
 def _jsonl_blocks(path: Path) -> Iterator[FieldBlock | tuple[list[bytes], int]]:
     number = 1
-    with path.open("rb") as fh:
-        if fh.read(3) != b"\xef\xbb\xbf":
-            fh.seek(0)
-        while True:
-            block = fh.read(_JSON_BLOCK)
-            if not block:
-                return
-            if not block.endswith((b"\n", b"\r")):
-                block += fh.readline()
-            if block.endswith(b"\r"):  # a "\r\n" cut in two, or a line ended by "\r"
-                after = fh.read(1)
-                if after == b"\n":
-                    block += after
-                elif after:
-                    fh.seek(-1, 1)
-            if b"\r" in block:
-                lines = block.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
-                if lines[-1] == b"":
-                    lines.pop()
-                yield lines, number
-                number += len(lines)
-                continue
-            if not block.endswith(b"\n"):
-                block += b"\n"
-            count = block.count(b"\n")
-            yield _parsed_block(block, count, number)
-            number += count
+    for block, had_cr in file_blocks(path, _JSON_BLOCK):
+        if had_cr:  # such a file goes line by line
+            lines = block.split(b"\n")
+            if lines[-1] == b"":
+                lines.pop()
+            yield lines, number
+            number += len(lines)
+            continue
+        if not block.endswith(b"\n"):
+            block += b"\n"
+        count = block.count(b"\n")
+        yield _parsed_block(block, count, number)
+        number += count
 
 
 def _parsed_block(block: bytes, count: int, first: int) -> FieldBlock | tuple[list[bytes], int]:

@@ -629,16 +629,15 @@ class _Reader:
                             *data_columns(types, datas), details=details)
 
 
-def _chunks(path: Path) -> Iterator[tuple[list[bytes], int]]:
-    """The file's lines (bytes, without their line ends) a chunk at a time, with the number of
-    the first: split as text mode splits (``\\n``, ``\\r\\n`` and ``\\r`` end a line), a BOM
-    at the start dropped."""
-    number = 1
+def file_blocks(path: Path, size: int) -> Iterator[tuple[bytes, bool]]:
+    """The file's bytes about ``size`` at a time, each block ending at a line end as text mode
+    ends lines (``\n``, ``\r\n``, ``\r``; the last block may end without one), a BOM at the
+    start dropped; with whether the block held a ``\r`` (its line ends are then ``\n``)."""
     with path.open("rb") as fh:
         if fh.read(3) != _BOM:
             fh.seek(0)
         while True:
-            block = fh.read(_CHUNK_BYTES)
+            block = fh.read(size)
             if not block:
                 return
             if not block.endswith((b"\n", b"\r")):
@@ -649,13 +648,22 @@ def _chunks(path: Path) -> Iterator[tuple[list[bytes], int]]:
                     block += after
                 elif after:
                     fh.seek(-1, 1)
-            if b"\r" in block:
+            had_cr = b"\r" in block
+            if had_cr:
                 block = block.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-            lines = block.split(b"\n")
-            if block.endswith(b"\n"):
-                lines.pop()
-            yield lines, number
-            number += len(lines)
+            yield block, had_cr
+
+
+def _chunks(path: Path) -> Iterator[tuple[list[bytes], int]]:
+    """The file's lines (bytes, without their line ends) a chunk at a time, with the number of
+    the first (:func:`file_blocks`)."""
+    number = 1
+    for block, _ in file_blocks(path, _CHUNK_BYTES):
+        lines = block.split(b"\n")
+        if block.endswith(b"\n"):
+            lines.pop()
+        yield lines, number
+        number += len(lines)
 
 
 def _given_texts(values: list[Any]) -> np.ndarray:
