@@ -91,6 +91,11 @@ def _accepted_on(evs: Sequence[Event]) -> dt.date:
     return min(e.local_date for e in (accepted or evs))
 
 
+def version_on(versions: Sequence[VersionProgram], day: dt.date) -> VersionProgram | None:
+    """The version in force on ``day`` (None when none is)."""
+    return next((v for v in versions if v.in_force(day)), None)
+
+
 def procedure_version(versions: Sequence[VersionProgram], events: Iterable[Event],
                       case: str | None) -> VersionProgram | None:
     """The version whose procedure (limits, calendars, posts) a case runs under: the one in
@@ -98,8 +103,7 @@ def procedure_version(versions: Sequence[VersionProgram], events: Iterable[Event
     evs = [e for e in events if case is not None and e.case == case]
     if not evs:
         return None
-    day = _accepted_on(evs)
-    return next((v for v in versions if v.in_force(day)), None)
+    return version_on(versions, _accepted_on(evs))
 
 
 def _key(o: Offence) -> tuple[Any, ...]:
@@ -109,6 +113,12 @@ def _key(o: Offence) -> tuple[Any, ...]:
 def _decision_key(d: Decision) -> tuple[Any, ...]:
     return (d.case, d.violation, d.subject, d.person or d.post or d.unit, d.role.value,
             d.established)
+
+
+def _act_key(o: Offence) -> tuple[Any, ...]:
+    """:func:`_decision_key` of the decision an offence gives (joint decisions aside)."""
+    return (o.case, o.violation.name, o.subject, o.person or o.post or o.unit, o.role.value,
+            o.established)
 
 
 def evaluate_versions(
@@ -121,8 +131,7 @@ def evaluate_versions(
     explain: Iterable[str] = (),
 ) -> EvaluationResult:
     """Evaluate case events against a family of versions as of a date (see the module)."""
-    program_on(versions, as_of)  # raises when no version is in force on the decision date
-    now = next(v for v in versions if v.in_force(as_of))
+    now = required_version(versions, as_of)
     explain_set = set(explain)
     all_rejected: list[Rejection] = list(rejected)
     kept: list[Event] = []
@@ -139,17 +148,18 @@ def evaluate_versions(
     unjudged: list[Unjudged] = []
     # which version accepted each case, and which versions were in force during it
     groups: dict[tuple[int, int], list[str]] = defaultdict(list)
+    accepted_by: dict[int, list[str]] = defaultdict(list)
     index = {id(v): i for i, v in enumerate(versions)}
     for case in sorted(by_case):
-        evs = by_case[case]
-        day = _accepted_on(evs)
-        accepted = next((v for v in versions if v.in_force(day)), None)
+        day = _accepted_on(by_case[case])
+        accepted = version_on(versions, day)
         if accepted is None:
             unjudged.append(Unjudged(
                 case, NO_VERSION, f"受理日 {day} 没有有效的规则版本，不予判定 "
                 f"(no version of the rulebook family is in force on {day}, the day the case "
                 "was accepted)"))
             continue
+        accepted_by[index[id(accepted)]].append(case)
         for rules in versions:
             if rules.effective_from <= as_of and (rules.effective_until is None
                                                   or rules.effective_until >= day):
@@ -161,21 +171,20 @@ def evaluate_versions(
     offences: list[Offence] = []  # each judged by the version in force when it was established
     version_of: dict[int, VersionProgram] = {}
     under_now: dict[tuple[Any, ...], Offence] = {}
-    placed: dict[int, tuple[list[Event], dict[str, list[Event]]]] = {}
+    # each procedure's events: what its own version cannot place is rejected, once
+    placed = {a: _placed(versions[a].program, kept, cases, all_rejected)
+              for a, cases in sorted(accepted_by.items())}
     for (a, r), cases in sorted(groups.items()):
         procedure, rules = versions[a], versions[r]
         program = hybrid(procedure.program, rules.program)
         own = a == r
-        if a not in placed:
-            placed[a] = _placed(procedure.program, kept, cases, all_rejected)
         events_a, cases_a = placed[a]
         ctx = CaseContext(program, events_a, as_of)
-        batch = run_cases(ctx, program, cases, {c: list(cases_a.get(c, ())) for c in cases},
-                          explain_set if own else set())
-        found, case_warnings, case_unjudged, refused, case_traces = (
-            batch[1], batch[2], batch[3], batch[4], batch[5])
+        rows, found, case_warnings, case_unjudged, refused, case_traces = run_cases(
+            ctx, program, cases, {c: list(cases_a.get(c, ())) for c in cases},
+            explain_set if own else set())
         if own:
-            outs += batch[0]
+            outs += rows
             warnings += case_warnings
             unjudged += case_unjudged
             all_rejected += refused
@@ -252,41 +261,27 @@ def _ladders(versions: Sequence[VersionProgram], now: VersionProgram, offences: 
     as_now = [o if version_of[id(o)] is now else under_now.get(_key(o), o) for o in offences]
     made = sanction(now.program, as_now, prior, as_of, now_ctx.holder)
     runs[id(now)] = {_decision_key(d): d for d in made}
+    counted = {k[:3] for k in under_now}  # (case, violation, subject) the new rule still counts
     out: list[Decision] = []
     for v in versions:
         if id(v) not in used:
             continue
-        mine = {_decision_key(d) for o in offences if version_of[id(o)] is v
-                for d in [_of(o, runs[id(v)])] if d is not None}
+        mine = [o for o in offences if version_of[id(o)] is v]
+        keys = {_act_key(o) for o in mine}
+        # a joint (连带) decision belongs to the version of the offence that triggered it
+        acts = {(o.case, o.violation.name, o.established) for o in mine}
         for key, d in runs[id(v)].items():
-            if key not in mine and not _joint_of(d, offences, version_of, v):
-                continue
-            out.append(_from_old_or_new(d, v, now, runs[id(now)].get(key), under_now))
+            if key in keys or (d.ladder is not None and d.ladder.joint
+                               and (d.case, d.violation, d.established) in acts):
+                out.append(_from_old_or_new(d, v, now, runs[id(now)].get(key), counted))
     return out
 
 
-def _of(o: Offence, run: dict[tuple[Any, ...], Decision]) -> Decision | None:
-    return run.get((o.case, o.violation.name, o.subject, o.person or o.post or o.unit,
-                    o.role.value, o.established))
-
-
-def _joint_of(d: Decision, offences: list[Offence], version_of: dict[int, VersionProgram],
-              v: VersionProgram) -> bool:
-    """A joint (连带) decision belongs to the version of the offence that triggered it."""
-    if d.ladder is None or not d.ladder.joint:
-        return False
-    return any(version_of[id(o)] is v and o.case == d.case and o.violation.name == d.violation
-               and o.established == d.established for o in offences)
-
-
 def _from_old_or_new(old: Decision, v: VersionProgram, now: VersionProgram,
-                     new: Decision | None, under_now: dict[tuple[Any, ...], Offence]
-                     ) -> Decision:
+                     new: Decision | None, counted: set[tuple[Any, ...]]) -> Decision:
     if v is now:
         return dataclasses.replace(old, version=v.label)
-    counted = any(k[0] == old.case and k[1] == old.violation and k[2] == old.subject
-                  for k in under_now)
-    if not counted:
+    if (old.case, old.violation, old.subject) not in counted:
         reason = (f"从旧兼从轻：行为时适用版本 {v.label}，作出决定时有效的版本 {now.label} "
                   "不再认定为违规，适用新的规定，不予处分",
                   f"lex mitior: the act fell under version {v.label}; version {now.label}, in "
@@ -354,14 +349,20 @@ def family_evaluator(versions: Sequence[VersionProgram]) -> Any:
     return run
 
 
-def program_on(versions: Sequence[VersionProgram], day: dt.date) -> Program:
-    """The program of the version in force on ``day`` (:class:`VersionError` when none is)."""
-    now = next((v for v in versions if v.in_force(day)), None)
+def required_version(versions: Sequence[VersionProgram], day: dt.date) -> VersionProgram:
+    """The version in force on ``day`` (:class:`VersionError` when none is)."""
+    now = version_on(versions, day)
     if now is None:
         raise VersionError(f"no version of the family is in force on {day}; "
                            f"{day} 没有有效的规则版本")
-    return now.program
+    return now
+
+
+def program_on(versions: Sequence[VersionProgram], day: dt.date) -> Program:
+    """The program of the version in force on ``day`` (:class:`VersionError` when none is)."""
+    return required_version(versions, day).program
 
 
 __all__ = ["NO_VERSION", "VersionError", "VersionProgram", "evaluate_versions",
-           "family_evaluator", "hybrid", "lower_family", "procedure_version", "program_on"]
+           "family_evaluator", "hybrid", "lower_family", "procedure_version", "program_on",
+           "required_version", "version_on"]
