@@ -78,16 +78,10 @@ def test_case(case_dir: Path) -> None:
     for how in spec.get("evaluators", ()):
         if how == "live":
             from wenze.events.readers import read_events
-            from wenze.live.engine import LiveEngine, VirtualClock
+            from wenze.live.engine import replay
 
-            events = sorted(read_events(case_dir / "events.jsonl").events,
-                            key=lambda e: (e.at, e.id))
-            engine = LiveEngine(rulebook.program, VirtualClock(dt.datetime.combine(
-                events[0].at.date(), dt.time(), events[0].at.tzinfo)))
-            for ev in events:
-                if ev.at.date() <= as_of:
-                    engine.submit(ev)
-            engine.advance_to(as_of)
+            engine = replay(rulebook.program, read_events(case_dir / "events.jsonl").events,
+                            as_of)
             other = [d.to_json() for d in engine.decisions()]
         else:
             other = [d.to_json() for d in rulebook.evaluate(

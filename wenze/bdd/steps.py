@@ -391,7 +391,7 @@ def _same_everywhere(state: Scenario) -> None:
     the as-of date) give the reference's decisions, byte for byte."""
     import wenze
     from wenze.events.readers import read_jsonl
-    from wenze.live.engine import LiveEngine, VirtualClock
+    from wenze.live.engine import replay
 
     assert state.result is not None, "not evaluated yet / 尚未评估"
     as_of = state.result.as_of
@@ -400,15 +400,9 @@ def _same_everywhere(state: Scenario) -> None:
     columnar = rulebook.evaluate(state.events, as_of=as_of, prior_sanctions=state.prior,
                                  evaluator="columnar")
     lines = [json.dumps(e, ensure_ascii=False) for e in state.events]
-    events = sorted(read_jsonl(lines, "<scenario>").events, key=lambda e: (e.at, e.id))
+    events = read_jsonl(lines, "<scenario>").events
     if events and not state.prior:
-        engine = LiveEngine(rulebook.program, VirtualClock(dt.datetime.combine(
-            events[0].at.date(), dt.time(), events[0].at.tzinfo)))
-        for ev in events:
-            if ev.at.date() <= as_of:
-                engine.submit(ev)
-        engine.advance_to(as_of)
-        live = [d.to_json() for d in engine.decisions()]
+        live = [d.to_json() for d in replay(rulebook.program, events, as_of).decisions()]
     else:
         live = reference
     for name, other in (("columnar", [d.to_json() for d in columnar.decisions]), ("live", live)):
