@@ -151,7 +151,7 @@ RULEBOOK = """规则集 「差分」 {{ 版本 "t" }}
 {power}
 职权 「延期批准权」 {{ 说明 "延期" }}
 {act_power}
-单位 「审批局」 {{ 主要领导 「局长」 分管领导 「副局长」 }}
+单位 「审批局」 {{ 主要领导 「局长」 {unit_deputy} }}
 岗位 「局长」 {{ 属于 「审批局」 拥有 「延期批准权」{chief_decides} }}
 岗位 「副局长」 {{ 属于 「审批局」 }}
 岗位 「首席代表」 {{ 属于 「审批局」 {rep_holds} }}
@@ -194,7 +194,7 @@ BASE_PARAMS: dict[str, str] = {
     "post": "岗位 「窗口」", "s1": "2", "u1": "工作日", "s2": "5", "cs_after": "",
     "countersign": "", "unit": "单位 「审批局」", "process": "流程 「审批流程」", "stat": "20",
     "stat_unit": "工作日", "promised": "承诺时限 15 工作日", "correction": "",
-    "warnings": "", "act_power": "",
+    "warnings": "", "act_power": "", "unit_deputy": "分管领导 「副局长」",
     "violations": """违规 「超过法定时限」 依据 「法」 "三" {
   针对 案件 当 「超法定天数」 > 0 责任 直接责任人、分管领导 阶梯 「问责」 }
 违规 「决定越权」 依据 「法」 "三" { 针对 案件 当 「决定越权」 责任 直接责任人 阶梯 「问责」 }
@@ -225,7 +225,9 @@ ROLES = ["直接责任人", "直接责任人、分管领导", "直接责任人�
          # parties and degrees (issue 14): any act's actor, a leader of one, any degree
          "决定人 承担 直接责任、决定人的分管领导 承担 主要领导责任",
          "受理人、收件人的主要领导 承担 全面领导责任", "送达人、延期批准人 承担 重要领导责任",
-         "被投诉人、补正告知人、中止人的分管领导", "直接责任人 承担 重要领导责任、审核人的主要领导"]
+         "被投诉人、补正告知人、中止人的分管领导", "直接责任人 承担 重要领导责任、审核人的主要领导",
+         # a unit's leadership body (全面领导责任), and the deputy leader a unit may not name
+         "直接责任人、领导班子", "决定人的领导班子 承担 重要领导责任、分管领导"]
 # the powers a rulebook may require for acts (职权 … 行为): none, acts judged on arrays, or not
 ACT_POWERS = ["", "职权 「受理权」 { 行为 「受理」、「收件」 }",
               "职权 「送达权」 { 行为 delivered }",
@@ -261,6 +263,8 @@ def rulebooks(draw: Any) -> str:
     p["promised"] = f"承诺时限 {promised} 工作日" if promised else ""
     p["correction"] = draw(st.sampled_from(["", "补正告知 5 工作日 一次性", "补正告知 2 自然日"]))
     p["act_power"] = draw(st.sampled_from(ACT_POWERS))
+    # a unit naming no deputy leader: decisions name the unit, no person (never dropped)
+    p["unit_deputy"] = draw(st.sampled_from(["分管领导 「副局长」", "分管领导 「副局长」", ""]))
     if "受理权" in p["act_power"]:  # the window may accept, or not (then every act is void)
         p["cover"] = (p["cover"] + " " if p["cover"] else "") + draw(
             st.sampled_from(["拥有 「受理权」", ""]))

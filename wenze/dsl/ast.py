@@ -464,6 +464,7 @@ class Leader(StrEnum):
 
     DEPUTY = "deputy_leader"  # 分管领导
     CHIEF = "chief_leader"  # 主要领导
+    BODY = "leadership_body"  # 领导班子: the leadership body of the party's unit (a unit answers)
 
 
 class Degree(StrEnum):
@@ -533,11 +534,14 @@ ROLE_MEANING: dict[Role, tuple[Party, Degree]] = {
 
 def default_degree(party: Party) -> Degree:
     """The degree of a party written without ``承担``: a deputy leader's is 主要领导责任, a chief
-    leader's 重要领导责任, the reviewer's 主要领导责任, anyone else's 直接责任."""
+    leader's 重要领导责任, a leadership body's 全面领导责任 (《中国共产党问责条例》 Art. 6), the
+    reviewer's 主要领导责任, anyone else's 直接责任."""
     if party.leader is Leader.DEPUTY:
         return Degree.PRIMARY_LEADERSHIP
     if party.leader is Leader.CHIEF:
         return Degree.IMPORTANT_LEADERSHIP
+    if party.leader is Leader.BODY:
+        return Degree.OVERALL_LEADERSHIP
     if party.base is PartyBase.REVIEWER:
         return Degree.PRIMARY_LEADERSHIP
     return Degree.DIRECT

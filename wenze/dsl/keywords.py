@@ -49,6 +49,7 @@ KEYWORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "PARENT": (("上级",), ("parent",)),
     "CHIEF_LEADER": (("主要领导",), ("chief leader",)),
     "DEPUTY_LEADER": (("分管领导",), ("deputy leader",)),
+    "LEADERSHIP_BODY": (("领导班子",), ("leadership body",)),
     "POST": (("岗位",), ("post",)),
     "BELONGS_TO": (("属于",), ("belongs to",)),
     "HOLDS": (("拥有",), ("holds",)),

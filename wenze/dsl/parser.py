@@ -739,7 +739,8 @@ _PARTY_BASES = {
     "COUNTERSIGN_REQUESTER": A.PartyBase.COUNTERSIGN_REQUESTER,
     "COMPLAINED_OF": A.PartyBase.COMPLAINED_OF,
 }
-_LEADERS = {"DEPUTY_LEADER": A.Leader.DEPUTY, "CHIEF_LEADER": A.Leader.CHIEF}
+_LEADERS = {"DEPUTY_LEADER": A.Leader.DEPUTY, "CHIEF_LEADER": A.Leader.CHIEF,
+            "LEADERSHIP_BODY": A.Leader.BODY}
 _DEGREES = {"DEGREE_DIRECT": A.Degree.DIRECT, "DEGREE_PRIMARY": A.Degree.PRIMARY_LEADERSHIP,
             "DEGREE_IMPORTANT": A.Degree.IMPORTANT_LEADERSHIP,
             "DEGREE_OVERALL": A.Degree.OVERALL_LEADERSHIP}
@@ -858,9 +859,9 @@ class _Builder(Transformer):
         kind = children[0].type
         return _PARTY_BASES[kind], _ROLES.get(kind)
 
-    def leader(self, meta: Any, children: list[Token]) -> tuple[A.Leader, A.Role]:
+    def leader(self, meta: Any, children: list[Token]) -> tuple[A.Leader, A.Role | None]:
         kind = children[0].type
-        return _LEADERS[kind], _ROLES[kind]
+        return _LEADERS[kind], _ROLES.get(kind)
 
     def degree(self, meta: Any, children: list[Token]) -> A.Degree:
         return _DEGREES[children[0].type]

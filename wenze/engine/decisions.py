@@ -69,6 +69,7 @@ PARTY_ACTS: dict[PartyBase, tuple[str, str]] = {
 LEADER_LABELS: dict[Leader, tuple[str, str]] = {
     Leader.DEPUTY: ("分管领导", "deputy leader"),
     Leader.CHIEF: ("主要领导", "chief leader"),
+    Leader.BODY: ("领导班子", "leadership body"),
 }
 DEGREE_LABELS: dict[Degree, tuple[str, str]] = {
     Degree.DIRECT: ("直接责任", "direct responsibility"),
@@ -113,6 +114,26 @@ def role_label(r: Responsibility) -> tuple[str, str]:
     return f"{dzh}（{pzh}）", f"{den} ({pen})"
 
 
+def person_key_of(person: str | None, post: str | None, unit: str | None,
+                  leader: Leader | None) -> str:
+    """Whom the ladder counts an offence for: the person; else the post nobody was seen in
+    (``岗位:…``); else, for a leader the unit does not name or a unit's leadership body, the unit
+    and that party (``单位:…/分管领导``, ``单位:…/领导班子``: never merged with the unit's unknown
+    official); else the unit (``单位:…``)."""
+    if person:
+        return person
+    if post:
+        return f"岗位:{post}"
+    if leader is not None:
+        return leader_unit_key(unit, leader)
+    return f"单位:{unit}"
+
+
+def leader_unit_key(unit: str | None, leader: Leader) -> str:
+    """The ladder key of a unit's leader nobody names, or of its leadership body."""
+    return f"单位:{unit}/{LEADER_LABELS[leader][0]}"
+
+
 def party_missing(r: Responsibility, scope: str, person: str | None, post: str | None,
                   unit: str | None) -> tuple[str, str] | None:
     """Why the party of a decision was not found (person None), or None when it was (or when the
@@ -121,6 +142,8 @@ def party_missing(r: Responsibility, scope: str, person: str | None, post: str |
         return None
     party = r.party
     pzh, pen = party_label(r)
+    if party.leader is Leader.BODY:
+        return None  # a unit's leadership body answers as a body
     if party.leader is not None:
         lzh, len_ = LEADER_LABELS[party.leader]
         if post is not None:
@@ -356,11 +379,7 @@ class Offence:
 
     @property
     def person_key(self) -> str:
-        if self.person:
-            return self.person
-        if self.post:
-            return f"岗位:{self.post}"
-        return f"单位:{self.unit}"
+        return person_key_of(self.person, self.post, self.unit, self.role.party.leader)
 
     @functools.cached_property
     def key(self) -> str:  # (a SHA-256: computed once, read by the ladder and the decision)

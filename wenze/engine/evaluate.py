@@ -221,21 +221,25 @@ def _responsible(ctx: CaseContext, v: ViolationIR, out: CaseOutcome | None, subj
             resolved[base] = (act, act_unit)
         act, act_unit = resolved[base]
         who: tuple[str | None, str | None, str | None]
-        if resp.party.leader is not None:
+        if resp.party.leader is A.Leader.BODY:  # the leadership body of the party's unit
+            post = act.post if act else None
+            u_name, _, _ = _leaders(ctx, post, act_unit)
+            who = (None, None, u_name or case_unit or UNKNOWN_UNIT)
+        elif resp.party.leader is not None:
             post = act.post if act else None
             u_name, deputy, chief = _leaders(ctx, post, act_unit)
             leader = deputy if resp.party.leader is A.Leader.DEPUTY else chief
             if leader:
                 who = (ctx.holder(leader, day), leader, ctx.unit_of_post(leader) or u_name)
-            else:  # the post and unit name no such leader: nobody to decide on, said in the trace
+            else:  # the post and unit name no such leader: the decision names the unit, no person
+                who = (None, None, u_name or case_unit or UNKNOWN_UNIT)
                 if notes is not None:
                     word = "分管领导" if resp.party.leader is A.Leader.DEPUTY else "主要领导"
                     notes.append(f"「{v.name}」{'[' + subject + ']' if subject else ''}: "
-                                 f"岗位「{post or '—'}」及单位「{u_name or '—'}」未指明{word}，"
-                                 f"不对{word}作出决定 / post and unit name no "
-                                 f"{resp.party.leader.value.replace('_', ' ')}: "
-                                 f"no decision for one")
-                continue
+                                 f"岗位「{post or '—'}」及单位「{who[2]}」未指明{word}，"
+                                 f"决定只写明单位，不写明人员 / post and unit name no "
+                                 f"{resp.party.leader.value.replace('_', ' ')}: the decision "
+                                 f"names the unit, with no person")
         elif out is None and base is A.PartyBase.DIRECT:
             # a target: the unit's chief leader answers directly
             u_name, _, chief = _leaders(ctx, None, case_unit)

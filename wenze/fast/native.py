@@ -416,11 +416,12 @@ def _responsible_columns(parts: dict[str, list[np.ndarray]], people: People, v: 
         w_person, w_post, w_unit = who
         nobody = (w_person < 0) & (w_post < 0) & (w_unit < 0)  # never dropped: the case's unit
         w_unit = np.where(nobody, np.where(out_unit >= 0, out_unit, unknown), w_unit)
-        # (a leader that the post and unit do not name: nobody to decide on, WZ119)
-        valid = leader >= 0 if party in (_DEPUTY, _CHIEF) else np.ones(len(sel), bool)
-        # the person key: the person, else 岗位:post, else 单位:unit
+        valid = np.ones(len(sel), bool)
+        # the person key: the person, else 岗位:post, else 单位:unit (decisions.person_key_of)
         key = np.where(w_person >= 0, w_person,
                        np.where(w_post >= 0, n_names + w_post, 2 * n_names + w_unit))
+        if party in (_DEPUTY, _CHIEF):  # a leader the post and unit do not name: 单位:unit/…
+            key = np.where(leader >= 0, key, (3 if party == _DEPUTY else 4) * n_names + w_unit)
         for t_valid, t_key in taken:
             valid &= ~(t_valid & (t_key == key))
         taken.append((valid, key))
@@ -462,6 +463,9 @@ def _table(program: Program, names: Names, cases: NativeCases,
 
 _CODED = ("subject", "person", "post", "unit")  # string columns coded by _SortedNames.rank
 
+# the person-key block (see _SortedNames) of a unit that names no deputy / chief leader
+_UNNAMED_LEADER = {A.Leader.DEPUTY: 3, A.Leader.CHIEF: 4}
+
 def table_columns(names: Names, cases: NativeCases, parts: Mapping[str, list[np.ndarray]]
                    ) -> dict[str, Any] | None:
     """The columns of an offence table (arrays, and the cases' string column: what a child
@@ -474,7 +478,10 @@ def table_columns(names: Names, cases: NativeCases, parts: Mapping[str, list[np.
     table = names.sorted()
     n_names = table.size + 1
     person, post, unit = col["person"], col["post"], col["unit"]
-    pk = np.where(person >= 0, person, np.where(post >= 0, n_names + post, 2 * n_names + unit))
+    # the person key (decisions.person_key_of): a leader nobody names keys by unit and leader
+    unnamed = np.asarray([_UNNAMED_LEADER.get(r.party.leader, 2) for r in ROLES])[col["role"]]
+    pk = np.where(person >= 0, person,
+                  np.where(post >= 0, n_names + post, unnamed * n_names + unit))
     case_local = col["case"]
     used_cases, case_inverse = np.unique(case_local, return_inverse=True)
     sc = cases.s

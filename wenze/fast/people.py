@@ -7,8 +7,10 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from wenze.dsl import ast as A
 from wenze.engine import evaluate as R
 from wenze.engine.case import CaseContext
+from wenze.engine.decisions import leader_unit_key
 from wenze.events.columns import EventColumns
 from wenze.fast.offence_table import Strings
 from wenze.fast.screening import unit_names
@@ -56,7 +58,9 @@ class _SortedNames:
     the tables of a run, so that a child's table needs no sorting of its own and tables join by
     concatenating codes. ``rank``: a :class:`Names` code (−1 last) → its code in ``names``;
     ``key_rank``: a person key code (a name's code, else ``size + 1`` + a post's code, else
-    ``2 (size + 1)`` + a unit's code) → its code in ``key_names`` (person, 岗位:post, 单位:unit)."""
+    ``2 (size + 1)`` + a unit's code, else ``3 (size + 1)`` / ``4 (size + 1)`` + the code of a unit
+    that names no deputy / chief leader) → its code in ``key_names`` (person, 岗位:post,
+    单位:unit, 单位:unit/分管领导, 单位:unit/主要领导)."""
 
     def __init__(self, names: Sequence[str]):
         self.size = len(names)
@@ -65,7 +69,9 @@ class _SortedNames:
         order = np.argsort(np.asarray(names, dtype=object), kind="stable")
         self.rank[order] = np.arange(self.size, dtype=np.int32)
         slot = [*names, ""]  # a key with no post or unit (never made: masked by the caller)
-        keys = [*slot, *("岗位:" + n for n in slot), *("单位:" + n for n in slot)]
+        keys = [*slot, *("岗位:" + n for n in slot), *("单位:" + n for n in slot),
+                *(leader_unit_key(n, A.Leader.DEPUTY) for n in slot),
+                *(leader_unit_key(n, A.Leader.CHIEF) for n in slot)]
         self.key_names = sorted(set(keys))
         where = {k: i for i, k in enumerate(self.key_names)}
         self.key_rank = np.asarray([where[k] for k in keys], np.int32)

@@ -9,6 +9,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from wenze.engine.decisions import person_key_of
+
 SHOWN_DIFFERENCES = 20
 NO_SANCTION = "（无处分）"
 UNKNOWN_UNIT = "（未知单位）"
@@ -173,7 +175,7 @@ def person_lines(decisions: Iterable[Any]) -> dict[str, list[str]]:
     `case violation[subject] (role) → sanction`."""
     out: dict[str, list[str]] = {}
     for d in decisions:
-        who = d.person or (f"岗位:{d.post}" if d.post else f"单位:{d.unit or '?'}")
+        who = person_key_of(d.person, d.post, d.unit or "?", d.role.party.leader)
         subject = f"[{d.subject}]" if d.subject else ""
         sanction = d.sanction or NO_SANCTION
         out.setdefault(who, []).append(

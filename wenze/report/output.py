@@ -29,7 +29,7 @@ from typing import Any
 
 from wenze.dsl import ast as A
 from wenze.dsl.facts import lookup as lookup_fact
-from wenze.engine.decisions import LEVEL_LABELS, Decision, json_value
+from wenze.engine.decisions import LEADER_LABELS, LEVEL_LABELS, Decision, json_value
 from wenze.engine.evaluate import CaseTrace, EvaluationResult
 from wenze.engine.lower import Program, bases_of
 from wenze.fast.forking import fork_map
@@ -319,12 +319,28 @@ def _limit_and_ladder_bases(d: Decision, j: dict[str, Any], program: Program | N
     return lines
 
 
+def addressee(d: Decision) -> str:
+    """Whom a letter holds to account: the person; else whoever holds the post; a unit's
+    leadership body; a leader the rulebook does not name (a stated gap); else the unit's
+    official."""
+    if d.person:
+        return d.person
+    if d.post:
+        return f"（{d.post}在岗人员）"
+    leader = d.role.party.leader
+    if leader is A.Leader.BODY:
+        return f"{d.unit or ''}领导班子"
+    if leader is not None:
+        return f"（{d.unit or ''}{LEADER_LABELS[leader][0]}，规则集未指明）"
+    return f"（{d.unit or ''}在岗人员）"
+
+
 def decision_letter(d: Decision, program: Program | None = None) -> str:
     """A Chinese 问责决定书-style text for one decision."""
     j = d.to_json()
     title = "效能问责决定书" if d.sanction else "效能问责审查意见书"
     lines = [title.center(20, " ").rstrip(), "", f"编号：WZ-{d.key}", ""]
-    lines.append(f"被问责人：{d.person or '（' + (d.post or d.unit or '') + '在岗人员）'}")
+    lines.append(f"被问责人：{addressee(d)}")
     lines.append(f"岗　　位：{d.post or '—'}")
     lines.append(f"单　　位：{d.unit or '—'}")
     lines.append(f"责任类别：{d.role_zh}")
@@ -368,7 +384,9 @@ def decision_letter(d: Decision, program: Program | None = None) -> str:
     elif d.sanction is None:  # e.g. a later version no longer counts the act (从旧兼从轻)
         lines.append("　　不予处分（理由见下）。")
     else:
-        lines.append(f"　　给予{d.person or d.post or d.unit}「{d.sanction}」处理。")
+        whom = d.person or d.post or (addressee(d) if d.role.party.leader is not None
+                                      else d.unit)
+        lines.append(f"　　给予{whom}「{d.sanction}」处理。")
     if d.ladder is not None:
         lines.append("")
         lines.append("四、理由")

@@ -24,6 +24,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import aliased
 
+from wenze.dsl.ast import Leader
+from wenze.engine.decisions import person_key_of
 from wenze.store.chain import Appender
 from wenze.store.db import canonical_json, write_transaction
 from wenze.store.models import Decision, EvaluationRun, Rulebook, RunWarning, SanctionHistory
@@ -378,15 +380,12 @@ def _text(value: Any) -> str | None:
 
 
 def _person_key(decision: Mapping[str, Any]) -> str | None:
-    """Whom the ladder counts a decision for (``wenze.engine.evaluate.Offence.person_key``): the
-    person, else the post (``岗位:…``), else the unit (``单位:…``)."""
-    if decision.get("person"):
-        return str(decision["person"])
-    if decision.get("post"):
-        return f"岗位:{decision['post']}"
-    if decision.get("unit"):
-        return f"单位:{decision['unit']}"
-    return None
+    """Whom the ladder counts a decision for (``wenze.engine.decisions.person_key_of``)."""
+    if not (decision.get("person") or decision.get("post") or decision.get("unit")):
+        return None
+    leader = (decision.get("party") or {}).get("leader")
+    return person_key_of(decision.get("person"), decision.get("post"), decision.get("unit"),
+                         Leader(leader) if leader else None)
 
 
 def record_run(
