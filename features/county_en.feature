@@ -92,6 +92,7 @@ Feature: Jiange county efficiency rules (an English rulebook extending the statu
   # art. 9: on-time rate at least 99 % per quarter for the housing and land bureaus.
 
   Scenario: The land bureau misses its quarterly on-time rate
+    # land_bureau names no deputy leader: the deputy leader's decisions name the unit and say so
     Given the rulebook "rules/county_en.wz"
     And the events:
       | id | case | type     | at               | item               | actor | post          | unit        | data                   |
@@ -104,9 +105,11 @@ Feature: Jiange county efficiency rules (an English rulebook extending the statu
       | unit        | period  | metric       | value |
       | land_bureau | 2024-Q1 | on_time_rate | 50%   |
     And the decisions are:
-      | case | person | post          | violation           |
-      | Q7   | Zhao   |               | promise_broken      |
-      |      | Qian   | land_director | on_time_rate_missed |
+      | case | person | post          | unit        | violation           | missing                                                             |
+      | Q7   | Zhao   |               | land_bureau | promise_broken      |                                                                     |
+      | Q7   |        |               | land_bureau | promise_broken      | deputy leader: unit 「land_bureau」 and the post name no deputy leader |
+      |      | Qian   | land_director | land_bureau | on_time_rate_missed |                                                                     |
+      |      |        |               | land_bureau | on_time_rate_missed | deputy leader: unit 「land_bureau」 and the post name no deputy leader |
     And there is no decision for "Sun"
 
   Scenario: English sanction and role labels in an English feature
@@ -122,9 +125,11 @@ Feature: Jiange county efficiency rules (an English rulebook extending the statu
       | unit        | period  | metric       | value |
       | land_bureau | 2024-Q1 | on_time_rate | 50%   |
     And the decisions are:
-      | case | person | post          | violation           | sanction | role   |
-      | Q9   | Zhao   |               | promise_broken      | exempt   | direct |
-      |      | Qian   | land_director | on_time_rate_missed | 效能告诫 | direct |
+      | case | person | post          | violation           | sanction | role          |
+      | Q9   | Zhao   |               | promise_broken      | exempt   | direct        |
+      | Q9   |        |               | promise_broken      | exempt   | deputy_leader |
+      |      | Qian   | land_director | on_time_rate_missed | 效能告诫 | direct        |
+      |      |        |               | on_time_rate_missed | 效能告诫 | deputy_leader |
 
   Scenario: The English rulebook checks clean
     Given the rulebook "rules/county_en.wz"
