@@ -30,11 +30,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import gc
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
+from wenze.engine.decisions import Decision, Offence
 from wenze.engine.evaluate import EvaluationResult, periods_of
 from wenze.engine.lower import Program
 from wenze.engine.versions import (
@@ -57,6 +58,8 @@ from wenze.fast.columnar import (
     rejections,
     unplaced,
 )
+from wenze.fast.ladder import decide
+from wenze.fast.offence_table import OffenceTable
 
 __all__ = ["evaluate_versions_columnar", "family_evaluator_columnar"]
 
@@ -145,7 +148,27 @@ def _evaluate(versions: Sequence[VersionProgram], cols: EventColumns, as_of: dt.
         return contexts[id(v)]
 
     return finish_versions(versions, as_of, judged, context, prior_sanctions, unjudged,
-                           all_rejected, int(kept.sum()), int(after.sum()))
+                           all_rejected, int(kept.sum()), int(after.sum()), _ladder)
+
+
+def _ladder(program: Program, offences: Sequence[Offence], prior: Sequence[Any],
+            as_of: dt.date, holder: Callable[[str, dt.date], str | None] | None = None,
+            rows: Sequence[int] | None = None) -> Sequence[Decision]:
+    """:func:`wenze.engine.sanction.sanction` on arrays (:func:`wenze.fast.ladder.decide`):
+    the same decisions — only those of the offences at ``rows`` and the joint ones, if given.
+    The offences may be of several versions: the program's violations are extended by theirs
+    (each looks its ladder up by name in ``program``, as ``sanction`` does)."""
+    known = {id(v) for v in program.violations}
+    extra: dict[int, Any] = {}
+    for o in offences:
+        if id(o.violation) not in known:
+            extra.setdefault(id(o.violation), o.violation)
+    if extra:
+        program = dataclasses.replace(
+            program, violations=(*program.violations, *extra.values()))
+    table = OffenceTable.from_offences(program, offences)
+    decisions = decide(program, table, prior, as_of, holder)
+    return list(decisions) if rows is None else decisions.of_rows(np.asarray(rows, np.int64))
 
 
 def _plan(versions: Sequence[VersionProgram], cols: EventColumns, kept: np.ndarray,
