@@ -89,6 +89,11 @@ def hybrid(procedure: Program, rules: Program) -> Program:
         deciding_power=procedure.deciding_power)
 
 
+def accepted_on(evs: Sequence[Event]) -> dt.date:
+    """The day a case was accepted (its first 受理; else its first event)."""
+    return _accepted_on(evs)
+
+
 def _accepted_on(evs: Sequence[Event]) -> dt.date:
     accepted = [e for e in evs if e.type.value == "accepted"]
     return min(e.local_date for e in (accepted or evs))
@@ -107,6 +112,11 @@ def procedure_version(versions: Sequence[VersionProgram], events: Iterable[Event
     if not evs:
         return None
     return version_on(versions, _accepted_on(evs))
+
+
+def offence_key(o: Offence) -> tuple[Any, ...]:
+    """An act's identity across versions: case, violation, subject, person and role."""
+    return _key(o)
 
 
 def _key(o: Offence) -> tuple[Any, ...]:
@@ -260,27 +270,40 @@ def finish_versions(versions: Sequence[VersionProgram], as_of: dt.date,
             if rules.in_force(o.established):
                 offences.append(o)
                 version_of[id(o)] = rules
-    # targets: each period by the version in force on its last day
     now_ctx = context(now)
-    metrics = metrics_of(now_ctx, outs, _counts_for(now, counts))
-    now_targets = target_offences(now_ctx, metrics)
+    metrics, targets, now_targets = targets_in_time(versions, now, outs, counts, context)
     under_now.update((_key(o), o) for o in now_targets)
+    for o in targets:
+        offences.append(o)
+        version_of[id(o)] = version_on(versions, o.established)  # type: ignore[assignment]
+    offences.sort(key=lambda o: o.order)
+    decisions = ladders_in_time(versions, now, offences, version_of, under_now, prior_sanctions,
+                                as_of, now_ctx.holder, ladder or _sanction)
+    n_cases = len(outs) + sum(g.screened for (a, r), g in judged.items() if a == r)
+    return assemble(as_of, decisions, warnings, metrics, unjudged, all_rejected, traces,
+                    n_cases, n_events, after)
+
+
+def targets_in_time(versions: Sequence[VersionProgram], now: VersionProgram,
+                    outs: Sequence[MetricRow],
+                    counts: Mapping[tuple[str, str], Sequence[int]] | None,
+                    context: Callable[[VersionProgram], CaseContext]
+                    ) -> tuple[list[Any], list[Offence], list[Offence]]:
+    """Metrics (by the decision date's version's periods) and targets: each period judged by
+    the version in force on its last day. (metrics, the target offences kept — each in force
+    when established —, the decision date's version's own target offences)."""
+    now_ctx = context(now)
+    metrics = metrics_of(now_ctx, outs, _counts_for(now, counts or {}))
+    now_targets = target_offences(now_ctx, metrics)
+    kept: list[Offence] = []
     for v in versions:
         if v is now:
             found = now_targets
         else:
             ctx = context(v)
-            found = target_offences(ctx, metrics_of(ctx, outs, _counts_for(v, counts)))
-        for o in found:
-            if v.in_force(o.established):
-                offences.append(o)
-                version_of[id(o)] = v
-    offences.sort(key=lambda o: o.order)
-    decisions = _ladders(versions, now, offences, version_of, under_now, prior_sanctions,
-                         as_of, now_ctx, ladder or _sanction)
-    n_cases = len(outs) + sum(g.screened for (a, r), g in judged.items() if a == r)
-    return assemble(as_of, decisions, warnings, metrics, unjudged, all_rejected, traces,
-                    n_cases, n_events, after)
+            found = target_offences(ctx, metrics_of(ctx, outs, _counts_for(v, counts or {})))
+        kept += [o for o in found if v.in_force(o.established)]
+    return metrics, kept, now_targets
 
 
 def _sanction(program: Program, offences: Sequence[Offence], prior: Sequence[Any],
@@ -328,22 +351,26 @@ def _level(program: Program, ladder: str | None, sanction_name: str | None) -> i
     return levels.index(sanction_name) if sanction_name in levels else None
 
 
-def _ladders(versions: Sequence[VersionProgram], now: VersionProgram, offences: list[Offence],
-             version_of: dict[int, VersionProgram], under_now: dict[tuple[Any, ...], Offence],
-             prior: Sequence[Any], as_of: dt.date, now_ctx: CaseContext,
-             ladder: Callable[..., Sequence[Decision]]) -> list[Decision]:
-    """Each version's ladder over all offences; each decision from its own version's run, and
-    the decision date's version's where that is lighter."""
+def ladders_in_time(versions: Sequence[VersionProgram], now: VersionProgram,
+                    offences: Sequence[Offence], version_of: Mapping[int, VersionProgram],
+                    under_now: Mapping[tuple[Any, ...], Offence], prior: Sequence[Any],
+                    as_of: dt.date, holder: Callable[[str, dt.date], str | None] | None,
+                    ladder: Callable[..., Sequence[Decision]] | None = None) -> list[Decision]:
+    """Each version's ladder over all offences (time-ordered; ``version_of``: by ``id``, the
+    version that judged each); each decision from its own version's run, and the decision
+    date's version's (``now``) where that is lighter (从旧兼从轻). ``under_now``: what ``now``
+    makes of each act (by :func:`offence_key`), judged as of the decision date."""
+    ladder = ladder or _sanction
     used = {id(v) for v in version_of.values()}
     runs: dict[int, dict[tuple[Any, ...], Decision]] = {}
     for v in versions:
         if id(v) in used and v is not now:  # (only its own offences' decisions are read)
             rows = [i for i, o in enumerate(offences) if version_of[id(o)] is v]
-            made = ladder(v.program, offences, prior, as_of, now_ctx.holder, rows=rows)
+            made = ladder(v.program, offences, prior, as_of, holder, rows=rows)
             runs[id(v)] = {_decision_key(d): d for d in made}
     # the decision date's ladder, over each act as the new rule sees it (where it still counts)
     as_now = [o if version_of[id(o)] is now else under_now.get(_key(o), o) for o in offences]
-    made = ladder(now.program, as_now, prior, as_of, now_ctx.holder)
+    made = ladder(now.program, as_now, prior, as_of, holder)
     runs[id(now)] = {_decision_key(d): d for d in made}
     counted = {k[:3] for k in under_now}  # (case, violation, subject) the new rule still counts
     out: list[Decision] = []
@@ -447,7 +474,25 @@ def program_on(versions: Sequence[VersionProgram], day: dt.date) -> Program:
     return required_version(versions, day).program
 
 
-__all__ = ["NO_VERSION", "Judged", "VersionError", "VersionProgram", "evaluate_versions",
-           "family_evaluator", "finish_versions", "hybrid", "lower_family", "no_version",
-           "periods_of_family", "procedure_version", "program_on", "required_version",
-           "version_on", "versions_for"]
+__all__ = [
+    "NO_VERSION",
+    "Judged",
+    "VersionError",
+    "VersionProgram",
+    "accepted_on",
+    "evaluate_versions",
+    "family_evaluator",
+    "finish_versions",
+    "hybrid",
+    "ladders_in_time",
+    "lower_family",
+    "no_version",
+    "offence_key",
+    "periods_of_family",
+    "procedure_version",
+    "program_on",
+    "required_version",
+    "targets_in_time",
+    "version_on",
+    "versions_for",
+]
