@@ -133,3 +133,18 @@ def test_the_clock_advanced_across_the_effective_date_switches_at_midnight() -> 
         assert _live(engine) == (want_d, want_w)
     finally:
         engine.close()
+
+
+def test_wenze_live_with_a_family_ends_where_batch_does() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "wenze", "live", str(FAMILY), "--clock", "virtual", "--as-of",
+         "2022-06-30"], input=EVENTS.read_text(encoding="utf-8"), capture_output=True,
+        text=True, encoding="utf-8", check=False, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    items = [json.loads(line) for line in done.stdout.splitlines()]
+    want, _ = _batch(_shipped(), dt.date(2022, 6, 30))
+    assert sorted(map(_legal, _stream(items).values())) == sorted(map(_legal, want))
+    assert {d["version"] for d in want} == {"2019", "2022"}
