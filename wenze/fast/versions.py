@@ -18,7 +18,12 @@ judges the cases on columns:
    force on the as-of date — those of the cases where an older version judged some act (what
    the new rule thinks of it, for 从旧兼从轻);
 5. :func:`~wenze.engine.versions.finish_versions` — targets, each version's ladder, 从旧兼从轻 —
-   the very stage the reference runs.
+   the very stage the reference runs, its ladders on arrays (:func:`_ladder`:
+   :func:`wenze.fast.ladder.decide`, the same decisions as the reference's ``sanction``).
+
+Cost (docs/scale.md §1): the offences are made as objects and coded again into a table for the
+ladders, and an older version's acts are decided under both ladders — about 1.8× the CPU of
+one version at 1M cases.
 
 A caseload all accepted and judged under one version costs one screening; a case accepted under
 an older version is screened again under each later version in force before the as-of date
@@ -115,7 +120,7 @@ def _evaluate(versions: Sequence[VersionProgram], cols: EventColumns, as_of: dt.
     old_cases = np.zeros(len(cols.case_names) + 1, bool)  # cases an older version judged acts of
     index = {name: i for i, name in enumerate(cols.case_names)} if len(groups) > 1 else {}
     # the groups judged by an older version first: the cases they judge acts of are known
-    # before the version of the as-of date's offences are chosen
+    # before the offences of the as-of date's version are chosen
     for a, r in sorted(groups, key=lambda g: (versions[g[1]] is now, g)):
         program = _screening_program(versions, a, r)
         part: dict[str, Any] = {}
