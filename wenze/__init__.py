@@ -77,16 +77,15 @@ class RulebookFamily(Rulebook):
     def evaluate(self, events: str | Path | Iterable[Any], as_of: dt.date | str,
                  prior_sanctions: Sequence[Any] = (), explain: Iterable[str] = (),
                  evaluator: str = "auto") -> Any:
-        """As :meth:`Rulebook.evaluate`; always by the reference evaluator."""
-        from wenze.engine.versions import evaluate_versions
+        """As :meth:`Rulebook.evaluate` (either evaluator: the same decisions)."""
+        from wenze.fast.evaluators import family_evaluator_for
 
-        if evaluator == "columnar":
-            raise ValueError("a rulebook family is judged by the reference evaluator only")
         if isinstance(as_of, str):
             as_of = dt.date.fromisoformat(as_of)
         evs, rejected = _events(events)
-        return evaluate_versions(self.versions, evs, as_of, prior_sanctions,
-                                 rejected=rejected, explain=explain)
+        _, run = family_evaluator_for(evaluator, evs, self.versions)
+        return run(self.program, evs, as_of, prior_sanctions, rejected=rejected,
+                   explain=explain)
 
 
 def _events(events: str | Path | Iterable[Any]) -> tuple[list[Any], list[Any]]:

@@ -13,7 +13,7 @@ import wenze
 from wenze.dsl import ast as A
 from wenze.dsl.parser import parse
 from wenze.engine.case import period_end, period_key
-from wenze.engine.evaluate import _period_of
+from wenze.engine.evaluate import period_of_key
 from wenze.report.compare import summarize
 
 CASE = Path(__file__).resolve().parents[1] / "cases" / "half_year_target"
@@ -29,11 +29,11 @@ D = dt.date
 def test_half_year_keys_and_ends(day: dt.date, key: str, end: dt.date) -> None:
     assert period_key(day, A.Period.HALF_YEAR) == key
     assert period_end(key) == end
-    assert _period_of(key) is A.Period.HALF_YEAR
+    assert period_of_key(key) is A.Period.HALF_YEAR
     # the other periods are unchanged
-    assert _period_of(period_key(day, A.Period.QUARTER)) is A.Period.QUARTER
-    assert _period_of(period_key(day, A.Period.MONTH)) is A.Period.MONTH
-    assert _period_of(period_key(day, A.Period.YEAR)) is A.Period.YEAR
+    assert period_of_key(period_key(day, A.Period.QUARTER)) is A.Period.QUARTER
+    assert period_of_key(period_key(day, A.Period.MONTH)) is A.Period.MONTH
+    assert period_of_key(period_key(day, A.Period.YEAR)) is A.Period.YEAR
 
 
 def test_both_keyword_tables_spell_the_half_year() -> None:

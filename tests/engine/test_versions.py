@@ -101,8 +101,13 @@ def test_no_version_in_force_is_never_guessed(family):
     assert result.decisions == ()
     with pytest.raises(VersionError):
         family.evaluate(EVENTS, dt.date(2018, 6, 30))
+    with pytest.raises(VersionError):
+        family.evaluate(EVENTS, dt.date(2018, 6, 30), evaluator="columnar")
+    # either evaluator: the same decisions (tests/fast/test_versions_columnar.py, byte for byte)
+    assert wenze.to_json(family.evaluate(EVENTS, AS_OF, evaluator="columnar")) == \
+        wenze.to_json(family.evaluate(EVENTS, AS_OF, evaluator="reference"))
     with pytest.raises(ValueError):
-        family.evaluate(EVENTS, AS_OF, evaluator="columnar")
+        family.evaluate(EVENTS, AS_OF, evaluator="fastest")
 
 
 def _wenze(*args: str) -> subprocess.CompletedProcess[str]:

@@ -44,3 +44,16 @@ def test_runs_before_and_after_a_new_version(tmp_path: Path):
     versions = {(b["case"], b["version"], b["sanction"]) for b in bodies}
     assert ("OLD", "2019", "通报批评") in versions and ("OLD", "2022", "效能告诫") in versions
     assert ("SUSP", "2019", None) in versions
+
+
+def test_the_stored_events_judged_alike_by_either_evaluator(tmp_path: Path):
+    # the stored events of a family, judged by the columnar path: the same document as the
+    # reference's (the run itself is recorded once: the same inputs)
+    url = f"sqlite:///{tmp_path / 'family.db'}"
+    _wenze("ingest", str(EVENTS), "--db", url)
+    for as_of in ("2021-12-31", "2022-06-30"):
+        out = {evaluator: _wenze("evaluate", str(FAMILY), "--db", url, "--as-of", as_of,
+                                 "--format", "json", "--evaluator", evaluator).stdout
+               for evaluator in ("reference", "columnar")}
+        assert out["columnar"] == out["reference"]
+        assert json.loads(out["columnar"])["decisions"]

@@ -402,7 +402,7 @@ def _same_everywhere(state: Scenario) -> None:
     lines = [json.dumps(e, ensure_ascii=False) for e in state.events]
     events = read_jsonl(lines, "<scenario>").events
     if events and not state.prior:
-        live = [d.to_json() for d in replay(rulebook.program, events, as_of).decisions()]
+        live = [d.to_json() for d in replay(rulebook, events, as_of).decisions()]
     else:
         live = reference
     for name, other in (("columnar", [d.to_json() for d in columnar.decisions]), ("live", live)):

@@ -33,7 +33,12 @@ from typing import Any
 from wenze.cli.event_files import mapping_named, read_files
 from wenze.cli.progress import Progress
 from wenze.dsl.ast import plain_name
-from wenze.fast.evaluators import add_evaluator_argument, evaluator_for, reads_columns
+from wenze.fast.evaluators import (
+    add_evaluator_argument,
+    evaluator_for,
+    family_evaluator_for,
+    reads_columns,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -103,12 +108,7 @@ def run(args: argparse.Namespace) -> int:
     family = _family(args.rulebook)
     family_run = None
     if family is not None:  # each act by the version in force when it happened (从旧兼从轻)
-        from wenze.engine.versions import (
-            VersionError,
-            family_evaluator,
-            lower_family,
-            program_on,
-        )
+        from wenze.engine.versions import VersionError, lower_family, program_on
 
         if not family.ok:
             print_diagnostics(family.errors or family.diagnostics, family.sources)
@@ -120,11 +120,7 @@ def run(args: argparse.Namespace) -> int:
         except VersionError as err:
             _err(f"error: {err}")
             return 2
-        if getattr(args, "evaluator", "auto") == "columnar":
-            _err("note: a rulebook family is judged by the reference evaluator; "
-                 "规则族由参照评价器判定")
-        args.evaluator = "reference"
-        family_run = family_evaluator(versions)
+        family_run = versions
         sources = family.sources
     else:
         try:
@@ -180,9 +176,11 @@ def run(args: argparse.Namespace) -> int:
     finally:
         progress.end()
     columns = getattr(batch, "columns", None)
-    chosen, run_with = evaluator_for(asked, batch.events if columns is None else columns)
-    if family_run is not None:
-        chosen, run_with = "reference", family_run
+    if family_run is not None:  # the same choice, of the family's two judges
+        chosen, run_with = family_evaluator_for(
+            asked, batch.events if columns is None else columns, versions)
+    else:
+        chosen, run_with = evaluator_for(asked, batch.events if columns is None else columns)
     events = columns if chosen == "columnar" and columns is not None else batch.events
     prior: list[Any] = []
     explain = [args.explain] if args.explain else []

@@ -317,7 +317,7 @@ def target_offences(ctx: CaseContext, metrics: Sequence[Metric]) -> list[Offence
         for m in metrics:
             if not m.complete or (target.units and m.unit not in target.units):
                 continue
-            if _period_of(m.period) is not target.period:
+            if period_of_key(m.period) is not target.period:
                 continue
             facts = target_facts(m)
             if v.source:
@@ -342,7 +342,8 @@ def target_facts(m: Metric) -> dict[str, Any]:
             "case_count": m.decided}
 
 
-def _period_of(key: str) -> A.Period:
+def period_of_key(key: str) -> A.Period:
+    """The period a metric key (``2024-Q3``, ``2024-H1``, ``2024-07``, ``2024``) counts."""
     if "-Q" in key:
         return A.Period.QUARTER
     if "-H" in key:

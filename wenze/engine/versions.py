@@ -34,7 +34,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,10 +42,13 @@ from wenze.engine.case import CaseContext
 from wenze.engine.decisions import Decision, Offence
 from wenze.engine.evaluate import (
     EvaluationResult,
+    MetricRow,
     Unjudged,
     assemble,
     event_problem,
     metrics_of,
+    period_of_key,
+    periods_of,
     run_cases,
     target_offences,
 )
@@ -86,6 +89,11 @@ def hybrid(procedure: Program, rules: Program) -> Program:
         deciding_power=procedure.deciding_power)
 
 
+def accepted_on(evs: Sequence[Event]) -> dt.date:
+    """The day a case was accepted (its first 受理; else its first event)."""
+    return _accepted_on(evs)
+
+
 def _accepted_on(evs: Sequence[Event]) -> dt.date:
     accepted = [e for e in evs if e.type.value == "accepted"]
     return min(e.local_date for e in (accepted or evs))
@@ -106,6 +114,11 @@ def procedure_version(versions: Sequence[VersionProgram], events: Iterable[Event
     return version_on(versions, _accepted_on(evs))
 
 
+def offence_key(o: Offence) -> tuple[Any, ...]:
+    """An act's identity across versions: case, violation, subject, person and role."""
+    return _key(o)
+
+
 def _key(o: Offence) -> tuple[Any, ...]:
     return (o.case, o.violation.name, o.subject, o.person_key, o.role.value)
 
@@ -121,6 +134,49 @@ def _act_key(o: Offence) -> tuple[Any, ...]:
             o.established)
 
 
+@dataclass
+class Judged:
+    """One group of cases judged by one program (:func:`hybrid` of the version they were accepted
+    under and the version whose rules judge them): what :func:`~wenze.engine.evaluate.run_cases`
+    gives, and the metric counts of cases already counted elsewhere (the columnar screening's;
+    keyed by every period :func:`periods_of_family` lists)."""
+
+    outs: list[MetricRow]
+    offences: list[Offence]
+    warnings: list[Any]
+    unjudged: list[Unjudged]
+    rejected: list[Rejection]
+    traces: dict[str, Any]
+    counts: Mapping[tuple[str, str], Sequence[int]] | None = None
+    screened: int = 0  # cases judged and counted without a metric row
+
+
+def versions_for(versions: Sequence[VersionProgram], accepted: dt.date, as_of: dt.date
+                 ) -> tuple[int | None, list[int]]:
+    """For a case accepted on ``accepted``: the index of the version whose procedure it runs
+    under (None: none in force — the case is not judged), and the indices of the versions whose
+    rules may judge its acts as of ``as_of`` (each in force some day between the two)."""
+    accepted_by = version_on(versions, accepted)
+    if accepted_by is None:
+        return None, []
+    return next(i for i, v in enumerate(versions) if v is accepted_by), [
+        r for r, rules in enumerate(versions)
+        if rules.effective_from <= as_of and (rules.effective_until is None
+                                              or rules.effective_until >= accepted)]
+
+
+def no_version(case: str, day: dt.date) -> Unjudged:
+    """The case accepted on ``day`` when no version was in force: not judged."""
+    return Unjudged(case, NO_VERSION, f"受理日 {day} 没有有效的规则版本，不予判定 "
+                    f"(no version of the rulebook family is in force on {day}, the day the "
+                    "case was accepted)")
+
+
+def periods_of_family(versions: Sequence[VersionProgram]) -> set[Any]:
+    """Every period some version's metrics are counted by."""
+    return set().union(*(periods_of(v.program) for v in versions))
+
+
 def evaluate_versions(
     versions: Sequence[VersionProgram],
     events: Iterable[Event],
@@ -131,7 +187,7 @@ def evaluate_versions(
     explain: Iterable[str] = (),
 ) -> EvaluationResult:
     """Evaluate case events against a family of versions as of a date (see the module)."""
-    now = required_version(versions, as_of)
+    required_version(versions, as_of)  # no version in force on the as-of date: an error
     explain_set = set(explain)
     all_rejected: list[Rejection] = list(rejected)
     kept: list[Event] = []
@@ -146,75 +202,124 @@ def evaluate_versions(
         if ev.case:
             by_case[ev.case].append(ev)
     unjudged: list[Unjudged] = []
-    # which version accepted each case, and which versions were in force during it
+    # which version accepted each case, and which versions' rules may judge its acts
     groups: dict[tuple[int, int], list[str]] = defaultdict(list)
     accepted_by: dict[int, list[str]] = defaultdict(list)
-    index = {id(v): i for i, v in enumerate(versions)}
     for case in sorted(by_case):
         day = _accepted_on(by_case[case])
-        accepted = version_on(versions, day)
-        if accepted is None:
-            unjudged.append(Unjudged(
-                case, NO_VERSION, f"受理日 {day} 没有有效的规则版本，不予判定 "
-                f"(no version of the rulebook family is in force on {day}, the day the case "
-                "was accepted)"))
+        a, rules = versions_for(versions, day, as_of)
+        if a is None:
+            unjudged.append(no_version(case, day))
             continue
-        accepted_by[index[id(accepted)]].append(case)
-        for rules in versions:
-            if rules.effective_from <= as_of and (rules.effective_until is None
-                                                  or rules.effective_until >= day):
-                groups[index[id(accepted)], index[id(rules)]].append(case)
-
-    outs: list[Any] = []
-    warnings: list[Any] = []
-    traces: dict[str, Any] = {}
-    offences: list[Offence] = []  # each judged by the version in force when it was established
-    version_of: dict[int, VersionProgram] = {}
-    under_now: dict[tuple[Any, ...], Offence] = {}
+        accepted_by[a].append(case)
+        for r in rules:
+            groups[a, r].append(case)
     # each procedure's events: what its own version cannot place is rejected, once
     placed = {a: _placed(versions[a].program, kept, cases, all_rejected)
               for a, cases in sorted(accepted_by.items())}
+    judged: dict[tuple[int, int], Judged] = {}
     for (a, r), cases in sorted(groups.items()):
-        procedure, rules = versions[a], versions[r]
-        program = hybrid(procedure.program, rules.program)
-        own = a == r
+        program = hybrid(versions[a].program, versions[r].program)
         events_a, cases_a = placed[a]
         ctx = CaseContext(program, events_a, as_of)
-        rows, found, case_warnings, case_unjudged, refused, case_traces = run_cases(
-            ctx, program, cases, {c: list(cases_a.get(c, ())) for c in cases},
-            explain_set if own else set())
-        if own:
-            outs += rows
-            warnings += case_warnings
-            unjudged += case_unjudged
-            all_rejected += refused
-            traces.update(case_traces)
+        judged[a, r] = Judged(*run_cases(ctx, program, cases,
+                                         {c: list(cases_a.get(c, ())) for c in cases},
+                                         explain_set if a == r else set()))
+    contexts = {id(v): CaseContext(v.program, kept, as_of) for v in versions}
+    return finish_versions(versions, as_of, judged, lambda v: contexts[id(v)], prior_sanctions,
+                           unjudged, all_rejected, len(kept), after)
+
+
+def finish_versions(versions: Sequence[VersionProgram], as_of: dt.date,
+                    judged: Mapping[tuple[int, int], Judged],
+                    context: Callable[[VersionProgram], CaseContext],
+                    prior_sanctions: Sequence[Any], unjudged: list[Unjudged],
+                    all_rejected: list[Rejection], n_events: int, after: int,
+                    ladder: Callable[..., Sequence[Decision]] | None = None
+                    ) -> EvaluationResult:
+    """The stage after the cases, shared by both evaluators: each offence kept under the version
+    in force when it was established, targets by period, each version's ladder and 从旧兼从轻 →
+    the result. ``judged``: per (accepting version, judging version) the group's cases judged;
+    ``context(v)``: version ``v``'s :class:`CaseContext` over every kept event (the holders of
+    posts, for targets and joint liability); ``ladder``: the ladder stage, called as
+    ``ladder(program, offences, prior, as_of, holder, rows=…)`` — default
+    :func:`wenze.engine.sanction.sanction`; the columnar path's makes the same decisions, and
+    may make only those of the offences at ``rows`` (and every joint decision)."""
+    now = required_version(versions, as_of)
+    outs: list[Any] = []
+    warnings: list[Any] = []
+    traces: dict[str, Any] = {}
+    counts: dict[tuple[str, str], list[int]] = {}
+    offences: list[Offence] = []  # each judged by the version in force when it was established
+    version_of: dict[int, VersionProgram] = {}
+    under_now: dict[tuple[Any, ...], Offence] = {}
+    for (a, r), group in sorted(judged.items()):
+        rules = versions[r]
+        if a == r:
+            outs += group.outs
+            warnings += group.warnings
+            unjudged += group.unjudged
+            all_rejected += group.rejected
+            traces.update(group.traces)
+            for key, values in (group.counts or {}).items():
+                counts[key] = [x + y for x, y in zip(counts.get(key, [0] * 5), values,
+                                                     strict=True)]
         if rules is now:
-            under_now.update((_key(o), o) for o in found)
-        for o in found:
+            under_now.update((_key(o), o) for o in group.offences)
+        for o in group.offences:
             if rules.in_force(o.established):
                 offences.append(o)
                 version_of[id(o)] = rules
-    # targets: each period by the version in force on its last day
-    now_ctx = CaseContext(now.program, kept, as_of)
-    metrics = metrics_of(now_ctx, outs)
-    now_targets = target_offences(now_ctx, metrics)
+    now_ctx = context(now)
+    metrics, targets, now_targets = targets_in_time(versions, now, outs, counts, context)
     under_now.update((_key(o), o) for o in now_targets)
+    for o in targets:
+        offences.append(o)
+        version_of[id(o)] = version_on(versions, o.established)  # type: ignore[assignment]
+    offences.sort(key=lambda o: o.order)
+    decisions = ladders_in_time(versions, now, offences, version_of, under_now, prior_sanctions,
+                                as_of, now_ctx.holder, ladder or _sanction)
+    n_cases = len(outs) + sum(g.screened for (a, r), g in judged.items() if a == r)
+    return assemble(as_of, decisions, warnings, metrics, unjudged, all_rejected, traces,
+                    n_cases, n_events, after)
+
+
+def targets_in_time(versions: Sequence[VersionProgram], now: VersionProgram,
+                    outs: Sequence[MetricRow],
+                    counts: Mapping[tuple[str, str], Sequence[int]] | None,
+                    context: Callable[[VersionProgram], CaseContext]
+                    ) -> tuple[list[Any], list[Offence], list[Offence]]:
+    """Metrics (by the decision date's version's periods) and targets: each period judged by
+    the version in force on its last day. (metrics, the target offences kept — each in force
+    when established —, the decision date's version's own target offences)."""
+    now_ctx = context(now)
+    metrics = metrics_of(now_ctx, outs, _counts_for(now, counts or {}))
+    now_targets = target_offences(now_ctx, metrics)
+    kept: list[Offence] = []
     for v in versions:
         if v is now:
             found = now_targets
         else:
-            ctx = CaseContext(v.program, kept, as_of)
-            found = target_offences(ctx, metrics_of(ctx, outs))
-        for o in found:
-            if v.in_force(o.established):
-                offences.append(o)
-                version_of[id(o)] = v
-    offences.sort(key=lambda o: o.order)
-    decisions = _ladders(versions, now, offences, version_of, under_now, prior_sanctions,
-                         as_of, now_ctx)
-    return assemble(as_of, decisions, warnings, metrics, unjudged, all_rejected, traces,
-                    len(outs), len(kept), after)
+            ctx = context(v)
+            found = target_offences(ctx, metrics_of(ctx, outs, _counts_for(v, counts or {})))
+        kept += [o for o in found if v.in_force(o.established)]
+    return metrics, kept, now_targets
+
+
+def _sanction(program: Program, offences: Sequence[Offence], prior: Sequence[Any],
+              as_of: dt.date, holder: Callable[[str, dt.date], str | None] | None = None,
+              rows: Sequence[int] | None = None) -> list[Decision]:
+    """The reference ladder stage (every decision, whatever ``rows`` asks)."""
+    return sanction(program, offences, prior, as_of, holder)
+
+
+def _counts_for(v: VersionProgram, counts: Mapping[tuple[str, str], Sequence[int]]
+                ) -> dict[tuple[str, str], Sequence[int]] | None:
+    """The metric counts of the periods ``v``'s metrics are counted by."""
+    if not counts:
+        return None
+    periods = periods_of(v.program)
+    return {k: c for k, c in counts.items() if period_of_key(k[1]) in periods}
 
 
 def _placed(program: Program, events: list[Event], cases: Sequence[str],
@@ -246,20 +351,26 @@ def _level(program: Program, ladder: str | None, sanction_name: str | None) -> i
     return levels.index(sanction_name) if sanction_name in levels else None
 
 
-def _ladders(versions: Sequence[VersionProgram], now: VersionProgram, offences: list[Offence],
-             version_of: dict[int, VersionProgram], under_now: dict[tuple[Any, ...], Offence],
-             prior: Sequence[Any], as_of: dt.date, now_ctx: CaseContext) -> list[Decision]:
-    """Each version's ladder over all offences; each decision from its own version's run, and
-    the decision date's version's where that is lighter."""
+def ladders_in_time(versions: Sequence[VersionProgram], now: VersionProgram,
+                    offences: Sequence[Offence], version_of: Mapping[int, VersionProgram],
+                    under_now: Mapping[tuple[Any, ...], Offence], prior: Sequence[Any],
+                    as_of: dt.date, holder: Callable[[str, dt.date], str | None] | None,
+                    ladder: Callable[..., Sequence[Decision]] | None = None) -> list[Decision]:
+    """Each version's ladder over all offences (time-ordered; ``version_of``: by ``id``, the
+    version that judged each); each decision from its own version's run, and the decision
+    date's version's (``now``) where that is lighter (从旧兼从轻). ``under_now``: what ``now``
+    makes of each act (by :func:`offence_key`), judged as of the decision date."""
+    ladder = ladder or _sanction
     used = {id(v) for v in version_of.values()}
     runs: dict[int, dict[tuple[Any, ...], Decision]] = {}
     for v in versions:
-        if id(v) in used and v is not now:
-            made = sanction(v.program, offences, prior, as_of, now_ctx.holder)
+        if id(v) in used and v is not now:  # (only its own offences' decisions are read)
+            rows = [i for i, o in enumerate(offences) if version_of[id(o)] is v]
+            made = ladder(v.program, offences, prior, as_of, holder, rows=rows)
             runs[id(v)] = {_decision_key(d): d for d in made}
     # the decision date's ladder, over each act as the new rule sees it (where it still counts)
     as_now = [o if version_of[id(o)] is now else under_now.get(_key(o), o) for o in offences]
-    made = sanction(now.program, as_now, prior, as_of, now_ctx.holder)
+    made = ladder(now.program, as_now, prior, as_of, holder)
     runs[id(now)] = {_decision_key(d): d for d in made}
     counted = {k[:3] for k in under_now}  # (case, violation, subject) the new rule still counts
     out: list[Decision] = []
@@ -363,6 +474,25 @@ def program_on(versions: Sequence[VersionProgram], day: dt.date) -> Program:
     return required_version(versions, day).program
 
 
-__all__ = ["NO_VERSION", "VersionError", "VersionProgram", "evaluate_versions",
-           "family_evaluator", "hybrid", "lower_family", "procedure_version", "program_on",
-           "required_version", "version_on"]
+__all__ = [
+    "NO_VERSION",
+    "Judged",
+    "VersionError",
+    "VersionProgram",
+    "accepted_on",
+    "evaluate_versions",
+    "family_evaluator",
+    "finish_versions",
+    "hybrid",
+    "ladders_in_time",
+    "lower_family",
+    "no_version",
+    "offence_key",
+    "periods_of_family",
+    "procedure_version",
+    "program_on",
+    "required_version",
+    "targets_in_time",
+    "version_on",
+    "versions_for",
+]

@@ -57,6 +57,7 @@ import datetime as dt
 import gc
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -74,7 +75,8 @@ from wenze.fast.people import People
 from wenze.fast.screening import screen
 from wenze.fast.slices import PARALLEL_MIN_CASES, judge_routed, screen_parallel, workers_for
 
-__all__ = ["AUTO_MIN_CASES", "EventColumns", "choose_evaluator", "evaluate_columnar"]
+__all__ = ["AUTO_MIN_CASES", "EventColumns", "JudgedColumns", "after_as_of", "choose_evaluator",
+           "context_columns", "evaluate_columnar", "judge_columns", "rejections", "unplaced"]
 
 
 # `wenze evaluate --evaluator auto` takes the columnar path from this many cases on (below it the
@@ -122,28 +124,53 @@ def _evaluate(program: Program, cols: EventColumns, as_of: dt.date,
               stats: dict[str, float], native_offences: bool = True,
               workers: int | None = None) -> R.EvaluationResult:
     t_start = time.perf_counter()
-    for v in program.violations:  # coded before any fork (children code alike)
-        for r in v.responsible:
-            role_code(r)
-    native_offences = native_offences and native_parties(program)
+    after = after_as_of(cols, as_of)
+    bad = unplaced(program, cols, after)
+    all_rejected = list(rejected) + rejections(program, cols, bad)
+    kept = ~after & ~bad
+    judged = judge_columns(program, cols, as_of, kept, None, native_offences, workers, stats,
+                           t_start)
+    all_rejected += judged.rejected
+    t_offences = time.perf_counter()
+    result = finish_columnar(judged.ctx, judged.outs, judged.table, judged.warnings,
+                             judged.unjudged, all_rejected, judged.traces,
+                             len(judged.outs) + judged.screened, int(kept.sum()),
+                             int(after.sum()), prior_sanctions, counts=judged.counts)
+    stats["seconds_ladders_and_decisions"] = round(time.perf_counter() - t_offences, 3)
+    return result
+
+
+def after_as_of(cols: EventColumns, as_of: dt.date) -> np.ndarray:
+    """Per event: whether it is after the as-of date (ignored, counted)."""
     n = len(cols.type)
-    # (each per-event test is skipped where the tables of names or one pass show it is moot)
-    after = (cols.day > as_of.toordinal()) if n and cols.day.max() > as_of.toordinal() \
+    return (cols.day > as_of.toordinal()) if n and cols.day.max() > as_of.toordinal() \
         else np.zeros(n, bool)
+
+
+def unplaced(program: Program, cols: EventColumns, after: np.ndarray) -> np.ndarray:
+    """Per event: not after the as-of date, and naming an item or post ``program`` does not
+    know (rejected, as the reference rejects it)."""
     item_known = np.asarray([x in program.items for x in cols.item_names] + [True], bool)
     post_known = np.asarray([x in program.posts for x in cols.post_names] + [True], bool)
     if item_known.all() and post_known.all():
-        bad = np.zeros(n, bool)
-    else:
-        bad = ~after & (~item_known[cols.item] | ~post_known[cols.post])
-    all_rejected = list(rejected)
+        return np.zeros(len(cols.type), bool)
+    return ~after & (~item_known[cols.item] | ~post_known[cols.post])
+
+
+def rejections(program: Program, cols: EventColumns, bad: np.ndarray) -> list[Rejection]:
+    """The rejections of the events ``bad`` marks, with the reference's messages."""
+    out = []
     for ev in cols.events_at(np.flatnonzero(bad)):
         problem = R.event_problem(program, ev)
         assert problem is not None
-        all_rejected.append(Rejection(ev.source, ev.line, ev.id, *problem))
-    kept = ~after & ~bad
+        out.append(Rejection(ev.source, ev.line, ev.id, *problem))
+    return out
 
-    # the shared context reads only absences and the events of leaders' posts
+
+def context_columns(program: Program, cols: EventColumns, kept: np.ndarray, as_of: dt.date
+                    ) -> CaseContext:
+    """The :class:`CaseContext` of the ``kept`` events, made of the only ones it reads:
+    absences and returns, and the events that decide who held a leader's post."""
     leader_posts = {p for u in program.units.values()
                     for p in (u.chief_leader, u.deputy_leader) if p}
     leader_posts |= {p.deputy_leader for p in program.posts.values() if p.deputy_leader}
@@ -154,10 +181,46 @@ def _evaluate(program: Program, cols: EventColumns, as_of: dt.date,
         seen = np.flatnonzero(kept & ~cover & (cols.type != T["complaint"])
                               & is_leader[cols.post] & (cols.actor >= 0))
         ctx_rows = np.union1d(ctx_rows, _holder_rows(cols, seen))
-    ctx = CaseContext(program, cols.events_at(ctx_rows), as_of)
+    return CaseContext(program, cols.events_at(ctx_rows), as_of)
 
-    rows, identity = _case_time_order(cols, kept if n and cols.case.min() >= 0
-                                      else kept & (cols.case >= 0))
+
+@dataclass
+class JudgedColumns:
+    """The cases of a caseload judged on columns: what the ladder stage takes."""
+
+    ctx: CaseContext
+    outs: list[R.MetricRow]  # the routed cases' metric rows
+    table: OffenceTable  # every offence, routed and screened
+    warnings: list[Any]
+    unjudged: list[R.Unjudged]
+    rejected: list[Rejection]  # events of the routed cases (unknown steps)
+    traces: dict[str, Any]
+    counts: dict[tuple[str, str], list[int]]  # the screened cases' metric counts
+    screened: int  # cases judged here (no metric row)
+
+
+def judge_columns(program: Program, cols: EventColumns, as_of: dt.date, kept: np.ndarray,
+                  cases: np.ndarray | None = None, native_offences: bool = True,
+                  workers: int | None = None, stats: dict[str, float] | None = None,
+                  t_start: float | None = None) -> JudgedColumns:
+    """The cases of the ``kept`` events (only those ``cases`` marks, a bool per case code, when
+    given) judged by ``program``: screened on arrays, the rest by the reference's per-case code.
+    The shared context is made of every ``kept`` event."""
+    stats = stats if stats is not None else {}
+    t_start = time.perf_counter() if t_start is None else t_start
+    for v in program.violations:  # coded before any fork (children code alike)
+        for r in v.responsible:
+            role_code(r)
+    native_offences = native_offences and native_parties(program)
+    n = len(cols.type)
+    ctx = context_columns(program, cols, kept, as_of)
+    if cases is not None:
+        wanted = kept & np.r_[cases, False][cols.case]
+    elif n and cols.case.min() >= 0:
+        wanted = kept
+    else:
+        wanted = kept & (cols.case >= 0)
+    rows, identity = _case_time_order(cols, wanted)
     case_code = cols.case if identity else cols.case[rows]
     first_of_case = np.r_[True, case_code[1:] != case_code[:-1]] if len(rows) else \
         np.zeros(0, bool)
@@ -188,25 +251,21 @@ def _evaluate(program: Program, cols: EventColumns, as_of: dt.date,
         batch = judge_routed(ctx, cols, rows, case_of, starts, screened.routed)
     outs, offences, warnings, unjudged, late_rejected, traces = batch
     n_routed = int(screened.routed.sum())
-    all_rejected += late_rejected
     t_routed = time.perf_counter()
     table = OffenceTable.concat(program, [OffenceTable.from_offences(program, offences),
                                           *tables])
     t_offences = time.perf_counter()
-    fast = len(present) - n_routed
-    result = finish_columnar(ctx, outs, table, warnings, unjudged, all_rejected, traces,
-                             len(outs) + fast, int(kept.sum()), int(after.sum()),
-                             prior_sanctions, counts=screened.counts)
-    t_end = time.perf_counter()
     if n_workers > 1:
         stats["children_peak_mb"] = round(sum(CHILDREN_PEAK_KB) / 1024)
-    stats.update(cases=len(present), screened=fast, routed=n_routed, workers=n_workers,
+    stats.update(cases=len(present), screened=len(present) - n_routed, routed=n_routed,
+                 workers=n_workers,
                  hit_here=sum(int(g.hit.sum()) for g in screened.groups),
                  seconds_screening=round(t_screened - t_start, 3),
                  seconds_routed=round(t_routed - t_screened, 3),
-                 seconds_offences_here=round(t_offences - t_routed, 3),
-                 seconds_ladders_and_decisions=round(t_end - t_offences, 3))
-    return result
+                 seconds_offences_here=round(t_offences - t_routed, 3))
+    return JudgedColumns(ctx, outs, table, warnings, unjudged, late_rejected, traces,
+                         screened.counts, len(present) - n_routed)
+
 
 def _holder_rows(cols: EventColumns, rows: np.ndarray) -> np.ndarray:
     """Of the events of leaders' posts by a known actor (``rows``), those that decide

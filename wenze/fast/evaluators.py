@@ -61,3 +61,19 @@ def evaluator_for(asked: str, events: Iterable[Any]) -> tuple[str, Callable[...,
         raise ValueError(f"evaluator must be auto, reference or columnar, not {asked!r}")
     chosen = choose_evaluator(asked, case_count(events) if asked == "auto" else 0)
     return chosen, evaluate_columnar if chosen == "columnar" else evaluate
+
+
+def family_evaluator_for(asked: str, events: Iterable[Any], versions: Any
+                         ) -> tuple[str, Callable[..., Any]]:
+    """:func:`evaluator_for` for a rulebook family (``versions``: its lowered versions): the
+    reference family judge (:func:`wenze.engine.versions.family_evaluator`) or its columnar
+    twin (:func:`wenze.fast.versions.family_evaluator_columnar`), chosen alike."""
+    from wenze.engine.versions import family_evaluator
+    from wenze.fast.columnar import choose_evaluator
+    from wenze.fast.versions import family_evaluator_columnar
+
+    if asked not in EVALUATORS:
+        raise ValueError(f"evaluator must be auto, reference or columnar, not {asked!r}")
+    chosen = choose_evaluator(asked, case_count(events) if asked == "auto" else 0)
+    return chosen, (family_evaluator_columnar(versions) if chosen == "columnar"
+                    else family_evaluator(versions))

@@ -238,6 +238,12 @@ class DecisionTable(Sequence[Decision]):
         return [next(made) if c >= 0 else self._joint[-1 - c].key
                 for c in self._order.tolist()]
 
+    def of_rows(self, rows: np.ndarray) -> list[Decision]:
+        """The decisions of the offences at ``rows`` of the offence table, and every joint
+        decision, made, in order."""
+        codes = self._order[np.isin(self._order, rows) | (self._order < 0)]
+        return [d for lo in range(0, len(codes), BATCH) for d in self._made(codes[lo:lo + BATCH])]
+
     def of_cases(self, cases: set[str]) -> list[Decision]:
         """The decisions whose case is one of ``cases``, made, in order."""
         columns, _ = self._columns

@@ -40,6 +40,18 @@ from wenze.engine.case import event_order  # the evaluator's event order, (at, i
 from wenze.engine.decisions import Decision, Warning
 from wenze.engine.lower import Program
 from wenze.engine.sanction import sanction
+from wenze.engine.versions import (
+    VersionError,
+    VersionProgram,
+    accepted_on,
+    hybrid,
+    ladders_in_time,
+    no_version,
+    offence_key,
+    targets_in_time,
+    version_on,
+    versions_for,
+)
 from wenze.events.model import printable
 from wenze.events.readers import BadEvent, Event, Rejection, build_event
 from wenze.live.rules import LiveRules, LiveUnavailable, shard_of
@@ -92,8 +104,8 @@ _RECEIVED, _DECIDED = 1, 2
 class _Case:
     """A case's events (sorted by time, then id) and what its last judgment gave."""
 
-    __slots__ = ("acts", "due", "events", "items", "out", "rejected", "steps", "unjudged",
-                 "warnings")
+    __slots__ = ("acts", "due", "events", "items", "out", "rejected", "steps", "under",
+                 "unjudged", "warnings")
 
     def __init__(self) -> None:
         self.events: list[Event] = []
@@ -107,6 +119,7 @@ class _Case:
         self.unjudged: Any = None
         self.rejected: tuple[Rejection, ...] = ()
         self.due: dt.date | None = None
+        self.under: tuple[Any, ...] = ()  # of a family: the acts as today's version sees them
 
     def add(self, ev: Event) -> None:
         evs = self.events
@@ -132,6 +145,22 @@ def _same_but_facts(a: EV.Offence, b: EV.Offence) -> bool:
 
 def _program(rulebook_or_program: Any) -> Program:
     return getattr(rulebook_or_program, "program", rulebook_or_program)
+
+
+def _versions(given: Any) -> tuple[VersionProgram, ...] | None:
+    """The versions of a rulebook family (a :class:`wenze.RulebookFamily`, or its lowered
+    versions); None for a rulebook or a program."""
+    versions = getattr(given, "versions", given)
+    if isinstance(versions, list | tuple) and versions \
+            and all(isinstance(v, VersionProgram) for v in versions):
+        return tuple(versions)
+    return None
+
+
+def _program_on(versions: Sequence[VersionProgram], day: dt.date) -> Program:
+    """The program of the version in force on ``day`` (before the first: the first's)."""
+    found = version_on(versions, day)
+    return (found or versions[0]).program
 
 
 def _warning_ident(w: Warning) -> tuple[str, str]:
@@ -160,8 +189,12 @@ class LiveEngine:
     def __init__(self, rulebook_or_program: Any, clock: VirtualClock | WallClock | None = None,
                  on_output: Callable[[dict[str, Any]], None] | None = None,
                  prior_sanctions: Sequence[Any] = (), follow_events: bool = True) -> None:
-        self.program = _program(rulebook_or_program)
         self.clock = clock or WallClock()
+        # a rulebook family: each case judged in time (wenze.engine.versions), the version in
+        # force today read at each midnight (docs/semantics.md §10)
+        self.versions = _versions(rulebook_or_program)
+        self.program = (_program_on(self.versions, self.clock.now().date()) if self.versions
+                        else _program(rulebook_or_program))
         self.on_output = on_output
         self.prior = list(prior_sanctions)
         self.follow_events = follow_events and isinstance(self.clock, VirtualClock)
@@ -210,25 +243,34 @@ class LiveEngine:
     def _setup(self, program: Program) -> None:
         self.program = program
         self._ctx = EV.CaseContext(program, [], self.today)
-        self._leader_posts = {p for u in program.units.values()
+        programs = [v.program for v in self.versions] if self.versions else [program]
+        self._leader_posts = {p for pr in programs for u in pr.units.values()
                               for p in (u.chief_leader, u.deputy_leader) if p}
-        self._leader_posts |= {p.deputy_leader for p in program.posts.values()
+        self._leader_posts |= {p.deputy_leader for pr in programs for p in pr.posts.values()
                                if p.deputy_leader}
         self._covering: dict[str, list[str]] = defaultdict(list)
-        for p in program.posts.values():
-            if p.covers:
-                self._covering[p.covers].append(p.name)
-        self._joint = any(ladder.joint for ladder in program.ladders.values())
-        self._has_targets = any(v.scope is A.Scope.TARGET for v in program.violations)
-        self._periods = EV.periods_of(program)
+        for name in sorted({p.name for pr in programs for p in pr.posts.values() if p.covers}):
+            covers = {pr.posts[name].covers for pr in programs if name in pr.posts} - {None}
+            for c in sorted(covers):  # type: ignore[type-var]
+                self._covering[c].append(name)
+        self._joint = any(ladder.joint for pr in programs for ladder in pr.ladders.values())
+        self._has_targets = any(v.scope is A.Scope.TARGET for pr in programs
+                                for v in pr.violations)
+        self._periods = set().union(*(EV.periods_of(pr) for pr in programs))
+        self._now = version_on(self.versions, self.today) if self.versions else None
+        self._in_time: dict[tuple[int, int], tuple[Program, EV.CaseContext]] = {}
+        self._under_targets: tuple[EV.Offence, ...] = ()
 
     def reload(self, rulebook_or_program: Any) -> None:
         """Switch to a changed rulebook in the same process, keeping every event and the
         outputs already issued: a new durable_rules ruleset (a fresh generation-suffixed name;
         names cannot be registered twice), then every case is judged again under the new rules
         and only the differences are emitted."""
-        program = _program(rulebook_or_program)
+        versions = _versions(rulebook_or_program)
+        program = (_program_on(versions, self.today) if versions
+                   else _program(rulebook_or_program))
         with self._lock:
+            self.versions = versions
             rules = LiveRules(program.name, self.generation + 1, self._fire_event,
                               self._fire_tick)
             self._rules.close()  # nothing can be posted to the old ruleset any more
@@ -242,7 +284,7 @@ class LiveEngine:
             self._cases_by_post.clear()
             self._due.clear()
             for ev in sorted(kept, key=lambda e: (e.at, e.id)):
-                problem = EV.event_problem(program, ev)
+                problem = self._event_problem(ev)
                 if problem is not None:
                     self._reject(Rejection(ev.source, ev.line, ev.id, *problem))
                 else:
@@ -339,11 +381,21 @@ class LiveEngine:
 
     def _fire_event(self, seq: int) -> None:
         ev = self._posted.pop(seq)
-        problem = EV.event_problem(self.program, ev)
+        problem = self._event_problem(ev)
         if problem is not None:
             self._reject(Rejection(ev.source, ev.line, ev.id, *problem))
             return
         self._admit(ev, evaluate=True)
+
+    def _event_problem(self, ev: Event) -> tuple[str, str] | None:
+        """Why the rules cannot place an event (unknown item or post); of a family, why none of
+        its versions can (a case's own version rejects the rest when the case is judged)."""
+        problem = EV.event_problem(self.program, ev)
+        if problem is None or not self.versions:
+            return problem
+        if any(EV.event_problem(v.program, ev) is None for v in self.versions):
+            return None
+        return problem
 
     def _fire_tick(self, shard: str, day: str) -> None:
         for case in sorted(self._due_by_shard.pop(shard, ())):
@@ -409,25 +461,90 @@ class LiveEngine:
                 spans[-1][1] = ev.at
         self._ctx.absences[post] = [(a, b) for a, b in spans]
 
-    def _evaluate(self, case: str, as_of: dt.date) -> tuple[Any, tuple, tuple, Any, tuple]:
-        """The batch evaluator's per-case step (same code path as ``evaluate``)."""
+    def _evaluate(self, case: str, as_of: dt.date
+                  ) -> tuple[Any, tuple, tuple, Any, tuple, tuple]:
+        """The batch evaluator's per-case step (same code path as ``evaluate``): facts,
+        warnings, offences, why unjudged, rejected events, and — of a family — what the
+        version in force on ``as_of`` makes of the case's acts (for 从旧兼从轻)."""
+        if self.versions:
+            return self._evaluate_in_time(case, as_of)
         st = self._cases[case]
         evs = st.events
         self._ctx.as_of = as_of
         if not st.acts:
-            return None, (), (), None, ()
+            return None, (), (), None, (), ()
         out, unjudged, rejected, _ = EV.judge_case(self._ctx, self.program, case, evs)
         if out is None:
-            return None, (), (), unjudged, tuple(rejected)
+            return None, (), (), unjudged, tuple(rejected), ()
         offences = tuple(EV.offences_for(self._ctx, out, None))
-        return out, tuple(out.warnings), offences, None, tuple(rejected)
+        return out, tuple(out.warnings), offences, None, tuple(rejected), ()
+
+    def _evaluate_in_time(self, case: str, as_of: dt.date
+                          ) -> tuple[Any, tuple, tuple, Any, tuple, tuple]:
+        """:meth:`_evaluate` of a family, as :func:`wenze.engine.versions.evaluate_versions`
+        judges a case: its procedure by the version in force when it was accepted (events that
+        version cannot place rejected), each act by the version in force when it was
+        established."""
+        assert self.versions is not None
+        st = self._cases[case]
+        now = version_on(self.versions, as_of)
+        if not st.acts or now is None:
+            if now is None and as_of != self.today:  # (a day ahead with no version in force)
+                raise VersionError(f"no version of the family is in force on {as_of}")
+            return None, (), (), None, (), ()
+        day = accepted_on(st.events)
+        a, rules = versions_for(self.versions, day, as_of)
+        if a is None:
+            return None, (), (), no_version(case, day), (), ()
+        procedure = self.versions[a].program
+        placed: list[Event] = []
+        rejected: list[Rejection] = []
+        for ev in st.events:
+            problem = EV.event_problem(procedure, ev)
+            if problem is not None and ((ev.item and ev.item not in procedure.items)
+                                        or (ev.post and ev.post not in procedure.posts)):
+                rejected.append(Rejection(ev.source, ev.line, ev.id, *problem))
+            else:
+                placed.append(ev)
+        if all(e.type in ("absent", "returned") for e in placed):
+            return None, (), (), None, tuple(rejected), ()
+        program, ctx = self._judging(a, a, as_of)
+        out, unjudged, refused, _ = EV.judge_case(ctx, program, case, placed)
+        rejected += refused
+        if out is None:
+            return None, (), (), unjudged, tuple(rejected), ()
+        offences: list[EV.Offence] = []
+        under: tuple[EV.Offence, ...] = ()
+        for r in rules:
+            program, ctx = self._judging(a, r, as_of)
+            facts = out if r == a else EV.judge_case(ctx, program, case, placed)[0]
+            found = EV.offences_for(ctx, facts, None) if facts is not None else []
+            offences += [o for o in found if self.versions[r].in_force(o.established)]
+            if self.versions[r] is now:
+                under = tuple(found)
+        return out, tuple(out.warnings), tuple(offences), None, tuple(rejected), under
+
+    def _judging(self, a: int, r: int, as_of: dt.date) -> tuple[Program, EV.CaseContext]:
+        """The program judging cases accepted under version ``a`` by the rules of version
+        ``r``, and its context (sharing the engine's absences and holders of posts)."""
+        assert self.versions is not None
+        found = self._in_time.get((a, r))
+        if found is None:
+            program = hybrid(self.versions[a].program, self.versions[r].program)
+            ctx = EV.CaseContext(program, [], as_of)
+            ctx.absences = self._ctx.absences  # (the same objects: kept up to date)
+            ctx.holders = self._ctx.holders
+            found = self._in_time[a, r] = (program, ctx)
+        found[1].as_of = as_of
+        return found
 
     def _judge(self, case: str, settle_check: bool = True) -> None:
         """Judge a case again as of today and emit what changed. ``settle_check``: also find
         out whether the case is settled (no longer changes with the date); a case judged on a
         clock tick, with no new event since it was found running, is still running."""
         st = self._cases[case]
-        out, warnings, offences, unjudged, rejected = self._evaluate(case, self.today)
+        out, warnings, offences, unjudged, rejected, under = self._evaluate(case, self.today)
+        st.under = under
         for r in rejected:
             if r not in st.rejected:
                 self._reject(r)
@@ -453,8 +570,9 @@ class LiveEngine:
         probe = settle_check and st.out[_DECIDED] is not None
         for ahead in _FAR if probe else ():
             try:
-                _, w2, o2, u2, _ = self._evaluate(case, self.today + dt.timedelta(days=ahead))
-            except C.CalendarRangeError:
+                _, w2, o2, u2, _, _ = self._evaluate(case,
+                                                     self.today + dt.timedelta(days=ahead))
+            except (C.CalendarRangeError, VersionError):
                 continue
             finally:
                 self._ctx.as_of = self.today
@@ -553,8 +671,14 @@ class LiveEngine:
             self._ctx.as_of = self.today
             rows: list[Any] = [c.out for _, c in sorted(self._cases.items())
                                if c.out is not None]
-            metrics = EV.metrics_of(self._ctx, rows)
-            self._set_offences(TARGETS, tuple(EV.target_offences(self._ctx, metrics)))
+            if self.versions:
+                if self._now is not None:
+                    _, kept, self._under_targets = targets_in_time(
+                        self.versions, self._now, rows, None, self._version_context)
+                    self._set_offences(TARGETS, tuple(kept))
+            else:
+                metrics = EV.metrics_of(self._ctx, rows)
+                self._set_offences(TARGETS, tuple(EV.target_offences(self._ctx, metrics)))
         if not self._dirty_people and not self._dirty_units:
             return
         people = set(self._dirty_people)
@@ -578,7 +702,10 @@ class LiveEngine:
                         todo_p.append(p)
         offs = sorted((self._offences[k] for p in people for k in self._by_person.get(p, ())),
                       key=lambda o: o.order)
-        decisions = sanction(self.program, offs, self.prior, self.today, self._ctx.holder)
+        if self.versions:
+            decisions = self._ladders_in_time(offs)
+        else:
+            decisions = sanction(self.program, offs, self.prior, self.today, self._ctx.holder)
         old_keys: set[str] = set()
         for p in people:
             old_keys |= self._group.pop(("p", p), set())
@@ -609,6 +736,49 @@ class LiveEngine:
                     self._revision[d.key] = self._revision.get(d.key, 0) + 1
                     extra = {"supersedes": d.key, "revision": self._revision[d.key]}
                 self._emit("decision", d.to_json(), extra)
+
+    def _version_context(self, v: VersionProgram) -> EV.CaseContext:
+        assert self.versions is not None
+        i = next(i for i, w in enumerate(self.versions) if w is v)
+        return self._judging(i, i, self.today)[1]
+
+    def _ladders_in_time(self, offs: list[EV.Offence]) -> list[Decision]:
+        """The family's ladders over a closed group of offences (each by the version in force
+        when it was established, 从旧兼从轻 against today's version)."""
+        assert self.versions is not None and self._now is not None
+        version_of = {id(o): version_on(self.versions, o.established) for o in offs}
+        under: dict[tuple[Any, ...], EV.Offence] = {}
+        for case in sorted({o.case for o in offs if o.case}):
+            st = self._cases.get(case)
+            if st is not None:
+                under.update((offence_key(o), o) for o in st.under)
+        under.update((offence_key(o), o) for o in self._under_targets)
+        return ladders_in_time(self.versions, self._now, offs, version_of,  # type: ignore[arg-type]
+                               under, self.prior, self.today, self._ctx.holder)
+
+    def _switch_version(self) -> None:
+        """At midnight of a version's 生效 (or after its 失效): every case judged again under
+        the versions now in force, the ladders and targets redone; only changes are issued."""
+        assert self.versions is not None
+        self._now = version_on(self.versions, self.today)
+        self.program = self._now.program if self._now else self.versions[0].program
+        self._ctx.program = self.program
+        for case in sorted(self._cases):
+            self._judge(case)
+        self._targets_dirty = self._has_targets or TARGETS in self._owned
+        if not self._has_targets and self._now is None:
+            self._set_offences(TARGETS, ())
+        self._dirty_units |= {u for kind, u in self._group if kind == "u"}
+        self._dirty_people |= {p for kind, p in self._group if kind == "p"}
+
+    def _next_switch(self) -> dt.date | None:
+        """The next day after today on which the version in force changes."""
+        if not self.versions:
+            return None
+        days = [v.effective_from for v in self.versions]
+        days += [v.effective_until + dt.timedelta(days=1) for v in self.versions
+                 if v.effective_until is not None]
+        return min((d for d in days if d > self.today), default=None)
 
     # ------------------------------------------------------------------ time
 
@@ -681,6 +851,9 @@ class LiveEngine:
         if self._has_targets:
             p_end = min(EV.period_end(EV.period_key(self.today, p)) for p in self._periods)
             days.append(p_end + dt.timedelta(days=1))
+        switch = self._next_switch()
+        if switch is not None:
+            days.append(switch)
         days = [max(d, self.today + dt.timedelta(days=1)) for d in days]
         day = min(days, default=None)
         return day if day is not None and day <= target else None
@@ -692,6 +865,8 @@ class LiveEngine:
                     self._targets_dirty = True
         self.today = day
         self._ctx.as_of = day
+        if self.versions and version_on(self.versions, day) is not self._now:
+            self._switch_version()
         while self._pending and self._pending[0][0] <= day:
             _, seq, ev = heapq.heappop(self._pending)
             self._rules.post_event(ev.case, seq)
@@ -798,7 +973,8 @@ class LiveEngine:
 def replay(program: Any, events: Iterable[Event], as_of: dt.date) -> LiveEngine:
     """A live engine fed ``events`` in time order (ties by id) up to ``as_of`` on a virtual clock
     that starts at midnight of the first event's day, then advanced to ``as_of``: what live mode
-    holds on that day, to set beside a batch evaluation as of it."""
+    holds on that day, to set beside a batch evaluation as of it. ``program`` may be a rulebook
+    family (or its lowered versions): then beside the family's batch evaluation."""
     ordered = sorted(events, key=lambda e: (e.at, e.id))
     start = (dt.datetime.combine(ordered[0].at.date(), dt.time(), ordered[0].at.tzinfo)
              if ordered else dt.datetime.combine(as_of, dt.time(), CHINA))

@@ -309,7 +309,7 @@ def create_app(config: ServeConfig, start: bool = True) -> FastAPI:
                                            "withdrawn: no 决定书 (see the JSON chain)")
             from wenze.report.output import decision_letter
 
-            letter = decision_letter(d, s.program)
+            letter = decision_letter(d, s.program_of(d.case, d.version))
             if chosen == "text":
                 return PlainTextResponse(letter)
             return HTMLResponse(_letter_html(key, letter))
@@ -362,9 +362,8 @@ def create_app(config: ServeConfig, start: bool = True) -> FastAPI:
               responses=problem_responses(400, 401, 503))
     def evaluate(body: EvaluateRequest, who: Auth) -> JSONResponse:
         s = service()
-        if body.rulebook is None:
-            program = s.program
-        else:
+        program = None  # the served rulebook (of a family: judged in time)
+        if body.rulebook is not None:
             loaded = load_posted(s, body.rulebook, "rulebook.wz")
             if not loaded.ok or loaded.rulebook is None:
                 from wenze.dsl.render import to_json
@@ -384,12 +383,17 @@ def create_app(config: ServeConfig, start: bool = True) -> FastAPI:
 
         batch = read_jsonl([json.dumps(e, ensure_ascii=False) for e in body.events], "<request>")
         try:
-            result = EV.evaluate(program, batch.events, body.as_of,
-                                 rejected=batch.rejected, explain=body.explain)
+            if program is None:
+                result = s.evaluate(batch.events, body.as_of, rejected=batch.rejected,
+                                    explain=body.explain)
+            else:
+                result = EV.evaluate(program, batch.events, body.as_of,
+                                     rejected=batch.rejected, explain=body.explain)
         except Exception as err:  # a date outside the calendar's years, …
             from wenze.dsl.calendar import CalendarRangeError
+            from wenze.engine.versions import VersionError
 
-            if isinstance(err, CalendarRangeError):
+            if isinstance(err, CalendarRangeError | VersionError):
                 raise Problem("bad_request", str(err)) from None
             raise
         return JSONResponse(json.loads(result_json(result)))

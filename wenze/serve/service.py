@@ -90,7 +90,12 @@ class Service:
 
         self.config = config
         self.rulebook = wenze.load(config.rulebook)  # RulebookError: refuse to start
-        self.program = self.rulebook.program
+        self.program = self.rulebook.program  # of a rulebook family: its latest version's
+        # a rulebook family (规则族): each act judged by the version in force when it happened
+        self.versions = getattr(self.rulebook, "versions", None)
+        programs = [v.program for v in self.versions] if self.versions else [self.program]
+        self.items = {k: v for p in programs for k, v in p.items.items()}  # (latest wins)
+        self.posts = {k: v for p in programs for k, v in p.posts.items()}
         self.engine = make_engine(config.db)
         ensure_schema(self.engine)
         self.log = OutputLog(self.engine)
@@ -125,7 +130,7 @@ class Service:
                 clock: Any = VirtualClock(start)
             else:
                 clock = WallClock(CHINA)
-            live = LiveEngine(self.program, clock, follow_events=False)
+            live = LiveEngine(self.rulebook, clock, follow_events=False)
             live.submit_many(snapshot.events, settle_each=False)
             live.drain()  # replayed: what is new is found by reconcile below
             for ev in snapshot.events:
@@ -252,13 +257,13 @@ class Service:
         unit, else its item's unit."""
         if ev.unit:
             return ev.unit
-        post = self.program.posts.get(ev.post) if ev.post else None
+        post = self.posts.get(ev.post) if ev.post else None
         if post is not None and post.unit:
             return post.unit
         return self._item_unit(ev)
 
     def _item_unit(self, ev: Event) -> str | None:
-        item = self.program.items.get(ev.item) if ev.item else None
+        item = self.items.get(ev.item) if ev.item else None
         return item.unit if item is not None else None
 
     def _index(self, ev: Event) -> None:
@@ -324,8 +329,7 @@ class Service:
             first[ev.id] = ev
             events.append((index, text, ev))
         _kept, rejected = validate_against(
-            [ev for _, _, ev in events], known_items=self.program.items,
-            known_posts=self.program.posts)
+            [ev for _, _, ev in events], known_items=self.items, known_posts=self.posts)
         bad = {r.event_id: r for r in rejected}
         if grant.scope == "unit":
             foreign = [(lines[i][0], ev.id, self.unit_of(ev)) for i, _, ev in events
@@ -409,7 +413,7 @@ class Service:
                 if explain else None
             ws = [w for w in live.warnings() if w.case == case]
             ds = [d for d in live.decisions() if d.case == case]
-        result = EV.evaluate(self.program, own + context, today, explain=[case])
+        result = self.evaluate(own + context, today, explain=[case])
         trace = result.traces.get(case)
         view: dict[str, Any] = {"case": case, "as_of": today.isoformat()}
         if trace is None:
@@ -441,9 +445,32 @@ class Service:
         view["warnings"] = [w.to_json() for w in ws if unit is None or w.unit == unit]
         view["decisions"] = [d.to_json() for d in ds if unit is None or d.unit == unit]
         if explain and everything is not None:
-            full = EV.evaluate(self.program, everything, today, explain=[case])
-            view["explain"] = explain_text(full, case, self.program)
+            full = self.evaluate(everything, today, explain=[case])
+            view["explain"] = explain_text(full, case, self.program_of(case, None, own))
         return view
+
+    def evaluate(self, events: list[Event], as_of: dt.date, rejected: Any = (),
+                 explain: Any = ()) -> Any:
+        """A batch evaluation by the served rulebook (of a family: each act in time)."""
+        if self.versions:
+            from wenze.engine.versions import evaluate_versions
+
+            return evaluate_versions(self.versions, events, as_of, rejected=rejected,
+                                     explain=explain)
+        return EV.evaluate(self.program, events, as_of, rejected=rejected, explain=explain)
+
+    def program_of(self, case: str | None, version: str | None,
+                   events: list[Event] | None = None) -> Any:
+        """The program a case's explanation or 决定书 cites: of a family, the limits of the
+        version the case was accepted under and the rules of the version that judged it."""
+        if not self.versions:
+            return self.program
+        from wenze.engine.versions import hybrid, procedure_version
+
+        evs = events if events is not None else list(self.case_events.get(case or "", ()))
+        rules = next((v.program for v in self.versions if v.label == version), self.program)
+        found = procedure_version(self.versions, evs, case)
+        return hybrid(found.program, rules) if found is not None else rules
 
     def counts(self) -> dict[str, Any]:
         with self.lock:

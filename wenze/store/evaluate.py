@@ -63,8 +63,8 @@ class DecisionBodies(Sequence[dict[str, Any]]):
 
 
 def _load(rulebook_path: str | Path, as_of: date | None = None
-          ) -> tuple[Any, dict[str, str], Callable[..., Any] | None]:
-    """(program, the text of every file, an evaluate function for a rulebook family or None)."""
+          ) -> tuple[Any, dict[str, str], Any]:
+    """(program, the text of every file, a rulebook family's lowered versions or None)."""
     from wenze.dsl.diagnostics import RulebookError
     from wenze.dsl.family import load_family
     from wenze.dsl.loader import load_rulebook
@@ -72,14 +72,14 @@ def _load(rulebook_path: str | Path, as_of: date | None = None
     from wenze.engine.lower import lower
 
     if is_family(Path(rulebook_path).read_text(encoding="utf-8")):
-        from wenze.engine.versions import family_evaluator, lower_family, program_on
+        from wenze.engine.versions import lower_family, program_on
 
         family = load_family(rulebook_path)
         if not family.ok:
             raise RulebookError(list(family.errors or family.diagnostics))
         versions = lower_family(family)
         program = program_on(versions, as_of) if as_of is not None else versions[-1].program
-        return program, dict(family.sources), family_evaluator(versions)
+        return program, dict(family.sources), versions
     loaded = load_rulebook(rulebook_path)
     if not loaded.ok or loaded.rulebook is None:
         errors = getattr(loaded, "errors", None) or loaded.diagnostics
@@ -162,13 +162,14 @@ def evaluate_stored(
     or ``columnar`` (:mod:`wenze.fast.evaluators`; the same decisions whichever runs, so the
     choice is not part of the run's parameters). Raises ``RulebookError`` for a rulebook with
     errors, ``ValueError`` for an unknown evaluator."""
-    from wenze.fast.evaluators import evaluator_for
+    from wenze.fast.evaluators import evaluator_for, family_evaluator_for
 
-    program, sources, family_run = _load(rulebook_path, as_of)
+    program, sources, versions = _load(rulebook_path, as_of)
     snapshot = load_snapshot(engine)
-    _chosen, evaluate = evaluator_for(evaluator, snapshot.events)
-    if family_run is not None:  # a rulebook family: each act by its own version
-        evaluate = family_run
+    if versions is not None:  # a rulebook family: each act by its own version
+        _chosen, evaluate = family_evaluator_for(evaluator, snapshot.events, versions)
+    else:
+        _chosen, evaluate = evaluator_for(evaluator, snapshot.events)
     cases = {ev.case for ev in snapshot.events if ev.case}
     prior = prior_sanctions(engine, as_of + timedelta(days=1), exclude_cases=cases)
     result, prior = evaluate_with_history(evaluate, program, snapshot.events, as_of, prior,
