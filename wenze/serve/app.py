@@ -30,6 +30,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wenze.serve.problems import PROBLEM_SCHEMA, Problem, problem_responses
+from wenze.serve.rulebooks import add_routes as add_rulebook_routes
 from wenze.serve.service import ServeConfig, Service
 from wenze.serve.tokens import Grant
 from wenze.serve.workbench import add_routes, load_posted, mount_page
@@ -188,7 +189,8 @@ def create_app(config: ServeConfig, start: bool = True) -> FastAPI:
         if s.judge_error is not None:
             raise Problem("not_ready", "实时评判出错 the live judge failed; see the log")
         return {"status": "ready", "today": s.today().isoformat(),
-                "rulebook": s.program.name, "backlog": s.backlog}
+                "rulebook": s.program.name, "in_force": s.in_force.to_json(),
+                "backlog": s.backlog}
 
     @app.get("/metrics", tags=["health"], summary="Prometheus metrics (supervisor, admin)",
              response_class=PlainTextResponse, responses=problem_responses(401, 403, 503))
@@ -410,6 +412,7 @@ def create_app(config: ServeConfig, start: bool = True) -> FastAPI:
         issued = s.advance(body.to)
         return {"today": s.today().isoformat(), "issued": issued}
 
+    add_rulebook_routes(app, service, reader, Auth)  # /v1/rulebooks (wenze.serve.rulebooks)
     add_routes(app, service, Auth)  # the workbench's endpoints (wenze.serve.workbench)
     mount_page(app)  # the web page at / (after every route)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -10,6 +10,10 @@ On start the stored events are judged again and the log reconciled
 (:mod:`wenze.serve.outputs`), so a killed service loses no acknowledged event, counts none
 twice and issues no output twice. A clock thread ticks just after each midnight in China
 Standard Time (Asia/Shanghai, UTC+8) and at least every ``tick_seconds``.
+
+The rulebook it judges by: the stored rulebook last activated (``POST /v1/rulebooks/{name}/
+activate``, :mod:`wenze.serve.rulebooks`) when there is one, else ``--rulebook FILE``. Activating
+another version judges every stored event again under it (:meth:`Service.activate`).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from wenze.serve.metrics import Metrics
 from wenze.serve.outputs import OutputLog
 from wenze.serve.problems import Problem
 from wenze.serve.tokens import Grant, verify
+from wenze.store import rulebooks as RB
 from wenze.store.db import ensure_schema, make_engine
 from wenze.store.ingest import row_from_event, store_rows
 from wenze.store.runs import load_snapshot
@@ -46,7 +51,7 @@ JUDGE_WAIT_SECONDS = 60.0  # a read waits at most this long for the judge to cat
 class ServeConfig:
     """How the service runs (``wenze serve`` options)."""
 
-    rulebook: str
+    rulebook: str | None = None  # --rulebook; an activated stored rulebook wins over it
     db: str | None = None
     today: str | None = None  # a fixed (virtual) clock day: replays and tests; None = wall clock
     max_body_bytes: int = 8 * 1024 * 1024
@@ -62,6 +67,25 @@ class ServeConfig:
         if not raw:
             raise RuntimeError(f"{CONFIG_ENV} is not set: start the service with `wenze serve`")
         return cls(**json.loads(raw))
+
+
+@dataclass(frozen=True)
+class RulebookInForce:
+    """The rulebook the service judges by: an activated stored version (``origin`` store) or
+    the ``--rulebook`` file (``origin`` file)."""
+
+    origin: str
+    file: str  # the file name it goes by (a stored one: NAME.wz)
+    text: str
+    program: Any
+    ast: Any | None = None  # the merged AST (stored ones; a file's is loaded when asked for)
+    name: str | None = None  # stored: its name, version and row id
+    version: int | None = None
+    version_id: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"origin": self.origin, "name": self.name, "version": self.version,
+                "file": self.file, "rulebook": self.program.name}
 
 
 @dataclass(frozen=True)
@@ -86,13 +110,14 @@ class Service:
     """One per process: the store engine, the loaded rulebook, the live engine, the log."""
 
     def __init__(self, config: ServeConfig) -> None:
-        import wenze
-
         self.config = config
-        self.rulebook = wenze.load(config.rulebook)  # RulebookError: refuse to start
-        self.program = self.rulebook.program
         self.engine = make_engine(config.db)
         ensure_schema(self.engine)
+        # the activated stored rulebook, else --rulebook (RulebookError: refuse to start)
+        self.in_force = starting_rulebook(self.engine, config.rulebook)
+        self.program = self.in_force.program
+        self.generation = 0  # counts activations: a batch the judge took before one is skipped
+        self._activating = threading.Lock()
         self.log = OutputLog(self.engine)
         self.metrics = Metrics()
         self.lock = threading.RLock()
@@ -176,13 +201,16 @@ class Service:
                 if self._stop.is_set():
                     return
                 batch, self._queue = self._queue, []
+                generation = self.generation
             try:
                 with self.lock:
-                    live = self._live()
-                    live.submit_many(batch, source=SOURCE, settle_each=False)
-                    for ev in batch:
-                        self._index(ev)
-                    self.log.issue(live.drain())
+                    # (after an activation these events were judged again from the store)
+                    if generation == self.generation:
+                        live = self._live()
+                        live.submit_many(batch, source=SOURCE, settle_each=False)
+                        for ev in batch:
+                            self._index(ev)
+                        self.log.issue(live.drain())
             except BaseException as err:  # kept: /readyz and every read report it
                 self.judge_error = err
                 with self._moved:
@@ -226,6 +254,74 @@ class Service:
             else:
                 live.advance_to(day)
             return self.log.issue(live.drain())
+
+    # ------------------------------------------------------------------ rulebooks
+
+    def save_rulebook(self, name: str, text: str, author: str | None
+                      ) -> tuple[RB.StoredRulebook, bool, list[dict[str, Any]]]:
+        """Store ``text`` as the next version of ``name`` when it checks clean (else a 422
+        problem with its diagnostics, nothing stored): (the stored version, whether the text
+        was the latest version's already so nothing was stored, its warnings)."""
+        from wenze.serve.rulebooks import load_stored_text
+
+        loaded = load_stored_text(self.engine, name, text)
+        if not loaded.ok:
+            errors = [d for d in loaded.diagnostics if d["severity"] == "error"]
+            raise Problem(errors[0]["code"] if errors else "bad_request",
+                          f"规则集有错误，未保存 the rulebook has {len(errors)} error(s); "
+                          "nothing was stored", status=422, diagnostics=loaded.diagnostics)
+        latest = RB.get_version(self.engine, name)
+        if latest is not None and latest.sha256 == RB.text_sha256(text) \
+                and latest.bases == loaded.bases:
+            return latest, True, loaded.diagnostics
+        return (RB.save_version(self.engine, name, text, author, loaded.bases), False,
+                loaded.diagnostics)
+
+    def activate(self, stored: RB.StoredRulebook, author: str | None) -> dict[str, Any]:
+        """Put ``stored`` in force: every stored event judged again under it as of the live
+        clock's day (a new live engine: its judgements equal a batch evaluation of the stored
+        events), the output log reconciled with what it says (a decision whose content changed
+        gets a superseding output, one no longer made is withdrawn, never edited in place),
+        and the activation recorded. Events posted meanwhile wait and are judged after."""
+        with self._activating:
+            force = self.in_force
+            if force.version_id == stored.id:
+                live = self._live()
+                return {"name": stored.name, "version": stored.version,
+                        "day": live.today.isoformat(), "changed": False, "issued": 0,
+                        "warnings": len(live.warnings()), "decisions": len(live.decisions())}
+            new = stored_in_force(self.engine, stored)  # 409 when it no longer checks clean
+            self.caught_up()
+            with self.lock:
+                old = self._live()
+                with self._moved:  # what is queued is stored: the snapshot below holds it
+                    taken, self._queue = self._queue, []
+                    self.generation += 1
+                snapshot = load_snapshot(self.engine)
+                clock: Any = (VirtualClock(dt.datetime.combine(old.today, dt.time(0), CHINA))
+                              if self.config.today else WallClock(CHINA))
+                live = LiveEngine(new.program, clock, follow_events=False)
+                live.submit_many(snapshot.events, settle_each=False)
+                live.drain()
+                record = RB.activate(self.engine, stored, author, live.today)
+                self.in_force, self.program, self.live = new, new.program, live
+                self.case_events = defaultdict(list)
+                self.caseless = []
+                self.case_units = defaultdict(set)
+                for ev in snapshot.events:
+                    self._index(ev)
+                reason = (f"启用规则集「{stored.name}」第 {stored.version} 版 rulebook "
+                          f"{stored.name} v{stored.version} activated")
+                issued = self.log.reconcile(live.today, live.warnings(), live.decisions(),
+                                            reason=reason)
+                old.close()
+                answer = {"name": stored.name, "version": stored.version,
+                          "day": record.day.isoformat(), "changed": True, "issued": issued,
+                          "warnings": len(live.warnings()), "decisions": len(live.decisions())}
+            with self._moved:
+                self._judged += len(taken)
+                self._moved.notify_all()
+            return answer
 
     def _live(self) -> LiveEngine:
         if self.live is None:
@@ -460,6 +556,48 @@ class Service:
         return {"open_cases": open_cases, "warnings": dict(levels),
                 "decisions": dict(sanctions), "cases": len(self.case_events),
                 "backlog": self.backlog}
+
+
+def stored_in_force(engine: Any, stored: RB.StoredRulebook) -> RulebookInForce:
+    """A stored version as the rulebook to judge by (its ``继承`` bases as pinned); a 409
+    problem with the diagnostics when it no longer checks clean (a newer wenze's checks)."""
+    from wenze.engine.lower import lower
+    from wenze.serve.rulebooks import load_stored_text
+
+    loaded = load_stored_text(engine, stored.name, stored.text, stored.bases)
+    if not loaded.ok or loaded.result.rulebook is None:
+        raise Problem("conflict", f"规则集「{stored.name}」第 {stored.version} 版有错误，不能启用 "
+                                  f"rulebook {stored.name} v{stored.version} has errors; it "
+                                  "cannot be put in force", diagnostics=loaded.diagnostics)
+    ast = loaded.result.rulebook
+    return RulebookInForce("store", f"{stored.name}.wz", stored.text, lower(ast), ast,
+                           stored.name, stored.version, stored.id)
+
+
+def starting_rulebook(engine: Any, path: str | None) -> RulebookInForce:
+    """What the service judges by when it starts: the stored rulebook last activated, if any
+    (it wins over ``--rulebook``: activation is an act recorded in the store, the option only
+    the default of a fresh store), else the ``--rulebook`` file. Raises ``RulebookError``
+    (the file has errors), ``OSError``, or ``RuntimeError`` (neither, or the activated version
+    no longer checks clean)."""
+    import wenze
+
+    found = RB.active(engine)
+    if found is not None:
+        try:
+            return stored_in_force(engine, found[0])
+        except Problem as err:
+            lines = [f"{d['file']}:{d['line']}:{d['col']}: {d['code']} {d['message']['zh']} "
+                     f"{d['message']['en']}" for d in err.extra.get("diagnostics", ())]
+            raise RuntimeError("\n".join([err.detail, *lines])) from None
+    if not path:
+        raise RuntimeError("没有启用的规则集 no rulebook: the store has no activated rulebook; "
+                           "give --rulebook FILE (or WENZE_RULEBOOK)")
+    from pathlib import Path
+
+    loaded = wenze.load(path)
+    return RulebookInForce("file", Path(path).name, Path(path).read_text(encoding="utf-8"),
+                           loaded.program)
 
 
 def _plain(value: Any) -> Any:
