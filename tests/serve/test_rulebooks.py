@@ -67,6 +67,10 @@ def test_tokens_without_the_scope_are_refused(server: Server) -> None:
             answer = server.call(method, path, server.tokens[unit], body)
             assert answer.status == 403, (path, answer.text)
             assert answer.json["code"] == "forbidden"
+    # what each token may do, as the page asks it
+    assert server.call("GET", "/v1/me", server.tokens["jianshe"]).json == \
+        {"scope": "unit", "unit": "县建设局", "label": None}
+    assert server.call("GET", "/v1/me", server.tokens["admin"]).json["scope"] == "admin"
     # a supervisor reads, but neither saves nor activates
     assert server.call("GET", "/v1/rulebooks", server.tokens["supervisor"]).status == 200
     assert put(server, "zitong", text, "supervisor").status == 403

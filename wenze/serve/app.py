@@ -105,6 +105,12 @@ class EvaluateRequest(BaseModel):
     explain: list[str] = Field(default_factory=list, description="cases to trace")
 
 
+class TokenAnswer(BaseModel):
+    scope: str = Field(description="unit | supervisor | admin")
+    unit: str | None = Field(description="the unit of a unit token")
+    label: str | None
+
+
 class ClockRequest(BaseModel):
     to: dt.date
 
@@ -201,6 +207,13 @@ def create_app(config: ServeConfig, start: bool = True) -> FastAPI:
         s = service()
         return PlainTextResponse(s.metrics.render(s.counts()),
                                  media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    @app.get("/v1/me", tags=["access"], response_model=TokenAnswer,
+             summary="What this token may do: its scope and unit (the page shows its buttons "
+                     "by it)",
+             responses=problem_responses(401, 503))
+    def me(who: Auth) -> dict[str, Any]:
+        return {"scope": who.scope, "unit": who.unit, "label": who.label}
 
     # ------------------------------------------------------------------ events
 
