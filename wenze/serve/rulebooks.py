@@ -93,6 +93,25 @@ def load_stored_text(engine: Any, name: str, text: str, pins: dict[str, int] | N
     return Loaded(result, diagnostics, used)
 
 
+def save_checked(engine: Any, name: str, text: str, author: str | None
+                 ) -> tuple[RB.StoredRulebook, bool, list[dict[str, Any]]]:
+    """Store ``text`` as the next version of ``name`` when it checks clean, else raise a 422
+    problem with its diagnostics (nothing stored). Gives the stored version, whether the text
+    (and the bases it reaches) was the latest version's already, so nothing new was stored,
+    and its diagnostics (warnings)."""
+    loaded = load_stored_text(engine, check_name(name), text)
+    if not loaded.ok:
+        errors = [d for d in loaded.diagnostics if d["severity"] == "error"]
+        raise Problem(errors[0]["code"] if errors else "bad_request",
+                      f"规则集有错误，未保存 the rulebook has {len(errors)} error(s); nothing "
+                      "was stored", status=422, diagnostics=loaded.diagnostics)
+    latest = RB.get_version(engine, name)
+    if latest is not None and latest.sha256 == RB.text_sha256(text) \
+            and latest.bases == loaded.bases:
+        return latest, True, loaded.diagnostics
+    return RB.save_version(engine, name, text, author, loaded.bases), False, loaded.diagnostics
+
+
 # ---------------------------------------------------------------------------------- models
 
 

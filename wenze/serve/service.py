@@ -262,20 +262,9 @@ class Service:
         """Store ``text`` as the next version of ``name`` when it checks clean (else a 422
         problem with its diagnostics, nothing stored): (the stored version, whether the text
         was the latest version's already so nothing was stored, its warnings)."""
-        from wenze.serve.rulebooks import load_stored_text
+        from wenze.serve.rulebooks import save_checked
 
-        loaded = load_stored_text(self.engine, name, text)
-        if not loaded.ok:
-            errors = [d for d in loaded.diagnostics if d["severity"] == "error"]
-            raise Problem(errors[0]["code"] if errors else "bad_request",
-                          f"规则集有错误，未保存 the rulebook has {len(errors)} error(s); "
-                          "nothing was stored", status=422, diagnostics=loaded.diagnostics)
-        latest = RB.get_version(self.engine, name)
-        if latest is not None and latest.sha256 == RB.text_sha256(text) \
-                and latest.bases == loaded.bases:
-            return latest, True, loaded.diagnostics
-        return (RB.save_version(self.engine, name, text, author, loaded.bases), False,
-                loaded.diagnostics)
+        return save_checked(self.engine, name, text, author)
 
     def activate(self, stored: RB.StoredRulebook, author: str | None) -> dict[str, Any]:
         """Put ``stored`` in force: every stored event judged again under it as of the live
