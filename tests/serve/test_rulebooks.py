@@ -99,12 +99,16 @@ def test_extends_reaches_only_stored_rulebooks_never_a_server_file(server: Serve
     # statutory_base.wz lies next to the service's --rulebook, but is not in the store: 422
     answer = put(server, "zitong_unbased", text)
     assert answer.status == 422 and answer.json["code"] == "WZ104", answer.text
+    assert "wenze-rulebooks-" not in answer.text  # the private folder is never shown
+    found = next(d for d in answer.json["diagnostics"] if d["code"] == "WZ104")
+    assert found["file"] == "zitong_unbased.wz" and "statutory_base.wz" in found["help"]["en"]
     for path in ("../../../../etc/passwd.wz", "/etc/hosts.wz", "../rules/statutory_base.wz"):
         sneaky = text.replace('继承 "statutory_base.wz"', f'继承 "{path}"')
         answer = put(server, "sneaky", sneaky)
         assert answer.status == 422, answer.text
         assert answer.json["code"] in ("WZ119", "WZ104")
         assert "/etc" not in answer.text.replace(path, "") and "/tmp" not in answer.text
+        assert "wenze-rulebooks-" not in answer.text
 
 
 def test_save_read_list_activate_and_restart(server: Server, tmp_path: Path) -> None:

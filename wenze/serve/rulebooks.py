@@ -17,6 +17,7 @@ leading out of it, WZ104 for a name not stored); the versions it reached are *pi
 stored row (``bases``), so a stored version means the same forever, whatever is stored later.
 """
 
+import json
 import re
 import tempfile
 from dataclasses import dataclass
@@ -82,12 +83,10 @@ def load_stored_text(engine: Any, name: str, text: str, pins: dict[str, int] | N
         top = root / f"{name}.wz"
         top.write_text(text, encoding="utf-8")
         result = load_text(text, str(top), root)
-        prefix = str(root) + "/"
-        diagnostics = to_json(result.diagnostics, result.sources)
-        for entry in diagnostics:
-            for where in (entry, *entry.get("labels", ())):
-                if isinstance(where.get("file"), str) and where["file"].startswith(prefix):
-                    where["file"] = where["file"][len(prefix):]
+        # the files are called by their stored names: the private folder is never shown
+        shown = json.dumps(to_json(result.diagnostics, result.sources), ensure_ascii=False)
+        shown = shown.replace(json.dumps(str(root) + "/")[1:-1], "")
+        diagnostics = json.loads(shown.replace(root.name, "rulebook store"))
         reached = {Path(f).stem for f in result.sources if f != str(top)}
     used = {n: bases[n].version for n in sorted(reached) if n in bases}
     return Loaded(result, diagnostics, used)
@@ -284,8 +283,6 @@ def add_routes(app: FastAPI, service: Any, reader: Any, auth: Any) -> None:
 
 async def _upload_text(request: Request, limit: int) -> str:
     """The rulebook text of a PUT: JSON ``{"rulebook": …}`` or the text itself (text/plain)."""
-    import json
-
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise Problem("payload_too_large", f"请求体超过 {limit} 字节 body larger than {limit} "
