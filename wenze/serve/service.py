@@ -283,30 +283,39 @@ class Service:
             self.caught_up()
             with self.lock:
                 old = self._live()
-                with self._moved:  # what is queued is stored: the snapshot below holds it
-                    taken, self._queue = self._queue, []
-                    self.generation += 1
-                snapshot = load_snapshot(self.engine)
-                clock: Any = (VirtualClock(dt.datetime.combine(old.today, dt.time(0), CHINA))
-                              if self.config.today else WallClock(CHINA))
-                live = LiveEngine(new.program, clock, follow_events=False)
-                live.submit_many(snapshot.events, settle_each=False)
-                live.drain()
-                record = RB.activate(self.engine, stored, author, live.today)
-                self.in_force, self.program, self.live = new, new.program, live
-                self.case_events = defaultdict(list)
-                self.caseless = []
-                self.case_units = defaultdict(set)
-                for ev in snapshot.events:
-                    self._index(ev)
-                reason = (f"启用规则集「{stored.name}」第 {stored.version} 版 rulebook "
-                          f"{stored.name} v{stored.version} activated")
-                issued = self.log.reconcile(live.today, live.warnings(), live.decisions(),
-                                            reason=reason)
-                old.close()
-                answer = {"name": stored.name, "version": stored.version,
-                          "day": record.day.isoformat(), "changed": True, "issued": issued,
-                          "warnings": len(live.warnings()), "decisions": len(live.decisions())}
+                try:
+                    with self._moved:  # what is queued is stored: the snapshot below holds it
+                        taken, self._queue = self._queue, []
+                        self.generation += 1
+                    snapshot = load_snapshot(self.engine)
+                    start = dt.datetime.combine(old.today, dt.time(0), CHINA)
+                    clock: Any = VirtualClock(start) if self.config.today else WallClock(CHINA)
+                    live = LiveEngine(new.program, clock, follow_events=False)
+                    live.submit_many(snapshot.events, settle_each=False)
+                    live.drain()
+                    record = RB.activate(self.engine, stored, author, live.today)
+                    self.in_force, self.program, self.live = new, new.program, live
+                    self.case_events = defaultdict(list)
+                    self.caseless = []
+                    self.case_units = defaultdict(set)
+                    for ev in snapshot.events:
+                        self._index(ev)
+                    reason = (f"启用规则集「{stored.name}」第 {stored.version} 版 rulebook "
+                              f"{stored.name} v{stored.version} activated")
+                    issued = self.log.reconcile(live.today, live.warnings(), live.decisions(),
+                                                reason=reason)
+                    old.close()
+                    answer = {"name": stored.name, "version": stored.version,
+                              "day": record.day.isoformat(), "changed": True,
+                              "issued": issued, "warnings": len(live.warnings()),
+                              "decisions": len(live.decisions())}
+                except BaseException as err:
+                    # the live state is half switched: reads fail (503 /readyz) until a
+                    # restart rebuilds it from the store, under the last recorded activation
+                    self.judge_error = err
+                    with self._moved:
+                        self._moved.notify_all()
+                    raise
             with self._moved:
                 self._judged += len(taken)
                 self._moved.notify_all()
