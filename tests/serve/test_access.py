@@ -32,6 +32,11 @@ GUARDED = [  # (method, path, body) of every endpoint that needs a token
     ("POST", "/v1/check", {"rulebook": ""}),
     ("POST", "/v1/evaluate", {"events": [], "as_of": TODAY}),
     ("POST", "/v1/clock", {"to": TODAY}),
+    ("GET", "/v1/me", None),
+    ("GET", "/v1/rulebooks", None),
+    ("GET", "/v1/rulebooks/zitong", None),
+    ("PUT", "/v1/rulebooks/zitong", {"rulebook": ""}),
+    ("POST", "/v1/rulebooks/zitong/activate", {"version": 1}),
 ]
 GUOTU_CASE = "ACC-GT-1"  # a case of 县国土资源局 only
 

@@ -21,10 +21,11 @@ from wenze.store.db import (
 )
 from wenze.store.models import Base
 
-HEAD = "0004_tokens"
+HEAD = "0005_rulebooks"
 TABLES = {
     "rulebooks", "cases", "events", "evaluation_runs", "decisions", "warnings",
-    "sanction_history", "alembic_version", "api_tokens", "live_outputs",
+    "sanction_history", "alembic_version", "api_tokens", "live_outputs", "rulebook_versions",
+    "rulebook_activations",
 }
 
 

@@ -85,7 +85,8 @@ def test_the_services_rulebook_and_its_processes(served: Server) -> None:
     from wenze.dsl.loader import load_rulebook
 
     answer = served.call("GET", "/v1/rulebook", served.tokens["jianshe"])
-    assert answer.json == {"file": RULEBOOK.name, "text": RULEBOOK.read_text(encoding="utf-8")}
+    assert answer.json == {"file": RULEBOOK.name, "text": RULEBOOK.read_text(encoding="utf-8"),
+                           "name": None, "version": None}  # (no stored rulebook activated)
     expected = sorted(load_rulebook(RULEBOOK).rulebook.named(A.ProcessDecl))
     assert len(expected) >= 2
     own = served.call("POST", "/v1/processes", served.tokens["jianshe"], {})

@@ -70,6 +70,10 @@ export async function postJson<T>(path: string, body: unknown, signal?: AbortSig
   return (await request("POST", path, body, signal)).json() as Promise<T>;
 }
 
+export async function putJson<T>(path: string, body: unknown, signal?: AbortSignal): Promise<T> {
+  return (await request("PUT", path, body, signal)).json() as Promise<T>;
+}
+
 export async function postText(path: string, body: unknown, signal?: AbortSignal): Promise<string> {
   return (await request("POST", path, body, signal)).text();
 }

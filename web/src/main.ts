@@ -9,6 +9,7 @@ import { CompareScreen } from "./compare";
 import { GraphView } from "./graph";
 import { apply, lang, pick, setLang, t } from "./i18n";
 import { TryScreen } from "./try";
+import { RulebookStore } from "./store";
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -28,6 +29,7 @@ let tryScreen: TryScreen | null = null;
 let graph: GraphView | null = null;
 let board: Board | null = null;
 let compare: CompareScreen | null = null;
+let store: RulebookStore | null = null;
 let lastDiagnostics: { list: Diagnostic[]; state: string; error?: string } = { list: [], state: "done" };
 
 function show(screen: Screen | "login"): void {
@@ -186,6 +188,28 @@ function setupEditor(language: Language): void {
   $("load-published").onclick = () => replace(async () => (await getJson<{ text: string }>("/v1/rulebook")).text);
 }
 
+/** The store's buttons, by what the token may do (GET /v1/me): open for supervisors and
+ *  admins, save and activate for admins, nothing for units. */
+async function setupStore(): Promise<void> {
+  let scope = "unit";
+  try {
+    scope = (await getJson<{ scope: string }>("/v1/me")).scope;
+  } catch {
+    /* an older service: no store */
+  }
+  store = new RulebookStore(scope, {
+    text: () => editor!.text(),
+    replace: (text) => {
+      const now = editor!.text();
+      if (now.trim() && now !== STARTER && now !== text && !window.confirm(t("replace_text"))) return false;
+      editor!.setText(text);
+      return true;
+    },
+    diagnostics: (list) => renderDiagnostics(list, "done"),
+  });
+  document.body.dataset.scope = scope; // what the page was set up for
+}
+
 async function signIn(): Promise<boolean> {
   const err = $("login-error");
   err.textContent = "";
@@ -202,6 +226,7 @@ async function signIn(): Promise<boolean> {
   $("tabs").hidden = false;
   $("signout").hidden = false;
   setupEditor(language);
+  void setupStore();
   performance.mark("wenze-editor");
   requestAnimationFrame(() => setTimeout(() => performance.mark("wenze-shown"))); // painted
   tryScreen = new TryScreen(() => editor!.text(), (text) => editor!.setText(text), fetchText, (c) => {
@@ -226,6 +251,7 @@ function init(): void {
     tryScreen?.rerender();
     board?.rerender();
     compare?.rerender();
+    store?.rerender();
   };
   $("signout").onclick = () => {
     setToken(null);

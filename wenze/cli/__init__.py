@@ -32,6 +32,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "diff": ("wenze.cli.diff", "what changed between two rulebooks (and which decisions change)"),
     "serve": ("wenze.serve.command", "the HTTP service approval systems embed"),
     "token": ("wenze.serve.token_command", "create, list and revoke the service's API tokens"),
+    "rulebook": ("wenze.serve.rulebook_command", "store, list, show and activate the service's "
+                                                 "rulebooks"),
     "convert": ("wenze.cli.convert", "convert an events file (JSON Lines, CSV, XES, Parquet, "
                                      "Arrow)"),
 }

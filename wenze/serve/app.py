@@ -30,6 +30,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wenze.serve.problems import PROBLEM_SCHEMA, Problem, problem_responses
+from wenze.serve.rulebooks import add_routes as add_rulebook_routes
 from wenze.serve.service import ServeConfig, Service
 from wenze.serve.tokens import Grant
 from wenze.serve.workbench import add_routes, load_posted, mount_page
@@ -102,6 +103,12 @@ class EvaluateRequest(BaseModel):
     events: list[dict[str, Any]] = Field(default_factory=list, description="events (JSON)")
     as_of: dt.date
     explain: list[str] = Field(default_factory=list, description="cases to trace")
+
+
+class TokenAnswer(BaseModel):
+    scope: str = Field(description="unit | supervisor | admin")
+    unit: str | None = Field(description="the unit of a unit token")
+    label: str | None
 
 
 class ClockRequest(BaseModel):
@@ -188,7 +195,8 @@ def create_app(config: ServeConfig, start: bool = True) -> FastAPI:
         if s.judge_error is not None:
             raise Problem("not_ready", "实时评判出错 the live judge failed; see the log")
         return {"status": "ready", "today": s.today().isoformat(),
-                "rulebook": s.program.name, "backlog": s.backlog}
+                "rulebook": s.program.name, "in_force": s.in_force.to_json(),
+                "backlog": s.backlog}
 
     @app.get("/metrics", tags=["health"], summary="Prometheus metrics (supervisor, admin)",
              response_class=PlainTextResponse, responses=problem_responses(401, 403, 503))
@@ -199,6 +207,13 @@ def create_app(config: ServeConfig, start: bool = True) -> FastAPI:
         s = service()
         return PlainTextResponse(s.metrics.render(s.counts()),
                                  media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    @app.get("/v1/me", tags=["access"], response_model=TokenAnswer,
+             summary="What this token may do: its scope and unit (the page shows its buttons "
+                     "by it)",
+             responses=problem_responses(401, 503))
+    def me(who: Auth) -> dict[str, Any]:
+        return {"scope": who.scope, "unit": who.unit, "label": who.label}
 
     # ------------------------------------------------------------------ events
 
@@ -414,6 +429,7 @@ def create_app(config: ServeConfig, start: bool = True) -> FastAPI:
         issued = s.advance(body.to)
         return {"today": s.today().isoformat(), "issued": issued}
 
+    add_rulebook_routes(app, service, reader, Auth)  # /v1/rulebooks (wenze.serve.rulebooks)
     add_routes(app, service, Auth)  # the workbench's endpoints (wenze.serve.workbench)
     mount_page(app)  # the web page at / (after every route)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

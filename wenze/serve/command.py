@@ -1,7 +1,10 @@
 """The ``wenze serve`` command (wired into :mod:`wenze.cli`): the HTTP service on uvicorn.
 
-    wenze serve --rulebook FILE [--db URL] [--host 127.0.0.1] [--port 8000] [--workers 1]
+    wenze serve [--rulebook FILE] [--db URL] [--host 127.0.0.1] [--port 8000] [--workers 1]
                 [--today DATE] [--max-body BYTES] [--max-batch N] [--tick SECONDS]
+
+The rulebook: the one last activated in the store (``POST /v1/rulebooks/{name}/activate``),
+else ``--rulebook``; with neither the service does not start.
 
 Exit status: 0; 1 the rulebook has errors; 2 bad usage, or the service cannot start.
 """
@@ -16,7 +19,8 @@ import sys
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rulebook", default=os.environ.get("WENZE_RULEBOOK"),
-                        help="the rulebook to judge by (.wz; default: WENZE_RULEBOOK)")
+                        help="the rulebook to judge by (.wz; default: WENZE_RULEBOOK) when the "
+                             "store has no activated rulebook (which wins over it)")
     parser.add_argument("--db", help="database URL (default: WENZE_DB, else sqlite:///wenze.db)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8000)
@@ -49,9 +53,6 @@ def run(args: argparse.Namespace) -> int:
 
         sys.stdout.write(openapi_text())
         return 0
-    if not args.rulebook:
-        print("wenze serve: 须指明规则集 --rulebook FILE (or WENZE_RULEBOOK)", file=sys.stderr)
-        return 2
     if args.workers != 1:
         print("wenze serve: --workers 只能为 1 only one worker: the live state (warnings, "
               "decisions, the stream) is held in the serving process; run several services "
@@ -63,24 +64,45 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as err:
             print(f"wenze serve: --today: {err}", file=sys.stderr)
             return 2
+    from wenze.serve.service import starting_rulebook
+    from wenze.store.db import ensure_schema, make_engine
+
+    # the rulebook last activated in the store, else --rulebook (docs/api.md, "Rulebooks")
     try:
-        rulebook = wenze.load(args.rulebook)  # refuse a rulebook with errors, with its errors
-    except wenze.RulebookError as err:
+        engine = make_engine(args.db)
+    except ValueError as err:
+        print(f"wenze serve: --db: {err}", file=sys.stderr)
+        return 2
+    try:
+        ensure_schema(engine)
+        force = starting_rulebook(engine, args.rulebook)
+    except wenze.RulebookError as err:  # refuse a rulebook with errors, with its errors
         for d in getattr(err, "diagnostics", [err]):
             print(str(d), file=sys.stderr)
         return 1
     except OSError as err:
         print(f"wenze serve: 无法读取 cannot read {args.rulebook}: {err}", file=sys.stderr)
         return 2
+    except RuntimeError as err:
+        print(f"wenze serve: {err}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    if force.origin == "store":
+        print(f"wenze serve: 按已启用的规则集「{force.name}」第 {force.version} 版评判 judging by "
+              f"the activated stored rulebook {force.name} v{force.version}"
+              + (f" (not --rulebook {args.rulebook})" if args.rulebook else ""),
+              file=sys.stderr)
     from wenze.live import LiveEngine, LiveUnavailable
 
     try:  # the service judges live: without durable_rules it refuses to start, and says why
-        LiveEngine(rulebook).close()
+        LiveEngine(force.program).close()
     except LiveUnavailable as err:
         print(f"wenze serve: {err}", file=sys.stderr)
         return 2
     config = ServeConfig(
-        rulebook=os.path.abspath(args.rulebook), db=args.db, today=args.today,
+        rulebook=os.path.abspath(args.rulebook) if args.rulebook else None, db=args.db,
+        today=args.today,
         max_body_bytes=args.max_body, max_batch=args.max_batch, tick_seconds=args.tick,
     )
     os.environ[CONFIG_ENV] = config.to_env()

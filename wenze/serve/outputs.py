@@ -109,6 +109,8 @@ class OutputLog:
                 continue
             count = before.decisions if before else 0
             body: dict[str, Any] = {"kind": kind, "at": item["at"], "record": record}
+            if item.get("reason"):
+                body["reason"] = item["reason"]
             if kind == "decision":
                 if count:
                     body["supersedes"] = record["key"]
@@ -142,9 +144,11 @@ class OutputLog:
             self.changed.notify_all()
         return len(rows)
 
-    def reconcile(self, day: date, warnings: Sequence[Any], decisions: Sequence[Any]) -> int:
+    def reconcile(self, day: date, warnings: Sequence[Any], decisions: Sequence[Any],
+                  reason: str | None = None) -> int:
         """Issue what the live state (its current ``warnings`` and ``decisions``) says and the
-        log does not: new or changed ones, and the clearing of those no longer in force."""
+        log does not: new or changed ones, and the clearing of those no longer in force
+        (``reason``, when given, is written in each output issued: why it changed)."""
         at = day.isoformat()
         items: list[dict[str, Any]] = []
         current: set[str] = set()
@@ -161,6 +165,9 @@ class OutputLog:
             if last.in_force and ident not in current:
                 kind = "warning_cleared" if ident.startswith("w|") else "decision_withdrawn"
                 items.append({"kind": kind, "at": at, "record": last.record})
+        if reason:
+            for item in items:
+                item["reason"] = reason
         return self.issue(items)
 
     def read(self, after: int, unit: str | None = None, limit: int = 500

@@ -75,4 +75,5 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 def _describe(status: int) -> str:
     return {400: "Bad request", 401: "No or bad token", 403: "Not allowed for this token",
             404: "Not found", 409: "Conflict", 413: "Body or batch too large",
+            422: "The rulebook has errors (its diagnostics in `diagnostics`)",
             415: "Unsupported content type", 503: "Not ready"}.get(status, "Error")

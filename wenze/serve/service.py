@@ -10,6 +10,10 @@ On start the stored events are judged again and the log reconciled
 (:mod:`wenze.serve.outputs`), so a killed service loses no acknowledged event, counts none
 twice and issues no output twice. A clock thread ticks just after each midnight in China
 Standard Time (Asia/Shanghai, UTC+8) and at least every ``tick_seconds``.
+
+The rulebook it judges by: the stored rulebook last activated (``POST /v1/rulebooks/{name}/
+activate``, :mod:`wenze.serve.rulebooks`) when there is one, else ``--rulebook FILE``. Activating
+another version judges every stored event again under it (:meth:`Service.activate`).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from wenze.serve.metrics import Metrics
 from wenze.serve.outputs import OutputLog
 from wenze.serve.problems import Problem
 from wenze.serve.tokens import Grant, verify
+from wenze.store import rulebooks as RB
 from wenze.store.db import ensure_schema, make_engine
 from wenze.store.ingest import row_from_event, store_rows
 from wenze.store.runs import load_snapshot
@@ -46,7 +51,7 @@ JUDGE_WAIT_SECONDS = 60.0  # a read waits at most this long for the judge to cat
 class ServeConfig:
     """How the service runs (``wenze serve`` options)."""
 
-    rulebook: str
+    rulebook: str | None = None  # --rulebook; an activated stored rulebook wins over it
     db: str | None = None
     today: str | None = None  # a fixed (virtual) clock day: replays and tests; None = wall clock
     max_body_bytes: int = 8 * 1024 * 1024
@@ -62,6 +67,26 @@ class ServeConfig:
         if not raw:
             raise RuntimeError(f"{CONFIG_ENV} is not set: start the service with `wenze serve`")
         return cls(**json.loads(raw))
+
+
+@dataclass(frozen=True)
+class RulebookInForce:
+    """The rulebook the service judges by: an activated stored version (``origin`` store) or
+    the ``--rulebook`` file (``origin`` file)."""
+
+    origin: str
+    file: str  # the file name it goes by (a stored one: NAME.wz)
+    text: str
+    program: Any
+    ast: Any | None = None  # the merged AST (stored ones; a file's is loaded when asked for)
+    name: str | None = None  # stored: its name, version and row id
+    version: int | None = None
+    version_id: int | None = None
+    judge: Any | None = None  # what judges: the loaded rulebook or family (a file's)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"origin": self.origin, "name": self.name, "version": self.version,
+                "file": self.file, "rulebook": self.program.name}
 
 
 @dataclass(frozen=True)
@@ -86,18 +111,14 @@ class Service:
     """One per process: the store engine, the loaded rulebook, the live engine, the log."""
 
     def __init__(self, config: ServeConfig) -> None:
-        import wenze
-
         self.config = config
-        self.rulebook = wenze.load(config.rulebook)  # RulebookError: refuse to start
-        self.program = self.rulebook.program  # of a rulebook family: its latest version's
-        # a rulebook family (规则族): each act judged by the version in force when it happened
-        self.versions = getattr(self.rulebook, "versions", None)
-        programs = [v.program for v in self.versions] if self.versions else [self.program]
-        self.items = {k: v for p in programs for k, v in p.items.items()}  # (latest wins)
-        self.posts = {k: v for p in programs for k, v in p.posts.items()}
         self.engine = make_engine(config.db)
         ensure_schema(self.engine)
+        # the activated stored rulebook, else --rulebook (RulebookError: refuse to start)
+        self.in_force = starting_rulebook(self.engine, config.rulebook)
+        self._judge_by(self.in_force)
+        self.generation = 0  # counts activations: a batch the judge took before one is skipped
+        self._activating = threading.Lock()
         self.log = OutputLog(self.engine)
         self.metrics = Metrics()
         self.lock = threading.RLock()
@@ -116,6 +137,18 @@ class Service:
         self._queued = 0
         self._judged = 0
         self.judge_error: BaseException | None = None
+
+    def _judge_by(self, force: RulebookInForce) -> None:
+        """Put ``force`` in force: its program (of a rulebook family: its latest version's),
+        its versions (a family's: each act judged by the version in force when it happened) and
+        the items and posts incoming events are checked against (every version's; latest wins)."""
+        self.in_force = force
+        self.rulebook = force.judge if force.judge is not None else force.program
+        self.program = force.program
+        self.versions = getattr(force.judge, "versions", None)
+        programs = [v.program for v in self.versions] if self.versions else [self.program]
+        self.items = {k: v for p in programs for k, v in p.items.items()}
+        self.posts = {k: v for p in programs for k, v in p.posts.items()}
 
     # ------------------------------------------------------------------ start and stop
 
@@ -181,13 +214,16 @@ class Service:
                 if self._stop.is_set():
                     return
                 batch, self._queue = self._queue, []
+                generation = self.generation
             try:
                 with self.lock:
-                    live = self._live()
-                    live.submit_many(batch, source=SOURCE, settle_each=False)
-                    for ev in batch:
-                        self._index(ev)
-                    self.log.issue(live.drain())
+                    # (after an activation these events were judged again from the store)
+                    if generation == self.generation:
+                        live = self._live()
+                        live.submit_many(batch, source=SOURCE, settle_each=False)
+                        for ev in batch:
+                            self._index(ev)
+                        self.log.issue(live.drain())
             except BaseException as err:  # kept: /readyz and every read report it
                 self.judge_error = err
                 with self._moved:
@@ -231,6 +267,74 @@ class Service:
             else:
                 live.advance_to(day)
             return self.log.issue(live.drain())
+
+    # ------------------------------------------------------------------ rulebooks
+
+    def save_rulebook(self, name: str, text: str, author: str | None
+                      ) -> tuple[RB.StoredRulebook, bool, list[dict[str, Any]]]:
+        """Store ``text`` as the next version of ``name`` when it checks clean (else a 422
+        problem with its diagnostics, nothing stored): (the stored version, whether the text
+        was the latest version's already so nothing was stored, its warnings)."""
+        from wenze.serve.rulebooks import save_checked
+
+        return save_checked(self.engine, name, text, author)
+
+    def activate(self, stored: RB.StoredRulebook, author: str | None) -> dict[str, Any]:
+        """Put ``stored`` in force: every stored event judged again under it as of the live
+        clock's day (a new live engine: its judgements equal a batch evaluation of the stored
+        events), the output log reconciled with what it says (a decision whose content changed
+        gets a superseding output, one no longer made is withdrawn, never edited in place),
+        and the activation recorded. Events posted meanwhile wait and are judged after."""
+        with self._activating:
+            force = self.in_force
+            if force.version_id == stored.id:
+                live = self._live()
+                return {"name": stored.name, "version": stored.version,
+                        "day": live.today.isoformat(), "changed": False, "issued": 0,
+                        "warnings": len(live.warnings()), "decisions": len(live.decisions())}
+            new = stored_in_force(self.engine, stored)  # 409 when it no longer checks clean
+            self.caught_up()
+            with self.lock:
+                old = self._live()
+                try:
+                    with self._moved:  # what is queued is stored: the snapshot below holds it
+                        taken, self._queue = self._queue, []
+                        self.generation += 1
+                    snapshot = load_snapshot(self.engine)
+                    start = dt.datetime.combine(old.today, dt.time(0), CHINA)
+                    clock: Any = VirtualClock(start) if self.config.today else WallClock(CHINA)
+                    live = LiveEngine(new.program if new.judge is None else new.judge, clock,
+                                      follow_events=False)
+                    live.submit_many(snapshot.events, settle_each=False)
+                    live.drain()
+                    record = RB.activate(self.engine, stored, author, live.today)
+                    self._judge_by(new)
+                    self.live = live
+                    self.case_events = defaultdict(list)
+                    self.caseless = []
+                    self.case_units = defaultdict(set)
+                    for ev in snapshot.events:
+                        self._index(ev)
+                    reason = (f"启用规则集「{stored.name}」第 {stored.version} 版 rulebook "
+                              f"{stored.name} v{stored.version} activated")
+                    issued = self.log.reconcile(live.today, live.warnings(), live.decisions(),
+                                                reason=reason)
+                    old.close()
+                    answer = {"name": stored.name, "version": stored.version,
+                              "day": record.day.isoformat(), "changed": True,
+                              "issued": issued, "warnings": len(live.warnings()),
+                              "decisions": len(live.decisions())}
+                except BaseException as err:
+                    # the live state is half switched: reads fail (503 /readyz) until a
+                    # restart rebuilds it from the store, under the last recorded activation
+                    self.judge_error = err
+                    with self._moved:
+                        self._moved.notify_all()
+                    raise
+            with self._moved:
+                self._judged += len(taken)
+                self._moved.notify_all()
+            return answer
 
     def _live(self) -> LiveEngine:
         if self.live is None:
@@ -487,6 +591,48 @@ class Service:
         return {"open_cases": open_cases, "warnings": dict(levels),
                 "decisions": dict(sanctions), "cases": len(self.case_events),
                 "backlog": self.backlog}
+
+
+def stored_in_force(engine: Any, stored: RB.StoredRulebook) -> RulebookInForce:
+    """A stored version as the rulebook to judge by (its ``继承`` bases as pinned); a 409
+    problem with the diagnostics when it no longer checks clean (a newer wenze's checks)."""
+    from wenze.engine.lower import lower
+    from wenze.serve.rulebooks import load_stored_text
+
+    loaded = load_stored_text(engine, stored.name, stored.text, stored.bases)
+    if not loaded.ok or loaded.result.rulebook is None:
+        raise Problem("conflict", f"规则集「{stored.name}」第 {stored.version} 版有错误，不能启用 "
+                                  f"rulebook {stored.name} v{stored.version} has errors; it "
+                                  "cannot be put in force", diagnostics=loaded.diagnostics)
+    ast = loaded.result.rulebook
+    return RulebookInForce("store", f"{stored.name}.wz", stored.text, lower(ast), ast,
+                           stored.name, stored.version, stored.id)
+
+
+def starting_rulebook(engine: Any, path: str | None) -> RulebookInForce:
+    """What the service judges by when it starts: the stored rulebook last activated, if any
+    (it wins over ``--rulebook``: activation is an act recorded in the store, the option only
+    the default of a fresh store), else the ``--rulebook`` file. Raises ``RulebookError``
+    (the file has errors), ``OSError``, or ``RuntimeError`` (neither, or the activated version
+    no longer checks clean)."""
+    import wenze
+
+    found = RB.active(engine)
+    if found is not None:
+        try:
+            return stored_in_force(engine, found[0])
+        except Problem as err:
+            lines = [f"{d['file']}:{d['line']}:{d['col']}: {d['code']} {d['message']['zh']} "
+                     f"{d['message']['en']}" for d in err.extra.get("diagnostics", ())]
+            raise RuntimeError("\n".join([err.detail, *lines])) from None
+    if not path:
+        raise RuntimeError("没有启用的规则集 no rulebook: the store has no activated rulebook; "
+                           "give --rulebook FILE (or WENZE_RULEBOOK)")
+    from pathlib import Path
+
+    loaded = wenze.load(path)
+    return RulebookInForce("file", Path(path).name, Path(path).read_text(encoding="utf-8"),
+                           loaded.program, judge=loaded)
 
 
 def _plain(value: Any) -> Any:

@@ -124,8 +124,9 @@ def add_routes(app: FastAPI, service: Callable[[], Any], auth: Any) -> None:
              responses=problem_responses(401, 503))
     def own_rulebook(who: auth) -> dict[str, Any]:  # type: ignore[valid-type]
         s = service()
-        path = Path(s.config.rulebook)
-        return {"file": path.name, "text": path.read_text(encoding="utf-8")}
+        force = s.in_force  # the activated stored rulebook, else the --rulebook file
+        return {"file": force.file, "text": force.text, "name": force.name,
+                "version": force.version}
 
     @app.post("/v1/processes", tags=["workbench"],
               summary="The processes (流程) of a rulebook, inherited ones included",
@@ -188,7 +189,7 @@ def add_routes(app: FastAPI, service: Callable[[], Any], auth: Any) -> None:
             answer = compare(s.program, edited, events, as_of)
         except CalendarRangeError as err:
             raise Problem("bad_request", str(err)) from None
-        return {"published": Path(s.config.rulebook).name, "cases": body.cases,
+        return {"published": s.in_force.file, "cases": body.cases,
                 "seed": body.seed, **answer}
 
     @app.post("/v1/explain", tags=["workbench"],
@@ -268,6 +269,10 @@ def load_posted(service: Any, text: str, file: str = "rulebook.wz") -> Any:
     anything else (WZ119) before it is opened, so nothing else on the server is read back."""
     from wenze.dsl.loader import load_text
 
+    if not service.config.rulebook:  # no --rulebook: 继承 reaches the stored rulebooks only
+        from wenze.serve.rulebooks import load_stored_text
+
+        return load_stored_text(service.engine, Path(file).stem or "rulebook", text).result
     folder = Path(service.config.rulebook).resolve().parent
     name = Path(file).name or "rulebook.wz"
     return load_text(text, str(folder / name), folder)
@@ -329,9 +334,12 @@ _OWN: dict[str, Any] = {}
 
 
 def _own(service: Any) -> Any:
-    """The service's own rulebook's AST (loaded once: the service never reloads it)."""
+    """The service's rulebook's AST: the activated stored one's, or the --rulebook file's
+    (loaded once)."""
     from wenze.dsl.loader import load_rulebook
 
+    if service.in_force.ast is not None:  # an activated stored rulebook
+        return service.in_force.ast
     path = service.config.rulebook
     if path not in _OWN:
         _OWN[path] = load_rulebook(path).rulebook

@@ -18,6 +18,11 @@
   only, with their scope (unit / supervisor / admin) and unit.
 - ``live_outputs``: the HTTP service's output log — every warning and decision it issued live,
   in order (the id is the server-sent event id; append-only).
+- ``rulebook_versions``, ``rulebook_activations`` (migration ``0005_rulebooks``): the rulebook
+  texts uploaded to the service (``PUT /v1/rulebooks/{name}``), one row per version (numbered
+  1, 2, … per name), and every activation in order — the rulebook in force is the last one
+  activated. Both are legal records: UPDATE and DELETE are refused by the ORM guard and by
+  triggers (:func:`record_trigger_ddl`).
 """
 
 from __future__ import annotations
@@ -194,7 +199,33 @@ class LiveOutput(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class RulebookVersion(Base):
+    __tablename__ = "rulebook_versions"
+    __table_args__ = (UniqueConstraint("name", "version", name="uq_rulebook_versions_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer)  # 1, 2, … per name, never reused
+    text: Mapped[str] = mapped_column(Text)  # exactly as uploaded
+    sha256: Mapped[str] = mapped_column(HASH)  # of the UTF-8 text
+    # the stored rulebooks its ``继承`` reached when it was saved: {name: version}, pinned
+    bases: Mapped[dict[str, Any]] = mapped_column(JSON)
+    author: Mapped[str | None] = mapped_column(Text)  # the uploading token's label
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RulebookActivation(Base):
+    __tablename__ = "rulebook_activations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # the order of activations
+    version_id: Mapped[int] = mapped_column(ForeignKey("rulebook_versions.id"), index=True)
+    author: Mapped[str | None] = mapped_column(Text)  # the activating token's label
+    day: Mapped[date] = mapped_column(Date)  # the service's (live clock's) day
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 IMMUTABLE_TABLES = ("decisions", "sanction_history")
+RECORD_TABLES = ("rulebook_versions", "rulebook_activations")
 IMMUTABLE_MESSAGE = (
     "决定不可修改：更正请新增一条取代原决定的记录 / decisions are immutable: "
     "insert a superseding row instead"
@@ -204,7 +235,7 @@ IMMUTABLE_MESSAGE = (
 @event.listens_for(Session, "before_flush")
 def _refuse_changes_to_decisions(session: Session, _context: Any, _instances: Any) -> None:
     for obj in list(session.dirty) + list(session.deleted):
-        if isinstance(obj, Decision | SanctionHistory) and (
+        if isinstance(obj, Decision | SanctionHistory | RulebookVersion | RulebookActivation) and (
             obj in session.deleted or session.is_modified(obj)
         ):
             raise ImmutableRowError(IMMUTABLE_MESSAGE)
@@ -214,7 +245,7 @@ def _refuse_update(_mapper: Any, _connection: Any, _target: Any) -> None:
     raise ImmutableRowError(IMMUTABLE_MESSAGE)
 
 
-for _cls in (Decision, SanctionHistory):
+for _cls in (Decision, SanctionHistory, RulebookVersion, RulebookActivation):
     event.listen(_cls, "before_update", _refuse_update)
     event.listen(_cls, "before_delete", _refuse_update)
 
@@ -246,6 +277,40 @@ def trigger_ddl(dialect: str) -> tuple[list[str], list[str]]:
             )
             drop.append(f"DROP TRIGGER IF EXISTS {name} ON {table}")
         drop.append("DROP FUNCTION IF EXISTS wenze_refuse_change()")
+    else:
+        raise ValueError(f"no immutability triggers for dialect {dialect!r}")
+    return create, drop
+
+
+RECORD_MESSAGE = (
+    "规则集版本与启用记录不可修改：请保存新版本或重新启用 / stored rulebook versions and "
+    "activations are records: save a new version or activate again instead"
+)
+
+
+def record_trigger_ddl(dialect: str) -> tuple[list[str], list[str]]:
+    """(create, drop) statements for the triggers refusing UPDATE/DELETE of the rulebook
+    records (:data:`RECORD_TABLES`); on PostgreSQL with a function of their own, so that the
+    decisions' triggers can be dropped and made again without touching these."""
+    message = RECORD_MESSAGE.replace("'", "''")
+    create: list[str] = []
+    drop: list[str] = []
+    if dialect == "sqlite":
+        for table in RECORD_TABLES:
+            for op in ("UPDATE", "DELETE"):
+                name = f"{table}_no_{op.lower()}"
+                create.append(f"CREATE TRIGGER {name} BEFORE {op} ON {table} "
+                              f"BEGIN SELECT RAISE(ABORT, '{message}'); END")
+                drop.append(f"DROP TRIGGER IF EXISTS {name}")
+    elif dialect == "postgresql":
+        create.append(
+            "CREATE FUNCTION wenze_refuse_record_change() RETURNS trigger LANGUAGE plpgsql AS "
+            f"$$ BEGIN RAISE EXCEPTION '{message}' USING ERRCODE = 'restrict_violation'; END $$")
+        for table in RECORD_TABLES:
+            create.append(f"CREATE TRIGGER {table}_immutable BEFORE UPDATE OR DELETE ON {table} "
+                          "FOR EACH ROW EXECUTE FUNCTION wenze_refuse_record_change()")
+            drop.append(f"DROP TRIGGER IF EXISTS {table}_immutable ON {table}")
+        drop.append("DROP FUNCTION IF EXISTS wenze_refuse_record_change()")
     else:
         raise ValueError(f"no immutability triggers for dialect {dialect!r}")
     return create, drop
