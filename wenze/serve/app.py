@@ -32,7 +32,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from wenze.serve.problems import PROBLEM_SCHEMA, Problem, problem_responses
 from wenze.serve.service import ServeConfig, Service
 from wenze.serve.tokens import Grant
-from wenze.serve.workbench import add_routes, load_posted, mount_page
+from wenze.serve.workbench import (
+    EventsInput,
+    add_routes,
+    load_posted,
+    mount_page,
+    read_posted_events,
+)
 
 API_VERSION = "1.0.0"
 LOG = logging.getLogger("uvicorn.error.wenze")
@@ -96,10 +102,9 @@ class CheckAnswer(BaseModel):
     diagnostics: list[dict[str, Any]]
 
 
-class EvaluateRequest(BaseModel):
+class EvaluateRequest(EventsInput):
     rulebook: str | None = Field(default=None, description="rulebook text; default: the "
                                                            "service's own rulebook")
-    events: list[dict[str, Any]] = Field(default_factory=list, description="events (JSON)")
     as_of: dt.date
     explain: list[str] = Field(default_factory=list, description="cases to trace")
 
@@ -358,7 +363,8 @@ def create_app(config: ServeConfig, start: bool = True) -> FastAPI:
         return {"ok": loaded.ok, "diagnostics": to_json(loaded.diagnostics, loaded.sources)}
 
     @app.post("/v1/evaluate", tags=["rulebooks"],
-              summary="Evaluate events as of a date (stateless: nothing is stored)",
+              summary="Evaluate events (JSON, or a JSON Lines, CSV or XES file's content with "
+                      "a mapping) as of a date (stateless: nothing is stored)",
               responses=problem_responses(400, 401, 503))
     def evaluate(body: EvaluateRequest, who: Auth) -> JSONResponse:
         s = service()
@@ -376,13 +382,10 @@ def create_app(config: ServeConfig, start: bool = True) -> FastAPI:
             from wenze.engine.lower import lower
 
             program = lower(loaded.rulebook)
-        if len(body.events) > s.config.max_batch:
-            raise Problem("payload_too_large", f"at most {s.config.max_batch} events")
         from wenze.engine import evaluate as EV
-        from wenze.events.readers import read_jsonl
         from wenze.report.output import to_json as result_json
 
-        batch = read_jsonl([json.dumps(e, ensure_ascii=False) for e in body.events], "<request>")
+        batch = read_posted_events(s, body)  # JSON, JSON Lines, CSV or XES (with a mapping)
         try:
             result = EV.evaluate(program, batch.events, body.as_of,
                                  rejected=batch.rejected, explain=body.explain)
