@@ -250,8 +250,9 @@ def add_routes(app: FastAPI, service: Callable[[], Any], auth: Any) -> None:
 
 
 def compare(published: Any, edited: Any, events: list[Any], as_of: dt.date) -> dict[str, Any]:
-    """Both programs on the same caseload: sanctions per unit and level side by side, and the
-    persons whose decisions change (each decision as ``case violation → sanction``)."""
+    """Both programs on the same caseload: sanctions per unit and level side by side (and
+    summed per level, ``by_level``, and per unit, ``by_unit``), and the persons whose decisions
+    change (each decision as ``case violation → sanction``)."""
     from collections import Counter
 
     from wenze.engine import evaluate as EV
@@ -269,6 +270,17 @@ def compare(published: Any, edited: Any, events: list[Any], as_of: dt.date) -> d
                   key=lambda k: (k[0], k[1] is None, rank.get(k[1] or "", len(rank)), k[1] or ""))
     sanctions = [{"unit": u, "level": lv, "a": count_a.get((u, lv), 0),
                   "b": count_b.get((u, lv), 0)} for u, lv in keys]
+    # the same counts summed per level (ladder order, no sanction last) and per unit
+    by_level: dict[str | None, dict[str, Any]] = {}
+    by_unit: dict[str, dict[str, Any]] = {}
+    for row in sanctions:
+        for table, key, name in ((by_level, row["level"], "level"), (by_unit, row["unit"], "unit")):
+            total = table.setdefault(key, {name: key, "a": 0, "b": 0})
+            total["a"] += row["a"]
+            total["b"] += row["b"]
+    level_rows = sorted(by_level.values(), key=lambda r: (r["level"] is None,
+                                                           rank.get(r["level"] or "", len(rank)),
+                                                           r["level"] or ""))
 
     def lines(decisions: Any) -> dict[tuple[str, str], list[str]]:
         out: dict[tuple[str, str], list[str]] = {}
@@ -283,7 +295,9 @@ def compare(published: Any, edited: Any, events: list[Any], as_of: dt.date) -> d
                for p, u in sorted(lines_a.keys() | lines_b.keys(), key=lambda k: (k[1], k[0]))
                if lines_a.get((p, u)) != lines_b.get((p, u))]
     return {"as_of": as_of.isoformat(), "events": len(events), "levels": levels,
-            "decisions": {"a": len(a), "b": len(b)}, "sanctions": sanctions, "persons": persons}
+            "decisions": {"a": len(a), "b": len(b)}, "sanctions": sanctions,
+            "by_level": level_rows, "by_unit": [by_unit[u] for u in sorted(by_unit)],
+            "persons": persons}
 
 
 def load_posted(service: Any, text: str, file: str = "rulebook.wz") -> Any:
