@@ -20,9 +20,10 @@ from tests.web.test_workbench_events import AS_OF, RECEIPT_RULES, SAMPLE, cli_ev
 
 def chart_bars(page: Any, chart: str) -> dict[tuple[str, str], str]:
     """(group, bar) → the value a chart's bar carries, as its data attribute."""
-    return {(b["group"], b["bar"]): b["value"] for b in page.locator(f"{chart} rect.bar[data-group]")
-            .evaluate_all("bars => bars.map(b => ({group: b.dataset.group, bar: b.dataset.bar, "
-                          "value: b.dataset.value}))")}
+    bars = page.locator(f"{chart} rect.bar[data-group]").evaluate_all(
+        "bars => bars.map(b => ({group: b.dataset.group, bar: b.dataset.bar, "
+        "value: b.dataset.value}))")
+    return {(b["group"], b["bar"]): b["value"] for b in bars}
 
 
 def chart_texts(page: Any, chart: str) -> dict[tuple[str, str], str]:
