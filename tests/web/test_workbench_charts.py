@@ -66,7 +66,7 @@ def test_an_uploaded_csv_with_its_mapping_gives_the_decisions_of_wenze_evaluate(
     lines[5] = lines[5].replace(b",complete,", b",suspend,")
     lines[11] = lines[11].replace(b"Resource", b"Resource\xff")
     broken = tmp_path / "broken.csv"
-    broken.write_bytes(b"\n".join(lines))
+    broken.write_bytes(b"\r\n".join(lines))  # CRLF: the text area shows \n, the bytes are sent
     expected = cli_evaluate(broken, "--mapping", "receipt")
     assert [(r["line"], r["code"]) for r in expected["rejected"]] == [
         (6, "unknown_type"), (12, "bad_encoding")]
@@ -124,6 +124,16 @@ def test_the_upload_controls_work_from_the_keyboard(page_for: Any) -> None:
     page.wait_for_selector("#letter h1")
     assert f"编号：WZ-{row.locator('td[data-col=key]').inner_text()}" in page.inner_text("#letter")
     page.keyboard.press("Escape")
+    # in English: the choices and labels switch, the choice made is kept
+    page.click("#lang")
+    assert page.locator("#mapping option").all_inner_texts() == [
+        "xes: the IEEE XES standard attributes", "receipt: the WABO receipt log",
+        "my own (TOML or JSON)"]
+    assert page.input_value("#mapping") == ""
+    assert page.inner_text("label[for=events]") == "Case events (JSON Lines, CSV or XES)"
+    assert page.inner_text("#upload-name") == "uploaded receipt_sample.csv (34 KB)"
+    assert page.locator("#f-unit option").first.inner_text() == "All"
+    shot(page, "22-try-english")
 
 
 def test_the_on_time_rate_per_unit_and_period_is_drawn(page_for: Any) -> None:

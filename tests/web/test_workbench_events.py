@@ -223,3 +223,18 @@ def test_the_letter_and_the_case_graph_read_the_same_file(served: Server) -> Non
     drawn = graph.text.replace("&#45;", "-")  # graphviz escapes the hyphen
     assert f"案件 {decision['case']}（截至 {AS_OF}）" in drawn
     assert f"问责 {decision['person']}（{decision['violation']}）" in drawn
+
+
+def test_more_events_than_the_batch_limit_are_refused(served: Server) -> None:
+    from wenze.serve.service import ServeConfig
+
+    limit = ServeConfig.__dataclass_fields__["max_batch"].default  # the fixture's service
+    lines = [json.dumps({"id": f"e{n}", "case": f"C{n}", "type": "received",
+                         "at": "2024-06-03T09:00:00+08:00"}) for n in range(limit + 1)]
+    answer = served.call("POST", "/v1/evaluate", served.tokens["supervisor"], {
+        "events_text": "\n".join(lines), "as_of": "2024-06-30"})
+    assert answer.status == 413, answer.text
+    assert answer.json["code"] == "payload_too_large"
+    fits = served.call("POST", "/v1/evaluate", served.tokens["supervisor"], {
+        "events_text": "\n".join(lines[:limit]), "as_of": "2024-06-30"})
+    assert fits.status == 200, fits.text

@@ -196,6 +196,7 @@ export class TryScreen {
     if ([...select.options].some((o) => o.value === keep) && select.dataset.filled) select.value = keep;
     select.dataset.filled = "1";
     this.formatChosen();
+    this.showUpload(); // (in the page's language)
   }
 
   private formatChosen(): void {
@@ -219,13 +220,18 @@ export class TryScreen {
 
   /** An uploaded file: its format from its name, its text shown, its bytes kept to be sent. */
   async uploaded(name: string, bytes: Uint8Array): Promise<void> {
-    const text = new TextDecoder("utf-8").decode(bytes); // undecodable bytes shown as �, sent as they are
-    this.upload = { name, bytes, text };
-    $<HTMLTextAreaElement>("events").value = text;
+    const area = $<HTMLTextAreaElement>("events");
+    area.value = new TextDecoder("utf-8").decode(bytes); // undecodable bytes shown as �, sent as they are
+    this.upload = { name, bytes, text: area.value }; // (as the text area holds it: its line ends are \n)
     $<HTMLSelectElement>("events-format").value = formatOf(name);
-    const size = bytes.length < 10240 ? `${bytes.length} B` : `${Math.round(bytes.length / 1024)} KB`;
-    $("upload-name").textContent = t("uploaded", { name, size });
+    this.showUpload();
     this.formatChosen();
+  }
+
+  private showUpload(): void {
+    const u = this.upload;
+    const size = !u ? "" : u.bytes.length < 10240 ? `${u.bytes.length} B` : `${Math.round(u.bytes.length / 1024)} KB`;
+    $("upload-name").textContent = u ? t("uploaded", { name: u.name, size }) : "";
   }
 
   private async useExample(): Promise<void> {
@@ -318,6 +324,7 @@ export class TryScreen {
   rerender(): void {
     if (!this.result) return;
     const r = this.result;
+    this.fillFilters(); // ("all" in the page's language)
     $("summary").textContent = t("summary", {
       cases: r.cases, events: r.events, decisions: r.decisions.length, warnings: r.warnings.length,
       rejected: r.rejected.length, unjudged: r.unjudged.length,

@@ -365,7 +365,7 @@ def create_app(config: ServeConfig, start: bool = True) -> FastAPI:
     @app.post("/v1/evaluate", tags=["rulebooks"],
               summary="Evaluate events (JSON, or a JSON Lines, CSV or XES file's content with "
                       "a mapping) as of a date (stateless: nothing is stored)",
-              responses=problem_responses(400, 401, 503))
+              responses=problem_responses(400, 401, 413, 503))
     def evaluate(body: EvaluateRequest, who: Auth) -> JSONResponse:
         s = service()
         if body.rulebook is None:

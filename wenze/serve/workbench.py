@@ -167,7 +167,7 @@ def add_routes(app: FastAPI, service: Callable[[], Any], auth: Any) -> None:
 
     @app.post("/v1/graph", tags=["workbench"],
               summary="A process's graph (critical path marked) or the overview, as SVG",
-              responses={**problem_responses(400, 401, 404, 503),
+              responses={**problem_responses(400, 401, 404, 413, 503),
                          200: {"content": {"image/svg+xml": {}}}})
     def graph(body: GraphRequest, who: auth) -> Response:  # type: ignore[valid-type]
         from wenze.dsl import ast as A
@@ -221,7 +221,7 @@ def add_routes(app: FastAPI, service: Callable[[], Any], auth: Any) -> None:
 
     @app.post("/v1/explain", tags=["workbench"],
               summary="One case of a stateless evaluation day by day, and a decision's 决定书",
-              responses=problem_responses(400, 401, 404, 503))
+              responses=problem_responses(400, 401, 404, 413, 503))
     def explain(body: ExplainRequest, who: auth) -> dict[str, Any]:  # type: ignore[valid-type]
         from wenze.dsl.calendar import CalendarRangeError
         from wenze.engine import evaluate as EV
