@@ -1,8 +1,10 @@
 // Compare before publishing: the editor's rulebook (B) against the service's (A) on the same
-// synthetic caseload (POST /v1/compare, as `wenze simulate A --compare B`): sanctions per unit
-// and level side by side, and the persons whose decisions change.
+// synthetic caseload (POST /v1/compare, as `wenze simulate A --compare B`): sanctions per level
+// and per unit drawn side by side (A and B bars), per unit and level in a table, and the
+// persons whose decisions change.
 
 import { ApiError, postJson } from "./api";
+import { barChart, type BarGroup } from "./charts";
 import { pick, t } from "./i18n";
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -14,6 +16,8 @@ interface Comparison {
   as_of: string;
   decisions: { a: number; b: number };
   sanctions: { unit: string; level: string | null; a: number; b: number }[];
+  by_level: { level: string | null; a: number; b: number }[];
+  by_unit: { unit: string; a: number; b: number }[];
   persons: { person: string; unit: string; a: string[]; b: string[] }[];
 }
 
@@ -50,6 +54,17 @@ export class CompareScreen {
       cases: r.cases, seed: r.seed, as_of: r.as_of, published: r.published,
       a: r.decisions.a, b: r.decisions.b, n: r.persons.length,
     });
+    const pair = (label: string, a: number, b: number): BarGroup => ({
+      label, bars: [{ label: t("col_a"), value: a, kind: "a" }, { label: t("col_b"), value: b, kind: "b" }],
+    });
+    const legend = [{ kind: "a", label: t("col_a") }, { kind: "b", label: t("col_b") }];
+    const max = Math.max(1, ...r.by_level.flatMap((s) => [s.a, s.b]), ...r.by_unit.flatMap((s) => [s.a, s.b]));
+    $("chart-levels").replaceChildren(barChart(r.by_level.map((s) => pair(s.level ?? t("no_sanction"), s.a, s.b)), {
+      title: t("by_level"), legend, max, className: "compare",
+    }));
+    $("chart-units").replaceChildren(barChart(r.by_unit.map((s) => pair(s.unit || "—", s.a, s.b)), {
+      title: t("by_unit"), legend, max, className: "compare",
+    }));
     const most = Math.max(1, ...r.sanctions.flatMap((s) => [s.a, s.b]));
     const table = $<HTMLTableElement>("compare-sanctions");
     const head = `<thead><tr><th>${t("col_unit")}</th><th>${t("col_sanction")}</th><th>${t("col_a")}</th><th>${t("col_b")}</th><th>${t("col_delta")}</th></tr></thead>`;

@@ -9,7 +9,7 @@ const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getEleme
 export class GraphView {
   private scale = 1;
   private natural: { w: number; h: number } | null = null;
-  private overlay: { case: string; events: unknown[]; as_of: string } | null = null;
+  private overlay: ({ case: string; as_of: string } & Record<string, unknown>) | null = null;
 
   constructor(private rulebook: () => string) {
     $("draw").onclick = () => void this.draw();
@@ -36,7 +36,7 @@ export class GraphView {
 
   /** Overlay a case of the Try screen (its events and as-of day); null: no case. The case's
    *  own process is drawn (the process list shows "—" for it). */
-  setCase(c: { case: string; events: unknown[]; as_of: string } | null): void {
+  setCase(c: ({ case: string; as_of: string } & Record<string, unknown>) | null): void {
     this.overlay = c;
     if (c) $("process").dataset.caseFresh = "1";
     $("graph-case").hidden = c === null;

@@ -248,6 +248,7 @@ function init(): void {
     setLang(lang() === "zh" ? "en" : "zh");
     renderDiagnostics(lastDiagnostics.list, lastDiagnostics.state, lastDiagnostics.error);
     editor?.refreshOutline();
+    tryScreen?.fillMappings();
     tryScreen?.rerender();
     board?.rerender();
     compare?.rerender();

@@ -1,8 +1,11 @@
-// Try it: events (pasted, uploaded or the shipped example) evaluated as of a date by the
-// editor's rulebook (POST /v1/evaluate, nothing stored): decisions (sortable, filtered),
-// warnings, metrics, rejected events; a decision opens its 问责决定书 and the day-by-day trace.
+// Try it: events (pasted, uploaded or the shipped example; JSON Lines, CSV or XES, CSV and XES
+// through a ready mapping or one written in TOML/JSON) evaluated as of a date by the editor's
+// rulebook (POST /v1/evaluate, nothing stored): decisions (sortable, filtered), warnings,
+// metrics with the on-time rate per unit and period drawn, rejected events with their line and
+// code; a decision opens its 问责决定书 and the day-by-day trace.
 
-import { ApiError, postJson } from "./api";
+import { ApiError, getJson, postJson } from "./api";
+import { barChart } from "./charts";
 import { pick, t } from "./i18n";
 import { openLetter } from "./letter";
 
@@ -27,6 +30,27 @@ export interface Column {
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const EXAMPLE_AS_OF = "2024-06-30";
+const OWN_MAPPING = ""; // the mapping select's value for a mapping written by the user
+
+/** The events as POST /v1/evaluate (and /v1/explain, /v1/graph) take them. */
+export type EventsInput = Record<string, unknown>;
+
+interface Upload {
+  name: string;
+  bytes: Uint8Array;
+  text: string; // as shown in the text area (the bytes are sent while it is unchanged)
+}
+
+function formatOf(name: string): string {
+  const ext = name.toLowerCase().split(".").pop() ?? "";
+  return ext === "csv" ? "csv" : ext === "xes" ? "xes" : "jsonl";
+}
+
+function base64(bytes: Uint8Array): string {
+  let out = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) out += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(out);
+}
 
 export function sanctionOf(d: Row): string {
   return (d.sanction as string | null) ?? t("no_sanction");
@@ -123,7 +147,9 @@ export function levelName(level: unknown): string {
 
 export class TryScreen {
   private result: Evaluation | null = null;
-  private sent: { rulebook: string; events: Row[]; as_of: string } | null = null;
+  private sent: ({ rulebook: string; as_of: string } & EventsInput) | null = null;
+  private upload: Upload | null = null;
+  private mappings: { name: string; table: Record<string, unknown> }[] = [];
   private sort: { key: string; desc: boolean } | null = { key: "established", desc: false };
   private tab = "decisions";
 
@@ -131,7 +157,7 @@ export class TryScreen {
     private rulebook: () => string,
     private setRulebook: (text: string) => void,
     private fetchText: (path: string) => Promise<string>,
-    private showCase: (c: { case: string; events: Row[]; as_of: string }) => void,
+    private showCase: (c: { case: string; as_of: string } & EventsInput) => void,
   ) {
     const asOf = $<HTMLInputElement>("as-of");
     if (!asOf.value) asOf.value = new Date().toISOString().slice(0, 10);
@@ -139,14 +165,73 @@ export class TryScreen {
     $("use-example").onclick = () => void this.useExample();
     $<HTMLInputElement>("upload-events").onchange = async (e) => {
       const file = (e.target as HTMLInputElement).files?.[0];
-      if (file) $<HTMLTextAreaElement>("events").value = await file.text();
+      if (file) await this.uploaded(file.name, new Uint8Array(await file.arrayBuffer()));
       (e.target as HTMLInputElement).value = "";
     };
+    $("events-format").onchange = () => this.formatChosen();
+    $("mapping").onchange = () => this.mappingChosen();
+    void this.loadMappings();
     for (const id of ["f-unit", "f-sanction"]) $(id).onchange = () => this.renderDecisions();
     $("f-person").oninput = () => this.renderDecisions();
     document.querySelectorAll<HTMLButtonElement>("[data-result]").forEach((b) => {
       b.onclick = () => this.showTab(b.dataset.result!);
     });
+  }
+
+  private async loadMappings(): Promise<void> {
+    try {
+      this.mappings = (await getJson<{ mappings: { name: string; table: Record<string, unknown> }[] }>("/v1/mappings")).mappings;
+    } catch {
+      this.mappings = [];
+    }
+    this.fillMappings();
+  }
+
+  /** The mapping choices: the ready ones by name, then one's own (TOML or JSON). */
+  fillMappings(): void {
+    const select = $<HTMLSelectElement>("mapping");
+    const keep = select.value;
+    const label = (name: string) => (t(`mapping_${name}`) === `mapping_${name}` ? name : t(`mapping_${name}`));
+    select.replaceChildren(...this.mappings.map((m) => new Option(label(m.name), m.name)), new Option(t("mapping_own"), OWN_MAPPING));
+    if ([...select.options].some((o) => o.value === keep) && select.dataset.filled) select.value = keep;
+    select.dataset.filled = "1";
+    this.formatChosen();
+    this.showUpload(); // (in the page's language)
+  }
+
+  private formatChosen(): void {
+    const jsonl = $<HTMLSelectElement>("events-format").value === "jsonl";
+    $<HTMLSelectElement>("mapping").disabled = jsonl;
+    $("mapping-own").hidden = jsonl || $<HTMLSelectElement>("mapping").value !== OWN_MAPPING;
+  }
+
+  private mappingChosen(): void {
+    const select = $<HTMLSelectElement>("mapping");
+    const own = select.value === OWN_MAPPING;
+    const text = $<HTMLTextAreaElement>("mapping-text");
+    if (own && !text.value.trim()) {
+      // a start: the ready mapping chosen before, every key written out (JSON)
+      const before = this.mappings.find((m) => m.name === select.dataset.last) ?? this.mappings[0];
+      if (before) text.value = JSON.stringify(before.table, null, 2);
+    }
+    if (!own) select.dataset.last = select.value;
+    this.formatChosen();
+  }
+
+  /** An uploaded file: its format from its name, its text shown, its bytes kept to be sent. */
+  async uploaded(name: string, bytes: Uint8Array): Promise<void> {
+    const area = $<HTMLTextAreaElement>("events");
+    area.value = new TextDecoder("utf-8").decode(bytes); // undecodable bytes shown as �, sent as they are
+    this.upload = { name, bytes, text: area.value }; // (as the text area holds it: its line ends are \n)
+    $<HTMLSelectElement>("events-format").value = formatOf(name);
+    this.showUpload();
+    this.formatChosen();
+  }
+
+  private showUpload(): void {
+    const u = this.upload;
+    const size = !u ? "" : u.bytes.length < 10240 ? `${u.bytes.length} B` : `${Math.round(u.bytes.length / 1024)} KB`;
+    $("upload-name").textContent = u ? t("uploaded", { name: u.name, size }) : "";
   }
 
   private async useExample(): Promise<void> {
@@ -156,6 +241,10 @@ export class TryScreen {
         this.fetchText("examples/zitong_2008.wz"),
       ]);
       $<HTMLTextAreaElement>("events").value = events;
+      this.upload = null;
+      $("upload-name").textContent = "";
+      $<HTMLSelectElement>("events-format").value = "jsonl";
+      this.formatChosen();
       $<HTMLInputElement>("as-of").value = EXAMPLE_AS_OF;
       if (this.rulebook() !== rulebook) this.setRulebook(rulebook);
     } catch (err) {
@@ -163,39 +252,44 @@ export class TryScreen {
     }
   }
 
-  private parseEvents(): Row[] | string {
+  /** The events to send: a JSON array as events; otherwise the text (or, while the text area
+   *  shows an uploaded file unchanged, its very bytes) in its format, CSV and XES with their
+   *  mapping. Bad lines are the server's to reject, each on its line with its code. */
+  private eventsInput(): EventsInput | string {
     const text = $<HTMLTextAreaElement>("events").value;
     const trimmed = text.trim();
     if (!trimmed) return t("no_events");
-    if (trimmed.startsWith("[")) {
+    const format = $<HTMLSelectElement>("events-format").value;
+    if (format === "jsonl" && trimmed.startsWith("[")) {
       try {
-        return JSON.parse(trimmed) as Row[];
+        return { events: JSON.parse(trimmed) as Row[] };
       } catch (err) {
-        return t("bad_event_line", { line: 1, msg: (err as Error).message });
+        return t("bad_event_array", { msg: (err as Error).message });
       }
     }
-    const out: Row[] = [];
-    const lines = text.split(/\r?\n/);
-    for (let i = 0; i < lines.length; i++) {
-      if (!lines[i].trim()) continue;
-      try {
-        out.push(JSON.parse(lines[i]) as Row);
-      } catch (err) {
-        return t("bad_event_line", { line: i + 1, msg: (err as Error).message });
-      }
+    const input: EventsInput = { format };
+    if (this.upload && this.upload.text === text) input.events_base64 = base64(this.upload.bytes);
+    else input.events_text = text;
+    if (format !== "jsonl") {
+      const mapping = $<HTMLSelectElement>("mapping").value;
+      if (mapping === OWN_MAPPING) {
+        const own = $<HTMLTextAreaElement>("mapping-text").value;
+        if (!own.trim()) return t("no_mapping");
+        input.mapping_text = own;
+      } else input.mapping = mapping;
     }
-    return out;
+    return input;
   }
 
   async evaluate(): Promise<void> {
     const status = $("try-status");
-    const events = this.parseEvents();
+    const events = this.eventsInput();
     if (typeof events === "string") {
       status.textContent = events;
       return;
     }
     const as_of = $<HTMLInputElement>("as-of").value;
-    const body = { rulebook: this.rulebook(), events, as_of };
+    const body = { rulebook: this.rulebook(), as_of, ...events };
     status.textContent = t("evaluating");
     $("evaluate").setAttribute("aria-busy", "true");
     try {
@@ -230,6 +324,7 @@ export class TryScreen {
   rerender(): void {
     if (!this.result) return;
     const r = this.result;
+    this.fillFilters(); // ("all" in the page's language)
     $("summary").textContent = t("summary", {
       cases: r.cases, events: r.events, decisions: r.decisions.length, warnings: r.warnings.length,
       rejected: r.rejected.length, unjudged: r.unjudged.length,
@@ -284,29 +379,17 @@ export class TryScreen {
       { key: "on_time_rate", label: t("col_on_time_rate"), value: (m) => pct(m.on_time_rate) },
       { key: "overdue_open", label: t("col_overdue_open"), value: (m) => Number(m.overdue_open ?? 0) },
     ], rows, null, null, null);
-    // on-time rate per unit and period: one bar each (no rate: no bar)
-    const chart = $("metrics-chart");
-    chart.replaceChildren();
+    // on-time rate per unit and period: a unit's periods together (no case decided: no rate)
+    const units = new Map<string, { label: string; value: number | null; kind: string }[]>();
     for (const m of rows) {
-      const line = document.createElement("div");
-      line.className = "bar-line";
-      const label = document.createElement("span");
-      label.className = "bar-label";
-      label.textContent = `${m.unit} ${m.period}`;
-      const bar = document.createElement("span");
-      bar.className = "bar";
-      const rate = m.on_time_rate == null ? 0 : Number(m.on_time_rate);
-      bar.style.width = `${Math.max(0, Math.min(100, rate))}%`;
-      bar.classList.toggle("low", rate < 90);
-      const value = document.createElement("span");
-      value.className = "bar-value";
-      value.textContent = pct(m.on_time_rate);
-      const track = document.createElement("span");
-      track.className = "bar-track";
-      track.append(bar);
-      line.append(label, track, value);
-      chart.append(line);
+      const unit = String(m.unit ?? "");
+      if (!units.has(unit)) units.set(unit, []);
+      units.get(unit)!.push({ label: String(m.period ?? ""), value: m.on_time_rate == null ? null : Number(m.on_time_rate), kind: "rate" });
     }
+    const groups = [...units].map(([label, bars]) => ({ label, bars }));
+    $("metrics-chart").replaceChildren(barChart(groups, {
+      title: t("on_time_chart"), max: 100, format: (v) => `${Number(v.toFixed(1))}%`, className: "metrics",
+    }));
   }
 
   private async open(d: Row): Promise<void> {
@@ -316,7 +399,10 @@ export class TryScreen {
         ...this.sent, case: d.case, key: d.key,
       });
       return answer;
-    }, !d.case, d.case ? () => this.showCase({ case: String(d.case), events: this.sent!.events, as_of: this.sent!.as_of }) : null);
+    }, !d.case, d.case ? () => {
+      const { rulebook: _rulebook, ...events } = this.sent!;
+      this.showCase({ ...events, case: String(d.case), as_of: this.sent!.as_of });
+    } : null);
   }
 }
 

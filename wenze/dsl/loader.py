@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -41,10 +43,11 @@ from wenze.dsl.checks.common import (
     msg,
 )
 from wenze.dsl.diagnostics import Diagnostic, sorted_diagnostics
-from wenze.dsl.parser import MAX_RULEBOOK_CHARS, parse
+from wenze.dsl.parser import MAX_RULEBOOK_CHARS, ParseResult, parse
 
 MAX_RULEBOOK_BYTES = 4 * MAX_RULEBOOK_CHARS  # UTF-8 takes at most four bytes a character
 MAX_EXTENDS_DEPTH = 16  # files extending one another; the shipped rulebooks need two
+PARSED_KEPT = 16  # parse results kept (the bases a service's rulebooks extend, the last texts)
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,35 @@ def read_rulebook_text(path: Path) -> str:
 _read = read_rulebook_text
 
 
+class _ParseCache:
+    """The last :data:`PARSED_KEPT` parse results by (name, text): a parse is a pure function of
+    the two, and its result immutable (frozen AST, tuple of diagnostics), so a text parsed again
+    — the base every edit of a county's rulebook extends, checked on each keystroke in the
+    workbench — is the same result, not parsed again. Shared by threads (the service's)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.kept: OrderedDict[tuple[str, str], ParseResult] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def parse(self, text: str, display: str) -> ParseResult:
+        key = (display, text)
+        with self.lock:
+            found = self.kept.get(key)
+            if found is not None:
+                self.kept.move_to_end(key)
+                return found
+        result = parse(text, display)
+        with self.lock:
+            self.kept[key] = result
+            while len(self.kept) > self.size:
+                self.kept.popitem(last=False)
+        return result
+
+
+_PARSED = _ParseCache(PARSED_KEPT)
+
+
 # --------------------------------------------------------------------------- extends resolution
 
 
@@ -142,7 +174,7 @@ class _Loader:
         if key in self.done:
             return self.done[key]
         self.sources[display] = text
-        result = parse(text, display)
+        result = _PARSED.parse(text, display)
         self.diagnostics += result.diagnostics
         own = result.rulebook
         if own is None:

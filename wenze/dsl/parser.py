@@ -789,6 +789,11 @@ class _Builder(Transformer):
         self.text = text
         self.keyword_langs: Counter[str] = Counter()
         self.diagnostics: list[Diagnostic] = []
+        # Lark looks a rule's method up once a node, and ``v_args`` makes a new wrapper (with
+        # functools.update_wrapper) on every lookup: bound once here, the lookup finds it in the
+        # instance (the wrappers are non-data descriptors), the same callable every time.
+        for name in _RULE_METHODS:
+            self.__dict__[name] = getattr(self, name)
 
     def language(self) -> str:
         if not self.keyword_langs:
@@ -1513,6 +1518,10 @@ class _Builder(Transformer):
 
     def target_units(self, meta: Any, children: list[Any]) -> tuple[str, tuple[A.Name, ...]]:
         return ("units", children[1])
+
+
+_RULE_METHODS = tuple(sorted(name for name, value in vars(_Builder).items()
+                             if callable(getattr(value, "visit_wrapper", None))))
 
 
 def _percent(tok: Token) -> Decimal:

@@ -17,9 +17,9 @@ import json
 import tomllib
 import xml.etree.ElementTree as ET
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from wenze.events.model import (
     STEP_TYPES,
@@ -85,6 +85,35 @@ class Mapping:
         raw = path.read_bytes()
         table = tomllib.loads(raw.decode("utf-8")) if path.suffix == ".toml" else json.loads(raw)
         return cls.from_dict(table)
+
+    @classmethod
+    def from_text(cls, text: str) -> Mapping:
+        """A mapping written in TOML, or in JSON when the text starts with ``{`` (the keys of
+        :meth:`load`). Raises :class:`ValueError` (``tomllib``'s and ``json``'s errors are
+        ValueErrors) for a text that is neither, or for an unknown key or event type."""
+        if text.lstrip().startswith("{"):
+            table = json.loads(text)
+            if not isinstance(table, dict):
+                raise ValueError("映射须为 JSON 对象 a mapping must be a JSON object")
+            return cls.from_dict(table)
+        return cls.from_dict(tomllib.loads(text))
+
+    def to_table(self) -> dict[str, Any]:
+        """The mapping as the table :meth:`from_dict` reads (JSON-able, every key)."""
+        table: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "activities":
+                value = {name: {"type": t.value, "step": step} if step else t.value
+                         for name, (t, step) in value.items()}
+            elif f.name == "default_type":
+                value = value.value if value is not None else None
+            elif f.name == "start_types":
+                value = [t.value for t in value]
+            elif isinstance(value, dict):
+                value = dict(value)
+            table[f.name] = value
+        return table
 
     @classmethod
     def from_dict(cls, table: dict[str, Any]) -> Mapping:
@@ -294,30 +323,37 @@ def _need_columns(mapping: Mapping, header: Collection[str], source: str) -> Non
 
 def read_csv(path: str | Path, mapping: Mapping | None = None, strict: bool = False) -> EventBatch:
     """Read a CSV event log through a mapping (default: the XES-standard columns)."""
-    mapping = mapping or XES_MAPPING
-    source = str(path)
-    if csv.field_size_limit() < _CSV_READ_LIMIT:  # longer fields are rejected row by row below
-        csv.field_size_limit(_CSV_READ_LIMIT)
     # a byte that is not UTF-8 rejects its own row (bad_encoding), not the whole file
     with open(path, encoding="utf-8-sig", errors="surrogateescape", newline="") as fh:
-        reader = csv.DictReader(fh)
-        _need_columns(mapping, reader.fieldnames or [], source)
-        rows = _RowReader(mapping, source, strict)
-        while True:
-            start = reader.line_num + 1
-            try:
-                row = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as err:  # (a field beyond even _CSV_READ_LIMIT)
-                rows.col.reject(source, start, None, "bad_csv",
-                                f"CSV 无法解析：{err} / malformed CSV: {err}")
-                continue
-            problem = _row_problem(row)
-            if problem is not None:
-                rows.col.reject(source, reader.line_num, None, *problem)
-                continue
-            rows.row(row, reader.line_num)
+        return read_csv_stream(fh, str(path), mapping, strict)
+
+
+def read_csv_stream(fh: IO[str], source: str, mapping: Mapping | None = None,
+                    strict: bool = False) -> EventBatch:
+    """Read a CSV event log from an open text stream (opened with ``newline=""``, as
+    :func:`read_csv` opens its file: undecodable bytes kept as lone surrogates); rejections name
+    ``source`` and the line."""
+    mapping = mapping or XES_MAPPING
+    if csv.field_size_limit() < _CSV_READ_LIMIT:  # longer fields are rejected row by row below
+        csv.field_size_limit(_CSV_READ_LIMIT)
+    reader = csv.DictReader(fh)
+    _need_columns(mapping, reader.fieldnames or [], source)
+    rows = _RowReader(mapping, source, strict)
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as err:  # (a field beyond even _CSV_READ_LIMIT)
+            rows.col.reject(source, start, None, "bad_csv",
+                            f"CSV 无法解析：{err} / malformed CSV: {err}")
+            continue
+        problem = _row_problem(row)
+        if problem is not None:
+            rows.col.reject(source, reader.line_num, None, *problem)
+            continue
+        rows.row(row, reader.line_num)
     return rows.finish()
 
 
@@ -350,13 +386,15 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _xes_traces(path: str | Path) -> Iterator[tuple[dict[str, str], list[dict[str, str]]]]:
+def _xes_traces(path: str | Path | IO[bytes]
+                ) -> Iterator[tuple[dict[str, str], list[dict[str, str]]]]:
     """(trace attributes, [event attributes]) per trace; nested and global attributes ignored."""
     stack: list[str] = []
     trace: dict[str, str] = {}
     events: list[dict[str, str]] = []
     current: dict[str, str] | None = None
-    for kind, elem in ET.iterparse(str(path), events=("start", "end")):
+    source = str(path) if isinstance(path, str | Path) else path
+    for kind, elem in ET.iterparse(source, events=("start", "end")):
         tag = _local(elem.tag)
         if kind == "start":
             stack.append(tag)
@@ -382,12 +420,14 @@ def _xes_traces(path: str | Path) -> Iterator[tuple[dict[str, str], list[dict[st
             elem.clear()
 
 
-def read_xes(path: str | Path, mapping: Mapping | None = None, strict: bool = False) -> EventBatch:
-    """Read an IEEE XES log. Trace attributes become ``case:``-prefixed columns, so the same
-    :class:`Mapping` serves CSV and XES. XES has no line numbers here: rejections name the event
-    by its id (``CASE#n`` when the log has no id attribute)."""
+def read_xes(path: str | Path | IO[bytes], mapping: Mapping | None = None, strict: bool = False,
+             source: str | None = None) -> EventBatch:
+    """Read an IEEE XES log (a file, or an open binary stream named ``source``). Trace
+    attributes become ``case:``-prefixed columns, so the same :class:`Mapping` serves CSV and
+    XES. XES has no line numbers here: rejections name the event by its id (``CASE#n`` when the
+    log has no id attribute)."""
     mapping = mapping or XES_MAPPING
-    source = str(path)
+    source = source or str(path)
     rows = _RowReader(mapping, source, strict)
     try:
         for trace, events in _xes_traces(path):

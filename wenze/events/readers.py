@@ -22,6 +22,7 @@ re-exports the record (:mod:`wenze.events.model`) and the CSV/XES mappings
 from __future__ import annotations
 
 import gc
+import io
 import json
 import re
 from collections.abc import Collection, Iterable
@@ -35,6 +36,7 @@ from wenze.events.logs import (
     XES_MAPPING,
     Mapping,
     read_csv,
+    read_csv_stream,
     read_xes,
 )
 from wenze.events.model import (
@@ -78,6 +80,7 @@ __all__ = [
     "normalise_outcome",
     "parse_event_type",
     "parse_time",
+    "read_bytes",
     "read_csv",
     "read_events",
     "read_jsonl",
@@ -190,9 +193,7 @@ def read_events(
     TOML/JSON mapping file) applies to CSV/XES."""
     path = Path(path)
     kind = _format(path, fmt)
-    if isinstance(mapping, str | Path):
-        named = MAPPINGS.get(str(mapping).lower()) if isinstance(mapping, str) else None
-        mapping = named or Mapping.load(mapping)
+    mapping = _mapping(mapping)
     if kind == "jsonl":
         # a byte that is not UTF-8 rejects its own line (bad_encoding), not the whole file
         with path.open(encoding="utf-8-sig", errors="surrogateescape") as fh:
@@ -200,6 +201,42 @@ def read_events(
     if kind == "csv":
         return read_csv(path, mapping, strict)
     return read_xes(path, mapping, strict)
+
+
+def read_bytes(
+    data: bytes,
+    fmt: str,
+    mapping: Mapping | str | None = None,
+    source: str = "<events>",
+    strict: bool = False,
+) -> EventBatch:
+    """Events held in memory (an uploaded file) read exactly as :func:`read_events` reads the
+    same bytes from a file of format ``fmt`` (``jsonl``, ``csv``, ``xes``): the same decoding
+    (a byte that is not UTF-8 rejects its own line), line numbers, mapping and rejections, named
+    ``source``. ``mapping`` is a :class:`Mapping` or the name of a ready one in
+    :data:`MAPPINGS` (never a file: another name raises :class:`ValueError`)."""
+    kind = _format(Path(source), fmt)
+    if isinstance(mapping, str):
+        if mapping.lower() not in MAPPINGS:
+            raise ValueError(f"没有名为 `{mapping}` 的映射 / no ready mapping `{mapping}` "
+                             f"({', '.join(sorted(MAPPINGS))})")
+        mapping = MAPPINGS[mapping.lower()]
+    if kind == "xes":
+        return read_xes(io.BytesIO(data), mapping, strict, source=source)
+    newline = "" if kind == "csv" else None  # as read_csv and read_events open their files
+    with io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", errors="surrogateescape",
+                          newline=newline) as fh:
+        if kind == "csv":
+            return read_csv_stream(fh, source, mapping, strict)
+        return read_jsonl(fh, source, strict)
+
+
+def _mapping(mapping: Mapping | str | Path | None) -> Mapping | None:
+    """A mapping, from itself, the name of a ready one or a TOML/JSON mapping file."""
+    if isinstance(mapping, str | Path):
+        named = MAPPINGS.get(str(mapping).lower()) if isinstance(mapping, str) else None
+        return named or Mapping.load(mapping)
+    return mapping
 
 
 def validate_against(

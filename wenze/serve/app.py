@@ -33,7 +33,13 @@ from wenze.serve.problems import PROBLEM_SCHEMA, Problem, problem_responses
 from wenze.serve.rulebooks import add_routes as add_rulebook_routes
 from wenze.serve.service import ServeConfig, Service
 from wenze.serve.tokens import Grant
-from wenze.serve.workbench import add_routes, load_posted, mount_page
+from wenze.serve.workbench import (
+    EventsInput,
+    add_routes,
+    load_posted,
+    mount_page,
+    read_posted_events,
+)
 
 API_VERSION = "1.0.0"
 LOG = logging.getLogger("uvicorn.error.wenze")
@@ -97,10 +103,9 @@ class CheckAnswer(BaseModel):
     diagnostics: list[dict[str, Any]]
 
 
-class EvaluateRequest(BaseModel):
+class EvaluateRequest(EventsInput):
     rulebook: str | None = Field(default=None, description="rulebook text; default: the "
                                                            "service's own rulebook")
-    events: list[dict[str, Any]] = Field(default_factory=list, description="events (JSON)")
     as_of: dt.date
     explain: list[str] = Field(default_factory=list, description="cases to trace")
 
@@ -373,8 +378,9 @@ def create_app(config: ServeConfig, start: bool = True) -> FastAPI:
         return {"ok": loaded.ok, "diagnostics": to_json(loaded.diagnostics, loaded.sources)}
 
     @app.post("/v1/evaluate", tags=["rulebooks"],
-              summary="Evaluate events as of a date (stateless: nothing is stored)",
-              responses=problem_responses(400, 401, 503))
+              summary="Evaluate events (JSON, or a JSON Lines, CSV or XES file's content with "
+                      "a mapping) as of a date (stateless: nothing is stored)",
+              responses=problem_responses(400, 401, 413, 503))
     def evaluate(body: EvaluateRequest, who: Auth) -> JSONResponse:
         s = service()
         program = None  # the served rulebook (of a family: judged in time)
@@ -390,13 +396,10 @@ def create_app(config: ServeConfig, start: bool = True) -> FastAPI:
             from wenze.engine.lower import lower
 
             program = lower(loaded.rulebook)
-        if len(body.events) > s.config.max_batch:
-            raise Problem("payload_too_large", f"at most {s.config.max_batch} events")
         from wenze.engine import evaluate as EV
-        from wenze.events.readers import read_jsonl
         from wenze.report.output import to_json as result_json
 
-        batch = read_jsonl([json.dumps(e, ensure_ascii=False) for e in body.events], "<request>")
+        batch = read_posted_events(s, body)  # JSON, JSON Lines, CSV or XES (with a mapping)
         try:
             if program is None:
                 result = s.evaluate(batch.events, body.as_of, rejected=batch.rejected,

@@ -11,11 +11,13 @@ All of them take the same bearer tokens as the API; none reads or writes the sto
 """
 
 
+import base64
+import binascii
 import datetime as dt
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, Response
@@ -48,24 +50,42 @@ class FmtAnswer(BaseModel):
     diagnostics: list[dict[str, Any]]
 
 
+class EventsInput(BaseModel):
+    """Events posted to a stateless evaluation: a JSON array of events, or a file's content
+    (JSON Lines, CSV or XES; CSV and XES through a mapping), read as ``wenze evaluate`` reads
+    the same file."""
+
+    events: list[dict[str, Any]] = Field(default_factory=list, description="events (JSON)")
+    events_text: str | None = Field(default=None, description="instead of `events`: a file's "
+                                                              "text in `format`")
+    events_base64: str | None = Field(default=None, description="instead of `events`: a file's "
+                                                                "bytes, base64 (a byte that is "
+                                                                "not UTF-8 rejects its own line)")
+    format: Literal["jsonl", "csv", "xes"] = Field(default="jsonl", description="the format "
+                                                   "of `events_text` / `events_base64`")
+    mapping: str | None = Field(default=None, description="CSV/XES: a ready mapping by name "
+                                                          "(GET /v1/mappings; default `xes`, "
+                                                          "the IEEE XES standard attributes)")
+    mapping_text: str | None = Field(default=None, description="CSV/XES: a mapping written in "
+                                                               "TOML or JSON (docs/events.md "
+                                                               "§4), instead of `mapping`")
+
+
 class RulebookText(BaseModel):
     rulebook: str | None = Field(default=None, description="rulebook text; default: the "
                                                            "service's own rulebook")
 
 
-class GraphRequest(RulebookText):
+class GraphRequest(RulebookText, EventsInput):
     process: str | None = Field(default=None, description="the process (流程) to draw; "
                                                           "default: the case's, else the "
                                                           "rulebook's overview")
     case: str | None = Field(default=None, description="a case to overlay (its step states, "
                                                        "warnings, who is held to account)")
-    events: list[dict[str, Any]] = Field(default_factory=list, description="the events "
-                                                                           "(with case)")
     as_of: dt.date | None = Field(default=None, description="the overlay's day (with case)")
 
 
-class ExplainRequest(RulebookText):
-    events: list[dict[str, Any]] = Field(default_factory=list, description="events (JSON)")
+class ExplainRequest(RulebookText, EventsInput):
     as_of: dt.date
     case: str | None = Field(default=None, description="the case to explain day by day")
     key: str | None = Field(default=None, description="a decision (of the case): its 问责决定书")
@@ -108,6 +128,15 @@ def add_routes(app: FastAPI, service: Callable[[], Any], auth: Any) -> None:
                       for f in FACTS],
         }
 
+    @app.get("/v1/mappings", tags=["workbench"],
+             summary="The ready CSV/XES mappings (events' column → field), by name",
+             responses=problem_responses(401))
+    def mappings(who: auth) -> dict[str, Any]:  # type: ignore[valid-type]
+        from wenze.events.readers import MAPPINGS
+
+        return {"mappings": [{"name": name, "table": m.to_table()}
+                             for name, m in MAPPINGS.items()]}
+
     @app.post("/v1/fmt", tags=["workbench"], response_model=FmtAnswer,
               summary="Format a rulebook's text (wenze fmt): the canonical layout",
               responses=problem_responses(400, 401))
@@ -139,7 +168,7 @@ def add_routes(app: FastAPI, service: Callable[[], Any], auth: Any) -> None:
 
     @app.post("/v1/graph", tags=["workbench"],
               summary="A process's graph (critical path marked) or the overview, as SVG",
-              responses={**problem_responses(400, 401, 404, 503),
+              responses={**problem_responses(400, 401, 404, 413, 503),
                          200: {"content": {"image/svg+xml": {}}}})
     def graph(body: GraphRequest, who: auth) -> Response:  # type: ignore[valid-type]
         from wenze.dsl import ast as A
@@ -156,8 +185,7 @@ def add_routes(app: FastAPI, service: Callable[[], Any], auth: Any) -> None:
             if body.case is not None:
                 if body.as_of is None:
                     raise Problem("bad_request", "须指明评价基准日 a case overlay needs as_of")
-                name, overlay, lines = _overlay(s, rulebook, body.events, body.as_of, body.case,
-                                                name)
+                name, overlay, lines = _overlay(s, rulebook, body, body.as_of, body.case, name)
             if name is None:
                 drawing = R.render_overview(rulebook)
             else:
@@ -194,21 +222,17 @@ def add_routes(app: FastAPI, service: Callable[[], Any], auth: Any) -> None:
 
     @app.post("/v1/explain", tags=["workbench"],
               summary="One case of a stateless evaluation day by day, and a decision's 决定书",
-              responses=problem_responses(400, 401, 404, 503))
+              responses=problem_responses(400, 401, 404, 413, 503))
     def explain(body: ExplainRequest, who: auth) -> dict[str, Any]:  # type: ignore[valid-type]
         from wenze.dsl.calendar import CalendarRangeError
         from wenze.engine import evaluate as EV
         from wenze.engine.lower import lower
-        from wenze.events.readers import read_jsonl
         from wenze.report.output import decision_letter
         from wenze.report.output import explain as explain_text
 
         s = service()
         program = s.program if body.rulebook is None else lower(_rulebook(s, body.rulebook))
-        if len(body.events) > s.config.max_batch:
-            raise Problem("payload_too_large", f"at most {s.config.max_batch} events")
-        batch = read_jsonl([json.dumps(e, ensure_ascii=False) for e in body.events],
-                           "<request>")
+        batch = read_posted_events(s, body)
         try:
             result = EV.evaluate(program, batch.events, body.as_of, rejected=batch.rejected,
                                  explain=[body.case] if body.case else [])
@@ -227,8 +251,9 @@ def add_routes(app: FastAPI, service: Callable[[], Any], auth: Any) -> None:
 
 
 def compare(published: Any, edited: Any, events: list[Any], as_of: dt.date) -> dict[str, Any]:
-    """Both programs on the same caseload: sanctions per unit and level side by side, and the
-    persons whose decisions change (each decision as ``case violation → sanction``)."""
+    """Both programs on the same caseload: sanctions per unit and level side by side (and
+    summed per level, ``by_level``, and per unit, ``by_unit``), and the persons whose decisions
+    change (each decision as ``case violation → sanction``)."""
     from collections import Counter
 
     from wenze.engine import evaluate as EV
@@ -246,6 +271,17 @@ def compare(published: Any, edited: Any, events: list[Any], as_of: dt.date) -> d
                   key=lambda k: (k[0], k[1] is None, rank.get(k[1] or "", len(rank)), k[1] or ""))
     sanctions = [{"unit": u, "level": lv, "a": count_a.get((u, lv), 0),
                   "b": count_b.get((u, lv), 0)} for u, lv in keys]
+    # the same counts summed per level (ladder order, no sanction last) and per unit
+    by_level: dict[str | None, dict[str, Any]] = {}
+    by_unit: dict[str, dict[str, Any]] = {}
+    for row in sanctions:
+        for table, key, name in ((by_level, row["level"], "level"), (by_unit, row["unit"], "unit")):
+            total = table.setdefault(key, {name: key, "a": 0, "b": 0})
+            total["a"] += row["a"]
+            total["b"] += row["b"]
+    level_rows = sorted(by_level.values(), key=lambda r: (r["level"] is None,
+                                                           rank.get(r["level"] or "", len(rank)),
+                                                           r["level"] or ""))
 
     def lines(decisions: Any) -> dict[tuple[str, str], list[str]]:
         out: dict[tuple[str, str], list[str]] = {}
@@ -260,7 +296,9 @@ def compare(published: Any, edited: Any, events: list[Any], as_of: dt.date) -> d
                for p, u in sorted(lines_a.keys() | lines_b.keys(), key=lambda k: (k[1], k[0]))
                if lines_a.get((p, u)) != lines_b.get((p, u))]
     return {"as_of": as_of.isoformat(), "events": len(events), "levels": levels,
-            "decisions": {"a": len(a), "b": len(b)}, "sanctions": sanctions, "persons": persons}
+            "decisions": {"a": len(a), "b": len(b)}, "sanctions": sanctions,
+            "by_level": level_rows, "by_unit": [by_unit[u] for u in sorted(by_unit)],
+            "persons": persons}
 
 
 def load_posted(service: Any, text: str, file: str = "rulebook.wz") -> Any:
@@ -278,17 +316,60 @@ def load_posted(service: Any, text: str, file: str = "rulebook.wz") -> Any:
     return load_text(text, str(folder / name), folder)
 
 
-def _overlay(service: Any, rulebook: Any, raw: list[dict[str, Any]], as_of: dt.date,
+def read_posted_events(service: Any, body: EventsInput) -> Any:
+    """The events of a request (:class:`EventsInput`) as ``wenze evaluate`` reads them from a
+    file: a batch of events and rejections (each with its line and code; the good events kept).
+    A mapping that cannot be read, or one naming a column the file lacks, is a 400 with code
+    ``bad_mapping``; more than the service's batch limit, a 413."""
+    from wenze.events.readers import EventError, Mapping, read_bytes, read_jsonl
+
+    limit = service.config.max_batch
+    sent = [name for name in ("events_text", "events_base64") if getattr(body, name) is not None]
+    if len(sent) > 1 or (sent and body.events):
+        raise Problem("bad_request", "事件只能用一种方式给出：events、events_text 或 "
+                                     "events_base64 / give the events one way only")
+    if body.mapping is not None and body.mapping_text is not None:
+        raise Problem("bad_request", "mapping 与 mapping_text 只能给一个 / give mapping or "
+                                     "mapping_text, not both")
+    if not sent:
+        if len(body.events) > limit:
+            raise Problem("payload_too_large", f"at most {limit} events")
+        return read_jsonl([json.dumps(e, ensure_ascii=False) for e in body.events], "<request>")
+    if body.events_text is not None:
+        data = body.events_text.encode("utf-8", "surrogatepass")
+    else:
+        try:
+            data = base64.b64decode(body.events_base64 or "", validate=True)
+        except (binascii.Error, ValueError):
+            raise Problem("bad_request", "events_base64 不是 base64 / events_base64 is not "
+                                         "base64") from None
+    if body.format == "jsonl" and (body.mapping or body.mapping_text):
+        raise Problem("bad_request", "JSON Lines 不用映射 / JSON Lines take no mapping")
+    mapping: Any = body.mapping
+    try:
+        if body.mapping_text is not None:
+            mapping = Mapping.from_text(body.mapping_text)
+        batch = read_bytes(data, body.format, mapping, "<request>")
+    except EventError as err:  # the file lacks a column the mapping needs
+        raise Problem(err.rejection.code, err.rejection.message, status=400,
+                      line=err.rejection.line) from None
+    except (ValueError, TypeError) as err:  # no such ready mapping, a mapping that is not one
+        raise Problem("bad_mapping", f"映射无法读取 the mapping cannot be read: {err}",
+                      status=400) from None
+    if len(batch.events) > limit:
+        raise Problem("payload_too_large", f"{len(batch.events)} 个事件，上限 {limit} "
+                                           f"{len(batch.events)} events, at most {limit}")
+    return batch
+
+
+def _overlay(service: Any, rulebook: Any, body: EventsInput, as_of: dt.date,
              case: str, process: str | None) -> tuple[str, Any, list[str]]:
     """The process to draw for ``case`` (``process``, else its item's), the case's step states
     on ``as_of`` as ``wenze graph --case`` draws them, and the lines under the title."""
     from wenze.dsl import ast as A
-    from wenze.events.readers import read_jsonl
     from wenze.graphs.overlay import case_calendar, engine_view, overlay_from_events
 
-    if len(raw) > service.config.max_batch:
-        raise Problem("payload_too_large", f"at most {service.config.max_batch} events")
-    events = read_jsonl([json.dumps(e, ensure_ascii=False) for e in raw], "<request>").events
+    events = read_posted_events(service, body).events
     own = [e for e in events if e.case == case]
     if not own:
         raise Problem("not_found", f"没有案件 {case} 的事件 no events of case `{case}`")
