@@ -23,6 +23,7 @@ from typing import Any
 
 from wenze.dsl import ast as A
 from wenze.engine.decisions import role_label
+from wenze.report.output import who_answers
 
 
 class StepStatus(StrEnum):
@@ -311,7 +312,7 @@ def engine_view(
         # which party (主要领导责任：决定人的分管领导)
         degree = "" if d.role.degree is A.Degree.DIRECT and not d.role.is_leader else (
             f"，{role_label(d.role)[0]}")
-        who = f"{d.person or d.post or d.unit or '?'}（{d.violation}{degree}）"
+        who = f"{who_answers(d)}（{d.violation}{degree}）"
         if d.subject and d.scope in ("step", "countersign"):
             accountable.setdefault(d.subject.split("/", 1)[0], []).append(who)
         elif d.scope == "case":

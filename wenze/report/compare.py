@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from wenze.engine.decisions import person_key_of
+from wenze.report.output import who_answers
 
 SHOWN_DIFFERENCES = 20
 NO_SANCTION = "（无处分）"
@@ -118,7 +119,7 @@ def case_lines(decisions: Iterable[Any]) -> dict[str, list[str]]:
             continue
         subject = f"[{d.subject}]" if d.subject else ""
         out.setdefault(d.case, []).append(
-            f"{d.violation}{subject} {d.person or d.post or d.unit or '?'}({d.role.value})"
+            f"{d.violation}{subject} {who_answers(d)}({d.role.value})"
             f" → {d.sanction or NO_SANCTION}")
     return {k: sorted(v) for k, v in out.items()}
 

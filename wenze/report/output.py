@@ -335,6 +335,14 @@ def addressee(d: Decision) -> str:
     return f"（{d.unit or ''}在岗人员）"
 
 
+def who_answers(d: Decision) -> str:
+    """Who a decision holds to account, in a line: the person, else the post, else a unit's
+    leadership body or a leader the rulebook does not name (:func:`addressee`), else the unit."""
+    if d.person or d.post:
+        return d.person or d.post or ""
+    return addressee(d) if d.role.party.leader is not None else (d.unit or "?")
+
+
 def decision_letter(d: Decision, program: Program | None = None) -> str:
     """A Chinese 问责决定书-style text for one decision."""
     j = d.to_json()
@@ -384,9 +392,7 @@ def decision_letter(d: Decision, program: Program | None = None) -> str:
     elif d.sanction is None:  # e.g. a later version no longer counts the act (从旧兼从轻)
         lines.append("　　不予处分（理由见下）。")
     else:
-        whom = d.person or d.post or (addressee(d) if d.role.party.leader is not None
-                                      else d.unit)
-        lines.append(f"　　给予{whom}「{d.sanction}」处理。")
+        lines.append(f"　　给予{who_answers(d)}「{d.sanction}」处理。")
     if d.ladder is not None:
         lines.append("")
         lines.append("四、理由")
@@ -462,7 +468,7 @@ def explain(result: EvaluationResult, case: str, program: Program) -> str:
     if not trace.decisions:
         out.append("  （无 none）")
     for d in trace.decisions:
-        out.append(f"  {d.key} 「{d.violation}」 {d.person or d.post or d.unit} ({d.role_zh}) → "
+        out.append(f"  {d.key} 「{d.violation}」 {who_answers(d)} ({d.role_zh}) → "
                    f"{d.sanction or '免予问责/无阶梯'}")
         if d.missing:
             out.append(f"    责任人未找到 party missing: {d.missing[0]} / {d.missing[1]}")
