@@ -52,6 +52,7 @@ class ServeConfig:
     max_body_bytes: int = 8 * 1024 * 1024
     max_batch: int = 10_000
     tick_seconds: float = 60.0
+    judge: str | None = None  # --workers N: the judge process's socket (wenze.serve.judge)
 
     def to_env(self) -> str:
         return json.dumps(dataclasses.asdict(self))
@@ -110,6 +111,7 @@ class Service:
         self._moved = threading.Condition()
         self._queued = 0
         self._judged = 0
+        self._seen: set[str] = set()  # ids of every event judged or queued
         self.judge_error: BaseException | None = None
 
     # ------------------------------------------------------------------ start and stop
@@ -130,6 +132,8 @@ class Service:
             live.drain()  # replayed: what is new is found by reconcile below
             for ev in snapshot.events:
                 self._index(ev)
+            with self._moved:
+                self._seen.update(ev.id for ev in snapshot.events)
             self.live = live
             issued = self.log.reconcile(live.today, live.warnings(), live.decisions())
             self.metrics.restored(snapshot.count, issued)
@@ -346,6 +350,7 @@ class Service:
                 rows.append(row_from_event(ev, text))
         outcome = store_rows(self.engine, rows)  # committed here
         inserted: list[Event] = []
+        already: list[Event] = []  # identical duplicates of stored events
         for index, _text, ev in events:
             if index in answers:
                 continue
@@ -355,18 +360,60 @@ class Service:
                 inserted.append(ev)
             elif ev.id in outcome.duplicates:
                 answers[index] = EventAnswer(line, ev.id, "duplicate")
+                already.append(ev)
             else:
                 c = outcome.conflicts[ev.id]
                 answers[index] = EventAnswer(line, ev.id, "rejected", "conflicting_duplicate",
                                              c.message)
-        if inserted:  # stored: now the judge's
-            with self._moved:
-                self._queue.extend(inserted)
-                self._queued += len(inserted)
-                self._moved.notify_all()
         result = [answers[i] for i in range(len(lines))]
-        self.metrics.events(result)
+        self.hand_over(inserted, result, already)
         return result
+
+    def hand_over(self, inserted: Sequence[Event], answers: Sequence[EventAnswer],
+                  already: Sequence[Event] = ()) -> None:
+        """The stored events of one POST to the judge (here: its queue, in this process; a
+        worker of ``--workers N`` sends them to the judge process before it answers, with
+        the ``already`` stored ones: a worker may have died between its commit and its
+        hand-over, and the client's retry then finds them stored)."""
+        self.enqueue(inserted)
+        self.metrics.events(answers)
+
+    def enqueue(self, events: Sequence[Event]) -> int:
+        """Queue stored events for the judge thread; an event already judged or queued is
+        skipped (a worker's hand-over and :meth:`rescan` may both bring one). Returns how
+        many were queued."""
+        with self._moved:
+            fresh = [ev for ev in events if ev.id not in self._seen]
+            if fresh:
+                self._seen.update(ev.id for ev in fresh)
+                self._queue.extend(fresh)
+                self._queued += len(fresh)
+                self._moved.notify_all()
+        return len(fresh)
+
+    def rescan(self) -> int:
+        """Queue every stored event the judge has not seen (``--workers N``: a worker that
+        died between its commit and its hand-over); returns how many."""
+        from sqlalchemy import select
+
+        from wenze.store.models import Event as StoredEvent
+
+        if not self.ready:
+            return 0  # start() judges every stored event anyway
+        with self.engine.connect() as conn:
+            ids = [r[0] for r in conn.execute(select(StoredEvent.id))]
+        with self._moved:
+            missing = sorted(set(ids) - self._seen)
+        if not missing:
+            return 0
+        payloads: list[str] = []
+        with self.engine.connect() as conn:
+            for start in range(0, len(missing), 500):
+                query = select(StoredEvent.payload).where(
+                    StoredEvent.id.in_(missing[start:start + 500]))
+                payloads += [r[0] for r in conn.execute(query)]
+        batch = read_jsonl(payloads, "<store>")
+        return self.enqueue(batch.events)
 
     # ------------------------------------------------------------------ reading
 
