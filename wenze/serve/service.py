@@ -18,6 +18,7 @@ import dataclasses
 import datetime as dt
 import json
 import os
+import sys
 import threading
 import time
 from collections import defaultdict
@@ -40,6 +41,7 @@ SOURCE = "<http>"
 CONFIG_ENV = "WENZE_SERVE_CONFIG"
 GRANT_CACHE_SECONDS = 5.0
 JUDGE_WAIT_SECONDS = 60.0  # a read waits at most this long for the judge to catch up
+SWITCH_SECONDS = 0.0005  # sys.setswitchinterval while the service runs (see Service.start)
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,10 @@ class Service:
 
     def start(self) -> None:
         """Judge the stored events again, reconcile the log, start the clock thread."""
+        # The judge thread computes in Python for long stretches; a request thread waiting for
+        # the interpreter lock gets it within this interval (default 5 ms, several times per
+        # request: tens of ms added to each answer while the judge is busy)
+        sys.setswitchinterval(SWITCH_SECONDS)
         with self.lock:
             self.log.load()
             snapshot = load_snapshot(self.engine)
