@@ -34,7 +34,7 @@ from wenze.serve.outputs import OutputLog
 from wenze.serve.problems import Problem
 from wenze.serve.tokens import Grant, verify
 from wenze.store.db import ensure_schema, make_engine
-from wenze.store.ingest import row_from_event, store_rows
+from wenze.store.ingest import StoredRows, row_from_event, store_rows
 from wenze.store.runs import load_snapshot
 
 SOURCE = "<http>"
@@ -85,6 +85,81 @@ class EventAnswer:
         return out
 
 
+class _Ticket:
+    """One request's rows waiting for a group commit, and what became of them."""
+
+    __slots__ = ("done", "error", "ids", "outcome", "rows")
+
+    def __init__(self, rows: Sequence[dict[str, Any]]) -> None:
+        self.rows = rows
+        self.ids = {r["id"] for r in rows}
+        self.done = False
+        self.outcome: StoredRows | None = None
+        self.error: BaseException | None = None
+
+
+class GroupCommit:
+    """Group commit: the rows of requests that arrive while a transaction is being written
+    are stored together in the next one (``store_rows``: one transaction), and each request
+    is answered when that transaction has committed — acknowledged = committed still holds,
+    with one commit for many requests under load. The first waiting request writes for
+    all (leader/followers; no extra thread). A request whose event ids are in an earlier
+    request of the round waits for the next round (the rows of one round have unique ids)."""
+
+    MAX_ROWS = 20_000  # rows per transaction, unless one request alone has more
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        self.changed = threading.Condition()
+        self.pending: list[_Ticket] = []
+        self.writing = False
+
+    def store(self, rows: Sequence[dict[str, Any]]) -> StoredRows:
+        ticket = _Ticket(rows)
+        with self.changed:
+            self.pending.append(ticket)
+        while True:
+            with self.changed:
+                while not ticket.done and self.writing:
+                    self.changed.wait()
+                if ticket.done:
+                    if ticket.error is not None:
+                        raise ticket.error
+                    assert ticket.outcome is not None
+                    return ticket.outcome
+                self.writing = True
+                round_ = self._take()
+            outcome: StoredRows | None = None
+            error: BaseException | None = None
+            try:
+                outcome = store_rows(self.engine, [r for t in round_ for r in t.rows])
+            except BaseException as err:
+                error = err
+            with self.changed:
+                for t in round_:  # each request told of its own events
+                    t.outcome = None if outcome is None else StoredRows(
+                        outcome.inserted & t.ids, outcome.duplicates & t.ids,
+                        {i: c for i, c in outcome.conflicts.items() if i in t.ids})
+                    t.error, t.done = error, True
+                self.writing = False
+                self.changed.notify_all()
+
+    def _take(self) -> list[_Ticket]:
+        taken: list[_Ticket] = []
+        kept: list[_Ticket] = []
+        ids: set[str] = set()
+        size = 0
+        for t in self.pending:
+            if taken and (size + len(t.rows) > self.MAX_ROWS or not ids.isdisjoint(t.ids)):
+                kept.append(t)
+                continue
+            taken.append(t)
+            ids |= t.ids
+            size += len(t.rows)
+        self.pending = kept
+        return taken
+
+
 class Service:
     """One per process: the store engine, the loaded rulebook, the live engine, the log."""
 
@@ -114,6 +189,7 @@ class Service:
         self._queued = 0
         self._judged = 0
         self._seen: set[str] = set()  # ids of every event judged or queued
+        self.commits = GroupCommit(self.engine)
         self.judge_error: BaseException | None = None
 
     # ------------------------------------------------------------------ start and stop
@@ -354,7 +430,7 @@ class Service:
                                              r.message)
             else:
                 rows.append(row_from_event(ev, text))
-        outcome = store_rows(self.engine, rows)  # committed here
+        outcome = self.commits.store(rows)  # committed here (with other requests' rows)
         inserted: list[Event] = []
         already: list[Event] = []  # identical duplicates of stored events
         for index, _text, ev in events:
