@@ -7,6 +7,7 @@ process and with ``--workers 2`` (the supervisor, which judges, killed; its work
 
 from __future__ import annotations
 
+import http.client
 import json
 import random
 import threading
@@ -37,8 +38,8 @@ def post_all(server: Server, token: str, batches: list[list[dict[str, Any]]],
     for batch in batches:
         try:
             answer = server.call("POST", "/v1/events", token, batch, timeout=60)
-        except OSError:
-            return  # the server was killed
+        except (OSError, http.client.HTTPException):
+            return  # the server was killed (perhaps in the middle of an answer: not an ack)
         if 200 <= answer.status < 300:
             with lock:
                 acked.extend(r["id"] for r in answer.json["results"])
