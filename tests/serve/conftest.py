@@ -159,12 +159,23 @@ class Server:
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self.process is not None and self.process.poll() is None:
+            children = descendants(self.process.pid)  # --workers N: the worker processes
             self.process.send_signal(sig)
             self.process.wait(timeout=30)
+            deadline = time.monotonic() + 30
+            while any(alive(p) for p in children):  # they die with the supervisor
+                assert time.monotonic() < deadline, f"workers outlived the service: {children}"
+                time.sleep(0.05)
         self.process = None
 
     def kill9(self) -> None:
         self.stop(signal.SIGKILL)
+
+    def workers(self) -> list[int]:
+        """The worker processes of ``--workers N`` (the service's children that serve)."""
+        assert self.process is not None
+        return [p for p in descendants(self.process.pid) if "resource_tracker" not in
+                Path(f"/proc/{p}/cmdline").read_bytes().decode(errors="replace")]
 
     def call(self, method: str, path: str, token: str | None = None,
              body: bytes | str | Any = None, content_type: str | None = None,
@@ -197,6 +208,30 @@ class Server:
     def log(self) -> str:
         return "".join(p.read_text(errors="replace")
                        for p in sorted(self.folder.glob("serve-*.log")))
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process under ``pid`` (Linux /proc)."""
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        for task in Path(f"/proc/{todo.pop()}/task").glob("*/children"):
+            try:
+                kids = [int(k) for k in task.read_text().split()]
+            except OSError:
+                continue
+            found += kids
+            todo += kids
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Whether a process runs (a zombie does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(errors="replace")
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
 
 
 def start_server(backend: str, folder: Path, *extra: str) -> tuple[Server, Database]:

@@ -726,7 +726,10 @@ class LiveEngine:
             self._printed.pop("d|" + key, None)
             self._emit("decision_withdrawn", gone.to_json())
         for d in sorted(new.values(), key=lambda d: (d.established, d.case or "", d.key)):
+            before = self._decisions.get(d.key)
             self._decisions[d.key] = d
+            if before is not None and before == d and "d|" + d.key in self._printed:
+                continue  # laddered again, the same: it prints the same (most of a group)
             printed = _decision_print(d)
             previous = self._printed.get("d|" + d.key)
             if previous != printed:

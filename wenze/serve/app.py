@@ -29,6 +29,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from wenze.serve.judge import WorkerService
 from wenze.serve.problems import PROBLEM_SCHEMA, Problem, problem_responses
 from wenze.serve.rulebooks import add_routes as add_rulebook_routes
 from wenze.serve.service import ServeConfig, Service
@@ -136,7 +137,8 @@ def create_app(config: ServeConfig, start: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if start:
-            service = Service(config)
+            # --workers N: this is a worker process; the judge is in the supervisor
+            service = WorkerService(config) if config.judge else Service(config)
             holder["service"] = service
             # judged again in the background: /healthz answers meanwhile, /readyz says 503
             thread = threading.Thread(target=_start, args=(service,), name="wenze-serve-start",

@@ -1,6 +1,6 @@
 """The ``wenze serve`` command (wired into :mod:`wenze.cli`): the HTTP service on uvicorn.
 
-    wenze serve [--rulebook FILE] [--db URL] [--host 127.0.0.1] [--port 8000] [--workers 1]
+    wenze serve [--rulebook FILE] [--db URL] [--host 127.0.0.1] [--port 8000] [--workers N]
                 [--today DATE] [--max-body BYTES] [--max-batch N] [--tick SECONDS]
 
 The rulebook: the one last activated in the store (``POST /v1/rulebooks/{name}/activate``),
@@ -25,7 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--workers", type=int, default=1,
-                        help="server processes (only 1: the live state is held in-process)")
+                        help="HTTP worker processes (default 1: one process serves and judges; "
+                             "N > 1: N processes take and store events, the supervising "
+                             "process judges them; docs/api.md)")
     parser.add_argument("--today", metavar="DATE",
                         help="a fixed (virtual) clock starting on DATE, moved by POST /v1/clock "
                              "(replays and tests); default: the wall clock, UTC+8")
@@ -53,10 +55,8 @@ def run(args: argparse.Namespace) -> int:
 
         sys.stdout.write(openapi_text())
         return 0
-    if args.workers != 1:
-        print("wenze serve: --workers 只能为 1 only one worker: the live state (warnings, "
-              "decisions, the stream) is held in the serving process; run several services "
-              "on separate databases to scale out", file=sys.stderr)
+    if args.workers < 1:
+        print("wenze serve: --workers 须至少为 1 --workers must be at least 1", file=sys.stderr)
         return 2
     if args.today:
         try:
@@ -105,6 +105,10 @@ def run(args: argparse.Namespace) -> int:
         today=args.today,
         max_body_bytes=args.max_body, max_batch=args.max_batch, tick_seconds=args.tick,
     )
+    if args.workers > 1:
+        from wenze.serve.judge import serve_workers
+
+        return serve_workers(config, args.host, args.port, args.workers, args.log_level)
     os.environ[CONFIG_ENV] = config.to_env()
     uvicorn.run("wenze.serve.app:create_app_from_env", factory=True, host=args.host,
                 port=args.port, log_level=args.log_level, access_log=False,

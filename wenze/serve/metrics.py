@@ -41,6 +41,21 @@ class Metrics:
         self.restored_events = events
         self.restored_outputs = outputs
 
+    def event_counts(self) -> tuple[dict[str, int], dict[str, int], tuple[int, int]]:
+        """(events by outcome, rejections by code, (events restored, outputs restored))."""
+        with self._lock:
+            return (dict(self.events_in), dict(self.rejected),
+                    (self.restored_events, self.restored_outputs))
+
+    def set_event_counts(self, counts: tuple[dict[str, int], dict[str, int], tuple[int, int]]
+                         ) -> None:
+        """Take the event counters of another process (``--workers N``: the judge's)."""
+        events_in, rejected, (restored, outputs) = counts
+        with self._lock:
+            self.events_in = defaultdict(int, events_in)
+            self.rejected = defaultdict(int, rejected)
+            self.restored_events, self.restored_outputs = restored, outputs
+
     def events(self, answers: Iterable[Any]) -> None:
         with self._lock:
             for a in answers:

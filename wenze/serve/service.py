@@ -22,6 +22,7 @@ import dataclasses
 import datetime as dt
 import json
 import os
+import sys
 import threading
 import time
 from collections import defaultdict
@@ -38,13 +39,14 @@ from wenze.serve.problems import Problem
 from wenze.serve.tokens import Grant, verify
 from wenze.store import rulebooks as RB
 from wenze.store.db import ensure_schema, make_engine
-from wenze.store.ingest import row_from_event, store_rows
+from wenze.store.ingest import StoredRows, row_from_event, store_rows
 from wenze.store.runs import load_snapshot
 
 SOURCE = "<http>"
 CONFIG_ENV = "WENZE_SERVE_CONFIG"
 GRANT_CACHE_SECONDS = 5.0
 JUDGE_WAIT_SECONDS = 60.0  # a read waits at most this long for the judge to catch up
+SWITCH_SECONDS = 0.0005  # sys.setswitchinterval while the service runs (see Service.start)
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class ServeConfig:
     max_body_bytes: int = 8 * 1024 * 1024
     max_batch: int = 10_000
     tick_seconds: float = 60.0
+    judge: str | None = None  # --workers N: the judge process's socket (wenze.serve.judge)
 
     def to_env(self) -> str:
         return json.dumps(dataclasses.asdict(self))
@@ -107,6 +110,81 @@ class EventAnswer:
         return out
 
 
+class _Ticket:
+    """One request's rows waiting for a group commit, and what became of them."""
+
+    __slots__ = ("done", "error", "ids", "outcome", "rows")
+
+    def __init__(self, rows: Sequence[dict[str, Any]]) -> None:
+        self.rows = rows
+        self.ids = {r["id"] for r in rows}
+        self.done = False
+        self.outcome: StoredRows | None = None
+        self.error: BaseException | None = None
+
+
+class GroupCommit:
+    """Group commit: the rows of requests that arrive while a transaction is being written
+    are stored together in the next one (``store_rows``: one transaction), and each request
+    is answered when that transaction has committed — acknowledged = committed still holds,
+    with one commit for many requests under load. The first waiting request writes for
+    all (leader/followers; no extra thread). A request whose event ids are in an earlier
+    request of the round waits for the next round (the rows of one round have unique ids)."""
+
+    MAX_ROWS = 20_000  # rows per transaction, unless one request alone has more
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        self.changed = threading.Condition()
+        self.pending: list[_Ticket] = []
+        self.writing = False
+
+    def store(self, rows: Sequence[dict[str, Any]]) -> StoredRows:
+        ticket = _Ticket(rows)
+        with self.changed:
+            self.pending.append(ticket)
+        while True:
+            with self.changed:
+                while not ticket.done and self.writing:
+                    self.changed.wait()
+                if ticket.done:
+                    if ticket.error is not None:
+                        raise ticket.error
+                    assert ticket.outcome is not None
+                    return ticket.outcome
+                self.writing = True
+                round_ = self._take()
+            outcome: StoredRows | None = None
+            error: BaseException | None = None
+            try:
+                outcome = store_rows(self.engine, [r for t in round_ for r in t.rows])
+            except BaseException as err:
+                error = err
+            with self.changed:
+                for t in round_:  # each request told of its own events
+                    t.outcome = None if outcome is None else StoredRows(
+                        outcome.inserted & t.ids, outcome.duplicates & t.ids,
+                        {i: c for i, c in outcome.conflicts.items() if i in t.ids})
+                    t.error, t.done = error, True
+                self.writing = False
+                self.changed.notify_all()
+
+    def _take(self) -> list[_Ticket]:
+        taken: list[_Ticket] = []
+        kept: list[_Ticket] = []
+        ids: set[str] = set()
+        size = 0
+        for t in self.pending:
+            if taken and (size + len(t.rows) > self.MAX_ROWS or not ids.isdisjoint(t.ids)):
+                kept.append(t)
+                continue
+            taken.append(t)
+            ids |= t.ids
+            size += len(t.rows)
+        self.pending = kept
+        return taken
+
+
 class Service:
     """One per process: the store engine, the loaded rulebook, the live engine, the log."""
 
@@ -136,6 +214,8 @@ class Service:
         self._moved = threading.Condition()
         self._queued = 0
         self._judged = 0
+        self._seen: set[str] = set()  # ids of every event judged or queued
+        self.commits = GroupCommit(self.engine)
         self.judge_error: BaseException | None = None
 
     def _judge_by(self, force: RulebookInForce) -> None:
@@ -154,6 +234,10 @@ class Service:
 
     def start(self) -> None:
         """Judge the stored events again, reconcile the log, start the clock thread."""
+        # The judge thread computes in Python for long stretches; a request thread waiting for
+        # the interpreter lock gets it within this interval (default 5 ms, several times per
+        # request: tens of ms added to each answer while the judge is busy)
+        sys.setswitchinterval(SWITCH_SECONDS)
         with self.lock:
             self.log.load()
             snapshot = load_snapshot(self.engine)
@@ -168,6 +252,8 @@ class Service:
             live.drain()  # replayed: what is new is found by reconcile below
             for ev in snapshot.events:
                 self._index(ev)
+            with self._moved:
+                self._seen.update(ev.id for ev in snapshot.events)
             self.live = live
             issued = self.log.reconcile(live.today, live.warnings(), live.decisions())
             self.metrics.restored(snapshot.count, issued)
@@ -452,8 +538,9 @@ class Service:
                                              r.message)
             else:
                 rows.append(row_from_event(ev, text))
-        outcome = store_rows(self.engine, rows)  # committed here
+        outcome = self.commits.store(rows)  # committed here (with other requests' rows)
         inserted: list[Event] = []
+        already: list[Event] = []  # identical duplicates of stored events
         for index, _text, ev in events:
             if index in answers:
                 continue
@@ -463,18 +550,60 @@ class Service:
                 inserted.append(ev)
             elif ev.id in outcome.duplicates:
                 answers[index] = EventAnswer(line, ev.id, "duplicate")
+                already.append(ev)
             else:
                 c = outcome.conflicts[ev.id]
                 answers[index] = EventAnswer(line, ev.id, "rejected", "conflicting_duplicate",
                                              c.message)
-        if inserted:  # stored: now the judge's
-            with self._moved:
-                self._queue.extend(inserted)
-                self._queued += len(inserted)
-                self._moved.notify_all()
         result = [answers[i] for i in range(len(lines))]
-        self.metrics.events(result)
+        self.hand_over(inserted, result, already)
         return result
+
+    def hand_over(self, inserted: Sequence[Event], answers: Sequence[EventAnswer],
+                  already: Sequence[Event] = ()) -> None:
+        """The stored events of one POST to the judge (here: its queue, in this process; a
+        worker of ``--workers N`` sends them to the judge process before it answers, with
+        the ``already`` stored ones: a worker may have died between its commit and its
+        hand-over, and the client's retry then finds them stored)."""
+        self.enqueue(inserted)
+        self.metrics.events(answers)
+
+    def enqueue(self, events: Sequence[Event]) -> int:
+        """Queue stored events for the judge thread; an event already judged or queued is
+        skipped (a worker's hand-over and :meth:`rescan` may both bring one). Returns how
+        many were queued."""
+        with self._moved:
+            fresh = [ev for ev in events if ev.id not in self._seen]
+            if fresh:
+                self._seen.update(ev.id for ev in fresh)
+                self._queue.extend(fresh)
+                self._queued += len(fresh)
+                self._moved.notify_all()
+        return len(fresh)
+
+    def rescan(self) -> int:
+        """Queue every stored event the judge has not seen (``--workers N``: a worker that
+        died between its commit and its hand-over); returns how many."""
+        from sqlalchemy import select
+
+        from wenze.store.models import Event as StoredEvent
+
+        if not self.ready:
+            return 0  # start() judges every stored event anyway
+        with self.engine.connect() as conn:
+            ids = [r[0] for r in conn.execute(select(StoredEvent.id))]
+        with self._moved:
+            missing = sorted(set(ids) - self._seen)
+        if not missing:
+            return 0
+        payloads: list[str] = []
+        with self.engine.connect() as conn:
+            for start in range(0, len(missing), 500):
+                query = select(StoredEvent.payload).where(
+                    StoredEvent.id.in_(missing[start:start + 500]))
+                payloads += [r[0] for r in conn.execute(query)]
+        batch = read_jsonl(payloads, "<store>")
+        return self.enqueue(batch.events)
 
     # ------------------------------------------------------------------ reading
 
