@@ -207,3 +207,34 @@ def test_bad_names_and_bodies(server: Server) -> None:
     assert answer.status == 415
     answer = server.call("PUT", "/v1/rulebooks/x", admin, {"text": "no"})
     assert answer.status == 400
+
+
+def test_activation_under_two_workers_is_the_judges_and_every_worker_follows(
+        tmp_path: Path) -> None:
+    """``--workers 2``: whichever worker takes the activation, the one judge puts the version
+    in force (decisions = a batch evaluation of it) and both workers then serve it."""
+    import time
+
+    srv, db = start_server("sqlite", tmp_path, "--today", TODAY, "--workers", "2")
+    try:
+        admin, supervisor = srv.tokens["admin"], srv.tokens["supervisor"]
+        posted = srv.call("POST", "/v1/events", admin, CASELOAD.read_bytes(),
+                          "application/x-ndjson")
+        assert posted.status == 200, posted.text
+        text = RULEBOOK.read_text(encoding="utf-8")
+        assert put(srv, "statutory_base", BASE.read_text(encoding="utf-8")).status == 201
+        assert put(srv, "zitong", edited(text)).status == 201
+        folder = tmp_path / "v1"
+        folder.mkdir()
+        shutil.copy(BASE, folder / BASE.name)
+        (folder / "zitong.wz").write_text(edited(text), encoding="utf-8")
+        batch = batch_json(folder / "zitong.wz", CASELOAD, TODAY)
+        answer = srv.call("POST", "/v1/rulebooks/zitong/activate", admin, {"version": 1})
+        assert answer.status == 200 and answer.json["changed"], answer.text
+        assert all_decisions(srv, supervisor) == batch["decisions"]
+        time.sleep(1.5)  # the other worker looks for a new activation once a second
+        seen = {srv.call("GET", "/v1/rulebook", supervisor).json["version"] for _ in range(12)}
+        assert seen == {1}
+    finally:
+        srv.stop()
+        db.close()

@@ -245,14 +245,25 @@ class WorkerService(Service):
         self._refresh(force=True)
         return answer  # type: ignore[no-any-return]
 
+    @property  # type: ignore[override]
+    def in_force(self) -> Any:
+        """The rulebook in force: the store's last activation (looked for once a second)."""
+        self._refresh()
+        return self._in_force
+
+    @in_force.setter
+    def in_force(self, value: Any) -> None:
+        self._in_force = value
+
     def _refresh(self, force: bool = False) -> None:
         """Judge incoming events by the rulebook in force: the store's last activation."""
         now = time.monotonic()
-        if not force and now - getattr(self, "_refreshed", 0.0) < REFRESH_SECONDS:
+        if "_in_force" not in self.__dict__ or (
+                not force and now - getattr(self, "_refreshed", 0.0) < REFRESH_SECONDS):
             return
         self._refreshed = now
         found = RB.active(self.engine)
-        if found is not None and found[0].id != self.in_force.version_id:
+        if found is not None and found[0].id != self._in_force.version_id:
             self._judge_by(stored_in_force(self.engine, found[0]))
 
     def accept(self, grant: Any, lines: Sequence[tuple[int, str]]) -> list[EventAnswer]:
