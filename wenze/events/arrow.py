@@ -57,6 +57,7 @@ __all__ = [
     "events_table",
     "field_block",
     "field_blocks",
+    "read_any",
     "read_arrow",
     "read_jsonl_arrow",
     "row_lines",
@@ -230,7 +231,8 @@ def field_block(batch: pa.RecordBatch, first: int) -> FieldBlock:
         texts[name] = (coded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
                        .astype(np.int64), coded.dictionary.to_pylist())
     ids: list[Any] = [None] * n
-    ats: list[Any] = [None] * n
+    ats: Sequence[Any] = [None] * n
+    at_bytes = None
     for name in ("id", "case", "at"):
         column = cols.get(name)
         if column is None or not _is_text(column.type):
@@ -245,27 +247,76 @@ def field_block(batch: pa.RecordBatch, first: int) -> FieldBlock:
         if name == "id":
             ids = column.to_pylist()
         elif name == "at":
-            ats = column.to_pylist()
+            at_bytes = _fixed_width(column)
+            ats = _Texts(column) if at_bytes is not None else column.to_pylist()
     datas: list[Any] = [None] * n
+    data_rows = None
     data = cols.get("data")
     if data is not None and data.null_count < n:
         if pa.types.is_struct(data.type):
             datas = [None if v is None else {k: x for k, x in v.items() if x is not None}
                      for v in data.to_pylist()]
         elif _is_text(data.type):
-            texts_ = data.to_pylist()
-            for i in np.flatnonzero(quick & _valid(data)).tolist():
+            # each distinct text decoded once (rows with the same text share its object)
+            coded = data if pa.types.is_dictionary(data.type) else data.dictionary_encode()
+            objects: list[Any] = []
+            decoded = []
+            for text in coded.dictionary.to_pylist():
                 try:
-                    datas[i] = orjson.loads(texts_[i])
+                    objects.append(orjson.loads(text))
+                    decoded.append(True)
                 except orjson.JSONDecodeError:
-                    quick[i] = False
+                    objects.append(None)
+                    decoded.append(False)
+            objects.append(None)
+            index = coded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+            index[~quick] = -1
+            readable = np.asarray([*decoded, True], bool)[index]
+            quick &= readable  # (a text that is not JSON: the row goes to the exact path)
+            index[~readable] = -1
+            datas = [objects[k] for k in index.tolist()]
+            data_rows = np.flatnonzero(index >= 0)
+            if any(v is None for v in objects[:-1]):  # a JSON null: no data
+                data_rows = np.asarray([i for i in data_rows.tolist()
+                                        if datas[i] is not None], np.int64)
         else:
             quick &= _null(data)
 
     def lines(rows: list[int]) -> list[bytes]:
         return row_lines(batch.take(pa.array(rows, pa.int64()))).split(b"\n")[:-1]
 
-    return FieldBlock(first, quick, ids, texts, ats, datas, lines)
+    return FieldBlock(first, quick, ids, texts, ats, datas, lines, at_bytes, data_rows)
+
+
+class _Texts(Sequence[Any]):
+    """A string array's values, each read when asked."""
+
+    def __init__(self, column: pa.Array):
+        self.column = column
+
+    def __len__(self) -> int:
+        return len(self.column)
+
+    def __getitem__(self, i: Any) -> Any:
+        return self.column[i].as_py()
+
+
+def _fixed_width(column: pa.Array) -> np.ndarray | None:
+    """The UTF-8 bytes of a string array without nulls whose every value has the same byte
+    length, as rows of that width (no copy); else None."""
+    n = len(column)
+    if not n or column.null_count or not (pa.types.is_string(column.type)
+                                          or pa.types.is_large_string(column.type)):
+        return None
+    _, offsets_buffer, data_buffer = column.buffers()
+    kind = np.int64 if pa.types.is_large_string(column.type) else np.int32
+    offsets = np.frombuffer(offsets_buffer, kind)[column.offset:column.offset + n + 1]
+    width = int(offsets[1] - offsets[0])
+    if not width or int(offsets[-1] - offsets[0]) != width * n \
+            or not (np.diff(offsets) == width).all() or data_buffer is None:
+        return None
+    raw = np.frombuffer(data_buffer, np.uint8)[int(offsets[0]):int(offsets[-1])]
+    return raw.reshape(n, width)
 
 
 def _null(column: pa.Array) -> np.ndarray:
@@ -417,3 +468,16 @@ def write_events(events: Sequence[Event], path: str | Path, fmt: str | None = No
     finally:
         writer.close()
     return n
+
+
+def read_any(path: str | Path, mapping: Any = None, strict: bool = False) -> Any:
+    """An events file of any format, read as ``wenze evaluate`` reads it: Parquet and Arrow IPC
+    (:func:`read_arrow`) and JSON Lines without a mapping (:func:`read_columns`) straight into
+    columns (the batch has ``columns``), anything else by ``read_events``."""
+    from wenze.events.readers import read_events
+
+    if arrow_format(path):
+        return read_arrow(path, strict=strict)
+    if mapping is None and Path(path).suffix.lower() in (".jsonl", ".ndjson", ".json"):
+        return read_columns(path, strict=strict)
+    return read_events(path, mapping=mapping, strict=strict)

@@ -156,15 +156,22 @@ class FieldBlock:
     each of ``type``, ``item``, ``post``, ``unit``, ``step``, ``case`` and ``actor``, the rows'
     indices into a list of values (-1: null; a value may be any JSON value, checked here).
     ``lines(rows)`` gives the JSON Lines line of each of those rows (without its end): every row
-    not taken here is judged by the exact path from it, numbered ``first`` + its position."""
+    not taken here is judged by the exact path from it, numbered ``first`` + its position.
+
+    Optional shortcuts a reader may give: ``at_bytes``, the ``at`` texts' UTF-8 bytes as rows of
+    one width (``ats`` is then read only for the rows numpy does not parse); ``data_rows``, the
+    rows whose ``datas`` is not None (identical ``data`` values may share one decoded object:
+    each distinct object is checked once)."""
 
     first: int
     quick: np.ndarray
     ids: list[Any]
     texts: dict[str, tuple[np.ndarray, list[Any]]]
-    ats: list[Any]
+    ats: Sequence[Any]
     datas: list[Any]
     lines: Callable[[list[int]], list[bytes]]
+    at_bytes: np.ndarray | None = None
+    data_rows: np.ndarray | None = None
 
 
 def read_field_blocks(blocks: Iterable[FieldBlock | tuple[list[bytes], int]], source: str,
@@ -181,6 +188,19 @@ def read_field_blocks(blocks: Iterable[FieldBlock | tuple[list[bytes], int]], so
     finally:
         if collecting:
             gc.enable()
+
+
+class _Picked(Sequence[Any]):
+    """Rows ``rows`` of a sequence, read one by one when asked."""
+
+    def __init__(self, values: Sequence[Any], rows: list[int]):
+        self.values, self.rows = values, rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, i: Any) -> Any:
+        return self.values[self.rows[i]]
 
 
 class _Codes(dict[Any, int]):
@@ -440,19 +460,35 @@ class _Reader:
         index, values = block.texts["actor"]
         actor_ok = np.asarray([v is None or type(v) is str for v in values] + [True], bool)
         ok &= actor_ok[index]
-        # the data: absent, or an object the quick path takes
+        # the data: absent, or an object the quick path takes (each distinct object once)
         datas_of = block.datas
-        odd_data = [i for i in (i for i, d in enumerate(datas_of) if d is not None)
-                    if not (type(d := datas_of[i]) is dict and (not d or _plain_data(d)))]
+        with_data = (block.data_rows.tolist() if block.data_rows is not None
+                     else [i for i, d in enumerate(datas_of) if d is not None])
+        plain: dict[int, bool] = {}
+        odd_data = []
+        for i in with_data:
+            d = datas_of[i]
+            taken = plain.get(id(d))
+            if taken is None:
+                taken = plain[id(d)] = type(d) is dict and (not d or _plain_data(d))
+            if not taken:
+                odd_data.append(i)
         ok[odd_data] = False
         rows = np.flatnonzero(ok)
         r = rows.tolist()
-        ats = block.ats if len(r) == n else [block.ats[i] for i in r]
-        day, micros, tz, timed = self._times(ats)
+        if block.at_bytes is not None:
+            ats = block.ats
+            day, micros, tz, timed = self._times(
+                _Picked(ats, r), block.at_bytes if len(r) == n else block.at_bytes[rows])
+        else:
+            ats = block.ats if len(r) == n else [block.ats[i] for i in r]
+            day, micros, tz, timed = self._times(ats)
         if not timed.all():
             rows, day, micros, tz = rows[timed], day[timed], micros[timed], tz[timed]
             r = rows.tolist()
-        slow = np.setdiff1d(np.arange(n), rows).tolist()
+        taken_rows = np.zeros(n, bool)
+        taken_rows[rows] = True
+        slow = np.flatnonzero(~taken_rows).tolist()
         table = self.combo_table[combo[rows]]
         case_index, case_values = block.texts["case"]
         case_codes = np.asarray([self.cases[v] if type(v) is str else -1
@@ -490,35 +526,32 @@ class _Reader:
             self.zone_table.append(zone)
         return code
 
-    def _times(self, ats: list[str]) -> tuple[np.ndarray, ...]:
+    def _times(self, ats: Sequence[Any], matrix: np.ndarray | None = None
+               ) -> tuple[np.ndarray, ...]:
         """(day, POSIX microseconds, zone code, parsed) of each time: numpy for the usual
         shapes, the quick path's own parse for the others (``parsed`` False where it refuses
-        one, or where the date is outside the years the columns rebuild exactly)."""
-        n = len(ats)
+        one, or where the date is outside the years the columns rebuild exactly). ``matrix``:
+        the times' UTF-8 bytes already as rows of one width (then ``ats`` is read only where
+        numpy does not take a row)."""
+        n = len(ats) if matrix is None else len(matrix)
         day = np.zeros(n, np.int64)
         micros = np.zeros(n, np.int64)
         tz = np.zeros(n, np.int32)
         done = np.zeros(n, bool)
-        lengths = np.fromiter(map(len, ats), np.int64, n)
-        for width in (25, 20):
-            sel = np.flatnonzero(lengths == width)
-            if not len(sel):
-                continue
-            text = "".join(ats if len(sel) == n else [ats[i] for i in sel.tolist()]).encode()
-            if len(text) != width * len(sel):  # a character beyond ASCII: not this shape
-                continue
-            good, d, m, minutes = _parse_times(np.frombuffer(text, np.uint8)
-                                               .reshape(len(sel), width))
-            sel = sel[good]
-            day[sel], micros[sel] = d[good], m[good]
-            minutes = minutes[good]
-            first = minutes[:1]
-            if len(first) and (minutes == first[0]).all():
-                tz[sel] = self._minutes(int(first[0]))
-            else:
-                for offset in np.unique(minutes).tolist():
-                    tz[sel[minutes == offset]] = self._minutes(offset)
-            done[sel] = True
+        if matrix is not None:
+            if matrix.shape[1] in (20, 25):
+                self._parsed(np.arange(n), matrix, day, micros, tz, done)
+        else:
+            lengths = np.fromiter(map(len, ats), np.int64, n)
+            for width in (25, 20):
+                sel = np.flatnonzero(lengths == width)
+                if not len(sel):
+                    continue
+                text = "".join(ats if len(sel) == n else [ats[i] for i in sel.tolist()]).encode()
+                if len(text) != width * len(sel):  # a character beyond ASCII: not this shape
+                    continue
+                self._parsed(sel, np.frombuffer(text, np.uint8).reshape(len(sel), width), day,
+                             micros, tz, done)
         parsed = np.ones(n, bool)
         for i in np.flatnonzero(~done).tolist():
             at = self.quick.time(ats[i])
@@ -528,6 +561,21 @@ class _Reader:
             d, m = days_and_micros([at])
             day[i], micros[i], tz[i] = d[0], m[0], self._zone(at.tzinfo)
         return day, micros, tz, parsed
+
+    def _parsed(self, sel: np.ndarray, matrix: np.ndarray, day: np.ndarray, micros: np.ndarray,
+                tz: np.ndarray, done: np.ndarray) -> None:
+        """Rows ``sel`` of the times, their bytes ``matrix``: those of the usual shapes set."""
+        good, d, m, minutes = _parse_times(matrix)
+        sel = sel[good]
+        day[sel], micros[sel] = d[good], m[good]
+        minutes = minutes[good]
+        first = minutes[:1]
+        if len(first) and (minutes == first[0]).all():
+            tz[sel] = self._minutes(int(first[0]))
+        else:
+            for offset in np.unique(minutes).tolist():
+                tz[sel[minutes == offset]] = self._minutes(offset)
+        done[sel] = True
 
     def _minutes(self, offset: int) -> int:
         code = self.minutes.get(offset)
@@ -719,22 +767,24 @@ def _parse_times(b: np.ndarray) -> tuple[np.ndarray, ...]:
     day ordinal, POSIX microseconds, offset in minutes). ``fromisoformat`` reads those texts
     as these values; the other rows are left to it."""
     width = b.shape[1]
-    digit = b - 48
-    good = (digit[:, _DIGITS] <= 9).all(axis=1)  # (uint8: below "0" wraps past 9)
+    digit = b - 48  # (uint8: below "0" wraps past 9)
+    good = (digit[:, _DIGITS] <= 9).all(axis=1)
     good &= (b[:, 4] == 45) & (b[:, 7] == 45) & ((b[:, 10] == 84) | (b[:, 10] == 32))
     good &= (b[:, 13] == 58) & (b[:, 16] == 58)
-    d = digit.astype(np.int64)
-    year = d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]
-    month = d[:, 5] * 10 + d[:, 6]
-    mday = d[:, 8] * 10 + d[:, 9]
-    hour = d[:, 11] * 10 + d[:, 12]
-    minute = d[:, 14] * 10 + d[:, 15]
-    second = d[:, 17] * 10 + d[:, 18]
+
+    def number(*at: int) -> np.ndarray:  # the digits at these columns as one integer
+        value = digit[:, at[0]].astype(np.int64)
+        for k in at[1:]:
+            value *= 10
+            value += digit[:, k]
+        return value
+
+    year, month, mday = number(0, 1, 2, 3), number(5, 6), number(8, 9)
+    hour, minute, second = number(11, 12), number(14, 15), number(17, 18)
     if width == 25:
         good &= ((b[:, 19] == 43) | (b[:, 19] == 45)) & (b[:, 22] == 58)
         good &= (digit[:, [20, 21, 23, 24]] <= 9).all(axis=1)
-        off_h = d[:, 20] * 10 + d[:, 21]
-        off_m = d[:, 23] * 10 + d[:, 24]
+        off_h, off_m = number(20, 21), number(23, 24)
         good &= (off_h <= 23) & (off_m <= 59)
         offset = np.where(b[:, 19] == 45, -1, 1) * (off_h * 60 + off_m)
     else:
