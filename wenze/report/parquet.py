@@ -24,7 +24,14 @@ import pyarrow.parquet as pq
 
 from wenze.engine.decisions import Decision
 from wenze.engine.evaluate import EvaluationResult
-from wenze.report.stream import Progress, decision_batches, records, run_header
+from wenze.report.stream import (
+    Progress,
+    compact,
+    decision_batches,
+    plain_floats,
+    records,
+    run_header,
+)
 
 __all__ = ["DECISION_SCHEMA", "METRIC_SCHEMA", "RECORD_SCHEMAS", "WARNING_SCHEMA",
            "decision_json", "decision_row", "write_decisions", "write_parquet"]
@@ -64,22 +71,25 @@ RECORD_SCHEMAS = {
 }
 ROW_GROUP = 1 << 16
 
-_dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+
+
+_NESTED = frozenset(("ladder", *_JSON_FIELDS, *_OBJECT_FIELDS))
 
 
 def decision_row(d: dict[str, Any]) -> dict[str, Any]:
     """A decision's ``to_json()`` as a flat row of :data:`DECISION_SCHEMA`."""
-    row = {k: v for k, v in d.items() if k not in ("ladder", *_JSON_FIELDS, *_OBJECT_FIELDS)}
+    row = {k: v for k, v in d.items() if k not in _NESTED}
+    exact = plain_floats(d["facts"].values())  # (the only floats a decision holds)
     for name in _OBJECT_FIELDS:
-        row[name] = None if d[name] is None else _dumps(d[name])
+        row[name] = None if d[name] is None else compact(d[name], exact)
     row["version"] = d.get("version")
     for name in _JSON_FIELDS:
-        row[name] = _dumps(d[name])
+        row[name] = compact(d[name], exact)
     ladder = d["ladder"]
     for name, _ in _LADDER_PLAIN:
         row[f"ladder_{name}"] = None if ladder is None else ladder[name]
     for name in _LADDER_JSON:
-        row[f"ladder_{name}"] = None if ladder is None else _dumps(ladder[name])
+        row[f"ladder_{name}"] = None if ladder is None else compact(ladder[name], exact)
     return row
 
 

@@ -17,20 +17,51 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+import orjson
+
 from wenze.engine.decisions import Decision
 from wenze.engine.evaluate import EvaluationResult
 
-__all__ = ["BATCH", "decision_batches", "decision_line", "run_header", "write_jsonl",
-           "write_jsonl_dir"]
+__all__ = ["BATCH", "compact", "decision_batches", "decision_line", "plain_floats", "run_header",
+           "write_jsonl", "write_jsonl_dir"]
 
 BATCH = 2048  # decisions made, written and let go at a time
 Progress = Callable[[int], None]  # called with the count of decisions written so far
 
 _dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+_SORTED = orjson.OPT_SORT_KEYS
+
+
+def compact(value: Any, exact: bool = True) -> str:
+    """``json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))``, the
+    same text, by orjson (several times faster) when ``exact`` — the caller's word that no float
+    in ``value`` is written otherwise by orjson (see :func:`plain_floats`) — and orjson can
+    write it (else by ``json``)."""
+    if exact:
+        try:
+            return orjson.dumps(value, option=_SORTED).decode()
+        except TypeError:  # a key that is not a text, an integer past 64 bits …
+            pass
+    return _dumps(value)
+
+
+def plain_floats(values: Any) -> bool:
+    """Whether every float among ``values`` (a JSON object's values, lists within) is written
+    alike by ``json`` and orjson: finite, and 0 or at least 10⁻⁴ in size (``json`` writes
+    smaller ones as ``1e-05``, orjson as ``0.00001``)."""
+    for v in values:
+        t = type(v)
+        if t is float:
+            if not (v == 0 or 1e-4 <= abs(v) < math.inf):
+                return False
+        elif (t is list and not plain_floats(v)) or (t is dict and not plain_floats(v.values())):
+            return False
+    return True
 
 
 def decision_batches(decisions: Sequence[Decision], size: int | None = None
@@ -44,7 +75,8 @@ def decision_batches(decisions: Sequence[Decision], size: int | None = None
 
 def decision_line(decision: Decision) -> str:
     """One decision as a JSON Lines line (its ``to_json()``, keys sorted, no indentation)."""
-    return _dumps(decision.to_json()) + "\n"
+    d = decision.to_json()
+    return compact(d, plain_floats(d["facts"].values())) + "\n"
 
 
 def write_jsonl(decisions: Sequence[Decision], out: TextIO,
