@@ -57,6 +57,7 @@ import datetime as dt
 import gc
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -71,10 +72,11 @@ from wenze.fast.ladder import finish_columnar
 from wenze.fast.native import native_parties, native_table
 from wenze.fast.offence_table import OffenceTable, role_code
 from wenze.fast.people import People
-from wenze.fast.screening import screen
+from wenze.fast.screening import Screened, screen
 from wenze.fast.slices import PARALLEL_MIN_CASES, judge_routed, screen_parallel, workers_for
 
-__all__ = ["AUTO_MIN_CASES", "EventColumns", "choose_evaluator", "evaluate_columnar"]
+__all__ = ["AUTO_MIN_CASES", "EventColumns", "Judged", "choose_evaluator", "context_rows",
+           "evaluate_columnar", "judge_kept", "leader_posts", "set_aside"]
 
 
 # `wenze evaluate --evaluator auto` takes the columnar path from this many cases on (below it the
@@ -126,6 +128,41 @@ def _evaluate(program: Program, cols: EventColumns, as_of: dt.date,
         for r in v.responsible:
             role_code(r)
     native_offences = native_offences and native_parties(program)
+    after, bad, problems = set_aside(program, cols, as_of)
+    all_rejected = list(rejected) + problems
+    kept = ~after & ~bad
+    ctx = CaseContext(program, cols.events_at(context_rows(program, cols, kept)), as_of)
+    judged = judge_kept(ctx, cols, kept, native_offences, workers)
+    screened, tables, batch, present = judged.screened, judged.tables, judged.batch, judged.cases
+    n_workers = judged.workers
+    t_routed = time.perf_counter()
+    t_screened = t_routed - judged.seconds_routed
+    outs, offences, warnings, unjudged, late_rejected, traces = batch
+    n_routed = int(screened.routed.sum())
+    all_rejected += late_rejected
+    table = OffenceTable.concat(program, [OffenceTable.from_offences(program, offences),
+                                          *tables])
+    t_offences = time.perf_counter()
+    fast = present - n_routed
+    result = finish_columnar(ctx, outs, table, warnings, unjudged, all_rejected, traces,
+                             len(outs) + fast, int(kept.sum()), int(after.sum()),
+                             prior_sanctions, counts=screened.counts)
+    t_end = time.perf_counter()
+    if n_workers > 1:
+        stats["children_peak_mb"] = round(sum(CHILDREN_PEAK_KB) / 1024)
+    stats.update(cases=present, screened=fast, routed=n_routed, workers=n_workers,
+                 hit_here=sum(int(g.hit.sum()) for g in screened.groups),
+                 seconds_screening=round(t_screened - t_start, 3),
+                 seconds_routed=round(t_routed - t_screened, 3),
+                 seconds_offences_here=round(t_offences - t_routed, 3),
+                 seconds_ladders_and_decisions=round(t_end - t_offences, 3))
+    return result
+
+def set_aside(program: Program, cols: EventColumns, as_of: dt.date,
+              within: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, list[Rejection]]:
+    """The events after the as-of date, those naming an item or post the rulebook lacks
+    (``bad``), and the rejections of the latter in row order (of the rows ``within`` only, if
+    given), as :func:`wenze.engine.evaluate.evaluate` sets them aside."""
     n = len(cols.type)
     # (each per-event test is skipped where the tables of names or one pass show it is moot)
     after = (cols.day > as_of.toordinal()) if n and cols.day.max() > as_of.toordinal() \
@@ -136,26 +173,53 @@ def _evaluate(program: Program, cols: EventColumns, as_of: dt.date,
         bad = np.zeros(n, bool)
     else:
         bad = ~after & (~item_known[cols.item] | ~post_known[cols.post])
-    all_rejected = list(rejected)
-    for ev in cols.events_at(np.flatnonzero(bad)):
+    problems = []
+    for ev in cols.events_at(np.flatnonzero(bad if within is None else bad & within)):
         problem = R.event_problem(program, ev)
         assert problem is not None
-        all_rejected.append(Rejection(ev.source, ev.line, ev.id, *problem))
-    kept = ~after & ~bad
+        problems.append(Rejection(ev.source, ev.line, ev.id, *problem))
+    return after, bad, problems
 
-    # the shared context reads only absences and the events of leaders' posts
-    leader_posts = {p for u in program.units.values()
-                    for p in (u.chief_leader, u.deputy_leader) if p}
-    leader_posts |= {p.deputy_leader for p in program.posts.values() if p.deputy_leader}
-    is_leader = np.asarray([x in leader_posts for x in cols.post_names] + [False], bool)
+
+def leader_posts(program: Program) -> set[str]:
+    """The posts whose holders the shared context looks up."""
+    posts = {p for u in program.units.values() for p in (u.chief_leader, u.deputy_leader) if p}
+    return posts | {p.deputy_leader for p in program.posts.values() if p.deputy_leader}
+
+
+def context_rows(program: Program, cols: EventColumns, kept: np.ndarray) -> np.ndarray:
+    """The rows the shared context reads: absences and returns, and the events of leaders'
+    posts that decide who held a post on a day."""
+    leaders = leader_posts(program)
+    is_leader = np.asarray([x in leaders for x in cols.post_names] + [False], bool)
     cover = (cols.type == T["absent"]) | (cols.type == T["returned"])
     ctx_rows = np.flatnonzero(kept & cover & (cols.post >= 0))
     if is_leader.any():
         seen = np.flatnonzero(kept & ~cover & (cols.type != T["complaint"])
                               & is_leader[cols.post] & (cols.actor >= 0))
         ctx_rows = np.union1d(ctx_rows, _holder_rows(cols, seen))
-    ctx = CaseContext(program, cols.events_at(ctx_rows), as_of)
+    return ctx_rows
 
+
+@dataclass
+class Judged:
+    """The kept events' cases judged: screened here (their offence tables) or routed to the
+    reference's per-case code (its batch)."""
+
+    screened: Screened
+    tables: list[OffenceTable]
+    batch: R.CaseBatch
+    cases: int
+    workers: int
+    seconds_routed: float = 0.0  # of judging the routed cases here (not in forked slices)
+
+
+def judge_kept(ctx: CaseContext, cols: EventColumns, kept: np.ndarray, native_offences: bool,
+               workers: int | None) -> Judged:
+    """The cases of the ``kept`` events judged (the whole of the columnar path before the
+    ladder stage)."""
+    program, as_of = ctx.program, ctx.as_of
+    n = len(cols.type)
     rows, identity = _case_time_order(cols, kept if n and cols.case.min() >= 0
                                       else kept & (cols.case >= 0))
     case_code = cols.case if identity else cols.case[rows]
@@ -182,31 +246,12 @@ def _evaluate(program: Program, cols: EventColumns, as_of: dt.date,
             people = People(ctx, cols)
             tables = [native_table(ctx, screened.screen, group, people)
                       for group in screened.groups]
-    t_screened = time.perf_counter()
-
+    t_routed = time.perf_counter()
     if batch is None:
         batch = judge_routed(ctx, cols, rows, case_of, starts, screened.routed)
-    outs, offences, warnings, unjudged, late_rejected, traces = batch
-    n_routed = int(screened.routed.sum())
-    all_rejected += late_rejected
-    t_routed = time.perf_counter()
-    table = OffenceTable.concat(program, [OffenceTable.from_offences(program, offences),
-                                          *tables])
-    t_offences = time.perf_counter()
-    fast = len(present) - n_routed
-    result = finish_columnar(ctx, outs, table, warnings, unjudged, all_rejected, traces,
-                             len(outs) + fast, int(kept.sum()), int(after.sum()),
-                             prior_sanctions, counts=screened.counts)
-    t_end = time.perf_counter()
-    if n_workers > 1:
-        stats["children_peak_mb"] = round(sum(CHILDREN_PEAK_KB) / 1024)
-    stats.update(cases=len(present), screened=fast, routed=n_routed, workers=n_workers,
-                 hit_here=sum(int(g.hit.sum()) for g in screened.groups),
-                 seconds_screening=round(t_screened - t_start, 3),
-                 seconds_routed=round(t_routed - t_screened, 3),
-                 seconds_offences_here=round(t_offences - t_routed, 3),
-                 seconds_ladders_and_decisions=round(t_end - t_offences, 3))
-    return result
+    return Judged(screened, tables, batch, len(present), n_workers,
+                  time.perf_counter() - t_routed)
+
 
 def _holder_rows(cols: EventColumns, rows: np.ndarray) -> np.ndarray:
     """Of the events of leaders' posts by a known actor (``rows``), those that decide
