@@ -18,6 +18,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import multiprocessing as mp
+import os
+import pickle
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -27,8 +30,8 @@ import orjson
 from wenze.engine.decisions import Decision
 from wenze.engine.evaluate import EvaluationResult
 
-__all__ = ["BATCH", "compact", "decision_batches", "decision_line", "plain_floats", "run_header",
-           "write_jsonl", "write_jsonl_dir"]
+__all__ = ["BATCH", "RUN", "compact", "decision_batches", "decision_line", "plain_floats",
+           "rendered", "run_header", "write_jsonl", "write_jsonl_dir"]
 
 BATCH = 2048  # decisions made, written and let go at a time
 Progress = Callable[[int], None]  # called with the count of decisions written so far
@@ -80,15 +83,55 @@ def decision_line(decision: Decision) -> str:
 
 
 def write_jsonl(decisions: Sequence[Decision], out: TextIO,
-                progress: Progress | None = None) -> int:
+                progress: Progress | None = None, workers: int | None = None) -> int:
     """Write the decisions one a line as they are made; the count written."""
     done = 0
-    for batch in decision_batches(decisions):
-        out.write("".join(map(decision_line, batch)))
-        done += len(batch)
+    for count, text in rendered(decisions, _lines, workers):
+        out.write(str(text, "utf-8"))
+        done += count
         if progress is not None:
             progress(done)
     return done
+
+
+def _lines(decisions: Sequence[Decision], start: int, stop: int) -> bytes:
+    return "".join(decision_line(d) for lo in range(start, stop, BATCH)
+                   for d in decisions[lo:min(lo + BATCH, stop)]).encode()
+
+
+# Many decisions are made and rendered in forked processes, RUN decisions each at a time, in
+# waves of one run per process (the last in this one); each wave's runs are written in order
+# before the next wave starts: the memory of writing stays a wave's, whatever the count.
+RUN = 1 << 15
+PARALLEL_MIN_DECISIONS = RUN + 1  # below this, one run: nothing to share
+
+
+def rendered(decisions: Sequence[Decision], render: Callable[[Sequence[Decision], int, int],
+                                                            bytes],
+             workers: int | None = None) -> Iterator[tuple[int, bytes | memoryview]]:
+    """``render(decisions, start, stop)`` of consecutive runs of the decisions, in order, with
+    each run's count: in this process, or from :data:`PARALLEL_MIN_DECISIONS` decisions on in
+    waves of forked processes (``workers``: how many, default ``WENZE_WORKERS`` or one per
+    CPU). The same bytes either way."""
+    n = len(decisions)
+    if workers is None:
+        workers = int(os.environ.get("WENZE_WORKERS") or 0)
+    workers = min(workers or os.cpu_count() or 1, 16)
+    if workers <= 1 or n < PARALLEL_MIN_DECISIONS or "fork" not in mp.get_all_start_methods():
+        for lo in range(0, n, RUN):
+            yield min(lo + RUN, n) - lo, render(decisions, lo, min(lo + RUN, n))
+        return
+    from wenze.fast.forking import fork_map
+
+    def made(span: tuple[int, int]) -> pickle.PickleBuffer:  # sent back without copying
+        return pickle.PickleBuffer(render(decisions, *span))
+
+    size = RUN  # (the same runs as in one process: a Parquet file's row groups are runs)
+    for wave in range(0, n, size * workers):
+        spans = [(lo, min(lo + size, n)) for lo in range(wave, min(wave + size * workers, n),
+                                                          size)]
+        for (lo, hi), part in zip(spans, fork_map(made, spans), strict=True):
+            yield hi - lo, part
 
 
 def run_header(result: EvaluationResult) -> dict[str, Any]:
