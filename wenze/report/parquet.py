@@ -26,9 +26,9 @@ import pyarrow.parquet as pq
 from wenze.engine.decisions import Decision
 from wenze.engine.evaluate import EvaluationResult
 from wenze.report.stream import (
-    BATCH,
     Progress,
     compact,
+    made,
     plain_floats,
     records,
     rendered,
@@ -131,8 +131,7 @@ def write_decisions(decisions: Sequence[Decision], path: str | Path,
 
 def _table_bytes(decisions: Sequence[Decision], start: int, stop: int) -> bytes:
     """The rows of ``decisions[start:stop]`` as an Arrow IPC stream of one table."""
-    rows = [decision_row(d.to_json()) for lo in range(start, stop, BATCH)
-            for d in decisions[lo:min(lo + BATCH, stop)]]
+    rows = [decision_row(d.to_json()) for d in made(decisions, start, stop)]
     table = pa.Table.from_pylist(rows, DECISION_SCHEMA)
     sink = pa.BufferOutputStream()
     with ipc.new_stream(sink, DECISION_SCHEMA) as out:

@@ -30,8 +30,8 @@ import orjson
 from wenze.engine.decisions import Decision
 from wenze.engine.evaluate import EvaluationResult
 
-__all__ = ["BATCH", "RUN", "compact", "decision_batches", "decision_line", "plain_floats",
-           "rendered", "run_header", "write_jsonl", "write_jsonl_dir"]
+__all__ = ["BATCH", "RUN", "compact", "decision_batches", "decision_line", "made",
+           "plain_floats", "rendered", "run_header", "write_jsonl", "write_jsonl_dir"]
 
 BATCH = 2048  # decisions made, written and let go at a time
 Progress = Callable[[int], None]  # called with the count of decisions written so far
@@ -94,16 +94,21 @@ def write_jsonl(decisions: Sequence[Decision], out: TextIO,
     return done
 
 
+def made(decisions: Sequence[Decision], start: int, stop: int) -> Iterator[Decision]:
+    """``decisions[start:stop]``, made a batch at a time."""
+    for lo in range(start, stop, BATCH):
+        yield from decisions[lo:min(lo + BATCH, stop)]
+
+
 def _lines(decisions: Sequence[Decision], start: int, stop: int) -> bytes:
-    return "".join(decision_line(d) for lo in range(start, stop, BATCH)
-                   for d in decisions[lo:min(lo + BATCH, stop)]).encode()
+    return "".join(map(decision_line, made(decisions, start, stop))).encode()
 
 
 # Many decisions are made and rendered in forked processes, RUN decisions each at a time, in
 # waves of one run per process (the last in this one); each wave's runs are written in order
 # before the next wave starts: the memory of writing stays a wave's, whatever the count.
 RUN = 1 << 15
-PARALLEL_MIN_DECISIONS = RUN + 1  # below this, one run: nothing to share
+PARALLEL_MIN_DECISIONS = 2 * RUN  # below this, forking costs more than it saves
 
 
 def rendered(decisions: Sequence[Decision], render: Callable[[Sequence[Decision], int, int],
@@ -117,7 +122,8 @@ def rendered(decisions: Sequence[Decision], render: Callable[[Sequence[Decision]
     if workers is None:
         workers = int(os.environ.get("WENZE_WORKERS") or 0)
     workers = min(workers or os.cpu_count() or 1, 16)
-    if workers <= 1 or n < PARALLEL_MIN_DECISIONS or "fork" not in mp.get_all_start_methods():
+    if (workers <= 1 or n < max(PARALLEL_MIN_DECISIONS, RUN + 1)
+            or "fork" not in mp.get_all_start_methods()):
         for lo in range(0, n, RUN):
             yield min(lo + RUN, n) - lo, render(decisions, lo, min(lo + RUN, n))
         return
