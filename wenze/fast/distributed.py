@@ -3,26 +3,30 @@
 
 What runs where (docs/scale.md):
 
-- the **driver** reads the events, sets aside the events after the as-of date and those naming
-  an item or post the rulebook lacks (rejected, as :func:`wenze.engine.evaluate.evaluate`
-  does), sorts the case ids and cuts them into contiguous partitions (one or more per worker);
-- each **partition** is sent to a worker with the events its cases need — its own, and the
-  events the shared context reads (absences and returns, the events of leaders' posts: who held
-  a post on a day); the worker loads the rulebook itself (a rulebook's conditions are
-  functions, never pickled), rebuilds the context, judges its cases with the reference's
-  per-case code (:func:`wenze.engine.evaluate.run_cases`) and sends back the
-  :func:`~wenze.engine.evaluate.portable` batch: metric rows, offences (the violation by its
-  index), warnings, unjudged cases, late rejections;
-- the driver joins the batches in case order (:func:`~wenze.engine.evaluate.joined`, as the
-  forked path of ``evaluate`` does) and runs the ladder stage once on every offence
-  (:func:`wenze.fast.ladder.finish_columnar`: the person's count in the window needs all
-  of their offences, from every partition).
+1. **read, on the workers**: each file is read on a worker (:func:`read_part`: Parquet, Arrow
+   IPC and JSON Lines straight into columns) and stays there; the driver gets a
+   :class:`Summary` of it — its rejections, its sorted case ids, the events the shared context
+   reads (absences and returns; of the events of leaders' posts only the first and the last of
+   each post and day, which decide who held the post), a stable hash of each id, and what its
+   caseless events count for. Ids in two files (equal hashes) make :func:`evaluate_dask_files`
+   return None: which of them is kept needs every file, so the caller reads them itself.
+2. **judge, on the workers**: the sorted case ids of every file are cut into contiguous ranges
+   (two per worker by default); each range is judged on a worker by the columnar path
+   (:func:`judge_range`: set aside as the reference does, screened on arrays, the rest by the
+   reference's per-case code — :func:`wenze.fast.columnar.judge_kept`) with the shared context
+   of every file, on its file's columns where one file holds the range's cases (else the
+   range's events of several files joined in input order); its offences are made there and sent
+   back as a :func:`~wenze.engine.evaluate.portable` batch with its metric counts.
+3. **the ladder stage, on the driver**: the batches joined in case order, the rejections in
+   input order, and :func:`wenze.fast.ladder.finish_columnar` run once on every offence (a
+   person's count in the window needs all of their offences, from every range).
 
-Same inputs, same decisions: the joined batches are what one process's ``run_cases`` gives for
-the whole sorted list of cases, so the result is ``evaluate``'s byte for byte (tested on a
-LocalCluster of two workers). Not yet: the workers do not screen their cases on columns (the
-columnar path's own screening runs in forked processes on one machine), and they do not read
-the files themselves — the driver reads them and sends each partition its events.
+The driver never holds the events: only the shared context, the case ids, an 8-byte hash per
+event and the offences. Same inputs, same decisions as one process reading the same files
+(``wenze evaluate``'s ``read_files``), byte for byte (tested on a LocalCluster of two workers).
+:func:`evaluate_dask` does the same for events already in memory (sent in slices of cases).
+Not yet: the ladder stage is one process (at a billion cases it must be partitioned by person,
+docs/scale.md), and the decisions are written by the driver.
 """
 
 from __future__ import annotations
