@@ -39,6 +39,7 @@ import pyarrow.ipc as ipc
 import pyarrow.json as pj
 import pyarrow.parquet as pq
 
+from wenze.events.columns import TextColumn
 from wenze.events.model import Event
 from wenze.events.read_columns import (
     ColumnBatch,
@@ -199,9 +200,10 @@ def field_blocks(batches: Iterable[pa.RecordBatch]) -> Iterator[FieldBlock]:
     """Record batches as :class:`~wenze.events.read_columns.FieldBlock`s, rows numbered from 1
     across them."""
     first = 1
+    tables: dict[str, tuple[pa.Array, list[Any]]] = {}
     for batch in batches:
         if batch.num_rows:
-            yield field_block(batch, first)
+            yield field_block(batch, first, tables)
         first += batch.num_rows
 
 
@@ -211,10 +213,13 @@ def _is_text(kind: pa.DataType) -> bool:
     return pa.types.is_string(kind) or pa.types.is_large_string(kind)
 
 
-def field_block(batch: pa.RecordBatch, first: int) -> FieldBlock:
+def field_block(batch: pa.RecordBatch, first: int,
+                tables: dict[str, tuple[pa.Array, list[Any]]] | None = None) -> FieldBlock:
     """One batch's rows split into fields: the rows whose every value is a text (or null) where
     the contract has a text, with nothing outside it, vouched for as quick; their ``data`` texts
-    decoded (an object orjson reads); every other row left to its JSON Lines line."""
+    decoded (an object orjson reads); every other row left to its JSON Lines line. ``tables``
+    (kept across the batches of a file): a coded column's table of values, given again as the
+    same list when the next batch's is equal."""
     n = batch.num_rows
     cols = dict(zip(batch.schema.names, batch.columns, strict=True))
     quick = np.ones(n, bool)
@@ -228,9 +233,16 @@ def field_block(batch: pa.RecordBatch, first: int) -> FieldBlock:
             texts[name] = (np.full(n, -1, np.int64), [])
             continue
         coded = column if pa.types.is_dictionary(column.type) else column.dictionary_encode()
+        seen = None if tables is None else tables.get(name)
+        if seen is not None and seen[0].equals(coded.dictionary):
+            values = seen[1]  # (the batches of a Parquet row group share its dictionary)
+        else:
+            values = coded.dictionary.to_pylist()
+            if tables is not None:
+                tables[name] = (coded.dictionary, values)
         texts[name] = (coded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
-                       .astype(np.int64), coded.dictionary.to_pylist())
-    ids: list[Any] = [None] * n
+                       .astype(np.int64), values)
+    ids: list[Any] | TextColumn = [None] * n
     ats: Sequence[Any] = [None] * n
     at_bytes = None
     for name in ("id", "case", "at"):
@@ -245,7 +257,7 @@ def field_block(batch: pa.RecordBatch, first: int) -> FieldBlock:
             given = pc.and_(given, pc.greater(pc.binary_length(column), 0))
         quick &= given.fill_null(False).to_numpy(zero_copy_only=False).astype(bool)
         if name == "id":
-            ids = column.to_pylist()
+            ids = _text_column(column)
         elif name == "at":
             at_bytes = _fixed_width(column)
             ats = _Texts(column) if at_bytes is not None else column.to_pylist()
@@ -299,6 +311,24 @@ class _Texts(Sequence[Any]):
 
     def __getitem__(self, i: Any) -> Any:
         return self.column[i].as_py()
+
+
+def _text_column(column: pa.Array) -> list[Any] | TextColumn:
+    """A string array as a :class:`TextColumn` straight from its buffers when its text is ASCII
+    (a null reads as ""), else its values as a list."""
+    n = len(column)
+    if not n or not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        return column.to_pylist()
+    _, offsets_buffer, data_buffer = column.buffers()
+    kind = np.int64 if pa.types.is_large_string(column.type) else np.int32
+    offsets = np.frombuffer(offsets_buffer, kind)[column.offset:column.offset + n + 1]
+    lo, hi = int(offsets[0]), int(offsets[-1])
+    raw = b"" if data_buffer is None else data_buffer.slice(lo, hi - lo).to_pybytes()
+    if not raw.isascii():
+        return column.to_pylist()
+    shifted = offsets.astype(np.int64) - lo
+    return TextColumn(raw.decode("ascii"),
+                      shifted.astype(np.int64 if hi - lo >= 2**31 else np.int32))
 
 
 def _fixed_width(column: pa.Array) -> np.ndarray | None:

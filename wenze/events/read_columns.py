@@ -165,7 +165,7 @@ class FieldBlock:
 
     first: int
     quick: np.ndarray
-    ids: list[Any]
+    ids: list[Any] | TextColumn
     texts: dict[str, tuple[np.ndarray, list[Any]]]
     ats: Sequence[Any]
     datas: list[Any]
@@ -232,7 +232,7 @@ class _Rows:
     micros: np.ndarray
     tz: np.ndarray
     texts: dict[str, np.ndarray]
-    ids: list[str]
+    ids: list[str] | TextColumn
     datas: list[dict[str, Any] | None]
     kept: dict[int, Event]  # row → the Event the exact path made
 
@@ -248,7 +248,7 @@ class _Rows:
         return cls(**arrays,
                    texts={name: np.concatenate([p.texts[name] for p in parts]) if parts
                           else np.zeros(0, np.int32) for name in _TEXT_FIELDS},
-                   ids=[x for p in parts for x in p.ids],
+                   ids=_joined_ids([p.ids for p in parts]),
                    datas=[x for p in parts for x in p.datas], kept=kept)
 
     def take(self, rows: np.ndarray) -> _Rows:
@@ -258,7 +258,8 @@ class _Rows:
         r = rows.tolist()
         return _Rows(**{name: getattr(self, name)[rows] for name in _ROW_ARRAYS},
                      texts={name: a[rows] for name, a in self.texts.items()},
-                     ids=[self.ids[i] for i in r], datas=[self.datas[i] for i in r],
+                     ids=self.ids.take(rows) if isinstance(self.ids, TextColumn)
+                     else [self.ids[i] for i in r], datas=[self.datas[i] for i in r],
                      kept={int(position[i]): ev for i, ev in self.kept.items()
                            if position[i] >= 0})
 
@@ -276,6 +277,7 @@ class _Reader:
         self.combos: dict[tuple[Any, ...], int] = {}  # (type, item, post, unit, step)
         self.combos_ok: list[list[int]] = []  # its type and text codes
         self.combo_table = np.zeros((1024, 5), np.int32)
+        self.tables: dict[str, tuple[list[Any], np.ndarray]] = {}  # (see _coded)
 
     # ----------------------------------------------------------------- the file
 
@@ -403,7 +405,7 @@ class _Reader:
         day, micros = np.concatenate((day, d)), np.concatenate((micros, m))
         tz = np.concatenate((tz, [self._zone(ev.at.tzinfo) for ev in evs]))
         case_code = np.concatenate((case_code, [self.cases[ev.case] for ev in evs]))
-        ids = ids + [ev.id for ev in evs]
+        ids = _id_list(ids) + [ev.id for ev in evs]
         datas = datas + [ev.data for ev in evs]
         order = np.argsort(row, kind="stable")
         row, table, day, micros, tz, case_code, actor_code = (
@@ -458,8 +460,7 @@ class _Reader:
         ok &= combo >= 0
         # the actor: null or a text
         index, values = block.texts["actor"]
-        actor_ok = np.asarray([v is None or type(v) is str for v in values] + [True], bool)
-        ok &= actor_ok[index]
+        ok &= self._coded("actor", values, self.texts["actor"])[index] >= -1
         # the data: absent, or an object the quick path takes (each distinct object once)
         datas_of = block.datas
         with_data = (block.data_rows.tolist() if block.data_rows is not None
@@ -491,13 +492,11 @@ class _Reader:
         slow = np.flatnonzero(~taken_rows).tolist()
         table = self.combo_table[combo[rows]]
         case_index, case_values = block.texts["case"]
-        case_codes = np.asarray([self.cases[v] if type(v) is str else -1
-                                 for v in case_values] + [-1], np.int32)
-        case_code = case_codes[case_index[rows]]
-        actor_codes = np.asarray([self.texts["actor"][v] if type(v) is str else -1
-                                  for v in values] + [-1], np.int32)
-        actor_code = actor_codes[index[rows]]
-        ids = block.ids if len(r) == n else [block.ids[i] for i in r]
+        case_code = self._coded("case", case_values, self.cases)[case_index[rows]]
+        actor_code = self._coded("actor", values, self.texts["actor"])[index[rows]]
+        ids = block.ids if len(r) == n else (
+            block.ids.take(rows) if isinstance(block.ids, TextColumn) else
+            [block.ids[i] for i in r])
         datas = datas_of if len(r) == n else [datas_of[i] for i in r]
         exact = []
         if slow:
@@ -518,6 +517,17 @@ class _Reader:
                      texts={"actor": np.asarray(actor_code, np.int32),
                             **{name: table[:, k + 1] for k, name in enumerate(_COMBINED)}},
                      ids=ids, datas=datas, kept=kept)
+
+    def _coded(self, name: str, values: list[Any], codes: _Codes) -> np.ndarray:
+        """The codes of a block's table of values (-1: None or ""; -2: not a text; a last
+        -1 for a null), made once for a table the blocks share (the same list)."""
+        seen = self.tables.get(name)
+        if seen is not None and seen[0] is values:
+            return seen[1]
+        coded = np.asarray([codes[v] if type(v) is str else (-1 if v is None else -2)
+                            for v in values] + [-1], np.int32)
+        self.tables[name] = (values, coded)
+        return coded
 
     def _zone(self, zone: Any) -> int:
         code = self.zones.get(zone)
@@ -623,13 +633,14 @@ class _Reader:
             every = every.take(ordered)
         return ColumnBatch(self._columns(every, case_names), self.rejected, duplicates)
 
-    def _duplicates(self, ids: list[str], event: Callable[[int], Event]
+    def _duplicates(self, ids: list[str] | TextColumn, event: Callable[[int], Event]
                     ) -> tuple[np.ndarray, int]:
         """Rows kept (the first of each id) and the count of identical duplicates; conflicting
         ones are rejected (through :class:`Collector`, as the reader does)."""
         n = len(ids)
         keep = np.ones(n, bool)
-        hashes = np.fromiter(map(hash, ids), np.int64, n)
+        hashes = ids.hashes() if isinstance(ids, TextColumn) else \
+            np.fromiter(map(hash, ids), np.int64, n)
         ordered = np.sort(hashes)
         twice = ordered[1:][ordered[1:] == ordered[:-1]]
         if not len(twice):
@@ -669,7 +680,8 @@ class _Reader:
         data_code[with_data] = np.arange(len(with_data), dtype=np.int32)
         data_table = [datas[i] for i in with_data.tolist()]
         zone, zones = first_seen(rows.tz.astype(np.int32), self.zone_table)
-        details = EventDetails(TextColumn.of(rows.ids), zone, zones, data_code, data_table,
+        id_column = rows.ids if isinstance(rows.ids, TextColumn) else TextColumn.of(rows.ids)
+        details = EventDetails(id_column, zone, zones, data_code, data_table,
                                np.zeros(n, np.int8), [self.source], rows.line, rows.kept)
         return EventColumns(case, case_names, types, rows.day, rows.micros / 1e6,
                             *named["item"],
@@ -810,7 +822,18 @@ def _days_from_civil(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
     return era * 146097 + doe - 719468
 
 
-def _order(case: np.ndarray, micros: np.ndarray, ids: list[str]) -> np.ndarray | None:
+def _id_list(ids: list[str] | TextColumn) -> list[str]:
+    return ids.slice(0, len(ids)) if isinstance(ids, TextColumn) else ids
+
+
+def _joined_ids(parts: list[list[str] | TextColumn]) -> list[str] | TextColumn:
+    """The ids of consecutive parts as one: a column if every part is one, else a list."""
+    if parts and all(isinstance(p, TextColumn) for p in parts):
+        return TextColumn.concat(parts)  # type: ignore[arg-type]
+    return [x for p in parts for x in _id_list(p)]
+
+
+def _order(case: np.ndarray, micros: np.ndarray, ids: Sequence[str]) -> np.ndarray | None:
     """The order of ``read_events`` (case, instant, id) as row indices; None when the rows are
     in it already."""
     n = len(case)

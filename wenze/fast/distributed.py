@@ -255,30 +255,10 @@ def _context_of(program: Program, cols: EventColumns, kept: np.ndarray) -> np.nd
     return np.union1d(rows, np.asarray(sorted(chosen), np.int64))
 
 
-_FNV_OFFSET, _FNV_PRIME = np.uint64(0xCBF29CE484222325), np.uint64(0x100000001B3)
-
-
 def id_hashes(cols: EventColumns) -> np.ndarray:
-    """A stable 64-bit hash (FNV-1a of the UTF-8 bytes) of each event's id, sorted: the same on
-    every machine (Python's own ``hash`` of a text is not)."""
-    ids = cols.event_details().id
-    raw = ids.text.encode("utf-8")
-    n = len(ids)
-    if len(raw) != len(ids.text):  # beyond ASCII: byte offsets differ from character offsets
-        values = [v.encode("utf-8") for v in ids]
-        offsets = np.zeros(n + 1, np.int64)
-        np.cumsum([len(v) for v in values], out=offsets[1:])
-        raw = b"".join(values)
-    else:
-        offsets = ids.offsets.astype(np.int64)
-    data = np.frombuffer(raw, np.uint8)
-    starts, lengths = offsets[:-1], np.diff(offsets)
-    h = np.full(n, _FNV_OFFSET, np.uint64)
-    with np.errstate(over="ignore"):
-        for k in range(int(lengths.max()) if n else 0):
-            at = np.flatnonzero(lengths > k)
-            h[at] = (h[at] ^ data[starts[at] + k].astype(np.uint64)) * _FNV_PRIME
-    return np.sort(h)
+    """A stable 64-bit hash of each event's id (:meth:`TextColumn.hashes`), sorted: the same
+    on every machine (Python's own ``hash`` of a text is not)."""
+    return np.sort(cols.event_details().id.hashes())
 
 
 # --------------------------------------------------------------------------- the driver
