@@ -161,9 +161,9 @@ def run(args: argparse.Namespace) -> int:
         if arrow_format(args.events):  # Parquet, Arrow IPC: straight into columns
             batch = read_arrow(args.events, strict=args.strict)
         elif mapping is None and reads_columns(asked, args.events):  # no Event objects
-            from wenze.events.read_columns import read_columns
+            from wenze.events.arrow import read_jsonl_arrow  # (read_columns' very outcome)
 
-            batch = read_columns(args.events, strict=args.strict)
+            batch = read_jsonl_arrow(args.events, strict=args.strict)
         elif args.strict:
             batch = E.read_events(args.events, mapping=mapping, strict=True)
         else:

@@ -176,21 +176,24 @@ def _parsed_block(block: bytes, count: int, first: int) -> FieldBlock | tuple[li
     batch = pa.RecordBatch.from_arrays([c.chunk(0) if c.num_chunks else pa.array([], c.type)
                                         for c in table.columns], names=table.column_names)
     fields = field_block(batch, first)
+    starts = np.concatenate(([0], ends[:-1] + 1)).tolist()
+    stops = ends.tolist()
+    fields.data_rows = np.zeros(0, np.int64)
     if data is not None and data.null_count < len(data):
-        every = lines()
         quick, datas = fields.quick, fields.datas
-        for i in np.flatnonzero(_valid(data) & quick).tolist():
+        given = np.flatnonzero(_valid(data) & quick)
+        for i in given.tolist():  # (each line alone: no copy of the block's lines)
             try:
-                datas[i] = orjson.loads(every[i]).get("data")
+                datas[i] = orjson.loads(block[starts[i]:stops[i]]).get("data")
             except orjson.JSONDecodeError:
                 quick[i] = False
             else:
                 if datas[i] is None:  # (Arrow read an object, a list … as null: not plain)
                     quick[i] = False
+        fields.data_rows = given[quick[given]]
 
     def exact_lines(rows: list[int]) -> list[bytes]:
-        every = lines()
-        return [every[i] for i in rows]
+        return [block[starts[i]:stops[i]] for i in rows]
 
     fields.lines = exact_lines
     return fields
@@ -502,12 +505,12 @@ def write_events(events: Sequence[Event], path: str | Path, fmt: str | None = No
 
 def read_any(path: str | Path, mapping: Any = None, strict: bool = False) -> Any:
     """An events file of any format, read as ``wenze evaluate`` reads it: Parquet and Arrow IPC
-    (:func:`read_arrow`) and JSON Lines without a mapping (:func:`read_columns`) straight into
-    columns (the batch has ``columns``), anything else by ``read_events``."""
+    (:func:`read_arrow`) and JSON Lines without a mapping (:func:`read_jsonl_arrow`) straight
+    into columns (the batch has ``columns``), anything else by ``read_events``."""
     from wenze.events.readers import read_events
 
     if arrow_format(path):
         return read_arrow(path, strict=strict)
     if mapping is None and Path(path).suffix.lower() in (".jsonl", ".ndjson", ".json"):
-        return read_columns(path, strict=strict)
+        return read_jsonl_arrow(path, strict=strict)
     return read_events(path, mapping=mapping, strict=strict)
