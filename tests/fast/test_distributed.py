@@ -124,3 +124,24 @@ def test_files_read_and_judged_on_the_workers(client: Any, tmp_path: Path) -> No
     write_events(events[:5], tmp_path / "again.parquet")  # ids in two files: not judged here
     assert evaluate_dask_files(str(rulebook), program, [one, str(tmp_path / "again.parquet")],
                                dt.date(2024, 12, 31), client) is None
+
+
+def test_strict_names_the_first_files_first_bad_event(client: Any, tmp_path: Path) -> None:
+    """``--strict`` with files read on the workers: the error of one process reading them in
+    order (the first file's first bad event), whichever worker failed first."""
+    from wenze.events.model import EventError
+    from wenze.fast.distributed import evaluate_dask_files
+
+    at = "2024-03-01T09:00:00+08:00"
+    for k in range(3):
+        lines = [json.dumps({"id": f"e{k}-{i}", "case": f"C{i}", "type": "accepted", "at": at})
+                 for i in range(20)]
+        lines.insert(5 + k, json.dumps({"id": f"bad-{k}", "case": "C1", "type": "no_such_type",
+                                        "at": at}))
+        (tmp_path / f"e{k}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    paths = [str(tmp_path / f"e{k}.jsonl") for k in range(3)]
+    program = _book("zitong_2008.wz").program
+    with pytest.raises(EventError) as err:
+        evaluate_dask_files(str(ROOT / "rules" / "zitong_2008.wz"), program, paths,
+                            dt.date(2024, 12, 31), client, strict=True)
+    assert err.value.rejection.event_id == "bad-0"

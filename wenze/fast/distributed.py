@@ -275,8 +275,14 @@ def evaluate_dask_files(rulebook: str, program: Program, paths: Sequence[str], a
     reads = [client.submit(read_part, str(path), k, mapping, strict, pure=False)
              for k, path in enumerate(paths)]
     several = len(paths) > 1
-    summaries: list[Summary] = client.gather(
-        [client.submit(summarise, r, rulebook, as_of, several, pure=False) for r in reads])
+    futures = [client.submit(summarise, r, rulebook, as_of, several, pure=False) for r in reads]
+    from dask.distributed import wait
+
+    wait(futures)
+    for future in futures:  # the first file's error first (--strict: its first bad event)
+        if future.status == "error":
+            raise future.exception()
+    summaries: list[Summary] = client.gather(futures)
     if several and _repeated(s.id_hashes for s in summaries):
         for r in reads:
             r.release()
