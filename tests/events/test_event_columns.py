@@ -245,3 +245,18 @@ def test_generated_caseload_is_judged_without_rejections() -> None:
     violations = {d.violation for d in result.decisions}
     assert {"超过法定时限", "决定越权", "环节超时"} <= violations
     assert to_json(evaluate_columnar(program, cols, as_of)) == to_json(result)
+
+
+@pytest.mark.parametrize("values", [["a1", "", "bb2", "c", "dddd"], ["甲", "a", "", "乙丙"], []])
+def test_text_column_take_concat_and_hashes(values: list[str]) -> None:
+    col = TextColumn.of(values)
+    rows = [i for i in (4, 0, 2, 2, 1, 3) if i < len(values)]
+    assert list(col.take(rows)) == [values[i] for i in rows]
+    assert col.take(rows) == TextColumn.of([values[i] for i in rows])
+    assert TextColumn.concat([col, col.take(rows)]) == TextColumn.of(values + [values[i]
+                                                                                 for i in rows])
+    hashes = col.hashes()
+    assert len(hashes) == len(values)
+    again = TextColumn.of([*values, *values]).hashes()  # equal texts, equal hashes
+    assert (again[:len(values)] == hashes).all() and (again[len(values):] == hashes).all()
+    assert len(set(hashes.tolist())) == len(set(values))

@@ -82,3 +82,13 @@ def test_strings_concat_sorted_runs_and_overlaps() -> None:
     joined = Strings.concat(overlapping)
     assert joined.values() == ["b", "z", "a", None, "z"]
     assert joined.names == ["a", "b", "z"]
+
+
+def test_offences_sent_from_another_process_are_the_same() -> None:
+    """An offence pickled as a portable batch (forked slices, Dask workers) comes back equal,
+    the time of its act included (it orders one date's offences on the ladder)."""
+    program, offences = _offences("zitong_2008.wz", 3)
+    assert any(o.act_at is not None for o in offences)
+    back = R.joined(program, [R.portable(program, ([], offences, [], [], [], {}))])[1]
+    assert back == offences
+    assert [o.act_at for o in back] == [o.act_at for o in offences]

@@ -34,8 +34,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(autouse=True)
 def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Batches of 16 decisions (many batches from a small caseload)."""
-    monkeypatch.setattr(stream, "BATCH", 16)
+    """Batches of 4 decisions, runs of 16 (many of both from a small caseload)."""
+    monkeypatch.setattr(stream, "BATCH", 4)
+    monkeypatch.setattr(stream, "RUN", 16)
+    monkeypatch.setattr(stream, "PARALLEL_MIN_DECISIONS", 32)
 
 
 @functools.cache
@@ -122,17 +124,39 @@ class _Out(io.StringIO):
 
 
 def test_decisions_are_written_as_they_are_made(tmp_path: Path) -> None:
+    """A run of decisions is made a batch at a time, then written, then the next run."""
     decisions = _results()[1].decisions
     n = len(decisions)
     log: list[str] = []
-    stream.write_jsonl(_Watched(decisions, log), _Out(log))
-    batches = -(-n // stream.BATCH)
-    assert log == [x for k in range(batches) for x in (f"made {k * stream.BATCH}", "wrote")]
+    stream.write_jsonl(_Watched(decisions, log), _Out(log), workers=1)
+    runs = [(lo, min(lo + stream.RUN, n)) for lo in range(0, n, stream.RUN)]
+    assert len(runs) > 2
+    assert log == [x for lo, hi in runs
+                   for x in [f"made {k}" for k in range(lo, hi, stream.BATCH)] + ["wrote"]]
     log.clear()
     done: list[int] = []
-    assert write_decisions(_Watched(decisions, log), tmp_path / "d.parquet", done.append) == n
-    assert log == [f"made {k * stream.BATCH}" for k in range(batches)]
-    assert done == [min((k + 1) * stream.BATCH, n) for k in range(batches)]  # the progress
+    assert write_decisions(_Watched(decisions, log), tmp_path / "d.parquet", done.append,
+                           workers=1) == n
+    assert log == [f"made {k}" for lo, hi in runs for k in range(lo, hi, stream.BATCH)]
+    assert done == [hi for _, hi in runs]  # the progress
+    assert pq.ParquetFile(tmp_path / "d.parquet").metadata.num_row_groups == len(runs)
+
+
+@pytest.mark.parametrize("which", ["reference", "columnar"])
+def test_forked_writers_write_the_same_bytes(which: str, tmp_path: Path) -> None:
+    """Runs made and rendered in forked processes, in waves: the same files as one process."""
+    decisions = _results()[which == "columnar"].decisions
+    assert len(decisions) > 2 * stream.RUN * 2  # several waves of two
+    texts = []
+    for workers in (1, 2, 3):
+        out = io.StringIO()
+        stream.write_jsonl(decisions, out, workers=workers)
+        texts.append(out.getvalue())
+        write_decisions(decisions, tmp_path / f"{workers}.parquet", workers=workers)
+    assert texts[0] == texts[1] == texts[2]
+    assert texts[0] == "".join(map(stream.decision_line, decisions))
+    one = (tmp_path / "1.parquet").read_bytes()
+    assert one == (tmp_path / "2.parquet").read_bytes() == (tmp_path / "3.parquet").read_bytes()
 
 
 def test_no_decisions(tmp_path: Path) -> None:

@@ -157,9 +157,9 @@ def run(args: argparse.Namespace) -> int:
         if arrow_format(args.events):  # Parquet, Arrow IPC: straight into columns
             batch = read_arrow(args.events, strict=args.strict)
         elif mapping is None and reads_columns(asked, args.events):  # no Event objects
-            from wenze.events.read_columns import read_columns
+            from wenze.events.arrow import read_jsonl_arrow  # (read_columns' very outcome)
 
-            batch = read_columns(args.events, strict=args.strict)
+            batch = read_jsonl_arrow(args.events, strict=args.strict)
         elif args.strict:
             batch = E.read_events(args.events, mapping=mapping, strict=True)
         else:
@@ -400,7 +400,7 @@ def _evaluate_on_dask(args: argparse.Namespace, as_of: dt.date, program: Any) ->
     import glob
 
     from wenze.events import readers as E
-    from wenze.fast.distributed import dask_client, evaluate_dask
+    from wenze.fast.distributed import dask_client, evaluate_dask, evaluate_dask_files
 
     if args.db or args.explain:
         _err("error: --dask does not go with --db or --explain; --dask 不能与 --db、--explain "
@@ -416,29 +416,30 @@ def _evaluate_on_dask(args: argparse.Namespace, as_of: dt.date, program: Any) ->
     if not paths or not all(Path(p).is_file() for p in paths):
         _err(f"error: cannot read events `{args.events}`; 无法读取事件文件")
         return 2
+    mapping = mapping_named(getattr(args, "mapping", None))
     progress = Progress(enabled=not getattr(args, "quiet", False))
-    progress.begin("reading events 读取事件")
+    progress.begin("reading and judging on Dask 分布式读取与评价")
     try:
-        batch = read_files(paths, mapping_named(getattr(args, "mapping", None)), args.strict)
-    except OSError as err:
-        _err(f"error: cannot read events `{args.events}`: {err}")
-        return 2
+        with dask_client(args.dask, args.dask_workers) as client:
+            done = evaluate_dask_files(args.rulebook, program, paths, as_of, client,
+                                       mapping=mapping, strict=args.strict)
+            if done is None:  # an id in two files: which is kept needs every file here
+                _err("note: an event id may occur in two files: the files are read here, the "
+                     "cases judged on Dask; 事件编号可能跨文件重复，由本机读取")
+                batch = read_files(paths, mapping, args.strict)
+                done = (evaluate_dask(args.rulebook, program, batch.events, as_of, client,
+                                      rejected=batch.rejected), batch.duplicates)
     except E.EventError as err:
         _err(f"error: {err}")
         return 1
     except ValueError as err:
         _err(f"error: {err}")
         return 2
-    finally:
-        progress.end()
-    progress.begin("judging on Dask 分布式评价")
-    try:
-        with dask_client(args.dask, args.dask_workers) as client:
-            result = evaluate_dask(args.rulebook, program, batch.events, as_of, client,
-                                   rejected=batch.rejected)
     except OSError as err:
-        _err(f"error: cannot reach the Dask scheduler `{args.dask}`: {err}; 无法连接 Dask")
+        _err(f"error: cannot read events or reach the Dask scheduler `{args.dask}`: {err}; "
+             f"无法读取事件或连接 Dask")
         return 2
     finally:
         progress.end()
-    return _report(args, result, program, duplicates=batch.duplicates, progress=progress)
+    result, duplicates = done
+    return _report(args, result, program, duplicates=duplicates, progress=progress)

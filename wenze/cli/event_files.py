@@ -3,7 +3,6 @@ option, a file of any format read as ``wenze evaluate`` reads it, several files 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 
@@ -22,15 +21,9 @@ def mapping_named(name: str | None) -> Any:
 def read_any(path: str, mapping: Any = None, strict: bool = False) -> Any:
     """An events file of any format read as ``wenze evaluate`` reads it: a batch with
     ``events``, ``rejected`` and ``duplicates`` (and ``columns`` for the columnar readers)."""
-    from wenze.events.arrow import arrow_format, read_arrow
-    from wenze.events.read_columns import read_columns
-    from wenze.events.readers import read_events
+    from wenze.events.arrow import read_any as read
 
-    if arrow_format(path):
-        return read_arrow(path, strict=strict)
-    if mapping is None and Path(path).suffix.lower() in (".jsonl", ".ndjson", ".json"):
-        return read_columns(path, strict=strict)
-    return read_events(path, mapping=mapping, strict=strict)
+    return read(path, mapping, strict)
 
 
 def read_files(paths: list[str], mapping: Any = None, strict: bool = False) -> Any:

@@ -79,6 +79,7 @@ DEGREE_LABELS: dict[Degree, tuple[str, str]] = {
 }
 
 
+@functools.lru_cache(maxsize=512)  # (a few distinct responsibilities: labels made once)
 def party_label(r: Responsibility) -> tuple[str, str]:
     """The party as a rulebook writes it: 决定人的分管领导 / decider's deputy leader."""
     for word in Role:  # a role word's meaning: the word (as the label always said)
@@ -104,6 +105,7 @@ def _meaning(word: Role) -> tuple:
     return ROLE_MEANING[word]
 
 
+@functools.lru_cache(maxsize=512)  # (a few distinct responsibilities: labels made once)
 def role_label(r: Responsibility) -> tuple[str, str]:
     """The degree and the party: ``主要领导责任（决定人的分管领导）``; a role word's own label."""
     for word in Role:
@@ -175,7 +177,12 @@ LEVEL_LABELS = {"notice": "预警", "yellow": "黄牌", "red": "红牌"}
 
 def json_value(value: Any) -> Any:
     """A fact value as JSON: dates as ISO text, decimals as numbers rounded to 2 places."""
-    if isinstance(value, bool) or value is None or isinstance(value, int | str):
+    t = type(value)
+    if t is str or t is int or t is bool or value is None:
+        return value
+    if t is dt.date:
+        return value.isoformat()
+    if isinstance(value, bool) or isinstance(value, int | str):  # (a subclass)
         return value
     if isinstance(value, Decimal):
         q = value.quantize(Decimal("0.01"))

@@ -566,8 +566,9 @@ def _work(bounds: tuple[int, int]) -> tuple[Any, ...]:
                                         set()))
 
 
+# (act_at too: the ladder takes one date's offences in the order of their acts)
 _OFFENCE_FIELDS = ("case", "item", "subject", "person", "post", "unit", "role", "established",
-                   "facts", "dates", "circumstances")
+                   "facts", "dates", "circumstances", "act_at")
 
 
 def portable(program: Program, batch: CaseBatch) -> tuple[Any, ...]:

@@ -39,6 +39,7 @@ import pyarrow.ipc as ipc
 import pyarrow.json as pj
 import pyarrow.parquet as pq
 
+from wenze.events.columns import TextColumn
 from wenze.events.model import Event
 from wenze.events.read_columns import (
     ColumnBatch,
@@ -57,6 +58,7 @@ __all__ = [
     "events_table",
     "field_block",
     "field_blocks",
+    "read_any",
     "read_arrow",
     "read_jsonl_arrow",
     "row_lines",
@@ -174,21 +176,24 @@ def _parsed_block(block: bytes, count: int, first: int) -> FieldBlock | tuple[li
     batch = pa.RecordBatch.from_arrays([c.chunk(0) if c.num_chunks else pa.array([], c.type)
                                         for c in table.columns], names=table.column_names)
     fields = field_block(batch, first)
+    starts = np.concatenate(([0], ends[:-1] + 1)).tolist()
+    stops = ends.tolist()
+    fields.data_rows = np.zeros(0, np.int64)
     if data is not None and data.null_count < len(data):
-        every = lines()
         quick, datas = fields.quick, fields.datas
-        for i in np.flatnonzero(_valid(data) & quick).tolist():
+        given = np.flatnonzero(_valid(data) & quick)
+        for i in given.tolist():  # (each line alone: no copy of the block's lines)
             try:
-                datas[i] = orjson.loads(every[i]).get("data")
+                datas[i] = orjson.loads(block[starts[i]:stops[i]]).get("data")
             except orjson.JSONDecodeError:
                 quick[i] = False
             else:
                 if datas[i] is None:  # (Arrow read an object, a list … as null: not plain)
                     quick[i] = False
+        fields.data_rows = given[quick[given]]
 
     def exact_lines(rows: list[int]) -> list[bytes]:
-        every = lines()
-        return [every[i] for i in rows]
+        return [block[starts[i]:stops[i]] for i in rows]
 
     fields.lines = exact_lines
     return fields
@@ -198,9 +203,10 @@ def field_blocks(batches: Iterable[pa.RecordBatch]) -> Iterator[FieldBlock]:
     """Record batches as :class:`~wenze.events.read_columns.FieldBlock`s, rows numbered from 1
     across them."""
     first = 1
+    tables: dict[str, tuple[pa.Array, list[Any]]] = {}
     for batch in batches:
         if batch.num_rows:
-            yield field_block(batch, first)
+            yield field_block(batch, first, tables)
         first += batch.num_rows
 
 
@@ -210,10 +216,13 @@ def _is_text(kind: pa.DataType) -> bool:
     return pa.types.is_string(kind) or pa.types.is_large_string(kind)
 
 
-def field_block(batch: pa.RecordBatch, first: int) -> FieldBlock:
+def field_block(batch: pa.RecordBatch, first: int,
+                tables: dict[str, tuple[pa.Array, list[Any]]] | None = None) -> FieldBlock:
     """One batch's rows split into fields: the rows whose every value is a text (or null) where
     the contract has a text, with nothing outside it, vouched for as quick; their ``data`` texts
-    decoded (an object orjson reads); every other row left to its JSON Lines line."""
+    decoded (an object orjson reads); every other row left to its JSON Lines line. ``tables``
+    (kept across the batches of a file): a coded column's table of values, given again as the
+    same list when the next batch's is equal."""
     n = batch.num_rows
     cols = dict(zip(batch.schema.names, batch.columns, strict=True))
     quick = np.ones(n, bool)
@@ -227,10 +236,18 @@ def field_block(batch: pa.RecordBatch, first: int) -> FieldBlock:
             texts[name] = (np.full(n, -1, np.int64), [])
             continue
         coded = column if pa.types.is_dictionary(column.type) else column.dictionary_encode()
+        seen = None if tables is None else tables.get(name)
+        if seen is not None and seen[0].equals(coded.dictionary):
+            values = seen[1]  # (the batches of a Parquet row group share its dictionary)
+        else:
+            values = coded.dictionary.to_pylist()
+            if tables is not None:
+                tables[name] = (coded.dictionary, values)
         texts[name] = (coded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
-                       .astype(np.int64), coded.dictionary.to_pylist())
-    ids: list[Any] = [None] * n
-    ats: list[Any] = [None] * n
+                       .astype(np.int64), values)
+    ids: list[Any] | TextColumn = [None] * n
+    ats: Sequence[Any] = [None] * n
+    at_bytes = None
     for name in ("id", "case", "at"):
         column = cols.get(name)
         if column is None or not _is_text(column.type):
@@ -243,29 +260,96 @@ def field_block(batch: pa.RecordBatch, first: int) -> FieldBlock:
             given = pc.and_(given, pc.greater(pc.binary_length(column), 0))
         quick &= given.fill_null(False).to_numpy(zero_copy_only=False).astype(bool)
         if name == "id":
-            ids = column.to_pylist()
+            ids = _text_column(column)
         elif name == "at":
-            ats = column.to_pylist()
+            at_bytes = _fixed_width(column)
+            ats = _Texts(column) if at_bytes is not None else column.to_pylist()
     datas: list[Any] = [None] * n
+    data_rows = None
     data = cols.get("data")
     if data is not None and data.null_count < n:
         if pa.types.is_struct(data.type):
             datas = [None if v is None else {k: x for k, x in v.items() if x is not None}
                      for v in data.to_pylist()]
         elif _is_text(data.type):
-            texts_ = data.to_pylist()
-            for i in np.flatnonzero(quick & _valid(data)).tolist():
+            # each distinct text decoded once (rows with the same text share its object)
+            coded = data if pa.types.is_dictionary(data.type) else data.dictionary_encode()
+            objects: list[Any] = []
+            decoded = []
+            for text in coded.dictionary.to_pylist():
                 try:
-                    datas[i] = orjson.loads(texts_[i])
+                    objects.append(orjson.loads(text))
+                    decoded.append(True)
                 except orjson.JSONDecodeError:
-                    quick[i] = False
+                    objects.append(None)
+                    decoded.append(False)
+            objects.append(None)
+            index = coded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+            index[~quick] = -1
+            readable = np.asarray([*decoded, True], bool)[index]
+            quick &= readable  # (a text that is not JSON: the row goes to the exact path)
+            index[~readable] = -1
+            datas = [objects[k] for k in index.tolist()]
+            data_rows = np.flatnonzero(index >= 0)
+            if any(v is None for v in objects[:-1]):  # a JSON null: no data
+                data_rows = np.asarray([i for i in data_rows.tolist()
+                                        if datas[i] is not None], np.int64)
         else:
             quick &= _null(data)
 
     def lines(rows: list[int]) -> list[bytes]:
         return row_lines(batch.take(pa.array(rows, pa.int64()))).split(b"\n")[:-1]
 
-    return FieldBlock(first, quick, ids, texts, ats, datas, lines)
+    return FieldBlock(first, quick, ids, texts, ats, datas, lines, at_bytes, data_rows)
+
+
+class _Texts(Sequence[Any]):
+    """A string array's values, each read when asked."""
+
+    def __init__(self, column: pa.Array):
+        self.column = column
+
+    def __len__(self) -> int:
+        return len(self.column)
+
+    def __getitem__(self, i: Any) -> Any:
+        return self.column[i].as_py()
+
+
+def _text_column(column: pa.Array) -> list[Any] | TextColumn:
+    """A string array as a :class:`TextColumn` straight from its buffers when its text is ASCII
+    (a null reads as ""), else its values as a list."""
+    n = len(column)
+    if not n or not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        return column.to_pylist()
+    _, offsets_buffer, data_buffer = column.buffers()
+    kind = np.int64 if pa.types.is_large_string(column.type) else np.int32
+    offsets = np.frombuffer(offsets_buffer, kind)[column.offset:column.offset + n + 1]
+    lo, hi = int(offsets[0]), int(offsets[-1])
+    raw = b"" if data_buffer is None else data_buffer.slice(lo, hi - lo).to_pybytes()
+    if not raw.isascii():
+        return column.to_pylist()
+    shifted = offsets.astype(np.int64) - lo
+    return TextColumn(raw.decode("ascii"),
+                      shifted.astype(np.int64 if hi - lo >= 2**31 else np.int32))
+
+
+def _fixed_width(column: pa.Array) -> np.ndarray | None:
+    """The UTF-8 bytes of a string array without nulls whose every value has the same byte
+    length, as rows of that width (no copy); else None."""
+    n = len(column)
+    if not n or column.null_count or not (pa.types.is_string(column.type)
+                                          or pa.types.is_large_string(column.type)):
+        return None
+    _, offsets_buffer, data_buffer = column.buffers()
+    kind = np.int64 if pa.types.is_large_string(column.type) else np.int32
+    offsets = np.frombuffer(offsets_buffer, kind)[column.offset:column.offset + n + 1]
+    width = int(offsets[1] - offsets[0])
+    if not width or int(offsets[-1] - offsets[0]) != width * n \
+            or not (np.diff(offsets) == width).all() or data_buffer is None:
+        return None
+    raw = np.frombuffer(data_buffer, np.uint8)[int(offsets[0]):int(offsets[-1])]
+    return raw.reshape(n, width)
 
 
 def _null(column: pa.Array) -> np.ndarray:
@@ -417,3 +501,16 @@ def write_events(events: Sequence[Event], path: str | Path, fmt: str | None = No
     finally:
         writer.close()
     return n
+
+
+def read_any(path: str | Path, mapping: Any = None, strict: bool = False) -> Any:
+    """An events file of any format, read as ``wenze evaluate`` reads it: Parquet and Arrow IPC
+    (:func:`read_arrow`) and JSON Lines without a mapping (:func:`read_jsonl_arrow`) straight
+    into columns (the batch has ``columns``), anything else by ``read_events``."""
+    from wenze.events.readers import read_events
+
+    if arrow_format(path):
+        return read_arrow(path, strict=strict)
+    if mapping is None and Path(path).suffix.lower() in (".jsonl", ".ndjson", ".json"):
+        return read_jsonl_arrow(path, strict=strict)
+    return read_events(path, mapping=mapping, strict=strict)

@@ -136,6 +136,9 @@ def _with_none(names: Sequence[Any], blank: Any = None) -> np.ndarray:
     return out
 
 
+_FNV_OFFSET, _FNV_PRIME = np.uint64(0xCBF29CE484222325), np.uint64(0x100000001B3)
+
+
 class TextColumn(Sequence[str]):
     """Strings as one text plus offsets: row ``i`` is ``text[offsets[i]:offsets[i + 1]]``."""
 
@@ -177,6 +180,64 @@ class TextColumn(Sequence[str]):
         bounds = self.offsets[lo:hi + 1].tolist()
         text = self.text
         return [text[a:b] for a, b in pairwise(bounds)]
+
+    @staticmethod
+    def _offsets(lengths: np.ndarray, total: int) -> np.ndarray:
+        offsets = np.zeros(len(lengths) + 1, np.int64 if total >= 2**31 else np.int32)
+        np.cumsum(lengths, out=offsets[1:])
+        return offsets
+
+    def take(self, rows: np.ndarray | Sequence[int]) -> TextColumn:
+        """Rows ``rows`` (in that order) as a new column (gathered with numpy when the text is
+        ASCII)."""
+        rows = np.asarray(rows, np.int64)
+        starts = self.offsets[:-1].astype(np.int64)[rows]
+        lengths = np.diff(self.offsets).astype(np.int64)[rows]
+        total = int(lengths.sum())
+        if not self.text.isascii():
+            return TextColumn.of([self.text[a:a + k] for a, k in
+                                  zip(starts.tolist(), lengths.tolist(), strict=True)])
+        offsets = self._offsets(lengths, total)
+        at = np.arange(total, dtype=np.int64) + np.repeat(starts - offsets[:-1], lengths)
+        raw = np.frombuffer(self.text.encode("ascii"), np.uint8)[at]
+        return TextColumn(raw.tobytes().decode("ascii"), offsets)
+
+    @classmethod
+    def concat(cls, parts: Sequence[TextColumn]) -> TextColumn:
+        """The columns one after the other."""
+        text = "".join(p.text for p in parts)
+        lengths = np.concatenate([np.diff(p.offsets).astype(np.int64) for p in parts]) \
+            if parts else np.zeros(0, np.int64)
+        return cls(text, cls._offsets(lengths, len(text)))
+
+    def hashes(self) -> np.ndarray:
+        """A 64-bit hash of each row (FNV-1a of its UTF-8 bytes): equal texts, equal hashes;
+        the same on every machine."""
+        raw = self.text.encode("utf-8")
+        n = len(self)
+        if len(raw) == len(self.text):
+            offsets = self.offsets.astype(np.int64)
+        else:  # beyond ASCII: byte offsets differ from character offsets
+            values = [v.encode("utf-8") for v in self]
+            offsets = np.zeros(n + 1, np.int64)
+            np.cumsum([len(v) for v in values], out=offsets[1:])
+            raw = b"".join(values)
+        data = np.frombuffer(raw, np.uint8)
+        starts, lengths = offsets[:-1], np.diff(offsets)
+        h = np.full(n, _FNV_OFFSET, np.uint64)
+        with np.errstate(over="ignore"):
+            for width in np.unique(lengths).tolist():  # rows of one length as a matrix
+                every = np.flatnonzero(lengths == width)
+                for lo in range(0, len(every), 1 << 18):
+                    rows = every[lo:lo + (1 << 18)]
+                    chars = np.ascontiguousarray(data[starts[rows][:, None]
+                                                      + np.arange(width)].T)
+                    g = h[rows]
+                    for k in range(width):
+                        g ^= chars[k]
+                        g *= _FNV_PRIME
+                    h[rows] = g
+        return h
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, TextColumn):

@@ -156,15 +156,22 @@ class FieldBlock:
     each of ``type``, ``item``, ``post``, ``unit``, ``step``, ``case`` and ``actor``, the rows'
     indices into a list of values (-1: null; a value may be any JSON value, checked here).
     ``lines(rows)`` gives the JSON Lines line of each of those rows (without its end): every row
-    not taken here is judged by the exact path from it, numbered ``first`` + its position."""
+    not taken here is judged by the exact path from it, numbered ``first`` + its position.
+
+    Optional shortcuts a reader may give: ``at_bytes``, the ``at`` texts' UTF-8 bytes as rows of
+    one width (``ats`` is then read only for the rows numpy does not parse); ``data_rows``, the
+    rows whose ``datas`` is not None (identical ``data`` values may share one decoded object:
+    each distinct object is checked once)."""
 
     first: int
     quick: np.ndarray
-    ids: list[Any]
+    ids: list[Any] | TextColumn
     texts: dict[str, tuple[np.ndarray, list[Any]]]
-    ats: list[Any]
+    ats: Sequence[Any]
     datas: list[Any]
     lines: Callable[[list[int]], list[bytes]]
+    at_bytes: np.ndarray | None = None
+    data_rows: np.ndarray | None = None
 
 
 def read_field_blocks(blocks: Iterable[FieldBlock | tuple[list[bytes], int]], source: str,
@@ -181,6 +188,19 @@ def read_field_blocks(blocks: Iterable[FieldBlock | tuple[list[bytes], int]], so
     finally:
         if collecting:
             gc.enable()
+
+
+class _Picked(Sequence[Any]):
+    """Rows ``rows`` of a sequence, read one by one when asked."""
+
+    def __init__(self, values: Sequence[Any], rows: list[int]):
+        self.values, self.rows = values, rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, i: Any) -> Any:
+        return self.values[self.rows[i]]
 
 
 class _Codes(dict[Any, int]):
@@ -212,7 +232,7 @@ class _Rows:
     micros: np.ndarray
     tz: np.ndarray
     texts: dict[str, np.ndarray]
-    ids: list[str]
+    ids: list[str] | TextColumn
     datas: list[dict[str, Any] | None]
     kept: dict[int, Event]  # row → the Event the exact path made
 
@@ -228,7 +248,7 @@ class _Rows:
         return cls(**arrays,
                    texts={name: np.concatenate([p.texts[name] for p in parts]) if parts
                           else np.zeros(0, np.int32) for name in _TEXT_FIELDS},
-                   ids=[x for p in parts for x in p.ids],
+                   ids=_joined_ids([p.ids for p in parts]),
                    datas=[x for p in parts for x in p.datas], kept=kept)
 
     def take(self, rows: np.ndarray) -> _Rows:
@@ -238,7 +258,8 @@ class _Rows:
         r = rows.tolist()
         return _Rows(**{name: getattr(self, name)[rows] for name in _ROW_ARRAYS},
                      texts={name: a[rows] for name, a in self.texts.items()},
-                     ids=[self.ids[i] for i in r], datas=[self.datas[i] for i in r],
+                     ids=self.ids.take(rows) if isinstance(self.ids, TextColumn)
+                     else [self.ids[i] for i in r], datas=[self.datas[i] for i in r],
                      kept={int(position[i]): ev for i, ev in self.kept.items()
                            if position[i] >= 0})
 
@@ -256,6 +277,7 @@ class _Reader:
         self.combos: dict[tuple[Any, ...], int] = {}  # (type, item, post, unit, step)
         self.combos_ok: list[list[int]] = []  # its type and text codes
         self.combo_table = np.zeros((1024, 5), np.int32)
+        self.tables: dict[str, tuple[list[Any], np.ndarray]] = {}  # (see _coded)
 
     # ----------------------------------------------------------------- the file
 
@@ -383,7 +405,7 @@ class _Reader:
         day, micros = np.concatenate((day, d)), np.concatenate((micros, m))
         tz = np.concatenate((tz, [self._zone(ev.at.tzinfo) for ev in evs]))
         case_code = np.concatenate((case_code, [self.cases[ev.case] for ev in evs]))
-        ids = ids + [ev.id for ev in evs]
+        ids = _id_list(ids) + [ev.id for ev in evs]
         datas = datas + [ev.data for ev in evs]
         order = np.argsort(row, kind="stable")
         row, table, day, micros, tz, case_code, actor_code = (
@@ -438,30 +460,43 @@ class _Reader:
         ok &= combo >= 0
         # the actor: null or a text
         index, values = block.texts["actor"]
-        actor_ok = np.asarray([v is None or type(v) is str for v in values] + [True], bool)
-        ok &= actor_ok[index]
-        # the data: absent, or an object the quick path takes
+        ok &= self._coded("actor", values, self.texts["actor"])[index] >= -1
+        # the data: absent, or an object the quick path takes (each distinct object once)
         datas_of = block.datas
-        odd_data = [i for i in (i for i, d in enumerate(datas_of) if d is not None)
-                    if not (type(d := datas_of[i]) is dict and (not d or _plain_data(d)))]
+        with_data = (block.data_rows.tolist() if block.data_rows is not None
+                     else [i for i, d in enumerate(datas_of) if d is not None])
+        plain: dict[int, bool] = {}
+        odd_data = []
+        for i in with_data:
+            d = datas_of[i]
+            taken = plain.get(id(d))
+            if taken is None:
+                taken = plain[id(d)] = type(d) is dict and (not d or _plain_data(d))
+            if not taken:
+                odd_data.append(i)
         ok[odd_data] = False
         rows = np.flatnonzero(ok)
         r = rows.tolist()
-        ats = block.ats if len(r) == n else [block.ats[i] for i in r]
-        day, micros, tz, timed = self._times(ats)
+        if block.at_bytes is not None:
+            ats = block.ats
+            day, micros, tz, timed = self._times(
+                _Picked(ats, r), block.at_bytes if len(r) == n else block.at_bytes[rows])
+        else:
+            ats = block.ats if len(r) == n else [block.ats[i] for i in r]
+            day, micros, tz, timed = self._times(ats)
         if not timed.all():
             rows, day, micros, tz = rows[timed], day[timed], micros[timed], tz[timed]
             r = rows.tolist()
-        slow = np.setdiff1d(np.arange(n), rows).tolist()
+        taken_rows = np.zeros(n, bool)
+        taken_rows[rows] = True
+        slow = np.flatnonzero(~taken_rows).tolist()
         table = self.combo_table[combo[rows]]
         case_index, case_values = block.texts["case"]
-        case_codes = np.asarray([self.cases[v] if type(v) is str else -1
-                                 for v in case_values] + [-1], np.int32)
-        case_code = case_codes[case_index[rows]]
-        actor_codes = np.asarray([self.texts["actor"][v] if type(v) is str else -1
-                                  for v in values] + [-1], np.int32)
-        actor_code = actor_codes[index[rows]]
-        ids = block.ids if len(r) == n else [block.ids[i] for i in r]
+        case_code = self._coded("case", case_values, self.cases)[case_index[rows]]
+        actor_code = self._coded("actor", values, self.texts["actor"])[index[rows]]
+        ids = block.ids if len(r) == n else (
+            block.ids.take(rows) if isinstance(block.ids, TextColumn) else
+            [block.ids[i] for i in r])
         datas = datas_of if len(r) == n else [datas_of[i] for i in r]
         exact = []
         if slow:
@@ -483,6 +518,17 @@ class _Reader:
                             **{name: table[:, k + 1] for k, name in enumerate(_COMBINED)}},
                      ids=ids, datas=datas, kept=kept)
 
+    def _coded(self, name: str, values: list[Any], codes: _Codes) -> np.ndarray:
+        """The codes of a block's table of values (-1: None or ""; -2: not a text; a last
+        -1 for a null), made once for a table the blocks share (the same list)."""
+        seen = self.tables.get(name)
+        if seen is not None and seen[0] is values:
+            return seen[1]
+        coded = np.asarray([codes[v] if type(v) is str else (-1 if v is None else -2)
+                            for v in values] + [-1], np.int32)
+        self.tables[name] = (values, coded)
+        return coded
+
     def _zone(self, zone: Any) -> int:
         code = self.zones.get(zone)
         if code is None:
@@ -490,35 +536,32 @@ class _Reader:
             self.zone_table.append(zone)
         return code
 
-    def _times(self, ats: list[str]) -> tuple[np.ndarray, ...]:
+    def _times(self, ats: Sequence[Any], matrix: np.ndarray | None = None
+               ) -> tuple[np.ndarray, ...]:
         """(day, POSIX microseconds, zone code, parsed) of each time: numpy for the usual
         shapes, the quick path's own parse for the others (``parsed`` False where it refuses
-        one, or where the date is outside the years the columns rebuild exactly)."""
-        n = len(ats)
+        one, or where the date is outside the years the columns rebuild exactly). ``matrix``:
+        the times' UTF-8 bytes already as rows of one width (then ``ats`` is read only where
+        numpy does not take a row)."""
+        n = len(ats) if matrix is None else len(matrix)
         day = np.zeros(n, np.int64)
         micros = np.zeros(n, np.int64)
         tz = np.zeros(n, np.int32)
         done = np.zeros(n, bool)
-        lengths = np.fromiter(map(len, ats), np.int64, n)
-        for width in (25, 20):
-            sel = np.flatnonzero(lengths == width)
-            if not len(sel):
-                continue
-            text = "".join(ats if len(sel) == n else [ats[i] for i in sel.tolist()]).encode()
-            if len(text) != width * len(sel):  # a character beyond ASCII: not this shape
-                continue
-            good, d, m, minutes = _parse_times(np.frombuffer(text, np.uint8)
-                                               .reshape(len(sel), width))
-            sel = sel[good]
-            day[sel], micros[sel] = d[good], m[good]
-            minutes = minutes[good]
-            first = minutes[:1]
-            if len(first) and (minutes == first[0]).all():
-                tz[sel] = self._minutes(int(first[0]))
-            else:
-                for offset in np.unique(minutes).tolist():
-                    tz[sel[minutes == offset]] = self._minutes(offset)
-            done[sel] = True
+        if matrix is not None:
+            if matrix.shape[1] in (20, 25):
+                self._parsed(np.arange(n), matrix, day, micros, tz, done)
+        else:
+            lengths = np.fromiter(map(len, ats), np.int64, n)
+            for width in (25, 20):
+                sel = np.flatnonzero(lengths == width)
+                if not len(sel):
+                    continue
+                text = "".join(ats if len(sel) == n else [ats[i] for i in sel.tolist()]).encode()
+                if len(text) != width * len(sel):  # a character beyond ASCII: not this shape
+                    continue
+                self._parsed(sel, np.frombuffer(text, np.uint8).reshape(len(sel), width), day,
+                             micros, tz, done)
         parsed = np.ones(n, bool)
         for i in np.flatnonzero(~done).tolist():
             at = self.quick.time(ats[i])
@@ -528,6 +571,21 @@ class _Reader:
             d, m = days_and_micros([at])
             day[i], micros[i], tz[i] = d[0], m[0], self._zone(at.tzinfo)
         return day, micros, tz, parsed
+
+    def _parsed(self, sel: np.ndarray, matrix: np.ndarray, day: np.ndarray, micros: np.ndarray,
+                tz: np.ndarray, done: np.ndarray) -> None:
+        """Rows ``sel`` of the times, their bytes ``matrix``: those of the usual shapes set."""
+        good, d, m, minutes = _parse_times(matrix)
+        sel = sel[good]
+        day[sel], micros[sel] = d[good], m[good]
+        minutes = minutes[good]
+        first = minutes[:1]
+        if len(first) and (minutes == first[0]).all():
+            tz[sel] = self._minutes(int(first[0]))
+        else:
+            for offset in np.unique(minutes).tolist():
+                tz[sel[minutes == offset]] = self._minutes(offset)
+        done[sel] = True
 
     def _minutes(self, offset: int) -> int:
         code = self.minutes.get(offset)
@@ -575,13 +633,14 @@ class _Reader:
             every = every.take(ordered)
         return ColumnBatch(self._columns(every, case_names), self.rejected, duplicates)
 
-    def _duplicates(self, ids: list[str], event: Callable[[int], Event]
+    def _duplicates(self, ids: list[str] | TextColumn, event: Callable[[int], Event]
                     ) -> tuple[np.ndarray, int]:
         """Rows kept (the first of each id) and the count of identical duplicates; conflicting
         ones are rejected (through :class:`Collector`, as the reader does)."""
         n = len(ids)
         keep = np.ones(n, bool)
-        hashes = np.fromiter(map(hash, ids), np.int64, n)
+        hashes = ids.hashes() if isinstance(ids, TextColumn) else \
+            np.fromiter(map(hash, ids), np.int64, n)
         ordered = np.sort(hashes)
         twice = ordered[1:][ordered[1:] == ordered[:-1]]
         if not len(twice):
@@ -621,7 +680,8 @@ class _Reader:
         data_code[with_data] = np.arange(len(with_data), dtype=np.int32)
         data_table = [datas[i] for i in with_data.tolist()]
         zone, zones = first_seen(rows.tz.astype(np.int32), self.zone_table)
-        details = EventDetails(TextColumn.of(rows.ids), zone, zones, data_code, data_table,
+        id_column = rows.ids if isinstance(rows.ids, TextColumn) else TextColumn.of(rows.ids)
+        details = EventDetails(id_column, zone, zones, data_code, data_table,
                                np.zeros(n, np.int8), [self.source], rows.line, rows.kept)
         return EventColumns(case, case_names, types, rows.day, rows.micros / 1e6,
                             *named["item"],
@@ -719,22 +779,24 @@ def _parse_times(b: np.ndarray) -> tuple[np.ndarray, ...]:
     day ordinal, POSIX microseconds, offset in minutes). ``fromisoformat`` reads those texts
     as these values; the other rows are left to it."""
     width = b.shape[1]
-    digit = b - 48
-    good = (digit[:, _DIGITS] <= 9).all(axis=1)  # (uint8: below "0" wraps past 9)
+    digit = b - 48  # (uint8: below "0" wraps past 9)
+    good = (digit[:, _DIGITS] <= 9).all(axis=1)
     good &= (b[:, 4] == 45) & (b[:, 7] == 45) & ((b[:, 10] == 84) | (b[:, 10] == 32))
     good &= (b[:, 13] == 58) & (b[:, 16] == 58)
-    d = digit.astype(np.int64)
-    year = d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]
-    month = d[:, 5] * 10 + d[:, 6]
-    mday = d[:, 8] * 10 + d[:, 9]
-    hour = d[:, 11] * 10 + d[:, 12]
-    minute = d[:, 14] * 10 + d[:, 15]
-    second = d[:, 17] * 10 + d[:, 18]
+
+    def number(*at: int) -> np.ndarray:  # the digits at these columns as one integer
+        value = digit[:, at[0]].astype(np.int64)
+        for k in at[1:]:
+            value *= 10
+            value += digit[:, k]
+        return value
+
+    year, month, mday = number(0, 1, 2, 3), number(5, 6), number(8, 9)
+    hour, minute, second = number(11, 12), number(14, 15), number(17, 18)
     if width == 25:
         good &= ((b[:, 19] == 43) | (b[:, 19] == 45)) & (b[:, 22] == 58)
         good &= (digit[:, [20, 21, 23, 24]] <= 9).all(axis=1)
-        off_h = d[:, 20] * 10 + d[:, 21]
-        off_m = d[:, 23] * 10 + d[:, 24]
+        off_h, off_m = number(20, 21), number(23, 24)
         good &= (off_h <= 23) & (off_m <= 59)
         offset = np.where(b[:, 19] == 45, -1, 1) * (off_h * 60 + off_m)
     else:
@@ -760,7 +822,18 @@ def _days_from_civil(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
     return era * 146097 + doe - 719468
 
 
-def _order(case: np.ndarray, micros: np.ndarray, ids: list[str]) -> np.ndarray | None:
+def _id_list(ids: list[str] | TextColumn) -> list[str]:
+    return ids.slice(0, len(ids)) if isinstance(ids, TextColumn) else ids
+
+
+def _joined_ids(parts: list[list[str] | TextColumn]) -> list[str] | TextColumn:
+    """The ids of consecutive parts as one: a column if every part is one, else a list."""
+    if parts and all(isinstance(p, TextColumn) for p in parts):
+        return TextColumn.concat(parts)  # type: ignore[arg-type]
+    return [x for p in parts for x in _id_list(p)]
+
+
+def _order(case: np.ndarray, micros: np.ndarray, ids: Sequence[str]) -> np.ndarray | None:
     """The order of ``read_events`` (case, instant, id) as row indices; None when the rows are
     in it already."""
     n = len(case)

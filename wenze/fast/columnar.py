@@ -72,11 +72,12 @@ from wenze.fast.ladder import finish_columnar
 from wenze.fast.native import native_parties, native_table
 from wenze.fast.offence_table import OffenceTable, role_code
 from wenze.fast.people import People
-from wenze.fast.screening import screen
+from wenze.fast.screening import Screened, screen
 from wenze.fast.slices import PARALLEL_MIN_CASES, judge_routed, screen_parallel, workers_for
 
-__all__ = ["AUTO_MIN_CASES", "EventColumns", "JudgedColumns", "after_as_of", "choose_evaluator",
-           "context_columns", "evaluate_columnar", "judge_columns", "rejections", "unplaced"]
+__all__ = ["AUTO_MIN_CASES", "EventColumns", "Judged", "JudgedColumns", "after_as_of",
+           "choose_evaluator", "context_columns", "context_rows", "evaluate_columnar",
+           "judge_columns", "judge_kept", "leader_posts", "rejections", "set_aside", "unplaced"]
 
 
 # `wenze evaluate --evaluator auto` takes the columnar path from this many cases on (below it the
@@ -124,25 +125,54 @@ def _evaluate(program: Program, cols: EventColumns, as_of: dt.date,
               stats: dict[str, float], native_offences: bool = True,
               workers: int | None = None) -> R.EvaluationResult:
     t_start = time.perf_counter()
+    for v in program.violations:  # coded before any fork (children code alike)
+        for r in v.responsible:
+            role_code(r)
+    native_offences = native_offences and native_parties(program)
+    after, bad, problems = set_aside(program, cols, as_of)
+    all_rejected = list(rejected) + problems
+    kept = ~after & ~bad
+    ctx = CaseContext(program, cols.events_at(context_rows(program, cols, kept)), as_of)
+    judged = judge_kept(ctx, cols, kept, native_offences, workers)
+    screened, tables, batch, present = judged.screened, judged.tables, judged.batch, judged.cases
+    n_workers = judged.workers
+    t_routed = time.perf_counter()
+    t_screened = t_routed - judged.seconds_routed
+    outs, offences, warnings, unjudged, late_rejected, traces = batch
+    n_routed = int(screened.routed.sum())
+    all_rejected += late_rejected
+    table = OffenceTable.concat(program, [OffenceTable.from_offences(program, offences),
+                                          *tables])
+    t_offences = time.perf_counter()
+    fast = present - n_routed
+    result = finish_columnar(ctx, outs, table, warnings, unjudged, all_rejected, traces,
+                             len(outs) + fast, int(kept.sum()), int(after.sum()),
+                             prior_sanctions, counts=screened.counts)
+    t_end = time.perf_counter()
+    if n_workers > 1:
+        stats["children_peak_mb"] = round(sum(CHILDREN_PEAK_KB) / 1024)
+    stats.update(cases=present, screened=fast, routed=n_routed, workers=n_workers,
+                 hit_here=sum(int(g.hit.sum()) for g in screened.groups),
+                 seconds_screening=round(t_screened - t_start, 3),
+                 seconds_routed=round(t_routed - t_screened, 3),
+                 seconds_offences_here=round(t_offences - t_routed, 3),
+                 seconds_ladders_and_decisions=round(t_end - t_offences, 3))
+    return result
+
+def set_aside(program: Program, cols: EventColumns, as_of: dt.date,
+              within: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, list[Rejection]]:
+    """The events after the as-of date, those naming an item or post the rulebook lacks
+    (``bad``), and the rejections of the latter in row order (of the rows ``within`` only, if
+    given), as :func:`wenze.engine.evaluate.evaluate` sets them aside."""
     after = after_as_of(cols, as_of)
     bad = unplaced(program, cols, after)
-    all_rejected = list(rejected) + rejections(program, cols, bad)
-    kept = ~after & ~bad
-    judged = judge_columns(program, cols, as_of, kept, None, native_offences, workers, stats,
-                           t_start)
-    all_rejected += judged.rejected
-    t_offences = time.perf_counter()
-    result = finish_columnar(judged.ctx, judged.outs, judged.table, judged.warnings,
-                             judged.unjudged, all_rejected, judged.traces,
-                             len(judged.outs) + judged.screened, int(kept.sum()),
-                             int(after.sum()), prior_sanctions, counts=judged.counts)
-    stats["seconds_ladders_and_decisions"] = round(time.perf_counter() - t_offences, 3)
-    return result
+    return after, bad, rejections(program, cols, bad if within is None else bad & within)
 
 
 def after_as_of(cols: EventColumns, as_of: dt.date) -> np.ndarray:
     """Per event: whether it is after the as-of date (ignored, counted)."""
     n = len(cols.type)
+    # (each per-event test is skipped where the tables of names or one pass show it is moot)
     return (cols.day > as_of.toordinal()) if n and cols.day.max() > as_of.toordinal() \
         else np.zeros(n, bool)
 
@@ -158,7 +188,7 @@ def unplaced(program: Program, cols: EventColumns, after: np.ndarray) -> np.ndar
 
 
 def rejections(program: Program, cols: EventColumns, bad: np.ndarray) -> list[Rejection]:
-    """The rejections of the events ``bad`` marks, with the reference's messages."""
+    """The rejections of the events ``bad`` marks (row order), with the reference's messages."""
     out = []
     for ev in cols.events_at(np.flatnonzero(bad)):
         problem = R.event_problem(program, ev)
@@ -167,60 +197,47 @@ def rejections(program: Program, cols: EventColumns, bad: np.ndarray) -> list[Re
     return out
 
 
-def context_columns(program: Program, cols: EventColumns, kept: np.ndarray, as_of: dt.date
-                    ) -> CaseContext:
-    """The :class:`CaseContext` of the ``kept`` events, made of the only ones it reads:
-    absences and returns, and the events that decide who held a leader's post."""
-    leader_posts = {p for u in program.units.values()
-                    for p in (u.chief_leader, u.deputy_leader) if p}
-    leader_posts |= {p.deputy_leader for p in program.posts.values() if p.deputy_leader}
-    is_leader = np.asarray([x in leader_posts for x in cols.post_names] + [False], bool)
+def leader_posts(program: Program) -> set[str]:
+    """The posts whose holders the shared context looks up."""
+    posts = {p for u in program.units.values() for p in (u.chief_leader, u.deputy_leader) if p}
+    return posts | {p.deputy_leader for p in program.posts.values() if p.deputy_leader}
+
+
+def context_rows(program: Program, cols: EventColumns, kept: np.ndarray) -> np.ndarray:
+    """The rows the shared context reads: absences and returns, and the events of leaders'
+    posts that decide who held a post on a day."""
+    leaders = leader_posts(program)
+    is_leader = np.asarray([x in leaders for x in cols.post_names] + [False], bool)
     cover = (cols.type == T["absent"]) | (cols.type == T["returned"])
     ctx_rows = np.flatnonzero(kept & cover & (cols.post >= 0))
     if is_leader.any():
         seen = np.flatnonzero(kept & ~cover & (cols.type != T["complaint"])
                               & is_leader[cols.post] & (cols.actor >= 0))
         ctx_rows = np.union1d(ctx_rows, _holder_rows(cols, seen))
-    return CaseContext(program, cols.events_at(ctx_rows), as_of)
+    return ctx_rows
 
 
 @dataclass
-class JudgedColumns:
-    """The cases of a caseload judged on columns: what the ladder stage takes."""
+class Judged:
+    """The kept events' cases judged: screened here (their offence tables) or routed to the
+    reference's per-case code (its batch)."""
 
-    ctx: CaseContext
-    outs: list[R.MetricRow]  # the routed cases' metric rows
-    table: OffenceTable  # every offence, routed and screened
-    warnings: list[Any]
-    unjudged: list[R.Unjudged]
-    rejected: list[Rejection]  # events of the routed cases (unknown steps)
-    traces: dict[str, Any]
-    counts: dict[tuple[str, str], list[int]]  # the screened cases' metric counts
-    screened: int  # cases judged here (no metric row)
+    screened: Screened
+    tables: list[OffenceTable]
+    batch: R.CaseBatch
+    cases: int
+    workers: int
+    seconds_routed: float = 0.0  # of judging the routed cases here (not in forked slices)
 
 
-def judge_columns(program: Program, cols: EventColumns, as_of: dt.date, kept: np.ndarray,
-                  cases: np.ndarray | None = None, native_offences: bool = True,
-                  workers: int | None = None, stats: dict[str, float] | None = None,
-                  t_start: float | None = None) -> JudgedColumns:
-    """The cases of the ``kept`` events (only those ``cases`` marks, a bool per case code, when
-    given) judged by ``program``: screened on arrays, the rest by the reference's per-case code.
-    The shared context is made of every ``kept`` event."""
-    stats = stats if stats is not None else {}
-    t_start = time.perf_counter() if t_start is None else t_start
-    for v in program.violations:  # coded before any fork (children code alike)
-        for r in v.responsible:
-            role_code(r)
-    native_offences = native_offences and native_parties(program)
+def judge_kept(ctx: CaseContext, cols: EventColumns, kept: np.ndarray, native_offences: bool,
+               workers: int | None) -> Judged:
+    """The cases of the ``kept`` events judged (the whole of the columnar path before the
+    ladder stage)."""
+    program, as_of = ctx.program, ctx.as_of
     n = len(cols.type)
-    ctx = context_columns(program, cols, kept, as_of)
-    if cases is not None:
-        wanted = kept & np.r_[cases, False][cols.case]
-    elif n and cols.case.min() >= 0:
-        wanted = kept
-    else:
-        wanted = kept & (cols.case >= 0)
-    rows, identity = _case_time_order(cols, wanted)
+    rows, identity = _case_time_order(cols, kept if n and cols.case.min() >= 0
+                                      else kept & (cols.case >= 0))
     case_code = cols.case if identity else cols.case[rows]
     first_of_case = np.r_[True, case_code[1:] != case_code[:-1]] if len(rows) else \
         np.zeros(0, bool)
@@ -245,26 +262,65 @@ def judge_columns(program: Program, cols: EventColumns, as_of: dt.date, kept: np
             people = People(ctx, cols)
             tables = [native_table(ctx, screened.screen, group, people)
                       for group in screened.groups]
-    t_screened = time.perf_counter()
-
+    t_routed = time.perf_counter()
     if batch is None:
         batch = judge_routed(ctx, cols, rows, case_of, starts, screened.routed)
-    outs, offences, warnings, unjudged, late_rejected, traces = batch
-    n_routed = int(screened.routed.sum())
+    return Judged(screened, tables, batch, len(present), n_workers,
+                  time.perf_counter() - t_routed)
+
+
+def context_columns(program: Program, cols: EventColumns, kept: np.ndarray, as_of: dt.date
+                    ) -> CaseContext:
+    """The :class:`CaseContext` of the ``kept`` events, made of the only ones it reads."""
+    return CaseContext(program, cols.events_at(context_rows(program, cols, kept)), as_of)
+
+
+@dataclass
+class JudgedColumns:
+    """The cases of a caseload judged on columns: what the ladder stage takes."""
+
+    ctx: CaseContext
+    outs: list[R.MetricRow]  # the routed cases' metric rows
+    table: OffenceTable  # every offence, routed and screened
+    warnings: list[Any]
+    unjudged: list[R.Unjudged]
+    rejected: list[Rejection]  # events of the routed cases (unknown steps)
+    traces: dict[str, Any]
+    counts: dict[tuple[str, str], list[int]]  # the screened cases' metric counts
+    screened: int  # cases judged here (no metric row)
+
+
+def judge_columns(program: Program, cols: EventColumns, as_of: dt.date, kept: np.ndarray,
+                  cases: np.ndarray | None = None, native_offences: bool = True,
+                  workers: int | None = None, stats: dict[str, float] | None = None,
+                  t_start: float | None = None) -> JudgedColumns:
+    """The cases of the ``kept`` events (only those ``cases`` marks, a bool per case code, when
+    given) judged by ``program`` (:func:`judge_kept`); the shared context is made of every
+    ``kept`` event. Used by a rulebook family's columnar path (:mod:`wenze.fast.versions`)."""
+    stats = stats if stats is not None else {}
+    t_start = time.perf_counter() if t_start is None else t_start
+    for v in program.violations:  # coded before any fork (children code alike)
+        for r in v.responsible:
+            role_code(r)
+    native_offences = native_offences and native_parties(program)
+    ctx = context_columns(program, cols, kept, as_of)
+    wanted = kept & np.r_[cases, False][cols.case] if cases is not None else kept
+    judged = judge_kept(ctx, cols, wanted, native_offences, workers)
     t_routed = time.perf_counter()
+    outs, offences, warnings, unjudged, late_rejected, traces = judged.batch
+    n_routed = int(judged.screened.routed.sum())
     table = OffenceTable.concat(program, [OffenceTable.from_offences(program, offences),
-                                          *tables])
-    t_offences = time.perf_counter()
-    if n_workers > 1:
+                                          *judged.tables])
+    if judged.workers > 1:
         stats["children_peak_mb"] = round(sum(CHILDREN_PEAK_KB) / 1024)
-    stats.update(cases=len(present), screened=len(present) - n_routed, routed=n_routed,
-                 workers=n_workers,
-                 hit_here=sum(int(g.hit.sum()) for g in screened.groups),
-                 seconds_screening=round(t_screened - t_start, 3),
-                 seconds_routed=round(t_routed - t_screened, 3),
-                 seconds_offences_here=round(t_offences - t_routed, 3))
+    stats.update(cases=judged.cases, screened=judged.cases - n_routed, routed=n_routed,
+                 workers=judged.workers,
+                 hit_here=sum(int(g.hit.sum()) for g in judged.screened.groups),
+                 seconds_screening=round(t_routed - judged.seconds_routed - t_start, 3),
+                 seconds_routed=round(judged.seconds_routed, 3),
+                 seconds_offences_here=round(time.perf_counter() - t_routed, 3))
     return JudgedColumns(ctx, outs, table, warnings, unjudged, late_rejected, traces,
-                         screened.counts, len(present) - n_routed)
+                         judged.screened.counts, judged.cases - n_routed)
 
 
 def _holder_rows(cols: EventColumns, rows: np.ndarray) -> np.ndarray:

@@ -8,8 +8,8 @@ reasons, adjustments and consequences, the basis, the facts, the dates — a JSO
 not indented) in its column. Dates are ISO texts, as in the JSON document, so
 :func:`decision_json` gives back exactly the decision's ``to_json()`` from its row (tested on
 every decision of both evaluators). The decisions are written a batch at a time
-(:func:`~wenze.report.stream.decision_batches`), a row group per 64k decisions: the memory of
-writing does not grow with their number.
+(:func:`~wenze.report.stream.rendered`), a row group per run of 32,768 decisions (made in
+forked processes when there are many): the memory of writing does not grow with their number.
 """
 
 from __future__ import annotations
@@ -20,11 +20,20 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
 from wenze.engine.decisions import Decision
 from wenze.engine.evaluate import EvaluationResult
-from wenze.report.stream import Progress, decision_batches, records, run_header
+from wenze.report.stream import (
+    Progress,
+    compact,
+    made,
+    plain_floats,
+    records,
+    rendered,
+    run_header,
+)
 
 __all__ = ["DECISION_SCHEMA", "METRIC_SCHEMA", "RECORD_SCHEMAS", "WARNING_SCHEMA",
            "decision_json", "decision_row", "write_decisions", "write_parquet"]
@@ -62,24 +71,26 @@ RECORD_SCHEMAS = {
     "unjudged": pa.schema([("case", _S), ("code", _S), ("message", _S), ("source", _S),
                            ("event_id", _S)]),
 }
-ROW_GROUP = 1 << 16
 
-_dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+
+
+_NESTED = frozenset(("ladder", *_JSON_FIELDS, *_OBJECT_FIELDS))
 
 
 def decision_row(d: dict[str, Any]) -> dict[str, Any]:
     """A decision's ``to_json()`` as a flat row of :data:`DECISION_SCHEMA`."""
-    row = {k: v for k, v in d.items() if k not in ("ladder", *_JSON_FIELDS, *_OBJECT_FIELDS)}
+    row = {k: v for k, v in d.items() if k not in _NESTED}
+    exact = plain_floats(d["facts"].values())  # (the only floats a decision holds)
     for name in _OBJECT_FIELDS:
-        row[name] = None if d[name] is None else _dumps(d[name])
+        row[name] = None if d[name] is None else compact(d[name], exact)
     row["version"] = d.get("version")
     for name in _JSON_FIELDS:
-        row[name] = _dumps(d[name])
+        row[name] = compact(d[name], exact)
     ladder = d["ladder"]
     for name, _ in _LADDER_PLAIN:
         row[f"ladder_{name}"] = None if ladder is None else ladder[name]
     for name in _LADDER_JSON:
-        row[f"ladder_{name}"] = None if ladder is None else _dumps(ladder[name])
+        row[f"ladder_{name}"] = None if ladder is None else compact(ladder[name], exact)
     return row
 
 
@@ -101,23 +112,31 @@ def decision_json(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def write_decisions(decisions: Sequence[Decision], path: str | Path,
-                    progress: Progress | None = None) -> int:
-    """The decisions as a Parquet file of :data:`DECISION_SCHEMA`, written as they are made;
-    the count written."""
+                    progress: Progress | None = None, workers: int | None = None) -> int:
+    """The decisions as a Parquet file of :data:`DECISION_SCHEMA`, written as they are made
+    (in forked processes when there are many, :func:`~wenze.report.stream.rendered`); the count
+    written."""
     done = 0
-    rows: list[dict[str, Any]] = []
     with pq.ParquetWriter(path, DECISION_SCHEMA, compression="zstd") as writer:
-        for batch in decision_batches(decisions):
-            rows += (decision_row(d.to_json()) for d in batch)
-            done += len(batch)
-            if len(rows) >= ROW_GROUP:
-                writer.write_table(pa.Table.from_pylist(rows, DECISION_SCHEMA))
-                rows = []
+        for count, data in rendered(decisions, _table_bytes, workers):
+            with ipc.open_stream(data) as reader:
+                writer.write_table(reader.read_all())
+            done += count
             if progress is not None:
                 progress(done)
-        if rows or not done:
-            writer.write_table(pa.Table.from_pylist(rows, DECISION_SCHEMA))
+        if not done:
+            writer.write_table(DECISION_SCHEMA.empty_table())
     return done
+
+
+def _table_bytes(decisions: Sequence[Decision], start: int, stop: int) -> bytes:
+    """The rows of ``decisions[start:stop]`` as an Arrow IPC stream of one table."""
+    rows = [decision_row(d.to_json()) for d in made(decisions, start, stop)]
+    table = pa.Table.from_pylist(rows, DECISION_SCHEMA)
+    sink = pa.BufferOutputStream()
+    with ipc.new_stream(sink, DECISION_SCHEMA) as out:
+        out.write_table(table)
+    return sink.getvalue().to_pybytes()
 
 
 def write_parquet(result: EvaluationResult, directory: str | Path,

@@ -17,20 +17,54 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
+import multiprocessing as mp
+import os
+import pickle
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+import orjson
+
 from wenze.engine.decisions import Decision
 from wenze.engine.evaluate import EvaluationResult
 
-__all__ = ["BATCH", "decision_batches", "decision_line", "run_header", "write_jsonl",
-           "write_jsonl_dir"]
+__all__ = ["BATCH", "RUN", "compact", "decision_batches", "decision_line", "made",
+           "plain_floats", "rendered", "run_header", "write_jsonl", "write_jsonl_dir"]
 
 BATCH = 2048  # decisions made, written and let go at a time
 Progress = Callable[[int], None]  # called with the count of decisions written so far
 
 _dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+_SORTED = orjson.OPT_SORT_KEYS
+
+
+def compact(value: Any, exact: bool = True) -> str:
+    """``json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))``, the
+    same text, by orjson (several times faster) when ``exact`` — the caller's word that no float
+    in ``value`` is written otherwise by orjson (see :func:`plain_floats`) — and orjson can
+    write it (else by ``json``)."""
+    if exact:
+        try:
+            return orjson.dumps(value, option=_SORTED).decode()
+        except TypeError:  # a key that is not a text, an integer past 64 bits …
+            pass
+    return _dumps(value)
+
+
+def plain_floats(values: Any) -> bool:
+    """Whether every float among ``values`` (a JSON object's values, lists within) is written
+    alike by ``json`` and orjson: finite, and 0 or at least 10⁻⁴ in size (``json`` writes
+    smaller ones as ``1e-05``, orjson as ``0.00001``)."""
+    for v in values:
+        t = type(v)
+        if t is float:
+            if not (v == 0 or 1e-4 <= abs(v) < math.inf):
+                return False
+        elif (t is list and not plain_floats(v)) or (t is dict and not plain_floats(v.values())):
+            return False
+    return True
 
 
 def decision_batches(decisions: Sequence[Decision], size: int | None = None
@@ -44,19 +78,66 @@ def decision_batches(decisions: Sequence[Decision], size: int | None = None
 
 def decision_line(decision: Decision) -> str:
     """One decision as a JSON Lines line (its ``to_json()``, keys sorted, no indentation)."""
-    return _dumps(decision.to_json()) + "\n"
+    d = decision.to_json()
+    return compact(d, plain_floats(d["facts"].values())) + "\n"
 
 
 def write_jsonl(decisions: Sequence[Decision], out: TextIO,
-                progress: Progress | None = None) -> int:
+                progress: Progress | None = None, workers: int | None = None) -> int:
     """Write the decisions one a line as they are made; the count written."""
     done = 0
-    for batch in decision_batches(decisions):
-        out.write("".join(map(decision_line, batch)))
-        done += len(batch)
+    for count, text in rendered(decisions, _lines, workers):
+        out.write(str(text, "utf-8"))
+        done += count
         if progress is not None:
             progress(done)
     return done
+
+
+def made(decisions: Sequence[Decision], start: int, stop: int) -> Iterator[Decision]:
+    """``decisions[start:stop]``, made a batch at a time."""
+    for lo in range(start, stop, BATCH):
+        yield from decisions[lo:min(lo + BATCH, stop)]
+
+
+def _lines(decisions: Sequence[Decision], start: int, stop: int) -> bytes:
+    return "".join(map(decision_line, made(decisions, start, stop))).encode()
+
+
+# Many decisions are made and rendered in forked processes, RUN decisions each at a time, in
+# waves of one run per process (the last in this one); each wave's runs are written in order
+# before the next wave starts: the memory of writing stays a wave's, whatever the count.
+RUN = 1 << 15
+PARALLEL_MIN_DECISIONS = 2 * RUN  # below this, forking costs more than it saves
+
+
+def rendered(decisions: Sequence[Decision], render: Callable[[Sequence[Decision], int, int],
+                                                            bytes],
+             workers: int | None = None) -> Iterator[tuple[int, bytes | memoryview]]:
+    """``render(decisions, start, stop)`` of consecutive runs of the decisions, in order, with
+    each run's count: in this process, or from :data:`PARALLEL_MIN_DECISIONS` decisions on in
+    waves of forked processes (``workers``: how many, default ``WENZE_WORKERS`` or one per
+    CPU). The same bytes either way."""
+    n = len(decisions)
+    if workers is None:
+        workers = int(os.environ.get("WENZE_WORKERS") or 0)
+    workers = min(workers or os.cpu_count() or 1, 16)
+    if (workers <= 1 or n < max(PARALLEL_MIN_DECISIONS, RUN + 1)
+            or "fork" not in mp.get_all_start_methods()):
+        for lo in range(0, n, RUN):
+            yield min(lo + RUN, n) - lo, render(decisions, lo, min(lo + RUN, n))
+        return
+    from wenze.fast.forking import fork_map
+
+    def made(span: tuple[int, int]) -> pickle.PickleBuffer:  # sent back without copying
+        return pickle.PickleBuffer(render(decisions, *span))
+
+    size = RUN  # (the same runs as in one process: a Parquet file's row groups are runs)
+    for wave in range(0, n, size * workers):
+        spans = [(lo, min(lo + size, n)) for lo in range(wave, min(wave + size * workers, n),
+                                                          size)]
+        for (lo, hi), part in zip(spans, fork_map(made, spans), strict=True):
+            yield hi - lo, part
 
 
 def run_header(result: EvaluationResult) -> dict[str, Any]:
