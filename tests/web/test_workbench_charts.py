@@ -45,7 +45,8 @@ def test_an_uploaded_csv_with_its_mapping_gives_the_decisions_of_wenze_evaluate(
     page = page_for("supervisor")
     open_try_with(page, RECEIPT_RULES.read_text(encoding="utf-8"))
     page.set_input_files("#upload-events", str(SAMPLE))
-    assert page.input_value("#events-format") == "csv"  # from the file's name
+    # the format comes from the file's name once the file is read (asynchronously)
+    page.wait_for_function("document.querySelector('#events-format').value === 'csv'")
     assert "receipt_sample.csv" in page.inner_text("#upload-name")
     assert not page.is_disabled("#mapping")
     options = page.locator("#mapping option").evaluate_all("os => os.map(o => o.value)")
@@ -71,6 +72,8 @@ def test_an_uploaded_csv_with_its_mapping_gives_the_decisions_of_wenze_evaluate(
     assert [(r["line"], r["code"]) for r in expected["rejected"]] == [
         (6, "unknown_type"), (12, "bad_encoding")]
     page.set_input_files("#upload-events", str(broken))
+    page.wait_for_function(  # the file is read asynchronously: evaluate once it is in
+        "document.getElementById('upload-name').textContent.includes('broken.csv')")
     page.click("#evaluate")
     page.wait_for_function("() => document.getElementById('n-rejected').textContent === '2'")
     assert sorted(page.locator("#decisions-table td[data-col=key]").all_inner_texts()) \
