@@ -364,11 +364,18 @@ def drive(targets: list[str], seconds: float, seed: int, hang: float, abort: flo
     can_alarm = hasattr(signal, "SIGALRM")
     if can_alarm:
         signal.signal(signal.SIGALRM, alarm)
-    start = time.monotonic()
-    last_report = start
     total = 0
     with tempfile.TemporaryDirectory(prefix="wenze-fuzz-") as tmp:
         folder = Path(tmp)
+        # warm-up, not counted: the first check of a target imports its modules and builds the
+        # grammar's parser (seconds), which would count as a hang
+        warm = random.Random(0)
+        for name in targets:
+            target = TARGETS[name]
+            value = target.generate(warm)
+            run_one(target, value if target.per_check == 1 else [value], folder)
+        start = time.monotonic()
+        last_report = start
         while time.monotonic() - start < seconds and (max_inputs is None or total < max_inputs):
             for name in order:
                 target = TARGETS[name]
