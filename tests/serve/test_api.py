@@ -281,3 +281,41 @@ def test_the_served_schema_is_the_committed_one(served: Server) -> None:
     assert served_schema.status == 200
     committed = json.loads((REPO / "docs" / "openapi.json").read_text(encoding="utf-8"))
     assert served_schema.json == committed
+
+
+def test_the_stream_events_are_those_the_served_schema_documents(served: Server) -> None:
+    """Each server-sent event fits the event schema of ``/v1/openapi.json`` (schemathesis found
+    the schema said ``{"type": "string"}``, which no event fits)."""
+    import jsonschema_rs  # (schemathesis's validator)
+
+    schema = served.call("GET", "/v1/openapi.json").json
+    event_schema = (schema["paths"]["/v1/stream"]["get"]["responses"]["200"]["content"]
+                    ["text/event-stream"]["schema"])
+    answer = served.call("GET", "/v1/stream?follow=false", served.tokens["supervisor"])
+    events = [dict(line.split(": ", 1) for line in block.splitlines()
+                   if ": " in line and not line.startswith(":"))
+              for block in answer.text.split("\n\n") if "\ndata: " in f"\n{block}"]
+    assert events, "the example caseload has outputs"
+    for event in events:
+        jsonschema_rs.validate(event_schema, event)
+        assert json.loads(event["data"])["kind"] == event["event"]
+
+
+def test_a_parameter_that_does_not_fit_is_a_documented_400_problem(served: Server) -> None:
+    """An invalid query or body answers 400 ``application/problem+json`` — the status the
+    served schema documents (schemathesis found it documented FastAPI's 422 instead)."""
+    schema = served.call("GET", "/v1/openapi.json").json
+    token = served.tokens["admin"]
+    for method, path, body in (("GET", "/v1/cases/ZT-2024-L01?explain=444", None),
+                               ("GET", "/v1/decisions?limit=0", None),
+                               ("GET", "/v1/stream?after=-1&follow=false", None),
+                               ("POST", "/v1/check", {"file": "x.wz"}),
+                               ("POST", "/v1/clock", {"to": "not a date"})):
+        answer = served.call(method, path, token, body)
+        assert answer.status == 400, (path, answer.text)
+        assert answer.content_type.startswith("application/problem+json")
+        assert answer.json["code"] == "bad_request"
+        template = path.split("?")[0].replace("ZT-2024-L01", "{case_id}")
+        documented = schema["paths"][template][method.lower()]["responses"]
+        assert "400" in documented and "422" not in documented
+        assert "application/problem+json" in documented["400"]["content"]

@@ -29,6 +29,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from wenze.serve.outputs import STREAM_KINDS
 from wenze.serve.problems import PROBLEM_SCHEMA, Problem, problem_responses
 from wenze.serve.service import ServeConfig, Service
 from wenze.serve.tokens import Grant
@@ -323,7 +324,7 @@ def create_app(config: ServeConfig, start: bool = True) -> FastAPI:
         summary="Warnings and decisions as they arise (server-sent events, resumable)",
         response_class=StreamingResponse,
         responses={**problem_responses(400, 401, 503),
-                   200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}},
+                   200: {"content": {"text/event-stream": {"schema": STREAM_EVENT_SCHEMA}}}},
     )
     async def stream(
         who: Auth,
@@ -602,9 +603,32 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components["Problem"] = PROBLEM_SCHEMA
     components["Event"] = EVENT_SCHEMA
+    # a request that does not fit the parameters or the body is a 400 problem (``on_invalid``),
+    # never FastAPI's default 422 {"detail": [...]}: the schema says what the service answers
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.get("responses", {})
+            if responses.pop("422", None) is not None:
+                responses.setdefault("400", problem_responses(400)[400])
+    for unused in ("HTTPValidationError", "ValidationError"):
+        components.pop(unused, None)
     app.openapi_schema = schema
     return schema
 
+
+# one server-sent event of ``/v1/stream`` (each event is checked against it, as OpenAPI
+# describes an event stream's items); ``data`` is the JSON text of the output
+STREAM_EVENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "One server-sent event: `id` (the output's stable id), `event` (its kind), "
+                   "`data` (JSON: kind, at, record[, supersedes, revision]; docs/api.md).",
+    "properties": {
+        "id": {"type": "string", "pattern": "^[0-9]+$"},
+        "event": {"type": "string", "enum": list(STREAM_KINDS)},
+        "data": {"type": "string", "contentMediaType": "application/json"},
+        "retry": {"type": "integer"},
+    },
+}
 
 EVENT_SCHEMA: dict[str, Any] = {
     "type": "object",
