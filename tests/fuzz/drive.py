@@ -442,7 +442,8 @@ def main(argv: list[str] | None = None) -> int:
                           "hangs": f.hangs, "disagreements": f.disagreements,
                           "cpu_seconds_in_checks": round(f.seconds, 1),
                           "slowest_s": round(f.slowest, 3)}), file=log, flush=True)
-    print(json.dumps({"wall_s": round(wall), "inputs": sum(f.inputs for f in figures.values()),
+    print(json.dumps({"wall_s": round(wall), "cpu_s": round(time.process_time()),
+                      "inputs": sum(f.inputs for f in figures.values()),
                       "load_at_end": os.getloadavg()}), file=log, flush=True)
     failed = sum(f.tracebacks + f.hangs + f.disagreements for f in figures.values())
     return 1 if failed else 0
