@@ -319,3 +319,24 @@ def test_a_parameter_that_does_not_fit_is_a_documented_400_problem(served: Serve
         documented = schema["paths"][template][method.lower()]["responses"]
         assert "400" in documented and "422" not in documented
         assert "application/problem+json" in documented["400"]["content"]
+
+
+def test_a_stream_position_past_the_ids_is_a_400_not_a_cut_stream(served: Server) -> None:
+    """schemathesis found ``?after=`` / ``Last-Event-ID`` past the id column's integers answered
+    200 and then cut the stream (the store's query failed inside the started answer: an
+    OverflowError on SQLite, "integer out of range" on PostgreSQL)."""
+    token = served.tokens["jianshe"]
+    huge = str(2**31)
+    for path, headers in ((f"/v1/stream?follow=false&after={huge}", {}),
+                          ("/v1/stream?follow=false", {"Last-Event-ID": huge}),
+                          ("/v1/stream?follow=false", {"Last-Event-ID": "-1"}),
+                          ("/v1/stream?follow=false", {"Last-Event-ID": "1e3"})):
+        answer = served.call("GET", path, token, headers=headers)
+        assert answer.status == 400, (path, headers, answer.text)
+        assert answer.content_type.startswith("application/problem+json")
+    last = str(2**31 - 1)  # the largest id: nothing after it, the stream ends cleanly
+    for path, headers in ((f"/v1/stream?follow=false&after={last}", {}),
+                          ("/v1/stream?follow=false", {"Last-Event-ID": last})):
+        answer = served.call("GET", path, token, headers=headers)
+        assert answer.status == 200 and answer.text == "retry: 2000\n\n", answer.text
+    assert "Traceback" not in served.log() and "internal error" not in served.log()

@@ -4,7 +4,8 @@ the example caseload posted, every operation of ``/v1/openapi.json`` called with
 paths, queries, headers and bodies, once with the admin token and once with a unit's token.
 
 Checks on every answer: no 5xx; the status code, the content type and the body are those the
-schema documents for the operation; and no answer slower than ``HANG_SECONDS`` (a hang).
+schema documents for the operation; and, in the long run, no hang: an answer slower than
+``HANG_SECONDS`` (``WENZE_FUZZ_DEADLINE_MS``, 1 s) asked again and slower again.
 
 The normal test run does a bounded, derandomised pass (``WENZE_FUZZ_API_EXAMPLES``, default 6
 cases an operation and token); the long run raises it (``docs/reliability.md``) and, with
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import os
 import time
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -37,10 +39,10 @@ from tests.serve.conftest import CASELOAD, TODAY, Server, start_server
 
 EXAMPLES = int(os.environ.get("WENZE_FUZZ_API_EXAMPLES", "6"))
 LONG = "WENZE_FUZZ_API_EXAMPLES" in os.environ
-HANG_SECONDS = 1.0
+HANG_SECONDS = int(os.environ.get("WENZE_FUZZ_DEADLINE_MS", "1000")) / 1000
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
-SENT = {"requests": 0}
+SENT = {"requests": 0, "slow_once": 0}
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +61,7 @@ def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         report = os.environ.get("WENZE_FUZZ_REPORT")
         if report:
             with Path(report).open("a", encoding="utf-8") as fh:
-                fh.write(f"api requests {SENT['requests']}\n")
+                fh.write(f"api requests {SENT['requests']} slow_once {SENT['slow_once']}\n")
         failures = [line for line in server.log().splitlines()
                     if "Traceback" in line or "internal error" in line]
         assert not failures, "\n".join(failures)
@@ -78,8 +80,15 @@ def call_and_check(case: schemathesis.Case, server: Server, token: str) -> None:
     took = time.perf_counter() - began
     SENT["requests"] += 1
     case.validate_response(response, checks=CHECKS, headers=headers)
-    assert took <= HANG_SECONDS or not LONG, (
-        f"{case.method} {case.formatted_path} took {took:.2f} s (a hang)")
+    if LONG and took > HANG_SECONDS:
+        # on a shared machine one answer can wait for a core: a hang is slow twice in a row
+        began = time.perf_counter()
+        case.call(headers=headers, timeout=30)
+        again = time.perf_counter() - began
+        SENT["requests"] += 1
+        SENT["slow_once"] += 1
+        assert again <= HANG_SECONDS, (
+            f"{case.method} {case.formatted_path} took {took:.2f} s, then {again:.2f} s (a hang)")
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
@@ -107,7 +116,8 @@ def test_every_operation(api_server: Server, who: str, mode: GenerationMode) -> 
         try:
             run()
         except Exception as err:  # every operation is tried; all failures are reported
-            failures.append(f"--- {operation.label}, token {who}, {mode.value} data:\n{err}")
+            failures.append(f"--- {operation.label}, token {who}, {mode.value} data:\n"
+                            + "".join(traceback.format_exception(err))[-4000:])
     assert not failures, "\n".join(failures)
 
 

@@ -42,6 +42,7 @@ JSONL_TYPES = ("application/x-ndjson", "application/jsonl", "application/json-li
 LEVELS = {"notice": "notice", "yellow": "yellow", "red": "red",
           "预警": "notice", "黄牌": "yellow", "红牌": "red"}
 STREAM_POLL_SECONDS = 0.2
+MAX_OUTPUT_ID = 2**31 - 1  # output ids are SQL INTEGERs (PostgreSQL's 32-bit integer)
 STREAM_HEARTBEAT_SECONDS = 15.0
 
 bearer = HTTPBearer(auto_error=False, description="API token: `wenze token create`")
@@ -329,17 +330,21 @@ def create_app(config: ServeConfig, start: bool = True) -> FastAPI:
     async def stream(
         who: Auth,
         last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
-        after: Annotated[int | None, Query(ge=0, description="resume after this id")] = None,
+        after: Annotated[int | None, Query(ge=0, le=MAX_OUTPUT_ID,
+                                           description="resume after this id")] = None,
         follow: Annotated[bool, Query(description="false: send the backlog and end")] = True,
     ) -> StreamingResponse:
         s = reader()  # the outputs of every event stored before this request are there
         start = after
         if last_event_id is not None:
-            try:
-                start = int(last_event_id)
-            except ValueError:
-                raise Problem("bad_request", "Last-Event-ID 须为整数 Last-Event-ID must be an "
-                                             "integer") from None
+            # checked here, before the stream starts: past the id column's integers the store's
+            # query would fail inside the already-started answer (a cut 200, not a 400)
+            text = last_event_id.strip()
+            start = int(text) if text.isascii() and text.isdigit() else -1
+            if not 0 <= start <= MAX_OUTPUT_ID:
+                raise Problem("bad_request", f"Last-Event-ID 须为 0 至 {MAX_OUTPUT_ID} 的整数 "
+                                             "Last-Event-ID must be an integer from 0 to "
+                                             f"{MAX_OUTPUT_ID}")
         unit = None if who.reads_all else who.unit
         return StreamingResponse(_events(s, start or 0, unit, follow),
                                  media_type="text/event-stream",
