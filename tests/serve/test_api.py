@@ -340,3 +340,15 @@ def test_a_stream_position_past_the_ids_is_a_400_not_a_cut_stream(served: Server
         answer = served.call("GET", path, token, headers=headers)
         assert answer.status == 200 and answer.text == "retry: 2000\n\n", answer.text
     assert "Traceback" not in served.log() and "internal error" not in served.log()
+
+
+def test_check_with_a_nul_in_the_file_name_answers_its_diagnostics(served: Server) -> None:
+    """schemathesis found ``POST /v1/check`` with ``"file": "a\\u0000b.wz"`` answered 500
+    (ValueError: embedded null byte)."""
+    for token in (served.tokens["admin"], served.tokens["jianshe"]):
+        answer = served.call("POST", "/v1/check", token,
+                             {"rulebook": "规则集 x {\n  版本 \"1\"\n", "file": "a\x00b.wz"})
+        assert answer.status == 200, answer.text
+        [diagnostic] = answer.json["diagnostics"]
+        assert diagnostic["code"] == "WZ003" and answer.json["ok"] is False
+    assert "internal error" not in served.log()
