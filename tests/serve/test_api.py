@@ -5,6 +5,7 @@ evaluate, the clock, metrics."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from typing import Any
@@ -223,6 +224,17 @@ def test_the_clock_moves_on_and_the_live_state_follows(tmp_path_factory: Any) ->
         assert len(after) == moved.json["issued"]
         back = server.call("POST", "/v1/clock", token, {"to": "2024-01-01"})
         assert back.status == 409 and back.json["code"] == "conflict"
+        # schemathesis found a far day (8521-11-18) ticked day by day past the calendar for
+        # minutes: a day the rulebook's calendars do not know is refused before the clock moves
+        import wenze
+
+        last = min(c.calendar.last_date
+                   for c in wenze.load(RULEBOOK).program.calendars.values())
+        for far in (last + dt.timedelta(days=1), dt.date(8521, 11, 18)):
+            answer = server.call("POST", "/v1/clock", token, {"to": far.isoformat()})
+            assert answer.status == 400 and answer.json["code"] == "bad_request", answer.text
+            assert str(last) in answer.json["detail"]
+        assert server.call("GET", "/readyz").json["today"] == TODAY
     finally:
         server.stop()
         db.close()

@@ -413,6 +413,13 @@ def create_app(config: ServeConfig, start: bool = True) -> FastAPI:
             raise Problem("conflict", "服务使用真实时钟 the service runs on the wall clock")
         if body.to < s.today():
             raise Problem("conflict", f"时钟不能倒退 the clock cannot go back to {body.to}")
+        # a day no calendar of the rulebook knows cannot be judged (never guessed): refused
+        # before the clock moves, not ticked day by day into the unknown (a hang)
+        last = min((c.calendar.last_date for c in s.program.calendars.values()), default=None)
+        if last is not None and body.to > last:
+            raise Problem("bad_request", f"日历只到 {last}，不能将时钟拨到 {body.to} "
+                                         f"the rulebook's calendars end on {last}: the clock "
+                                         f"cannot move to {body.to}")
         issued = s.advance(body.to)
         return {"today": s.today().isoformat(), "issued": issued}
 
