@@ -127,6 +127,20 @@ def test_a_nul_byte_is_a_character_error_shown_safely() -> None:
     assert "\x00" not in render(result.diagnostics, result.sources, "en")
 
 
+
+def test_a_nul_byte_in_the_name_of_a_text_is_shown_not_crashed_on(tmp_path: Path) -> None:
+    """Issue 15 (schemathesis on ``POST /v1/check``, whose ``file`` names the posted text): a NUL
+    in the name made ``load_text`` raise ValueError (``realpath``) — a 500."""
+    (tmp_path / "base.wz").write_text(HEAD, encoding="utf-8")
+    name = str(tmp_path / "a\x00b.wz")
+    result = load_text(HEAD + "单位 「a」 {\n", name)
+    assert [d.code for d in result.diagnostics] == ["WZ003"]
+    assert result.diagnostics[0].span.file == name and name in result.sources
+    render(result.diagnostics, result.sources, "en")
+    text = HEAD.replace("}", '  继承 "base.wz"\n}', 1)
+    assert "继承" in text
+    assert load_text(text, name).diagnostics == []  # its bases are found where it stands
+
 # ---------------------------------------------------------------- 继承 confined to the root
 
 SECRET = "SECRET_TOKEN=do-not-print-me"

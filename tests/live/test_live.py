@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 import wenze
@@ -249,6 +249,107 @@ def test_random_logs_equal_batch_without_joint_liability(
     events, as_of, stops = load
     engine = _replay(solo_rulebook.program, events, as_of, stops)
     _assert_same(engine, solo_rulebook.program, events, as_of)
+
+
+# ------------------------------------------------- random arrival orders (issue 15, hypothesis)
+
+LIVE_EXAMPLES = int(os.environ.get("WENZE_FUZZ_LIVE_EXAMPLES", "12"))
+LIVE_LONG = "WENZE_FUZZ_LIVE_EXAMPLES" in os.environ
+SIMULATED_RULEBOOKS = ("zitong_2008.wz", "luzhou_2009.wz", "yingshan_2009.wz", "fujian_2010.wz",
+                       "foshan_2005.wz")
+_LOADED: dict[str, Any] = {}
+
+
+def _shipped_program(name: str) -> Any:
+    if name not in _LOADED:
+        _LOADED[name] = wenze.load(ROOT / "rules" / name).program
+    return _LOADED[name]
+
+
+@st.composite
+def arrivals(draw: st.DrawFn) -> tuple[str, Any, list[Event], list[tuple[int, dt.date]],
+                                       dt.date]:
+    """A caseload, the order its events arrive in, the days the clock is moved to between
+    arrivals, and the day to compare on: a shipped rulebook (its items, posts, powers, ladders)
+    and a simulated caseload under a drawn profile — few officials a post (the same people
+    offend again: higher degrees, joint liability), drawn rates of suspensions, correction
+    notices, unauthorised extensions and decisions, absences and covers — or a hand-drawn log of
+    the joint-liability rulebook; events arriving in a drawn order (a case's late events after
+    the clock has passed them), the clock advanced to drawn days in between."""
+    from wenze.simulate.caseload import Profile, generate, load_profile
+
+    if draw(st.integers(0, 3)) == 0:
+        hand, _as_of, _stops = draw(caseloads())
+        name, events = "joint_liability", hand
+        program = None
+    else:
+        name = draw(st.sampled_from(SIMULATED_RULEBOOKS))
+        program = _shipped_program(name)
+        data = json.loads(json.dumps(load_profile().data))
+        rate = st.sampled_from([0.0, 0.05, 0.2, 0.5])
+        data["period"] = {"start": "2024-03-01", "end": "2024-05-31", "as_of": "2024-05-31"}
+        data["staff"]["officials_per_post"] = draw(st.integers(1, 3))
+        data["items"]["default"]["on_the_spot"] = draw(st.sampled_from([0.0, 0.5, 0.9]))
+        data["items"]["default"]["median_days"] = draw(st.sampled_from([2.0, 8.0, 25.0]))
+        data["suspension"]["rate"] = draw(rate)
+        data["corrections"]["rate"] = draw(rate)
+        data["corrections"]["late_notice"] = draw(rate)
+        data["corrections"]["second_notice"] = draw(rate)
+        data["extension"]["unauthorized"] = draw(rate)
+        data["decision"]["unauthorized"] = draw(rate)
+        data["absences"]["per_post_per_year"] = draw(st.sampled_from([0, 6, 40]))
+        data["absences"]["cover_while_present"] = draw(rate)
+        events = generate(program, Profile(data, "<hypothesis>"), cases=draw(st.integers(1, 25)),
+                          seed=draw(st.integers(0, 2**16)))
+    if not events:
+        events = []
+    order = draw(st.sampled_from(["time", "file", "shuffled", "reversed", "by id"]))
+    if order == "time":
+        events = sorted(events, key=lambda e: (e.at, e.id))
+    elif order == "shuffled":
+        events = draw(st.permutations(events))
+    elif order == "reversed":
+        events = events[::-1]
+    elif order == "by id":
+        events = sorted(events, key=lambda e: e.id)
+    days = sorted(e.at.date() for e in events) or [dt.date(2024, 3, 1)]
+    first, last = days[0], days[-1]
+    as_of = first + dt.timedelta(days=draw(st.integers(0, (last - first).days + 60)))
+    stops = sorted(draw(st.lists(st.tuples(st.integers(0, len(events)),
+                                           st.integers(0, (as_of - first).days)), max_size=4)))
+    moves = [(position, first + dt.timedelta(days=d)) for position, d in stops]
+    return name, program, list(events), moves, as_of
+
+
+@settings(max_examples=LIVE_EXAMPLES, deadline=None, derandomize=not LIVE_LONG,
+          suppress_health_check=list(HealthCheck), database=None)
+@given(arrivals())
+def test_random_caseloads_in_random_arrival_orders_equal_batch(
+        rulebook: wenze.Rulebook,
+        load: tuple[str, Any, list[Event], list[tuple[int, dt.date]], dt.date]) -> None:
+    """Live mode fed a caseload's events in any arrival order, its clock moved forward to drawn
+    days in between (events of days the clock has passed arrive late; events after the day
+    compared on are not sent), holds on the day what a batch evaluation as of that day gives:
+    the same decisions, warnings and — applied in order — the same output stream."""
+    name, program, events, moves, as_of = load
+    note(f"rulebook {name}, {len(events)} events, clock moves {moves}, as of {as_of}")
+    program = program or rulebook.program
+    sent = [e for e in events if e.at.date() <= as_of]
+    engine = LiveEngine(program, VirtualClock(min(
+        (dt.datetime.combine(e.at.date(), dt.time(), CHINA) for e in sent), default=START)))
+    try:
+        moves = list(moves)
+        for position, ev in enumerate(sent):
+            while moves and moves[0][0] <= position:
+                day = moves.pop(0)[1]
+                if day > engine.today:
+                    engine.advance_to(day)
+            engine.submit(ev)
+        if as_of > engine.today:
+            engine.advance_to(as_of)
+        _assert_same(engine, program, sent, as_of)
+    finally:
+        engine.close()
 
 
 # ----------------------------------------------------------------------------- time

@@ -5,6 +5,7 @@ evaluate, the clock, metrics."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from typing import Any
@@ -223,6 +224,17 @@ def test_the_clock_moves_on_and_the_live_state_follows(tmp_path_factory: Any) ->
         assert len(after) == moved.json["issued"]
         back = server.call("POST", "/v1/clock", token, {"to": "2024-01-01"})
         assert back.status == 409 and back.json["code"] == "conflict"
+        # schemathesis found a far day (8521-11-18) ticked day by day past the calendar for
+        # minutes: a day the rulebook's calendars do not know is refused before the clock moves
+        import wenze
+
+        last = min(c.calendar.last_date
+                   for c in wenze.load(RULEBOOK).program.calendars.values())
+        for far in (last + dt.timedelta(days=1), dt.date(8521, 11, 18)):
+            answer = server.call("POST", "/v1/clock", token, {"to": far.isoformat()})
+            assert answer.status == 400 and answer.json["code"] == "bad_request", answer.text
+            assert str(last) in answer.json["detail"]
+        assert server.call("GET", "/readyz").json["today"] == TODAY
     finally:
         server.stop()
         db.close()
@@ -281,3 +293,74 @@ def test_the_served_schema_is_the_committed_one(served: Server) -> None:
     assert served_schema.status == 200
     committed = json.loads((REPO / "docs" / "openapi.json").read_text(encoding="utf-8"))
     assert served_schema.json == committed
+
+
+def test_the_stream_events_are_those_the_served_schema_documents(served: Server) -> None:
+    """Each server-sent event fits the event schema of ``/v1/openapi.json`` (schemathesis found
+    the schema said ``{"type": "string"}``, which no event fits)."""
+    import jsonschema_rs  # (schemathesis's validator)
+
+    schema = served.call("GET", "/v1/openapi.json").json
+    event_schema = (schema["paths"]["/v1/stream"]["get"]["responses"]["200"]["content"]
+                    ["text/event-stream"]["schema"])
+    answer = served.call("GET", "/v1/stream?follow=false", served.tokens["supervisor"])
+    events = [dict(line.split(": ", 1) for line in block.splitlines()
+                   if ": " in line and not line.startswith(":"))
+              for block in answer.text.split("\n\n") if "\ndata: " in f"\n{block}"]
+    assert events, "the example caseload has outputs"
+    for event in events:
+        jsonschema_rs.validate(event_schema, event)
+        assert json.loads(event["data"])["kind"] == event["event"]
+
+
+def test_a_parameter_that_does_not_fit_is_a_documented_400_problem(served: Server) -> None:
+    """An invalid query or body answers 400 ``application/problem+json`` — the status the
+    served schema documents (schemathesis found it documented FastAPI's 422 instead)."""
+    schema = served.call("GET", "/v1/openapi.json").json
+    token = served.tokens["admin"]
+    for method, path, body in (("GET", "/v1/cases/ZT-2024-L01?explain=444", None),
+                               ("GET", "/v1/decisions?limit=0", None),
+                               ("GET", "/v1/stream?after=-1&follow=false", None),
+                               ("POST", "/v1/check", {"file": "x.wz"}),
+                               ("POST", "/v1/clock", {"to": "not a date"})):
+        answer = served.call(method, path, token, body)
+        assert answer.status == 400, (path, answer.text)
+        assert answer.content_type.startswith("application/problem+json")
+        assert answer.json["code"] == "bad_request"
+        template = path.split("?")[0].replace("ZT-2024-L01", "{case_id}")
+        documented = schema["paths"][template][method.lower()]["responses"]
+        assert "400" in documented and "422" not in documented
+        assert "application/problem+json" in documented["400"]["content"]
+
+
+def test_a_stream_position_past_the_ids_is_a_400_not_a_cut_stream(served: Server) -> None:
+    """schemathesis found ``?after=`` / ``Last-Event-ID`` past the id column's integers answered
+    200 and then cut the stream (the store's query failed inside the started answer: an
+    OverflowError on SQLite, "integer out of range" on PostgreSQL)."""
+    token = served.tokens["jianshe"]
+    huge = str(2**31)
+    for path, headers in ((f"/v1/stream?follow=false&after={huge}", {}),
+                          ("/v1/stream?follow=false", {"Last-Event-ID": huge}),
+                          ("/v1/stream?follow=false", {"Last-Event-ID": "-1"}),
+                          ("/v1/stream?follow=false", {"Last-Event-ID": "1e3"})):
+        answer = served.call("GET", path, token, headers=headers)
+        assert answer.status == 400, (path, headers, answer.text)
+        assert answer.content_type.startswith("application/problem+json")
+    last = str(2**31 - 1)  # the largest id: nothing after it, the stream ends cleanly
+    for path, headers in ((f"/v1/stream?follow=false&after={last}", {}),
+                          ("/v1/stream?follow=false", {"Last-Event-ID": last})):
+        answer = served.call("GET", path, token, headers=headers)
+        assert answer.status == 200 and answer.text == "retry: 2000\n\n", answer.text
+    assert "Traceback" not in served.log() and "internal error" not in served.log()
+
+
+def test_check_with_a_nul_in_the_file_name_answers_its_diagnostics(served: Server) -> None:
+    """schemathesis found ``POST /v1/check`` with ``"file": "a\\u0000b.wz"`` answered 500
+    (ValueError: embedded null byte)."""
+    for token in (served.tokens["admin"], served.tokens["jianshe"]):
+        answer = served.call("POST", "/v1/check", token,
+                             {"rulebook": "规则集 x {\n  版本 \"1\"\n", "file": "a\x00b.wz"})
+        assert answer.status == 200, answer.text
+        [diagnostic] = answer.json["diagnostics"]
+        assert diagnostic["code"] == "WZ003" and answer.json["ok"] is False
+    assert "internal error" not in served.log()

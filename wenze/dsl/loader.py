@@ -80,9 +80,12 @@ def load_text(text: str, file: str = "<string>", root: str | Path | None = None)
     """As :func:`load_rulebook`, for text already in memory that spans will call ``file``;
     ``继承`` paths are relative to the folder of ``file`` (the working folder for ``<string>``)
     and confined to ``root`` (default: that same folder)."""
-    folder = Path(file).parent if file != "<string>" else Path(".")
+    # the text is in memory: ``file`` is a name, shown as given; where it is resolved as a path
+    # (the folder of its 继承 bases) a NUL, which no path can hold, stands as U+FFFD
+    path = Path(file.replace("\x00", "\ufffd"))
+    folder = path.parent if file != "<string>" else Path(".")
     loader = _Loader(Path(os.path.realpath(root if root is not None else folder)))
-    raw = loader.load(Path(file), file, text, [])
+    raw = loader.load(path, file, text, [])
     rulebook = flatten_items(raw) if raw is not None else None
     diagnostics = list(loader.diagnostics)
     if rulebook is not None and not loader.broken:

@@ -30,6 +30,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wenze.serve.judge import WorkerService
+from wenze.serve.outputs import STREAM_KINDS
 from wenze.serve.problems import PROBLEM_SCHEMA, Problem, problem_responses
 from wenze.serve.rulebooks import add_routes as add_rulebook_routes
 from wenze.serve.service import ServeConfig, Service
@@ -49,6 +50,7 @@ JSONL_TYPES = ("application/x-ndjson", "application/jsonl", "application/json-li
 LEVELS = {"notice": "notice", "yellow": "yellow", "red": "red",
           "预警": "notice", "黄牌": "yellow", "红牌": "red"}
 STREAM_POLL_SECONDS = 0.2
+MAX_OUTPUT_ID = 2**31 - 1  # output ids are SQL INTEGERs (PostgreSQL's 32-bit integer)
 STREAM_HEARTBEAT_SECONDS = 15.0
 
 bearer = HTTPBearer(auto_error=False, description="API token: `wenze token create`")
@@ -345,22 +347,26 @@ def create_app(config: ServeConfig, start: bool = True) -> FastAPI:
         summary="Warnings and decisions as they arise (server-sent events, resumable)",
         response_class=StreamingResponse,
         responses={**problem_responses(400, 401, 503),
-                   200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}},
+                   200: {"content": {"text/event-stream": {"schema": STREAM_EVENT_SCHEMA}}}},
     )
     async def stream(
         who: Auth,
         last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
-        after: Annotated[int | None, Query(ge=0, description="resume after this id")] = None,
+        after: Annotated[int | None, Query(ge=0, le=MAX_OUTPUT_ID,
+                                           description="resume after this id")] = None,
         follow: Annotated[bool, Query(description="false: send the backlog and end")] = True,
     ) -> StreamingResponse:
         s = reader()  # the outputs of every event stored before this request are there
         start = after
         if last_event_id is not None:
-            try:
-                start = int(last_event_id)
-            except ValueError:
-                raise Problem("bad_request", "Last-Event-ID 须为整数 Last-Event-ID must be an "
-                                             "integer") from None
+            # checked here, before the stream starts: past the id column's integers the store's
+            # query would fail inside the already-started answer (a cut 200, not a 400)
+            text = last_event_id.strip()
+            start = int(text) if text.isascii() and text.isdigit() else -1
+            if not 0 <= start <= MAX_OUTPUT_ID:
+                raise Problem("bad_request", f"Last-Event-ID 须为 0 至 {MAX_OUTPUT_ID} 的整数 "
+                                             "Last-Event-ID must be an integer from 0 to "
+                                             f"{MAX_OUTPUT_ID}")
         unit = None if who.reads_all else who.unit
         return StreamingResponse(_events(s, start or 0, unit, follow),
                                  media_type="text/event-stream",
@@ -431,6 +437,13 @@ def create_app(config: ServeConfig, start: bool = True) -> FastAPI:
             raise Problem("conflict", "服务使用真实时钟 the service runs on the wall clock")
         if body.to < s.today():
             raise Problem("conflict", f"时钟不能倒退 the clock cannot go back to {body.to}")
+        # a day no calendar of the rulebook knows cannot be judged (never guessed): refused
+        # before the clock moves, not ticked day by day into the unknown (a hang)
+        last = min((c.calendar.last_date for c in s.program.calendars.values()), default=None)
+        if last is not None and body.to > last:
+            raise Problem("bad_request", f"日历只到 {last}，不能将时钟拨到 {body.to} "
+                                         f"the rulebook's calendars end on {last}: the clock "
+                                         f"cannot move to {body.to}")
         issued = s.advance(body.to)
         return {"today": s.today().isoformat(), "issued": issued}
 
@@ -627,9 +640,32 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components["Problem"] = PROBLEM_SCHEMA
     components["Event"] = EVENT_SCHEMA
+    # a request that does not fit the parameters or the body is a 400 problem (``on_invalid``),
+    # never FastAPI's default 422 {"detail": [...]}: the schema says what the service answers
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.get("responses", {})
+            if responses.pop("422", None) is not None:
+                responses.setdefault("400", problem_responses(400)[400])
+    for unused in ("HTTPValidationError", "ValidationError"):
+        components.pop(unused, None)
     app.openapi_schema = schema
     return schema
 
+
+# one server-sent event of ``/v1/stream`` (each event is checked against it, as OpenAPI
+# describes an event stream's items); ``data`` is the JSON text of the output
+STREAM_EVENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "One server-sent event: `id` (the output's stable id), `event` (its kind), "
+                   "`data` (JSON: kind, at, record[, supersedes, revision]; docs/api.md).",
+    "properties": {
+        "id": {"type": "string", "pattern": "^[0-9]+$"},
+        "event": {"type": "string", "enum": list(STREAM_KINDS)},
+        "data": {"type": "string", "contentMediaType": "application/json"},
+        "retry": {"type": "integer"},
+    },
+}
 
 EVENT_SCHEMA: dict[str, Any] = {
     "type": "object",
