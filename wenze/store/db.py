@@ -198,9 +198,10 @@ def ensure_schema(engine: Engine) -> None:
     """Upgrade to head when the database is behind. Tolerates another process upgrading at the
     same moment (the loser's failure is ignored when the schema is at head afterwards)."""
     head = head_revision(engine)
-    if current_revision(engine) == head:
-        return
-    with _schema_lock(engine):  # two first ingests into one new SQLite file: one creates
+    # two first ingests into one new SQLite file: one creates it, the other waits — from the
+    # first connection on (it switches a new file to WAL, which a second connection at the
+    # same instant can be refused without waiting: "database is locked")
+    with _schema_lock(engine):
         if current_revision(engine) == head:
             return
         try:
@@ -220,7 +221,12 @@ def _schema_lock(engine: Engine) -> Iterator[None]:
         return
     import fcntl
 
-    with open(f"{database}.schema-lock", "a") as lock:
+    try:
+        lock = open(f"{database}.schema-lock", "a")
+    except OSError:  # a read-only folder: nothing is created there, nothing to serialise
+        yield
+        return
+    with lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield
