@@ -15,7 +15,6 @@ import datetime as dt
 import html
 import json
 import logging
-import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -142,10 +141,7 @@ def create_app(config: ServeConfig, start: bool = True) -> FastAPI:
             # --workers N: this is a worker process; the judge is in the supervisor
             service = WorkerService(config) if config.judge else Service(config)
             holder["service"] = service
-            # judged again in the background: /healthz answers meanwhile, /readyz says 503
-            thread = threading.Thread(target=_start, args=(service,), name="wenze-serve-start",
-                                      daemon=True)
-            thread.start()
+            service.start_in_background()  # /healthz answers meanwhile, /readyz says 503
         yield
         if "service" in holder:
             holder["service"].stop()
@@ -467,14 +463,6 @@ def create_app_from_env() -> FastAPI:
 
 
 # ---------------------------------------------------------------------------------- helpers
-
-
-def _start(service: Service) -> None:
-    try:
-        service.start()
-    except BaseException:
-        LOG.exception("wenze serve: rebuilding the live state failed")
-        raise
 
 
 def _handlers(app: FastAPI) -> None:

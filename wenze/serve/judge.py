@@ -341,8 +341,7 @@ def serve_workers(config: ServeConfig, host: str, port: int, workers: int,
     server = JudgeServer(service, path, key)
     try:
         server.start()
-        threading.Thread(target=_start, args=(service,), name="wenze-serve-start",
-                         daemon=True).start()
+        service.start_in_background()
         sock = uv.bind_socket()
         Multiprocess(uv, sockets=[sock]).run()
     finally:
@@ -351,10 +350,3 @@ def serve_workers(config: ServeConfig, host: str, port: int, workers: int,
         shutil.rmtree(folder, ignore_errors=True)
     return 0
 
-
-def _start(service: Service) -> None:
-    try:
-        service.start()
-    except BaseException:
-        LOG.exception("wenze serve: rebuilding the live state failed")
-        raise

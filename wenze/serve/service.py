@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import logging
 import os
 import sys
 import threading
@@ -231,6 +232,19 @@ class Service:
         self.posts = {k: v for p in programs for k, v in p.posts.items()}
 
     # ------------------------------------------------------------------ start and stop
+
+    def start_in_background(self) -> None:
+        """:meth:`start` on a thread of its own (``/healthz`` answers meanwhile, ``/readyz``
+        says 503); a failure is logged before the thread ends."""
+        def run() -> None:
+            try:
+                self.start()
+            except BaseException:
+                logging.getLogger("uvicorn.error.wenze").exception(
+                    "wenze serve: rebuilding the live state failed")
+                raise
+
+        threading.Thread(target=run, name="wenze-serve-start", daemon=True).start()
 
     def start(self) -> None:
         """Judge the stored events again, reconcile the log, start the clock thread."""
