@@ -421,7 +421,7 @@ def _responsible_columns(parts: dict[str, list[np.ndarray]], people: People, v: 
         key = np.where(w_person >= 0, w_person,
                        np.where(w_post >= 0, n_names + w_post, 2 * n_names + w_unit))
         if party in (_DEPUTY, _CHIEF):  # a leader the post and unit do not name: 单位:unit/…
-            key = np.where(leader >= 0, key, (3 if party == _DEPUTY else 4) * n_names + w_unit)
+            key = np.where(leader >= 0, key, _UNNAMED_LEADER[party.leader] * n_names + w_unit)
         for t_valid, t_key in taken:
             valid &= ~(t_valid & (t_key == key))
         taken.append((valid, key))

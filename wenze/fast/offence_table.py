@@ -269,16 +269,10 @@ class OffenceTable:
         behind it (none: last), case or "", violation name, subject or "", person key, role
         value — how the ladder takes the offences of one date (never by a hash)."""
         rows = np.asarray(rows, np.int64)
-        names = [v.name for v in self.program.violations]
-        v_rank = np.empty(len(names), np.int64)
-        v_rank[np.asarray(sorted(range(len(names)), key=names.__getitem__), np.int64)] = \
-            np.arange(len(names))
-        role_rank = np.empty(len(ROLES), np.int64)
-        role_rank[np.asarray(sorted(range(len(ROLES)), key=lambda i: ROLES[i].value),
-                             np.int64)] = np.arange(len(ROLES))
+        v_rank, role_rank = self._name_ranks()
         order = np.lexsort((role_rank[self.role[rows]], self.person_key.codes[rows],
                             self.subject.sort_codes()[rows],
-                            v_rank[self.violation[rows]] if len(names) else self.violation[rows],
+                            v_rank[self.violation[rows]] if len(v_rank) else self.violation[rows],
                             self.case.sort_codes()[rows], self.act_at[rows]))
         rank = np.empty(len(rows), np.int64)
         rank[order] = np.arange(len(rows))
@@ -287,6 +281,13 @@ class OffenceTable:
     def order(self) -> np.ndarray:
         """Row indices in ``Offence.order``: (established, case or "", violation name,
         subject or "", person_key, role value)."""
+        v_rank, role_rank = self._name_ranks()
+        return np.lexsort((role_rank[self.role], self.person_key.codes,
+                           self.subject.sort_codes(), v_rank[self.violation] if len(v_rank)
+                           else self.violation, self.case.sort_codes(), self.established))
+
+    def _name_ranks(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each violation code's rank by name, and each role code's by value (sort keys)."""
         names = [v.name for v in self.program.violations]
         v_rank = np.empty(len(names), np.int64)
         v_rank[np.asarray(sorted(range(len(names)), key=names.__getitem__), np.int64)] = \
@@ -294,6 +295,4 @@ class OffenceTable:
         role_rank = np.empty(len(ROLES), np.int64)
         role_rank[np.asarray(sorted(range(len(ROLES)), key=lambda i: ROLES[i].value),
                              np.int64)] = np.arange(len(ROLES))
-        return np.lexsort((role_rank[self.role], self.person_key.codes,
-                           self.subject.sort_codes(), v_rank[self.violation] if len(names)
-                           else self.violation, self.case.sort_codes(), self.established))
+        return v_rank, role_rank
