@@ -18,6 +18,7 @@ import sys
 import time
 import urllib.parse
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -256,13 +257,11 @@ def start_server(backend: str, folder: Path, *extra: str) -> tuple[Server, Datab
     return server, db
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-           ) -> Iterator[Server]:
-    """A server on each backend, fixed clock at 2024-06-30, the example caseload posted."""
-    folder = tmp_path_factory.mktemp(f"serve-{request.param}")
-    server, db = start_server(request.param, folder, "--today", TODAY, "--max-batch", "1000",
-                              "--max-body", str(1024 * 1024))
+@contextmanager
+def serving_caseload(backend: str, folder: Path, *extra: str) -> Iterator[Server]:
+    """A server with its clock fixed at 2024-06-30 and the example caseload posted; stopped and
+    its database closed afterwards."""
+    server, db = start_server(backend, folder, "--today", TODAY, *extra)
     try:
         answer = server.call("POST", "/v1/events", server.tokens["admin"],
                              CASELOAD.read_bytes(), "application/x-ndjson")
@@ -271,6 +270,16 @@ def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     finally:
         server.stop()
         db.close()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+           ) -> Iterator[Server]:
+    """A server on each backend, fixed clock at 2024-06-30, the example caseload posted."""
+    folder = tmp_path_factory.mktemp(f"serve-{request.param}")
+    with serving_caseload(request.param, folder, "--max-batch", "1000",
+                          "--max-body", str(1024 * 1024)) as server:
+        yield server
 
 
 def batch_json(rulebook: Path, events: Path, as_of: str) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from tests.serve.conftest import (
     Server,
     batch_json,
     make_token,
-    start_server,
+    serving_caseload,
     wenze,
 )
 
@@ -52,17 +52,11 @@ def guotu_events() -> list[dict[str, Any]]:
 def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
            ) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp(f"access-{request.param}")
-    srv, db = start_server(request.param, folder, "--today", TODAY)
-    try:
-        assert srv.call("POST", "/v1/events", srv.tokens["admin"], CASELOAD.read_bytes(),
-                        "application/x-ndjson").status == 200
+    with serving_caseload(request.param, folder) as srv:
         # 县国土资源局 posts its own case with its own token
         answer = srv.call("POST", "/v1/events", srv.tokens["guotu"], guotu_events())
         assert answer.status == 200, answer.text
         yield srv
-    finally:
-        srv.stop()
-        db.close()
 
 
 def assert_problem(answer: Any, status: int, code: str) -> None:

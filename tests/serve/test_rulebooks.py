@@ -14,7 +14,15 @@ from typing import Any
 
 import pytest
 
-from tests.serve.conftest import CASELOAD, RULEBOOK, TODAY, Server, batch_json, start_server
+from tests.serve.conftest import (
+    CASELOAD,
+    RULEBOOK,
+    TODAY,
+    Server,
+    batch_json,
+    serving_caseload,
+    start_server,
+)
 from tests.serve.test_api import all_decisions, stream
 
 BASE = RULEBOOK.parent / "statutory_base.wz"
@@ -34,15 +42,8 @@ def edited(text: str) -> str:
 def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
            ) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp(f"rulebooks-{request.param}")
-    srv, db = start_server(request.param, folder, "--today", TODAY)
-    try:
-        answer = srv.call("POST", "/v1/events", srv.tokens["admin"], CASELOAD.read_bytes(),
-                          "application/x-ndjson")
-        assert answer.status == 200, answer.text
+    with serving_caseload(request.param, folder) as srv:
         yield srv
-    finally:
-        srv.stop()
-        db.close()
 
 
 def put(server: Server, name: str, text: str, token: str = "admin",

@@ -36,7 +36,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.serve.conftest import CASELOAD, REPO, TODAY, Server, start_server
+from tests.serve.conftest import REPO, Server, serving_caseload
 
 EXAMPLES = int(os.environ.get("WENZE_FUZZ_API_EXAMPLES", "6"))
 LONG = "WENZE_FUZZ_API_EXAMPLES" in os.environ
@@ -49,16 +49,11 @@ SENT = {"requests": 0, "slow_once": 0}
 @pytest.fixture(scope="module")
 def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("serve-fuzz")
-    server, db = start_server("sqlite", folder, "--today", TODAY, "--max-batch", "400",
-                              "--max-body", str(256 * 1024))
     try:
-        answer = server.call("POST", "/v1/events", server.tokens["admin"],
-                             CASELOAD.read_bytes(), "application/x-ndjson")
-        assert answer.status == 200, answer.text
-        yield server
+        with serving_caseload("sqlite", folder, "--max-batch", "400",
+                              "--max-body", str(256 * 1024)) as server:
+            yield server
     finally:
-        server.stop()
-        db.close()
         report = os.environ.get("WENZE_FUZZ_REPORT")
         if report:
             with Path(report).open("a", encoding="utf-8") as fh:

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.serve.conftest import CASELOAD, TODAY, Server, start_server
+from tests.serve.conftest import Server, serving_caseload
 
 REPO = Path(__file__).resolve().parents[2]
 STATIC = REPO / "wenze" / "serve" / "static"
@@ -56,15 +56,8 @@ def browser() -> Iterator[Any]:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """``wenze serve`` on SQLite, clock fixed at 2024-06-30, the example caseload posted."""
     folder = tmp_path_factory.mktemp("web")
-    server, db = start_server("sqlite", folder, "--today", TODAY)
-    try:
-        answer = server.call("POST", "/v1/events", server.tokens["admin"], CASELOAD.read_bytes(),
-                             "application/x-ndjson")
-        assert answer.status == 200, answer.text
+    with serving_caseload("sqlite", folder) as server:
         yield server
-    finally:
-        server.stop()
-        db.close()
 
 
 @pytest.fixture

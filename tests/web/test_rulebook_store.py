@@ -13,7 +13,14 @@ from typing import Any
 
 import pytest
 
-from tests.serve.conftest import CASELOAD, RULEBOOK, TODAY, Server, batch_json, start_server
+from tests.serve.conftest import (
+    CASELOAD,
+    RULEBOOK,
+    TODAY,
+    Server,
+    batch_json,
+    serving_caseload,
+)
 from tests.serve.test_api import all_decisions
 from tests.serve.test_rulebooks import BASE, edited
 from tests.web.conftest import shot
@@ -26,18 +33,11 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """This module's own service (SQLite, clock at 2024-06-30, the example caseload, and the
     statutory base stored: the zitong rulebook extends it)."""
     folder = tmp_path_factory.mktemp("web-store")
-    server, db = start_server("sqlite", folder, "--today", TODAY)
-    try:
-        answer = server.call("POST", "/v1/events", server.tokens["admin"], CASELOAD.read_bytes(),
-                             "application/x-ndjson")
-        assert answer.status == 200, answer.text
+    with serving_caseload("sqlite", folder) as server:
         answer = server.call("PUT", "/v1/rulebooks/statutory_base", server.tokens["admin"],
                              {"rulebook": BASE.read_text(encoding="utf-8")})
         assert answer.status == 201, answer.text
         yield server
-    finally:
-        server.stop()
-        db.close()
 
 
 def editor_text(page: Any) -> str:
