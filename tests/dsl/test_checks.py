@@ -79,6 +79,11 @@ CASES: list[tuple[str, str, int, str]] = [
     ("WZ113", '违规 「违」 依据 「法」 "1" { 当 「已办结」 阶梯 「梯」 }\n' + LADDER, 3, "违"),
     ("WZ118", '违规 「违」 依据 「法」 "1" { 当 「已办结」 责任 决定人、环节承办人 阶梯 「梯」 }\n'
      + LADDER, 3, "环节承办人"),
+    ("WZ120", '单位 「局」 { }\n岗位 「窗口」 { 属于 「局」 }\n违规 「违」 依据 「法」 "1" {'
+              ' 当 「已办结」 责任 直接责任人、分管领导 阶梯 「梯」 }\n' + LADDER, 3, "窗口"),
+    ("WZ120", '单位 「局」 { 分管领导 「副局长」 }\n岗位 「副局长」 { 属于 「局」 }\n'
+              '违规 「违」 依据 「法」 "1" { 当 「已办结」 责任 主要领导 阶梯 「梯」 }\n' + LADDER,
+     3, "局"),
     ("WZ406", '职权 「甲」 依据 「法」 "1" { 说明 "无人需要" }\n', 3, "甲"),
     ("WZ407", '职权 「甲」 依据 「法」 "1" { 行为 「盖章」 }\n', 3, "盖章"),
     ("WZ115", '规则集 「测」 {\n 生效 2020-01-01 至 2019-12-31\n}\n', 2, "2019-12-31"),
@@ -511,3 +516,36 @@ def test_generated_holiday_schedules_never_break_a_pass(schedules: list[tuple]) 
             assert not cal.is_workday(day), day
         for day, _ in year.workdays:
             assert cal.is_workday(day), day
+
+
+LEADER_RULE = ('违规 「违」 依据 「法」 "1" {'
+               ' 当 「已办结」 责任 直接责任人、分管领导 阶梯 「梯」 }\n' + LADDER)
+
+
+@pytest.mark.parametrize(("units", "warned"), [
+    # the unit names its deputy: no gap, whatever its posts say
+    ('单位 「局」 { 分管领导 「副局长」 }\n岗位 「副局长」 { 属于 「局」 }\n'
+     '岗位 「窗口」 { 属于 「局」 }\n', []),
+    # every post that is not a leader's names one: no gap
+    ('单位 「局」 { 主要领导 「局长」 }\n岗位 「局长」 { 属于 「局」 }\n'
+     '岗位 「副局长」 { 属于 「局」 }\n岗位 「窗口」 { 属于 「局」 分管领导 「副局长」 }\n', []),
+    # one post names it, another does not: the one that does not is named
+    ('单位 「局」 { }\n岗位 「副局长」 { 属于 「局」 }\n'
+     '岗位 「窗口」 { 属于 「局」 分管领导 「副局长」 }\n岗位 「窗口二」 { 属于 「局」 }\n',
+     ["窗口二"]),
+    # a unit with no posts: nothing in the rulebook acts there
+    ('单位 「局」 { }\n', []),
+])
+def test_wz120_names_the_posts_left_without_a_leader(units: str, warned: list[str]) -> None:
+    found = [d for d in check(units + LEADER_RULE) if d.code == "WZ120"]
+    assert [d.severity for d in found] == [Severity.WARNING] * len(found)
+    assert len(found) == (1 if warned else 0), [d.message.zh for d in found]
+    for post in warned:
+        assert f"「{post}」" in found[0].message.zh and f"`{post}`" in found[0].message.en
+    if found:  # the posts that do name one are not listed
+        assert "「窗口」" not in found[0].message.zh
+
+
+def test_wz120_is_silent_when_no_violation_holds_a_leader_to_account() -> None:
+    rule = LEADER_RULE.replace("直接责任人、分管领导", "直接责任人")
+    assert [d.code for d in check('单位 「局」 { }\n岗位 「窗口」 { 属于 「局」 }\n' + rule)] == []

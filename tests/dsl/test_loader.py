@@ -99,7 +99,8 @@ def test_override_of_nothing_is_an_error(base: Path) -> None:
 
 
 def test_a_same_name_of_another_kind_is_not_a_redeclaration(base: Path) -> None:
-    county = write(base.parent / "county.wz", COUNTY + '岗位 「行政机关」 { 属于 「行政机关」 }\n')
+    county = write(base.parent / "county.wz",
+                   COUNTY + '岗位 「行政机关」 { 属于 「行政机关」 分管领导 「机关负责人」 }\n')
     assert load_rulebook(county).diagnostics == []
 
 

@@ -39,6 +39,7 @@ from wenze.dsl.checks.names import (
     check_duplicates,
     check_effective_period,
     check_item_inheritance,
+    check_named_leaders,
     check_undefined_names,
     check_unit_hierarchy,
     check_violation_parts,
@@ -74,6 +75,7 @@ CODES: dict[str, tuple[str, str]] = {
     "WZ118": ("责任方在该违规的范围内不可能存在",
               "party that cannot exist in the violation's scope"),
     "WZ119": ("不允许继承的路径", "extends path refused (outside the root, not a rulebook file)"),
+    "WZ120": ("单位未指明违规追究的领导", "unit names no leader a violation holds to account"),
     # ---- time limits and processes
     "WZ201": ("流程环节的前置关系构成循环", "dependency cycle among process steps"),
     "WZ202": ("关键路径超过总时限", "critical path exceeds the overall limit"),
@@ -153,6 +155,7 @@ PASSES: tuple[CheckPass, ...] = (
     CheckPass("item_inheritance", check_item_inheritance),
     CheckPass("basis", check_basis),
     CheckPass("violation_parts", check_violation_parts),
+    CheckPass("named_leaders", check_named_leaders),
     CheckPass("effective_period", check_effective_period),
     CheckPass("unit_hierarchy", check_unit_hierarchy),
     CheckPass("process_cycles", check_process_cycles),

@@ -384,3 +384,77 @@ def check_unit_hierarchy(rulebook: A.Rulebook) -> list[Diagnostic]:
                     for u in cycle[1:] if u.parent is not None],
         ))
     return out
+
+
+LEADER_WORDS: dict[A.Leader, tuple[str, str, str]] = {
+    # leader → (zh word, en word, the keyword that names it in a unit or post)
+    A.Leader.DEPUTY: ("分管领导", "deputy leader", "分管领导"),
+    A.Leader.CHIEF: ("主要领导", "chief leader", "主要领导"),
+}
+
+
+def check_named_leaders(rulebook: A.Rulebook) -> list[Diagnostic]:
+    """WZ120: a violation holds a unit's 分管领导 or 主要领导 to account, and a declared unit
+    names no such leader (for 分管领导: nor do all of its posts). The engine still decides — the
+    decision names the unit with no person and says what is missing (docs/semantics.md §8) — so
+    this is a warning: the rulebook should say who that leader is, or say why it cannot."""
+    wanted: dict[A.Leader, list[str]] = {}
+    for v in rulebook.decls:
+        if isinstance(v, A.ViolationDecl):
+            for r in v.responsible:
+                # on a target, the unit's 主要领导 answers for the direct party (§8)
+                leader = A.Leader.CHIEF if (v.scope is A.Scope.TARGET and r.party.leader is None
+                                            and r.party.base is A.PartyBase.DIRECT) \
+                    else r.party.leader
+                if leader in LEADER_WORDS and v.name.text not in wanted.get(leader, []):
+                    wanted.setdefault(leader, []).append(v.name.text)
+    if not wanted:
+        return []
+    posts_of: dict[str, list[A.PostDecl]] = {}
+    for p in rulebook.decls:
+        if isinstance(p, A.PostDecl) and p.unit is not None:
+            posts_of.setdefault(p.unit.text, []).append(p)
+    # a leader's own leader is not asked for: a post that is some unit's or post's leader
+    leaders = {n.text for d in rulebook.decls if isinstance(d, A.UnitDecl | A.PostDecl)
+               for n in (getattr(d, "chief_leader", None), d.deputy_leader) if n is not None}
+    out: list[Diagnostic] = []
+    for u in rulebook.decls:
+        if not isinstance(u, A.UnitDecl):
+            continue
+        for leader, violations in wanted.items():
+            zh, en, keyword = LEADER_WORDS[leader]
+            if leader is A.Leader.DEPUTY:
+                if u.deputy_leader is not None:
+                    continue
+                posts = posts_of.get(u.name.text, [])
+                lacking = [p.name.text for p in posts
+                           if p.deputy_leader is None and p.name.text not in leaders]
+                if not lacking:
+                    continue  # every post of the unit that is not a leader's names one
+                where_zh = "及其岗位" + "".join(f"「{p}」" for p in lacking)
+                where_en = " and its posts " + ", ".join(f"`{p}`" for p in lacking)
+                whose_zh, whose_en = "这些岗位的人员", "these posts' staff"
+            else:
+                if u.chief_leader is not None or u.name.text not in posts_of:
+                    continue
+                where_zh = where_en = ""
+                whose_zh, whose_en = "该单位人员", "the unit's staff"
+            more = len(violations) - 3
+            named_zh = "".join(f"「{v}」" for v in violations[:3]) + (
+                f"等 {len(violations)} 项违规" if more > 0 else "")
+            named_en = ", ".join(f"`{v}`" for v in violations[:3]) + (
+                f" and {more} more" if more > 0 else "")
+            out.append(warning(
+                "WZ120",
+                msg(f"单位「{u.name.text}」{where_zh}未指明{zh}，而违规{named_zh}追究{zh}："
+                    f"{whose_zh}违规时，决定只能指明单位，不能指明{zh}本人",
+                    f"unit `{u.name.text}`{where_en} name{'' if where_en else 's'} no {en}, "
+                    f"yet {named_en} hold "
+                    f"the {en} to account: for an offence by {whose_en} the decision can name "
+                    f"the unit, not the {en}"),
+                u.name.span,
+                help=msg(f"在单位中写 `{keyword} 「岗位」` 指明{zh}；确无此领导的，"
+                         f"改写违规的 `责任`",
+                         f"write `{keyword} POST` in the unit to name its {en}; where there "
+                         f"is none, change the violation's `responsible`")))
+    return out
