@@ -203,3 +203,39 @@ def test_the_overlay_names_each_party_with_its_degree() -> None:
     view = engine_view(rulebook, events, dt.date(2024, 6, 30), "E")
     assert view.accountable["部门会签"] == (
         "国土局（会签未回复）", "王副（会签未回复，主要领导责任（会签发起人的分管领导））")
+
+
+def test_the_overlay_agrees_with_the_decisions_on_real_receipts() -> None:
+    """On the BPI receipt log (steps recorded by their completion only), a step the picture
+    shows done late is exactly a step the engine holds someone to account for (环节超时), and
+    its days are the engine's: a step with no recorded start begins when the engine says it
+    could begin (its prerequisites done, else the case's clock start), not on its completion."""
+    from pathlib import Path
+
+    from wenze.dsl.loader import load_rulebook
+    from wenze.engine.evaluate import evaluate
+    from wenze.engine.lower import lower
+    from wenze.events.readers import read_events
+    from wenze.graphs.overlay import case_calendar, engine_view, state_is_late
+
+    root = Path(__file__).resolve().parents[2]
+    rulebook = load_rulebook(root / "rules" / "receipt_wabo.wz").rulebook
+    assert rulebook is not None
+    events = read_events(root / "tests" / "web" / "data" / "receipt_sample.csv",
+                         mapping="receipt").events
+    as_of = dt.date(2012, 1, 31)
+    result = evaluate(lower(rulebook), events, as_of)
+    late_by_engine = {(d.case, d.subject) for d in result.decisions
+                      if d.violation == "环节超时"}
+    assert late_by_engine  # the sample has late steps, or this test proves nothing
+    process = rulebook.named(A.ProcessDecl)["收件"]
+    assert isinstance(process, A.ProcessDecl)
+    late_in_picture: set[tuple[str, str]] = set()
+    for case in sorted({e.case for e in events}):
+        own = [e for e in events if e.case == case]
+        view = engine_view(rulebook, events, as_of, case)
+        overlay = overlay_from_events(process, own, as_of, case_calendar(rulebook, process, own),
+                                      case, warning_levels=view.levels,
+                                      accountable=view.accountable, step_clocks=view.step_clocks)
+        late_in_picture |= {(case, step) for step, s in overlay.items() if state_is_late(s.state)}
+    assert late_in_picture == late_by_engine

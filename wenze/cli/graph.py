@@ -248,6 +248,7 @@ def run(args: argparse.Namespace) -> int:
                     overlay = overlay_from_events(
                         process, own, as_of, case_calendar(rulebook, process, own), args.case,
                         warning_levels=view.levels, accountable=view.accountable,
+                        step_clocks=view.step_clocks,
                     )
                 except (OverlayError, CalendarRangeError) as err:
                     _err(f"error: {err}")

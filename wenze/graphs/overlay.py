@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -144,12 +144,14 @@ def overlay_from_events(
     suspension_reasons: Collection[str] | None = None,
     warning_levels: Mapping[str, str] | None = None,
     accountable: Mapping[str, Collection[str]] | None = None,
+    step_clocks: Mapping[str, tuple[dt.date, dt.date]] | None = None,
 ) -> dict[str, StepState]:
     """The state of every declared step of ``process`` for one case on ``as_of``.
 
     ``events`` are :class:`wenze.events.readers.Event`; only those of ``case`` (when given) that
     happened on or before ``as_of`` count. Following docs/semantics.md §5: a step runs from its
-    ``step_started`` (or its ``step_completed`` when no start was recorded) to its completion or
+    ``step_started`` (with no start recorded: from when the engine says it began, given by
+    ``step_clocks``, else from its first ``step_completed``) to its first completion or
     ``as_of``; a countersign runs from ``countersign_requested`` until every requested unit
     (``data.units``, default its declared units) has replied. ``suspended`` … ``resumed`` ranges
     are inclusive and skipped (an open one runs to ``as_of``); with ``suspension_reasons`` only
@@ -163,7 +165,11 @@ def overlay_from_events(
     黄牌 when overdue, 红牌 when ``red_after`` or more days overdue; not started; blocked while a
     prerequisite is not complete. ``accountable`` (step → "person（violation）", from the
     engine's decisions) is shown on the step whatever its state (a step done on time may still
-    have started before its prerequisites).
+    have started before its prerequisites). ``step_clocks`` (step → the day its clock started
+    and its deadline, as the engine computed them: :attr:`EngineView.step_clocks`) replace the
+    overlay's own reading of a step's start, so that a step with no recorded start begins when
+    the engine says it could begin (its prerequisites done, else the case's clock start) and
+    the picture never contradicts the decisions.
     """
     from wenze.dsl.processes import COUNTERSIGN, process_graph
 
@@ -203,7 +209,7 @@ def overlay_from_events(
             started.setdefault(step, day)
         elif kind == "step_completed":
             started.setdefault(step, day)
-            completed[step] = day
+            completed.setdefault(step, day)  # the first completion counts (semantics §5)
         elif kind == "countersign_requested":
             started.setdefault(step, day)
             units = (getattr(event, "data", None) or {}).get("units")
@@ -228,6 +234,9 @@ def overlay_from_events(
         allowed: int | None = data["limit"]
         unit: A.DayKind = data["limit_unit"] or A.DayKind.WORKING
         start = started.get(name)
+        clock = (step_clocks or {}).get(name)
+        if clock is not None and start is not None:
+            start = clock[0]
         if start is None:
             waiting = sorted(p for p in graph.predecessors(name) if p not in completed)
             states[name] = StepState(
@@ -240,7 +249,9 @@ def overlay_from_events(
         end = completed.get(name, as_of)
         actual = calendar.count_days(start, end, unit, suspensions)
         deadline = None
-        if allowed is not None:
+        if clock is not None:
+            deadline = clock[1]
+        elif allowed is not None:
             deadline = calendar.deadline(start, allowed, unit, suspensions)
         if warning_levels is not None and name not in completed:
             state = _LEVEL_STATES.get(warning_levels.get(name, ""), StepStatus.RUNNING)
@@ -289,6 +300,8 @@ class EngineView:
     accountable: Mapping[str, tuple[str, ...]]  # step → "张三（违规）" for each decision about it
     case_accountable: tuple[str, ...]  # "张三（违规）" for each decision about the whole case
     rejected: tuple[Any, ...]  # events the engine rejects (it would not judge them)
+    # step → (the day its clock started, its deadline), as the engine computed them
+    step_clocks: Mapping[str, tuple[dt.date, dt.date]] = field(default_factory=dict)
 
 
 def engine_view(
@@ -301,7 +314,11 @@ def engine_view(
     from wenze.engine.evaluate import evaluate
     from wenze.engine.lower import lower
 
-    result = evaluate(lower(rulebook), list(events), as_of)
+    result = evaluate(lower(rulebook), list(events), as_of, explain=[case])
+    trace = result.traces.get(case)
+    clocks = {n.name.removeprefix("step:"): (n.start, n.deadline)
+              for n in (trace.deadlines if trace is not None else ())
+              if n.name.startswith("step:")}
     levels = {w.step: w.level for w in result.warnings if w.case == case and w.step}
     accountable: dict[str, list[str]] = {}
     whole: list[str] = []
@@ -318,7 +335,7 @@ def engine_view(
         elif d.scope == "case":
             whole.append(who)
     return EngineView(levels, {k: tuple(sorted(set(v))) for k, v in accountable.items()},
-                      tuple(sorted(set(whole))), tuple(result.rejected))
+                      tuple(sorted(set(whole))), tuple(result.rejected), clocks)
 
 
 def state_is_late(state: StepStatus) -> bool:

@@ -389,7 +389,8 @@ def _overlay(service: Any, rulebook: Any, body: EventsInput, as_of: dt.date,
         raise Problem("not_found", f"规则集中没有流程「{process}」 no process `{process}`")
     view = engine_view(rulebook, events, as_of, case)
     overlay = overlay_from_events(found, own, as_of, case_calendar(rulebook, found, own), case,
-                                  warning_levels=view.levels, accountable=view.accountable)
+                                  warning_levels=view.levels, accountable=view.accountable,
+                                  step_clocks=view.step_clocks)
     lines = [f"案件 {case}（截至 {as_of}）"]
     if view.case_accountable:
         lines.append("本案问责：" + "、".join(view.case_accountable))
