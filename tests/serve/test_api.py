@@ -338,7 +338,7 @@ def test_a_stream_position_past_the_ids_is_a_400_not_a_cut_stream(served: Server
     200 and then cut the stream (the store's query failed inside the started answer: an
     OverflowError on SQLite, "integer out of range" on PostgreSQL)."""
     token = served.tokens["jianshe"]
-    huge = str(2**31)
+    huge = str(2**63)
     for path, headers in ((f"/v1/stream?follow=false&after={huge}", {}),
                           ("/v1/stream?follow=false", {"Last-Event-ID": huge}),
                           ("/v1/stream?follow=false", {"Last-Event-ID": "-1"}),
@@ -346,7 +346,7 @@ def test_a_stream_position_past_the_ids_is_a_400_not_a_cut_stream(served: Server
         answer = served.call("GET", path, token, headers=headers)
         assert answer.status == 400, (path, headers, answer.text)
         assert answer.content_type.startswith("application/problem+json")
-    last = str(2**31 - 1)  # the largest id: nothing after it, the stream ends cleanly
+    last = str(2**63 - 1)  # the largest id: nothing after it, the stream ends cleanly
     for path, headers in ((f"/v1/stream?follow=false&after={last}", {}),
                           ("/v1/stream?follow=false", {"Last-Event-ID": last})):
         answer = served.call("GET", path, token, headers=headers)

@@ -21,7 +21,7 @@ from wenze.store.db import (
 )
 from wenze.store.models import Base
 
-HEAD = "0005_rulebooks"
+HEAD = "0006_bigids"
 TABLES = {
     "rulebooks", "cases", "events", "evaluation_runs", "decisions", "warnings",
     "sanction_history", "alembic_version", "api_tokens", "live_outputs", "rulebook_versions",
@@ -125,3 +125,34 @@ def test_decisions_stored_before_parties_get_their_party_and_degree(engine: Engi
                                         ("direct", "direct")]
     with pytest.raises(DBAPIError), engine.begin() as conn:
         conn.execute(text("UPDATE decisions SET party = 'x'"))
+
+
+def test_the_output_log_numbers_past_32_bits_and_the_upgrade_keeps_the_rows(
+        engine: Engine) -> None:
+    """0006_bigids: the live output log's ids (the stream's event ids) and the decisions' go
+    past 2**31 - 1 on both backends (PostgreSQL's INTEGER and its SERIAL's sequence stopped
+    there), and upgrading a store from 0005 keeps its rows."""
+    import datetime as dt
+
+    from alembic import command
+
+    from wenze.store.db import alembic_config
+
+    command.downgrade(alembic_config(engine), "0005_rulebooks")
+    now = dt.datetime(2024, 7, 1, tzinfo=dt.UTC)
+    row = ("INSERT INTO live_outputs ({id}kind, ident, digest, unit, case_id, day, body, "
+           "created_at) VALUES ({value}'decision', :ident, 'd', 'U', 'C', :day, '{{}}', :t)")
+    values = {"day": dt.date(2024, 6, 30), "t": now}
+    with engine.begin() as conn:
+        conn.execute(text(row.format(id="", value="")), {**values, "ident": "before"})
+    assert upgrade(engine) == HEAD
+    big = 2**31 + 7
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":  # the next id the sequence gives is past 2**31
+            conn.execute(text(f"SELECT setval('live_outputs_id_seq', {big})"))
+        else:
+            conn.execute(text(row.format(id="id, ", value=f"{big}, ")), {**values, "ident": "big"})
+        conn.execute(text(row.format(id="", value="")), {**values, "ident": "after"})
+    with engine.connect() as conn:
+        ids = dict(conn.execute(text("SELECT ident, id FROM live_outputs")).all())
+    assert ids["before"] == 1 and ids["after"] == big + 1

@@ -49,7 +49,7 @@ JSONL_TYPES = ("application/x-ndjson", "application/jsonl", "application/json-li
 LEVELS = {"notice": "notice", "yellow": "yellow", "red": "red",
           "预警": "notice", "黄牌": "yellow", "红牌": "red"}
 STREAM_POLL_SECONDS = 0.2
-MAX_OUTPUT_ID = 2**31 - 1  # output ids are SQL INTEGERs (PostgreSQL's 32-bit integer)
+MAX_OUTPUT_ID = 2**63 - 1  # output ids are 64-bit integers (migration 0006_bigids)
 STREAM_HEARTBEAT_SECONDS = 15.0
 
 bearer = HTTPBearer(auto_error=False, description="API token: `wenze token create`")

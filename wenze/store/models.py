@@ -23,6 +23,10 @@
   1, 2, … per name), and every activation in order — the rulebook in force is the last one
   activated. Both are legal records: UPDATE and DELETE are refused by the ORM guard and by
   triggers (:func:`record_trigger_ddl`).
+
+The ids of runs, decisions, warnings, sanctions and live outputs are 64-bit on PostgreSQL too
+(migration ``0006_bigids``): a service's output log, whose ids are the stream's event ids, never
+runs out of them.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Date,
     DateTime,
     ForeignKey,
@@ -46,6 +51,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 HASH = String(64)  # hex SHA-256
+# the ids that count rows (runs, decisions, warnings, sanctions, live outputs): 64-bit on
+# PostgreSQL (migration 0006_bigids; its INTEGER would stop at 2**31 - 1), SQLite's INTEGER
+# PRIMARY KEY (the rowid, already 64-bit) on SQLite
+ROW_ID = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class Base(DeclarativeBase):
@@ -108,7 +117,7 @@ class EvaluationRun(Base):
         ),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(ROW_ID, primary_key=True)
     rulebook_hash: Mapped[str] = mapped_column(HASH, ForeignKey("rulebooks.content_hash"))
     as_of: Mapped[date] = mapped_column(Date)
     parameters: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -130,7 +139,7 @@ class Decision(Base):
         ),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(ROW_ID, primary_key=True)
     key: Mapped[str] = mapped_column(Text, index=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("evaluation_runs.id"), index=True)
     case_id: Mapped[str | None] = mapped_column(Text, index=True)
@@ -155,7 +164,7 @@ class Decision(Base):
 class RunWarning(Base):
     __tablename__ = "warnings"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(ROW_ID, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("evaluation_runs.id"), index=True)
     case_id: Mapped[str | None] = mapped_column(Text, index=True)
     level: Mapped[str | None] = mapped_column(Text)
@@ -165,7 +174,7 @@ class RunWarning(Base):
 class SanctionHistory(Base):
     __tablename__ = "sanction_history"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(ROW_ID, primary_key=True)
     person: Mapped[str] = mapped_column(Text, index=True)
     unit: Mapped[str | None] = mapped_column(Text)
     on: Mapped[date] = mapped_column(Date, index=True)
@@ -188,7 +197,7 @@ class ApiToken(Base):
 class LiveOutput(Base):
     __tablename__ = "live_outputs"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(ROW_ID, primary_key=True)
     kind: Mapped[str] = mapped_column(Text)  # warning / warning_cleared / decision / …_withdrawn
     ident: Mapped[str] = mapped_column(Text, index=True)  # w|case|step or d|key
     digest: Mapped[str] = mapped_column(HASH)  # of the record less its daily counters
