@@ -41,6 +41,12 @@ def thousand_lines() -> str:
     return text
 
 
+def server_cpu(pid: int) -> float:
+    """CPU seconds (user + system) the server process has used so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=10)
@@ -93,6 +99,9 @@ def main() -> int:
                 # diagnostics after the last keystroke: break the text, then fix it, in turn
                 page.wait_for_selector("#diag-summary[data-state='clean']")
                 latencies = []
+                parts = []  # per edit: keystroke → request sent, request → answer, → list shown
+                requests = 0
+                cpu_before = server_cpu(server.pid)
                 page.click(".cm-content")
                 page.keyboard.press("Control+End")
                 for i in range(args.rounds * 2):
@@ -112,8 +121,18 @@ def main() -> int:
                         page.keyboard.press("Backspace")
                     page.wait_for_function("() => window.__done !== null")
                     latencies.append(page.evaluate("() => window.__done") - start)
+                    sent = page.evaluate(
+                        "() => performance.getEntriesByType('resource')"
+                        ".filter(e => e.name.endsWith('/v1/check'))"
+                        ".map(e => [e.startTime, e.responseEnd])")
+                    requests += len(sent)
+                    page.evaluate("() => performance.clearResourceTimings()")
+                    if sent:
+                        (sent_at, answered), done = sent[-1], page.evaluate("() => window.__done")
+                        parts.append((sent_at - start, answered - sent_at, done - answered))
                     state = "errors" if i % 2 == 0 else "clean"
                     page.wait_for_selector(f"#diag-summary[data-state='{state}']")
+                cpu = server_cpu(server.pid) - cpu_before
                 browser.close()
         finally:
             server.terminate()
@@ -129,6 +148,13 @@ def main() -> int:
           f"{max(latencies):.0f} ms (promise: < 300 ms)")
     for name, part in (("with an error (WZ001)", latencies[0::2]), ("clean", latencies[1::2])):
         print(f"  {name}: median {statistics.median(part):.0f} ms, max {max(part):.0f} ms")
+    for n, name in enumerate(("keystroke → request sent (debounce)", "request → answer "
+                              "(transport, server)", "answer → list shown")):
+        column = [row[n] for row in parts]
+        print(f"  {name}: median {statistics.median(column):.0f} ms, "
+              f"max {max(column):.0f} ms")
+    print(f"  server CPU: {cpu * 1000 / max(requests, 1):.0f} ms a check ({requests} checks "
+          f"sent for {len(latencies)} edits)")
     return 0
 
 
