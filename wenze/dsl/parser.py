@@ -13,7 +13,6 @@ speak of the one grammar; split, each part would need the others' private tables
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import datetime as dt
 import functools
@@ -298,28 +297,32 @@ def _moved_piece(piece: _Piece, lines: int, chars: int) -> _Piece:
                       s.start + chars, s.end + chars)
 
     def moved(value: Any) -> Any:
-        if isinstance(value, A.Span):
+        kind = type(value)
+        if kind is A.Span:
             return span(value)
-        if type(value) is tuple:
+        if kind is tuple:
             return tuple(map(moved, value))
-        if type(value) is dict:
+        if kind is dict:
             return {k: moved(v) for k, v in value.items()}
-        names = _DATACLASS_FIELDS.get(type(value))
+        names = _DATACLASS_FIELDS.get(kind)
         if names is None:
-            if not dataclasses.is_dataclass(value) or isinstance(value, type):
-                return value
+            dataclass = dataclasses.is_dataclass(value) and not isinstance(value, type)
             names = _DATACLASS_FIELDS.setdefault(
-                type(value), tuple(f.name for f in dataclasses.fields(value)))
-        new = copy.copy(value)
+                kind, tuple(f.name for f in dataclasses.fields(value)) if dataclass else ())
+        if not names:  # a plain value (or a dataclass with no fields)
+            return value
+        state = dict(value.__dict__)
         for name in names:
-            object.__setattr__(new, name, moved(getattr(value, name)))
+            state[name] = moved(state[name])
+        new = object.__new__(kind)  # a frozen dataclass: its fields set as its __init__ would
+        object.__setattr__(new, "__dict__", state)
         return new
 
     return _Piece(moved(piece.node), piece.langs, span(piece.span), piece.begin + chars,
                   piece.line + lines)
 
 
-_DATACLASS_FIELDS: dict[type, tuple[str, ...]] = {}
+_DATACLASS_FIELDS: dict[type, tuple[str, ...]] = {}  # () for a type that is not a dataclass
 
 
 _SYNTAX = "syntax"  # a piece that does not parse alone
