@@ -124,7 +124,7 @@ class DeclarationCache:
     condition nested too deeply, a text not split into declarations) is :func:`parse` of the
     whole text. Shared by threads."""
 
-    def __init__(self, size: int = 4096) -> None:
+    def __init__(self, size: int = 2048) -> None:
         self.size = size
         self.kept: OrderedDict[tuple[Any, ...], _Piece | str] = OrderedDict()
         # (file, header?, column, text) → the key (with offset and line) last kept for it
@@ -191,7 +191,8 @@ class DeclarationCache:
 
     def find(self, keys: list[tuple[Any, ...]]) -> list[_Piece | str | None]:
         """The piece kept for each key; else one of the same text kept elsewhere in the file
-        (an edit before it moved it), its spans moved by as many lines and characters."""
+        (an edit before it moved it), its spans moved by as many lines and characters, kept
+        in its new place instead."""
         found: list[_Piece | str | None] = []
         moved: list[tuple[tuple[Any, ...], _Piece | str]] = []
         with self.lock:
@@ -199,7 +200,9 @@ class DeclarationCache:
                 piece = self.kept.get(key)
                 if piece is None:
                     elsewhere = self.placed.get(_unplaced(key))
-                    piece = None if elsewhere is None else self.kept.get(elsewhere)
+                    # taken from its old place (kept there, each edit that moves the text
+                    # would add a copy of every declaration after it)
+                    piece = None if elsewhere is None else self.kept.pop(elsewhere, None)
                     if isinstance(piece, _Piece):  # moved outside the lock (below)
                         moved.append((key, piece))
                         piece = None
