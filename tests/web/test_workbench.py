@@ -179,6 +179,27 @@ def test_the_shipped_example_gives_the_decisions_of_wenze_evaluate(page_for: Any
     shot(page, "07-try-metrics")
 
 
+def test_the_as_of_day_is_written_as_the_office_writes_it(page_for: Any) -> None:
+    """yyyy-mm-dd whatever the browser's locale (a date picker shows mm/dd/yyyy in en-US); a
+    day written otherwise, or one the calendar does not have, is refused before it is sent."""
+    page = page_for("supervisor")
+    page.click("#tab-try")
+    page.click("#use-example")
+    page.wait_for_function("() => document.getElementById('events').value.length > 1000")
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.url) if "/v1/evaluate" in r.url else None)
+    for written in ("06/30/2024", "2024-6-30", "2024-02-30"):
+        page.fill("#as-of", written)
+        assert page.input_value("#as-of") == written
+        page.click("#evaluate")
+        page.wait_for_selector("#try-status:has-text('yyyy-mm-dd')")
+        assert sent == []
+    page.fill("#as-of", TODAY)
+    page.click("#evaluate")
+    page.wait_for_selector("#results:not([hidden])")
+    assert len(sent) == 1 and page.inner_text("#try-status") == ""
+
+
 def test_a_decision_opens_its_letter_and_prints_on_a4(page_for: Any, served: Server) -> None:
     page = page_for("supervisor")
     page.click("#tab-try")

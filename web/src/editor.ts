@@ -13,7 +13,8 @@ import { lang, pick, t } from "./i18n";
 import { wenzeHighlight, wenzeLanguage, wordsOf, type WenzeWords } from "./wenze-lang";
 
 export const FILE = "rulebook.wz";
-const CHECK_DELAY_MS = 50; // debounce: diagnostics within 300 ms of the last keystroke
+const CHECK_DELAY_MS = 30; // debounce: diagnostics within 300 ms of the last keystroke (a check
+// of a 1,000-line rulebook takes the server ~15 ms: benchmarks/bench_web.py)
 const DRAFT = "wenze.draft";
 
 export interface OutlineEntry {

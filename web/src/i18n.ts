@@ -67,6 +67,7 @@ const WORDS: Record<string, [string, string]> = {
   as_of: ["评价基准日", "As of"],
   evaluate: ["评价", "Evaluate"],
   evaluating: ["评价中…", "Evaluating…"],
+  as_of_format: ["评价基准日须写作 yyyy-mm-dd（如 2024-06-30）", "As of must be a day written yyyy-mm-dd (e.g. 2024-06-30)"],
   bad_event_line: ["第 {line} 行不是 JSON：{msg}", "Line {line} is not JSON: {msg}"],
   bad_event_array: ["事件数组不是 JSON：{msg}", "The events array is not JSON: {msg}"],
   no_events: ["请先粘贴或上传事件", "Paste or upload events first"],

@@ -288,7 +288,11 @@ export class TryScreen {
       status.textContent = events;
       return;
     }
-    const as_of = $<HTMLInputElement>("as-of").value;
+    const as_of = $<HTMLInputElement>("as-of").value.trim();
+    if (!isDay(as_of)) {
+      status.textContent = t("as_of_format");
+      return;
+    }
     const body = { rulebook: this.rulebook(), as_of, ...events };
     status.textContent = t("evaluating");
     $("evaluate").setAttribute("aria-busy", "true");
@@ -417,4 +421,12 @@ export function warningColumns(): Column[] {
     { key: "deadline", label: t("col_deadline"), value: (w) => String(w.deadline ?? "") },
     { key: "days_over", label: t("col_days_over"), value: (w) => Number(w.days_over ?? 0) },
   ];
+}
+
+/** Whether ``text`` is a day written yyyy-mm-dd (the office's way, whatever the browser's locale)
+ * that the calendar has. */
+export function isDay(text: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
+  const day = new Date(`${text}T00:00:00Z`);
+  return !Number.isNaN(day.getTime()) && day.toISOString().slice(0, 10) === text;
 }

@@ -43,7 +43,7 @@ from wenze.dsl.checks.common import (
     msg,
 )
 from wenze.dsl.diagnostics import Diagnostic, sorted_diagnostics
-from wenze.dsl.parser import MAX_RULEBOOK_CHARS, ParseResult, parse
+from wenze.dsl.parser import MAX_RULEBOOK_CHARS, DeclarationCache, ParseResult
 
 MAX_RULEBOOK_BYTES = 4 * MAX_RULEBOOK_CHARS  # UTF-8 takes at most four bytes a character
 MAX_EXTENDS_DEPTH = 16  # files extending one another; the shipped rulebooks need two
@@ -129,12 +129,16 @@ class _ParseCache:
     """The last :data:`PARSED_KEPT` parse results by (name, text): a parse is a pure function of
     the two, and its result immutable (frozen AST, tuple of diagnostics), so a text parsed again
     — the base every edit of a county's rulebook extends, checked on each keystroke in the
-    workbench — is the same result, not parsed again. Shared by threads (the service's)."""
+    workbench — is the same result, not parsed again. A new text is parsed through a
+    :class:`~wenze.dsl.parser.DeclarationCache`: of a text edited in one place (the workbench's
+    next keystroke) only the declarations the edit touched are parsed again. Shared by threads
+    (the service's)."""
 
     def __init__(self, size: int) -> None:
         self.size = size
         self.kept: OrderedDict[tuple[str, str], ParseResult] = OrderedDict()
         self.lock = threading.Lock()
+        self.declarations = DeclarationCache()
 
     def parse(self, text: str, display: str) -> ParseResult:
         key = (display, text)
@@ -143,7 +147,7 @@ class _ParseCache:
             if found is not None:
                 self.kept.move_to_end(key)
                 return found
-        result = parse(text, display)
+        result = self.declarations.parse(text, display)
         with self.lock:
             self.kept[key] = result
             while len(self.kept) > self.size:

@@ -13,17 +13,20 @@ speak of the one grammar; split, each part would need the others' private tables
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import re
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
-from lark import Lark, Token, Transformer, Tree, v_args
+from lark import Lark, TextSlice, Token, Transformer, Tree, v_args
 from lark.exceptions import (
     UnexpectedCharacters,
     UnexpectedEOF,
@@ -100,6 +103,260 @@ def parse(text: str, file: str = "<string>") -> ParseResult:
         diagnostics += [d for d in _errors_of_other_declarations(text, file, stopped)
                         if d.span not in seen]
     return ParseResult(None, tuple(sorted(diagnostics, key=lambda d: (d.span.start, d.code))))
+
+
+class DeclarationCache:
+    """:func:`parse` for a text edited a little at a time (the workbench checks it on each
+    keystroke): the header and each top-level declaration are parsed alone (Lark reads the
+    text between the declaration's offsets, so every span is where the whole parse puts it)
+    and kept by their text and position, so an edit parses again only the declarations it
+    touched — and any declaration after it whose offset moved.
+
+    The answer is :func:`parse`'s, span for span and diagnostic for diagnostic (a test edits
+    shipped rulebooks at random and compares): where every piece parses and builds, the text
+    is a header, declarations and between them only blanks and comments, which is exactly what
+    the whole grammar accepts, token for token (the contextual lexer is in the same LALR state
+    at a declaration's first keyword either way). A syntax error in a piece is reported by
+    :func:`parse` itself on the text with every declaration before it blanked out, lines and
+    offsets kept, but for the two just before it (those the recovery may look back to): the
+    parser reaches the broken declaration in the same state either way, the diagnostics are
+    the same and only the broken rest is parsed again. Anything else (an impossible date, a
+    condition nested too deeply, a text not split into declarations) is :func:`parse` of the
+    whole text. Shared by threads."""
+
+    def __init__(self, size: int = 2048) -> None:
+        self.size = size
+        self.kept: OrderedDict[tuple[Any, ...], _Piece | str] = OrderedDict()
+        # (file, header?, column, text) → the key (with offset and line) last kept for it
+        self.placed: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        self.lock = threading.Lock()
+        self.parsed = 0  # pieces parsed so far (not found kept, nor moved)
+
+    def parse(self, text: str, file: str = "<string>") -> ParseResult:
+        if _limit_diagnostics(text, file):
+            return parse(text, file)
+        chunks = _top_level_chunks(text)
+        if not chunks:
+            return parse(text, file)
+        line_starts = _line_starts(text)
+        keys: list[tuple[Any, ...]] = []
+        broken = len(chunks)  # the first piece that does not parse alone
+        for index, (start, end) in enumerate(chunks):
+            begin = start if index == 0 else _declaration_start(text, start, end)
+            if begin is None:
+                broken = index
+                break
+            line, col = _line_col(line_starts, begin)
+            keys.append((file, index == 0, begin, line, col, text[begin:end]))
+        found = self.find(keys)
+        clean = broken == len(chunks) and _SKIP.fullmatch(text, chunks[-1][1]) is not None
+        missing = [i for i, piece in enumerate(found) if piece is None]
+        if clean and len(missing) > MAX_PIECES_ALONE:  # a text mostly new: one parse is cheaper
+            whole = _pieces_of_whole(text, file, keys)
+            if whole is None:
+                return parse(text, file)
+            self.parsed += len(whole)
+            self.keep(zip(keys, whole, strict=True))
+            return _rulebook_of(text, file, whole, whole.span)
+        builder: _Builder | None = None  # made once a piece is parsed (binding is not free)
+        pieces: list[_Piece] = []
+        for index, (key, piece) in enumerate(zip(keys, found, strict=True)):
+            if piece is None:
+                builder = builder or _Builder(file, text)
+                piece = _parse_piece(builder, text, key, chunks[index][1])
+                self.parsed += 1
+                self.keep([(key, piece)])
+            if piece == _SYNTAX:
+                broken = index
+                break
+            if not isinstance(piece, _Piece):  # a value the grammar accepts but is not valid
+                return parse(text, file)
+            pieces.append(piece)
+        else:
+            if clean:
+                first, last = pieces[0].span, pieces[-1].span
+                return _rulebook_of(text, file, pieces, A.Span(
+                    file, first.line, first.col, last.end_line, last.end_col, first.start,
+                    last.end))
+        if broken < 4:
+            return parse(text, file)
+        # the declarations before the one broken (but the header and the two just before it)
+        # blanked out, every line and offset kept: only the broken rest is parsed again
+        cut, keep = chunks[1][0], chunks[broken - 2][0]
+        blank = "\n".join(" " * len(line) for line in text[cut:keep].split("\n"))
+        result = parse(text[:cut] + blank + text[keep:], file)
+        if result.rulebook is not None:  # parsed after all (a declaration without braces)
+            return parse(text, file)
+        return result
+
+    def find(self, keys: list[tuple[Any, ...]]) -> list[_Piece | str | None]:
+        """The piece kept for each key; else one of the same text kept elsewhere in the file
+        (an edit before it moved it), its spans moved by as many lines and characters, kept
+        in its new place instead."""
+        found: list[_Piece | str | None] = []
+        moved: list[tuple[tuple[Any, ...], _Piece | str]] = []
+        with self.lock:
+            for key in keys:
+                piece = self.kept.get(key)
+                if piece is None:
+                    elsewhere = self.placed.get(_unplaced(key))
+                    # taken from its old place (kept there, each edit that moves the text
+                    # would add a copy of every declaration after it)
+                    piece = None if elsewhere is None else self.kept.pop(elsewhere, None)
+                    if isinstance(piece, _Piece):  # moved outside the lock (below)
+                        moved.append((key, piece))
+                        piece = None
+                    elif piece is not None:
+                        moved.append((key, piece))
+                else:
+                    self.kept.move_to_end(key)
+                found.append(piece)
+        if moved:
+            at = {key: i for i, key in enumerate(keys)}
+            shifted = []
+            for key, piece in moved:
+                if isinstance(piece, _Piece):
+                    piece = _moved_piece(piece, key[3] - piece.line, key[2] - piece.begin)
+                found[at[key]] = piece
+                shifted.append((key, piece))
+            self.keep(shifted)
+        return found
+
+    def keep(self, pieces: Iterable[tuple[tuple[Any, ...], _Piece | str]]) -> None:
+        with self.lock:
+            for key, piece in pieces:
+                self.kept[key] = piece
+                self.placed[_unplaced(key)] = key
+            while len(self.kept) > self.size:
+                self.kept.popitem(last=False)
+            if len(self.placed) > 2 * self.size:  # keys of pieces no longer kept
+                self.placed = {k: v for k, v in self.placed.items() if v in self.kept}
+
+
+MAX_PIECES_ALONE = 8  # past this many pieces not parsed before, the whole text is parsed once
+
+
+class _Pieces(list["_Piece"]):
+    span: A.Span  # of the whole rulebook
+
+
+def _pieces_of_whole(text: str, file: str, keys: list[tuple[Any, ...]]) -> _Pieces | None:
+    """The pieces of a text that parses whole into as many as ``keys`` (None if it does not)."""
+    try:
+        tree = _lark().parse(text, start="start")
+    except UnexpectedInput:
+        return None
+    if _shape_conditions(tree, file) is not None or len(tree.children) != len(keys):
+        return None
+    builder = _Builder(file, text)
+    pieces = _Pieces()
+    pieces.span = _meta_span(file, tree.meta)
+    for child, key in zip(tree.children, keys, strict=True):
+        builder.keyword_langs = Counter()
+        try:
+            node = builder.transform(child)
+        except VisitError as err:
+            if isinstance(err.orig_exc, _ValueProblem):
+                return None
+            raise
+        pieces.append(_Piece(node, builder.keyword_langs, _meta_span(file, child.meta),
+                             key[2], key[3]))
+    return pieces
+
+
+def _rulebook_of(text: str, file: str, pieces: list[_Piece], span: A.Span) -> ParseResult:
+    header, *decls = pieces
+    return ParseResult(
+        A.Rulebook(header.node, tuple(p.node for p in decls),
+                   lang=_language(sum((p.langs for p in pieces), Counter())),
+                   comments=tuple(_comments(text, file)), span=span),
+        (),
+    )
+
+
+@dataclass(frozen=True)
+class _Piece:
+    node: Any  # the header (of the first piece) or a declaration
+    langs: Counter[str]  # keywords of each language
+    span: A.Span  # of its parse tree's root
+    begin: int  # where it was parsed: the offset and line of its first character
+    line: int
+
+
+def _unplaced(key: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A piece's key without its offset and line: (file, header?, column, text)."""
+    return key[0], key[1], key[4], key[5]
+
+
+def _moved_piece(piece: _Piece, lines: int, chars: int) -> _Piece:
+    """``piece`` as if parsed ``lines`` lines and ``chars`` characters further on (its text and
+    the column it starts at the same: every span moves by as much, no column changes)."""
+    file = piece.span.file
+
+    def span(s: A.Span) -> A.Span:
+        if s.file != file:
+            return s
+        return A.Span(file, s.line + lines, s.col, s.end_line + lines, s.end_col,
+                      s.start + chars, s.end + chars)
+
+    def moved(value: Any) -> Any:
+        kind = type(value)
+        if kind is A.Span:
+            return span(value)
+        if kind is tuple:
+            return tuple(map(moved, value))
+        if kind is dict:
+            return {k: moved(v) for k, v in value.items()}
+        names = _DATACLASS_FIELDS.get(kind)
+        if names is None:
+            dataclass = dataclasses.is_dataclass(value) and not isinstance(value, type)
+            names = _DATACLASS_FIELDS.setdefault(
+                kind, tuple(f.name for f in dataclasses.fields(value)) if dataclass else ())
+        if not names:  # a plain value (or a dataclass with no fields)
+            return value
+        state = dict(value.__dict__)
+        for name in names:
+            state[name] = moved(state[name])
+        new = object.__new__(kind)  # a frozen dataclass: its fields set as its __init__ would
+        object.__setattr__(new, "__dict__", state)
+        return new
+
+    return _Piece(moved(piece.node), piece.langs, span(piece.span), piece.begin + chars,
+                  piece.line + lines)
+
+
+_DATACLASS_FIELDS: dict[type, tuple[str, ...]] = {}  # () for a type that is not a dataclass
+
+
+_SYNTAX = "syntax"  # a piece that does not parse alone
+_INVALID = "invalid"  # a piece that parses but holds a value that is not valid
+
+
+def _parse_piece(builder: _Builder, text: str, key: tuple[Any, ...], end: int
+                 ) -> _Piece | str:
+    file, header, begin, line = key[:4]
+    try:
+        tree = _lark().parse(TextSlice(text, begin, end), start="start" if header else "decl")
+    except UnexpectedInput:
+        return _SYNTAX
+    if _shape_conditions(tree, file) is not None:
+        return _INVALID
+    builder.keyword_langs = Counter()
+    try:
+        node = builder.transform(tree)
+    except VisitError as err:
+        if isinstance(err.orig_exc, _ValueProblem):
+            return _INVALID
+        raise
+    if header:
+        node = node.header
+    return _Piece(node, builder.keyword_langs, _meta_span(file, tree.meta), begin, line)
+
+
+def _language(keyword_langs: Counter[str]) -> str:
+    if not keyword_langs:
+        return "zh"
+    return "en" if keyword_langs["en"] > keyword_langs["zh"] else "zh"
 
 
 @dataclass(frozen=True)
@@ -630,6 +887,9 @@ _TOP_LEVEL = re.compile(
 )
 
 
+_CHUNK_MARKS = re.compile('#|//|["“「{｛}｝]')
+
+
 def _top_level_chunks(text: str) -> list[tuple[int, int]]:
     """Character ranges of the top-level ``{ … }`` declarations, found by brace depth alone."""
     chunks = []
@@ -639,6 +899,10 @@ def _top_level_chunks(text: str) -> list[tuple[int, int]]:
     n = len(text)
     decl_start = 0
     while i < n:
+        mark = _CHUNK_MARKS.search(text, i)  # every other character is passed over
+        if mark is None:
+            break
+        i = mark.start()
         ch = text[i]
         if ch == "#" or text.startswith("//", i):
             j = text.find("\n", i)
@@ -796,9 +1060,7 @@ class _Builder(Transformer):
             self.__dict__[name] = getattr(self, name)
 
     def language(self) -> str:
-        if not self.keyword_langs:
-            return "zh"
-        return "en" if self.keyword_langs["en"] > self.keyword_langs["zh"] else "zh"
+        return _language(self.keyword_langs)
 
     def __default_token__(self, tok: Token) -> Token:
         lang = language_of(tok.type, str(tok))
@@ -1528,4 +1790,4 @@ def _percent(tok: Token) -> Decimal:
     return Decimal(re.sub(r"[\s%％]", "", str(tok)))
 
 
-__all__ = ["ParseResult", "Tree", "parse", "parse_file"]
+__all__ = ["DeclarationCache", "ParseResult", "Tree", "parse", "parse_file"]

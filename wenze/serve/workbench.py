@@ -257,7 +257,7 @@ def compare(published: Any, edited: Any, events: list[Any], as_of: dt.date) -> d
     from collections import Counter
 
     from wenze.engine import evaluate as EV
-    from wenze.report.output import addressee
+    from wenze.report.output import who_answers
 
     a = EV.evaluate(published, events, as_of).decisions
     b = EV.evaluate(edited, events, as_of).decisions
@@ -287,7 +287,7 @@ def compare(published: Any, edited: Any, events: list[Any], as_of: dt.date) -> d
     def lines(decisions: Any) -> dict[tuple[str, str], list[str]]:
         out: dict[tuple[str, str], list[str]] = {}
         for d in decisions:
-            who = (d.person or d.post or addressee(d), d.unit or "")
+            who = (who_answers(d), d.unit or "")  # as the report names them
             out.setdefault(who, []).append(f"{d.case or d.subject or ''} {d.violation} → "
                                            f"{d.sanction or '免予问责/无阶梯'}")
         return {k: sorted(v) for k, v in out.items()}
