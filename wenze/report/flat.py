@@ -16,6 +16,8 @@ decisions of a ladder (few) are made and written through ``to_json()``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import gc
 import itertools
 import json
 import math
@@ -36,7 +38,7 @@ from wenze.engine.decisions import (
 )
 from wenze.fast.ladder import DecisionColumns
 
-__all__ = ["FLAT_FIELDS", "Coded", "arrow_table", "compact", "flat_columns", "joined",
+__all__ = ["FLAT_FIELDS", "Coded", "acyclic", "arrow_table", "compact", "flat_columns", "joined",
            "json_lines", "plain_floats"]
 
 _dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
@@ -131,6 +133,22 @@ def joined(parts: Sequence[dict[str, Column]]) -> dict[str, Column]:
     return out
 
 
+def acyclic(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` run with the cyclic garbage collector paused: writing makes many objects and no
+    cycle (a collection would walk them, and the whole heap, for nothing)."""
+    @functools.wraps(fn)
+    def run(*args: Any) -> Any:
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return fn(*args)
+        finally:
+            if collecting:
+                gc.enable()
+    return run
+
+
+@acyclic
 def flat_columns(cols: DecisionColumns,
                  joint_row: Callable[[Any], dict[str, Any]]) -> dict[str, Column]:
     """The decisions of ``cols`` as the flat schema's columns (:data:`FLAT_FIELDS`), each a list
@@ -294,6 +312,7 @@ def _ladder(cols: DecisionColumns, out: dict[str, Column]) -> None:
 # --------------------------------------------------------------------------- JSON Lines
 
 
+@acyclic
 def json_lines(cols: DecisionColumns, joint_line: Callable[[Any], str]) -> str:
     """The decisions of ``cols`` as JSON Lines: each line the compact JSON of the decision's
     ``to_json()``, keys sorted, and a newline; ``joint_line(decision)``: the line of a (joint)

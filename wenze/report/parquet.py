@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 from wenze.engine.decisions import Decision
 from wenze.engine.evaluate import EvaluationResult
 from wenze.fast.ladder import DecisionTable
-from wenze.report.flat import arrow_table, flat_columns, joined
+from wenze.report.flat import acyclic, arrow_table, flat_columns, joined
 from wenze.report.stream import (
     COLUMNS_BATCH,
     Progress,
@@ -139,12 +139,16 @@ def _table(decisions: Sequence[Decision], start: int, stop: int) -> pa.Table:
     """The rows of ``decisions[start:stop]`` as one Arrow table (one chunk): from a table's
     columns where it has them (:mod:`wenze.report.flat`), else decision by decision."""
     if isinstance(decisions, DecisionTable) and decisions.has_columns():
-        return arrow_table(joined([
-            flat_columns(decisions.decision_columns(lo, min(lo + COLUMNS_BATCH, stop)),
-                         _joint_row)
-            for lo in range(start, stop, COLUMNS_BATCH)]), DECISION_SCHEMA)
+        return _table_of_columns(decisions, start, stop)
     rows = [decision_row(d.to_json()) for d in made(decisions, start, stop)]
     return pa.Table.from_pylist(rows, DECISION_SCHEMA)
+
+
+@acyclic
+def _table_of_columns(decisions: DecisionTable, start: int, stop: int) -> pa.Table:
+    return arrow_table(joined([
+        flat_columns(decisions.decision_columns(lo, min(lo + COLUMNS_BATCH, stop)), _joint_row)
+        for lo in range(start, stop, COLUMNS_BATCH)]), DECISION_SCHEMA)
 
 
 def _table_bytes(decisions: Sequence[Decision], start: int, stop: int) -> bytes:

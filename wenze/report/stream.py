@@ -58,8 +58,8 @@ def write_jsonl(decisions: Sequence[Decision], out: TextIO,
                 progress: Progress | None = None, workers: int | None = None) -> int:
     """Write the decisions one a line as they are made; the count written."""
     done = 0
-    for count, text in rendered(decisions, _lines, workers):
-        out.write(str(text, "utf-8"))
+    for count, text in rendered(decisions, _lines, workers, _text):
+        out.write(text if isinstance(text, str) else str(text, "utf-8"))
         done += count
         if progress is not None:
             progress(done)
@@ -72,13 +72,20 @@ def made(decisions: Sequence[Decision], start: int, stop: int) -> Iterator[Decis
         yield from decisions[lo:min(lo + BATCH, stop)]
 
 
-def _lines(decisions: Sequence[Decision], start: int, stop: int) -> bytes:
+def _text(decisions: Sequence[Decision], start: int, stop: int) -> str:
+    """The lines of ``decisions[start:stop]``: from a table's columns where it has them
+    (:mod:`wenze.report.flat`), else decision by decision."""
     if isinstance(decisions, DecisionTable) and decisions.has_columns():
         return "".join(
             json_lines(decisions.decision_columns(lo, min(lo + COLUMNS_BATCH, stop)),
                        decision_line)
-            for lo in range(start, stop, COLUMNS_BATCH)).encode()
-    return "".join(map(decision_line, made(decisions, start, stop))).encode()
+            for lo in range(start, stop, COLUMNS_BATCH))
+    return "".join(map(decision_line, made(decisions, start, stop)))
+
+
+def _lines(decisions: Sequence[Decision], start: int, stop: int) -> bytes:
+    """:func:`_text` as UTF-8 (sent back by a forked process)."""
+    return _text(decisions, start, stop).encode()
 
 
 # Many decisions are made and rendered in forked processes, RUN decisions each at a time, in
