@@ -11,9 +11,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import io
 import json
 import os
 import random
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,8 @@ from wenze.engine.ladder import LadderError
 from wenze.engine.lower import Program
 from wenze.fast import ladder as LC
 from wenze.fast.offence_table import OffenceTable
+from wenze.report import stream
+from wenze.report.parquet import write_decisions
 from wenze.simulate.caseload import generate, load_profile
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -238,8 +242,27 @@ def _compare(ctx: R.CaseContext, offences: list[R.Offence], prior: list[dict[str
              ) -> tuple[tuple[str, str], tuple[str, str]]:
     table = OffenceTable.from_offences(ctx.program, list(offences))
     ref = _outcome(lambda: R.finish(ctx, [], list(offences), [], [], [], {}, 0, 0, 0, prior))
-    col = _outcome(lambda: LC.finish_columnar(ctx, [], table, [], [], [], {}, 0, 0, 0, prior))
-    return ref, col
+
+    def columnar() -> R.EvaluationResult:
+        result = LC.finish_columnar(ctx, [], table, [], [], [], {}, 0, 0, 0, prior)
+        _written_alike(result.decisions)
+        return result
+
+    return ref, _outcome(columnar)
+
+
+def _written_alike(decisions: LC.DecisionTable) -> None:
+    """The array writer (``wenze.report.flat``) writes the table's decisions as the
+    per-decision writer writes them made: the same JSON Lines, the same Parquet file."""
+    made = tuple(decisions)
+    texts = []
+    with tempfile.TemporaryDirectory() as where:
+        for i, written in enumerate((decisions, made)):
+            out = io.StringIO()
+            stream.write_jsonl(written, out, workers=1)
+            write_decisions(written, Path(where) / f"{i}.parquet", workers=1)
+            texts.append((out.getvalue(), (Path(where) / f"{i}.parquet").read_bytes()))
+    assert texts[0] == texts[1]
 
 
 @settings(max_examples=int(os.environ.get("WENZE_LADDER_EXAMPLES") or 150), deadline=None,

@@ -44,6 +44,7 @@ the same order, with its lazily made decisions; its parts share the per-ladder a
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import gc
 import itertools
@@ -59,11 +60,11 @@ from wenze.engine import ladder as L
 from wenze.engine import sanction as S
 from wenze.engine.case import CaseContext, CaseTrace
 from wenze.engine.decisions import Decision, LadderInfo, Warning
-from wenze.engine.lower import Program, bases_of
+from wenze.engine.lower import Program, ViolationIR, bases_of
 from wenze.events.readers import Rejection
 from wenze.fast.offence_table import ROLES, OffenceTable, Strings
 
-__all__ = ["DecisionTable", "decide", "finish_columnar"]
+__all__ = ["DecisionColumns", "DecisionTable", "decide", "finish_columnar"]
 
 _SHIFT = 32  # group << 32 | date ordinal: one sortable int64 per (group, date)
 BATCH = 512  # decisions made together when many are read (iteration, slices)
@@ -105,6 +106,41 @@ def finish_columnar(ctx: CaseContext, outs: Sequence[R.MetricRow], table: Offenc
 # --------------------------------------------------------------------------- the decisions
 
 
+@dataclasses.dataclass(frozen=True)
+class DecisionColumns:
+    """Some decisions of a :class:`DecisionTable` as columns, one row each, without making them:
+    what each one's :meth:`~wenze.engine.decisions.Decision.to_json` would hold.
+
+    ``joint`` holds the joint decisions among them, made, with their places; the other rows are
+    ``places`` and the columns (all of their length) hold their values: codes into the
+    violations, the roles (``roles``, :data:`~wenze.fast.offence_table.ROLES`) and the strings'
+    names (-1: ``None``), dates established as proleptic ordinals."""
+
+    as_of: dt.date
+    violations: Sequence[ViolationIR]
+    roles: Sequence[A.Responsibility]
+    keys: list[str]
+    case: Strings
+    item: Strings
+    subject: Strings
+    person: Strings
+    post: Strings
+    unit: Strings
+    violation: np.ndarray
+    role: np.ndarray
+    established: np.ndarray
+    sanctions: list[str | None]
+    ladders: list[LadderInfo | None]
+    facts: list[tuple[tuple[str, Any], ...]]
+    dates: list[tuple[tuple[str, dt.date | None], ...]]
+    places: np.ndarray | None = None  # of the rows above among all (None: every one)
+    joint: tuple[tuple[int, Decision], ...] = ()  # (place, decision)
+    count: int = -1  # how many decisions in all (-1: as many as rows)
+
+    def __len__(self) -> int:
+        return len(self.keys) if self.count < 0 else self.count
+
+
 class DecisionTable(Sequence[Decision]):
     """The decisions of a run, sorted as the reference sorts them, made when read.
 
@@ -125,15 +161,17 @@ class DecisionTable(Sequence[Decision]):
     - :meth:`of_cases`: the decisions about some cases, made.
     """
 
-    __slots__ = ("_columns", "_joint", "_make", "_order")
+    __slots__ = ("_columns", "_columns_of", "_joint", "_make", "_order")
 
     def __init__(self, order: np.ndarray, make: Callable[[np.ndarray], list[Decision]],
                  joint: Sequence[Decision], columns: Mapping[str, Strings],
-                 keys: Callable[[np.ndarray], list[str]]) -> None:
+                 keys: Callable[[np.ndarray], list[str]],
+                 columns_of: Callable[[np.ndarray], DecisionColumns] | None = None) -> None:
         self._order = order  # int64: ≥ 0 a row of the offence table, < 0 joint decision -1-j
         self._make = make
         self._joint = tuple(joint)
         self._columns = (columns, keys)
+        self._columns_of = columns_of
 
     # -- the sequence
 
@@ -199,6 +237,36 @@ class DecisionTable(Sequence[Decision]):
 
     def __repr__(self) -> str:
         return f"<DecisionTable of {len(self)} decisions>"
+
+    # -- the decisions as columns
+
+    def has_columns(self) -> bool:
+        """Whether :meth:`decision_columns` can give this table's decisions as columns."""
+        return self._columns_of is not None
+
+    def decision_columns(self, start: int, stop: int) -> DecisionColumns:
+        """Decisions ``start:stop`` as :class:`DecisionColumns`: their values read from the
+        arrays, no :class:`Decision` made but the joint ones (see :meth:`has_columns`)."""
+        if self._columns_of is None:
+            raise TypeError("this table has no columns of its decisions")
+        codes = self._order[start:stop]
+        own = codes >= 0
+        collecting = gc.isenabled()
+        gc.disable()  # (as in _made: many new objects, no cycles)
+        try:
+            made = self._columns_of(codes[own])
+        finally:
+            if collecting:
+                gc.enable()
+        if own.all():
+            return made
+        joint = self._joint
+        places = np.flatnonzero(~own)
+        return dataclasses.replace(
+            made, places=np.flatnonzero(own), count=len(codes),
+            joint=tuple((p, joint[-1 - c]) for p, c in zip(places.tolist(),
+                                                           codes[places].tolist(),
+                                                           strict=True)))
 
     # -- summaries from the columns
 
@@ -305,9 +373,42 @@ def decide(program: Program, table: OffenceTable, prior: Sequence[Any], as_of: d
                 made[w] = d
         return made
 
+    def rulings(rows: np.ndarray) -> list[tuple[str | None, LadderInfo | None]]:
+        """(the sanction, the ladder's why) of offence rows ``rows``, in their order."""
+        ladder = row_ladder[rows]
+        ladders = np.unique(ladder).tolist()
+        if len(ladders) == 1 and ladders[0] >= 0:  # (mostly: one ladder)
+            return runs[ladders[0]].rulings(rows)  # type: ignore[union-attr,return-value]
+        made: list[tuple[str | None, LadderInfo | None]] = [(None, None)] * len(rows)
+        for li in ladders:
+            run = runs[li] if li >= 0 else None
+            if run is None:
+                continue  # no ladder: no sanction, no why
+            where = np.flatnonzero(ladder == li)
+            for w, ruling in zip(where.tolist(), run.rulings(rows[where]), strict=True):
+                made[w] = ruling
+        return made
+
+    def columns_of(rows: np.ndarray) -> DecisionColumns:
+        """The decisions of offence rows ``rows`` as columns (no decision made)."""
+        offences = table.offences(rows)
+        ruled = rulings(rows)
+        return DecisionColumns(
+            as_of=as_of, violations=program.violations, roles=ROLES, keys=table.keys(rows),
+            case=Strings(table.case.codes[rows], table.case.names),
+            item=Strings(table.item.codes[rows], table.item.names),
+            subject=Strings(table.subject.codes[rows], table.subject.names),
+            person=Strings(table.person.codes[rows], table.person.names),
+            post=Strings(table.post.codes[rows], table.post.names),
+            unit=Strings(table.unit.codes[rows], table.unit.names),
+            violation=table.violation[rows], role=table.role[rows],
+            established=table.established[rows], sanctions=[s for s, _ in ruled],
+            ladders=[why for _, why in ruled], facts=[o.facts for o in offences],
+            dates=[o.dates for o in offences])
+
     order = _sorted(program, table, joint, np.asarray(joint_rows, np.int64))
     columns = _columns(table, runs, row_ladder, joint, order)
-    return DecisionTable(order, make, joint, columns, table.keys)
+    return DecisionTable(order, make, joint, columns, table.keys, columns_of)
 
 
 def _sorted(program: Program, table: OffenceTable, joint: Sequence[Decision],
@@ -899,34 +1000,43 @@ class _LadderRun:
                   ) -> list[Decision]:
         """The decisions of table rows ``rows`` (of this ladder; their offences and keys), in
         their order: the arrays read once for all of them."""
+        as_of = self.as_of
+        return [S.make_decision(off, as_of, level, info, key=key)
+                for off, key, (level, info) in zip(offences, keys, self.rulings(rows),
+                                                   strict=True)]
+
+    def rulings(self, rows: np.ndarray) -> list[tuple[str | None, LadderInfo]]:
+        """(the sanction, why) of table rows ``rows`` (of this ladder), in their order: what
+        their decisions hold from the ladder, the arrays read once for all of them."""
         p = self.pos[rows]
         q = self.place[p]
         # the start of each one's window in the person order: this run's sanctions counted
         window_start = self.person_comp.searchsorted(
             self.person[p].astype(np.int64) << _SHIFT | self.first[p])
         same_level = self.same_level[p].tolist() if self.same_level is not None else None
-        columns = zip(p.tolist(), rows.tolist(), offences, keys, self.day[p].tolist(),
+        columns = zip(p.tolist(), rows.tolist(), self.day[p].tolist(),
                       self.earlier[p].tolist(), self.exempt[p].tolist(),
                       self.level[p].tolist(), q.tolist(), self.lazy[q].tolist(),
                       self.issued_cum[window_start].tolist(), self.issued_cum[q].tolist(),
                       self.prior_bounds[0][p].tolist(), self.prior_bounds[1][p].tolist(),
                       strict=True)
         made = []
-        for k, (p_, r, off, key, day, earlier, exempt, level, q_, lazy, a, b, lo_p,
+        for k, (p_, r, day, earlier, exempt, level, q_, lazy, a, b, lo_p,
                 hi_p) in enumerate(columns):
             shift = self._lazy_shift(p_) if lazy else 0
             if shift:
                 b = int(self.issued_cum[q_ + shift])
-            made.append(self._decision(
-                p_, r, off, key, day, earlier, exempt, level,
+            made.append(self._ruling(
+                p_, r, day, earlier, exempt, level,
                 same_level[k] if same_level is not None else None, shift,
                 self._counted(p_, q_ + shift, a, b, lo_p, hi_p) if not exempt else ([], 0)))
         return made
 
-    def _decision(self, p: int, r: int, off: R.Offence, key: str, day: int, earlier: int,
-                  exempt: bool, level_code: int, same_level: int | None, shift: int,
-                  counted: tuple[list[L.Reason], int]) -> Decision:
-        """The decision of position ``p`` (table row ``r``) from its values in the arrays."""
+    def _ruling(self, p: int, r: int, day: int, earlier: int, exempt: bool, level_code: int,
+                same_level: int | None, shift: int, counted: tuple[list[L.Reason], int]
+                ) -> tuple[str | None, LadderInfo]:
+        """The sanction and the ladder's reasons of position ``p`` (table row ``r``) from its
+        values in the arrays."""
         ladder = self.ladder
         wtext = self.window_text(day)
         circs = self.table.circumstances_of(r)
@@ -946,7 +1056,7 @@ class _LadderRun:
             info = LadderInfo(name=self.name, step=None, count_in_window=earlier,
                               window=wtext.zh, reasons=tuple((x.zh, x.en) for x in reasons),
                               adjustments=(), exempt_by=exempt_by[0], consequences=())
-            return S.make_decision(off, self.as_of, None, info, key=key)
+            return None, info
 
         earlier += shift
         ordinal = earlier + 1
@@ -987,4 +1097,4 @@ class _LadderRun:
             window=wtext.zh, reasons=tuple([(x.zh, x.en) for x in reasons]),
             adjustments=tuple([S.adjustment_text(a) for a in adjustments]),
             exempt_by=None, consequences=tuple(consequences))
-        return S.make_decision(off, self.as_of, level, info, key=key)
+        return level, info

@@ -25,7 +25,10 @@ import pyarrow.parquet as pq
 
 from wenze.engine.decisions import Decision
 from wenze.engine.evaluate import EvaluationResult
+from wenze.fast.ladder import DecisionTable
+from wenze.report.flat import acyclic, arrow_table, flat_columns, joined
 from wenze.report.stream import (
+    COLUMNS_BATCH,
     Progress,
     compact,
     made,
@@ -118,9 +121,12 @@ def write_decisions(decisions: Sequence[Decision], path: str | Path,
     written."""
     done = 0
     with pq.ParquetWriter(path, DECISION_SCHEMA, compression="zstd") as writer:
-        for count, data in rendered(decisions, _table_bytes, workers):
-            with ipc.open_stream(data) as reader:
-                writer.write_table(reader.read_all())
+        for count, data in rendered(decisions, _table_bytes, workers, _table):
+            if isinstance(data, pa.Table):  # (made in this process)
+                writer.write_table(data)
+            else:
+                with ipc.open_stream(data) as reader:
+                    writer.write_table(reader.read_all())
             done += count
             if progress is not None:
                 progress(done)
@@ -129,14 +135,34 @@ def write_decisions(decisions: Sequence[Decision], path: str | Path,
     return done
 
 
-def _table_bytes(decisions: Sequence[Decision], start: int, stop: int) -> bytes:
-    """The rows of ``decisions[start:stop]`` as an Arrow IPC stream of one table."""
+def _table(decisions: Sequence[Decision], start: int, stop: int) -> pa.Table:
+    """The rows of ``decisions[start:stop]`` as one Arrow table (one chunk): from a table's
+    columns where it has them (:mod:`wenze.report.flat`), else decision by decision."""
+    if isinstance(decisions, DecisionTable) and decisions.has_columns():
+        return _table_of_columns(decisions, start, stop)
     rows = [decision_row(d.to_json()) for d in made(decisions, start, stop)]
-    table = pa.Table.from_pylist(rows, DECISION_SCHEMA)
+    return pa.Table.from_pylist(rows, DECISION_SCHEMA)
+
+
+@acyclic
+def _table_of_columns(decisions: DecisionTable, start: int, stop: int) -> pa.Table:
+    return arrow_table(joined([
+        flat_columns(decisions.decision_columns(lo, min(lo + COLUMNS_BATCH, stop)), _joint_row)
+        for lo in range(start, stop, COLUMNS_BATCH)]), DECISION_SCHEMA)
+
+
+def _table_bytes(decisions: Sequence[Decision], start: int, stop: int) -> bytes:
+    """The rows of ``decisions[start:stop]`` as an Arrow IPC stream of one table (sent back by a
+    forked process)."""
+    table = _table(decisions, start, stop)
     sink = pa.BufferOutputStream()
     with ipc.new_stream(sink, DECISION_SCHEMA) as out:
         out.write_table(table)
     return sink.getvalue().to_pybytes()
+
+
+def _joint_row(decision: Decision) -> dict[str, Any]:
+    return decision_row(decision.to_json())
 
 
 def write_parquet(result: EvaluationResult, directory: str | Path,

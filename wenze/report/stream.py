@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import multiprocessing as mp
 import os
 import pickle
@@ -25,46 +24,19 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-import orjson
-
 from wenze.engine.decisions import Decision
 from wenze.engine.evaluate import EvaluationResult
+from wenze.fast.ladder import DecisionTable
+from wenze.report.flat import compact, json_lines, plain_floats
 
-__all__ = ["BATCH", "RUN", "compact", "decision_batches", "decision_line", "made",
+__all__ = ["BATCH", "COLUMNS_BATCH", "RUN", "compact", "decision_batches", "decision_line", "made",
            "plain_floats", "rendered", "run_header", "write_jsonl", "write_jsonl_dir"]
 
 BATCH = 2048  # decisions made, written and let go at a time
+COLUMNS_BATCH = 4096  # decisions read from a table's columns at a time (no decision made)
 Progress = Callable[[int], None]  # called with the count of decisions written so far
 
 _dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
-_SORTED = orjson.OPT_SORT_KEYS
-
-
-def compact(value: Any, exact: bool = True) -> str:
-    """``json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))``, the
-    same text, by orjson (several times faster) when ``exact`` — the caller's word that no float
-    in ``value`` is written otherwise by orjson (see :func:`plain_floats`) — and orjson can
-    write it (else by ``json``)."""
-    if exact:
-        try:
-            return orjson.dumps(value, option=_SORTED).decode()
-        except TypeError:  # a key that is not a text, an integer past 64 bits …
-            pass
-    return _dumps(value)
-
-
-def plain_floats(values: Any) -> bool:
-    """Whether every float among ``values`` (a JSON object's values, lists within) is written
-    alike by ``json`` and orjson: finite, and 0 or at least 10⁻⁴ in size (``json`` writes
-    smaller ones as ``1e-05``, orjson as ``0.00001``)."""
-    for v in values:
-        t = type(v)
-        if t is float:
-            if not (v == 0 or 1e-4 <= abs(v) < math.inf):
-                return False
-        elif (t is list and not plain_floats(v)) or (t is dict and not plain_floats(v.values())):
-            return False
-    return True
 
 
 def decision_batches(decisions: Sequence[Decision], size: int | None = None
@@ -86,8 +58,8 @@ def write_jsonl(decisions: Sequence[Decision], out: TextIO,
                 progress: Progress | None = None, workers: int | None = None) -> int:
     """Write the decisions one a line as they are made; the count written."""
     done = 0
-    for count, text in rendered(decisions, _lines, workers):
-        out.write(str(text, "utf-8"))
+    for count, text in rendered(decisions, _lines, workers, _text):
+        out.write(text if isinstance(text, str) else str(text, "utf-8"))
         done += count
         if progress is not None:
             progress(done)
@@ -100,8 +72,20 @@ def made(decisions: Sequence[Decision], start: int, stop: int) -> Iterator[Decis
         yield from decisions[lo:min(lo + BATCH, stop)]
 
 
+def _text(decisions: Sequence[Decision], start: int, stop: int) -> str:
+    """The lines of ``decisions[start:stop]``: from a table's columns where it has them
+    (:mod:`wenze.report.flat`), else decision by decision."""
+    if isinstance(decisions, DecisionTable) and decisions.has_columns():
+        return "".join(
+            json_lines(decisions.decision_columns(lo, min(lo + COLUMNS_BATCH, stop)),
+                       decision_line)
+            for lo in range(start, stop, COLUMNS_BATCH))
+    return "".join(map(decision_line, made(decisions, start, stop)))
+
+
 def _lines(decisions: Sequence[Decision], start: int, stop: int) -> bytes:
-    return "".join(map(decision_line, made(decisions, start, stop))).encode()
+    """:func:`_text` as UTF-8 (sent back by a forked process)."""
+    return _text(decisions, start, stop).encode()
 
 
 # Many decisions are made and rendered in forked processes, RUN decisions each at a time, in
@@ -113,19 +97,23 @@ PARALLEL_MIN_DECISIONS = 2 * RUN  # below this, forking costs more than it saves
 
 def rendered(decisions: Sequence[Decision], render: Callable[[Sequence[Decision], int, int],
                                                             bytes],
-             workers: int | None = None) -> Iterator[tuple[int, bytes | memoryview]]:
+             workers: int | None = None,
+             local: Callable[[Sequence[Decision], int, int], Any] | None = None
+             ) -> Iterator[tuple[int, Any]]:
     """``render(decisions, start, stop)`` of consecutive runs of the decisions, in order, with
     each run's count: in this process, or from :data:`PARALLEL_MIN_DECISIONS` decisions on in
     waves of forked processes (``workers``: how many, default ``WENZE_WORKERS`` or one per
-    CPU). The same bytes either way."""
+    CPU). The same bytes either way. ``local``: what to give instead of ``render``'s bytes for
+    a run made in this process (what the bytes would be decoded into)."""
     n = len(decisions)
     if workers is None:
         workers = int(os.environ.get("WENZE_WORKERS") or 0)
     workers = min(workers or os.cpu_count() or 1, 16)
     if (workers <= 1 or n < max(PARALLEL_MIN_DECISIONS, RUN + 1)
             or "fork" not in mp.get_all_start_methods()):
+        make = local or render
         for lo in range(0, n, RUN):
-            yield min(lo + RUN, n) - lo, render(decisions, lo, min(lo + RUN, n))
+            yield min(lo + RUN, n) - lo, make(decisions, lo, min(lo + RUN, n))
         return
     from wenze.fast.forking import fork_map
 
