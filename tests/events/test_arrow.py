@@ -18,9 +18,11 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.events.test_event_columns import COLUMNS, NAMES, _odd_caseload
-from tests.events.test_read_columns import _odd_lines
+from tests.events.test_read_columns import _odd_lines, _time_texts
 from wenze.events import arrow as AR
 from wenze.events.arrow import read_arrow, row_lines, write_events
 from wenze.events.columns import EventColumns
@@ -150,6 +152,37 @@ def test_the_text_odd_objects_in_one_file_across_batches(tmp_path: Path,
     monkeypatch.setattr(AR, "_BATCH_ROWS", 3)
     _agree(table, tmp_path)
     _agree(table, tmp_path, "arrow")
+
+
+# data texts many rows share (each distinct text decoded once, its object shared): none, a
+# JSON null, empty, the two the columns read, ones they route, ones the quick path refuses
+_DATA_TEXTS = [None, "null", "{}", '{"reason": "专家评审"}', '{"reason": ""}',
+               '{"outcome": "不予许可"}', '{"outcome": "不予许可", "reasons": ["x"]}',
+               '{"outcome": "准予许可"}', '{"days": 3}', '{"reason": 1.5}', '{"reason": null}',
+               "[1, 2]", "not json", '"text"', '{"reasons": "x"}']
+_TYPES = ["received", "accepted", "suspended", "resumed", "decided", "受理", "ACCEPTED",
+          "step_started", "countersign_replied", "unknown", "", None]
+_rows = st.lists(st.fixed_dictionaries({
+    "id": st.integers(0, 30).map("e{}".format),  # (some ids twice: duplicates)
+    "case": st.sampled_from(["C1", "C2", "", None]),
+    "type": st.sampled_from(_TYPES),
+    "at": st.one_of(_time_texts, st.sampled_from(["2024-03-01T09:00:00+08:00", "", None,
+                                                  "2024-03-01 09:00:00", "2024-02-30T09:00:00Z"])),
+    "step": st.sampled_from([None, "收件审查", ""]),
+    "unit": st.sampled_from([None, "审批局"]),
+    "data": st.sampled_from(_DATA_TEXTS),
+}), min_size=1, max_size=25)
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(_rows, st.sampled_from([3, 7, 1 << 16]))
+def test_generated_rows_with_odd_times_types_and_shared_data(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rows: list[dict[str, Any]],
+        batch: int) -> None:
+    monkeypatch.setattr(AR, "_BATCH_ROWS", batch)  # (batches sharing a row group's dictionary)
+    table = pa.table({n: pa.array([row[n] for row in rows], pa.string()) for n in rows[0]})
+    _agree(table, tmp_path)
 
 
 def test_texts_that_need_escaping_and_data_that_is_not_json(tmp_path: Path) -> None:
