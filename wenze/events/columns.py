@@ -32,7 +32,7 @@ from wenze.events.model import REFUSALS, new_event
 from wenze.events.readers import Event, EventType, normalise_outcome
 
 __all__ = ["NATIVE", "TYPES", "TYPE_CODE", "EventColumns", "EventDetails", "EventView", "T",
-           "TextColumn", "days_and_micros", "first_seen"]
+           "TextColumn", "days_and_micros", "first_seen", "small_codes"]
 
 TYPES: tuple[EventType, ...] = tuple(EventType)
 TYPE_CODE: dict[Any, int] = {t: i for i, t in enumerate(TYPES)}
@@ -98,7 +98,7 @@ def _combined(values: Sequence[tuple[Any, ...]], width: int
     return out
 
 
-def _small(codes: np.ndarray, count: int) -> np.ndarray:
+def small_codes(codes: np.ndarray, count: int) -> np.ndarray:
     """Codes in the smallest signed integer type that holds them and -1."""
     for kind in (np.int8, np.int16, np.int32):
         if count < np.iinfo(kind).max:
@@ -123,6 +123,8 @@ def first_seen(codes: np.ndarray, names: Sequence[Any]) -> tuple[np.ndarray, lis
             seen[found] = True
             if len(order) == k:
                 break
+    if len(order) == k and codes.dtype == np.int32 and order == list(range(k)):
+        return codes, list(names)  # (already so numbered: no copy)
     renumber = np.full(k + 1, -1, np.int32)
     renumber[order] = np.arange(len(order), dtype=np.int32)
     return renumber[codes], [names[i] for i in order]
@@ -336,8 +338,10 @@ class EventDetails:
         if not dict.fromkeys(map(type, evs)).keys() <= {Event}:  # a subclass: kept as it is
             odd.update(i for i, e in enumerate(evs) if type(e) is not Event)
         has_source = bool(source_names) or None in blank
-        return cls(TextColumn.of(ids), _small(tz, len(tz_table)), tz_table, data, data_table,
-                   _small(source, len(source_names)) if has_source else None, source_names, line,
+        return cls(TextColumn.of(ids), small_codes(tz, len(tz_table)), tz_table, data,
+                   data_table,
+                   small_codes(source, len(source_names)) if has_source else None,
+                   source_names, line,
                    {i: evs[i] for i in sorted(odd)})
 
 

@@ -58,6 +58,7 @@ from wenze.events.columns import (
     days_and_micros,
     first_seen,
     instant_time,
+    small_codes,
 )
 from wenze.events.model import (
     CASELESS,
@@ -689,7 +690,8 @@ class _Reader:
         return keep, col.duplicates
 
     def _columns(self, rows: _Rows, case_names: list[str]) -> EventColumns:
-        """The columns of the rows (in read_events' order), names in first-seen order."""
+        """The columns of the rows (in read_events' order), names in first-seen order. The
+        rows' arrays are given up as their columns are made (the peak: one array more)."""
         case, types, texts = rows.case, rows.type, rows.texts
         n = len(case)
         if n:  # only the case names of kept rows
@@ -703,17 +705,23 @@ class _Reader:
                 case_names = list(compress(case_names, used[:-1].tolist()))
         else:
             case_names = []
-        named = {name: first_seen(texts[name], self.texts[name].names) for name in _TEXT_FIELDS}
+        named = {name: first_seen(texts.pop(name), self.texts[name].names)
+                 for name in _TEXT_FIELDS}
         # the rows' data (None and {} alike: none), each object of the table once
         given = np.append(np.fromiter(map(bool, rows.data_table), bool, len(rows.data_table)),
                           False)
         data_code, data_table = first_seen(np.where(given[rows.data], rows.data, -1)
                                            .astype(np.int32), rows.data_table)
+        rows.data = _NOTHING
         zone, zones = first_seen(rows.tz.astype(np.int32), self.zone_table)
+        rows.tz = _NOTHING
+        instant = rows.micros / 1e6
+        rows.micros = _NOTHING
         id_column = rows.ids if isinstance(rows.ids, TextColumn) else TextColumn.of(rows.ids)
-        details = EventDetails(id_column, zone, zones, data_code, data_table,
-                               np.zeros(n, np.int8), [self.source], rows.line, rows.kept)
-        return EventColumns(case, case_names, types, rows.day, rows.micros / 1e6,
+        details = EventDetails(id_column, small_codes(zone, len(zones)), zones, data_code,
+                               data_table, np.zeros(n, np.int8), [self.source], rows.line,
+                               rows.kept)
+        return EventColumns(case, case_names, types, rows.day, instant,
                             *named["item"],
                             *named["post"], *named["actor"], *named["unit"], *named["step"],
                             *data_columns(types, data_table, data_code), details=details)
