@@ -27,6 +27,7 @@ from operator import attrgetter, is_
 from typing import Any, overload
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from wenze.events.model import REFUSALS, new_event
 from wenze.events.readers import Event, EventType, normalise_outcome
@@ -229,11 +230,13 @@ class TextColumn(Sequence[str]):
         h = np.full(n, _FNV_OFFSET, np.uint64)
         with np.errstate(over="ignore"):
             for width in np.unique(lengths).tolist():  # rows of one length as a matrix
+                if not width:
+                    continue  # (an empty text: the offset basis)
                 every = np.flatnonzero(lengths == width)
+                windows = sliding_window_view(data, width)  # (each row a view: no index matrix)
                 for lo in range(0, len(every), 1 << 18):
                     rows = every[lo:lo + (1 << 18)]
-                    chars = np.ascontiguousarray(data[starts[rows][:, None]
-                                                      + np.arange(width)].T)
+                    chars = np.ascontiguousarray(windows[starts[rows]].T)
                     g = h[rows]
                     for k in range(width):
                         g ^= chars[k]
