@@ -254,10 +254,12 @@ class _Rows:
                 else np.zeros(0, kind)
             for p in parts:
                 setattr(p, name, _NOTHING)
+            release_free_memory()  # (the parts' arrays lie in the heap: given back at once)
         texts: dict[str, np.ndarray] = {}
         for name in _TEXT_FIELDS:
             texts[name] = np.concatenate([p.texts.pop(name) for p in parts]) if parts \
                 else np.zeros(0, np.int32)
+            release_free_memory()
         ids = _joined_ids([p.ids for p in parts])
         data_parts = []
         data_table: list[dict[str, Any] | None] = []
@@ -631,7 +633,7 @@ class _Reader:
 
     def _finish(self, parts: list[_Rows], strict: bool) -> ColumnBatch:
         every = _Rows.concat(parts)  # (parts emptied: the caller's list too)
-        release_free_memory()  # (the parts' many small arrays: holes in the heap)
+        release_free_memory()
         # sorted case names; each row's case as its rank (-1: no case)
         names = self.cases.names
         order = sorted(range(len(names)), key=names.__getitem__)
@@ -730,8 +732,8 @@ class _Reader:
 def release_free_memory() -> None:
     """Give the C heap's free pages back to the system (glibc's ``malloc_trim``; elsewhere
     nothing). A read makes many block-sized arrays and frees them once joined: glibc keeps
-    the freed ones resident (they lie between live ones), and the next stage's peak would
-    stand on them."""
+    the freed ones resident (they lie between live ones), and the joined arrays would stand
+    on them (at a million cases the peak was the rows twice)."""
     global _TRIM
     if _TRIM is None:
         try:
