@@ -100,7 +100,10 @@ def read_arrow(path: str | Path, strict: bool = False, fmt: str | None = None) -
     if kind not in ("parquet", "arrow"):
         raise ValueError(f"无法识别列式事件文件 `{path.name}`（parquet、arrow） / not a columnar "
                          f"events file `{path.name}` (.parquet, .arrow)")
-    return read_field_blocks(field_blocks(_batches(path, kind)), str(path), strict)
+    try:
+        return read_field_blocks(field_blocks(_batches(path, kind)), str(path), strict)
+    finally:
+        _release_arrow_memory()
 
 
 def read_jsonl_arrow(path: str | Path, strict: bool = False) -> ColumnBatch:
@@ -119,6 +122,14 @@ def read_jsonl_arrow(path: str | Path, strict: bool = False) -> ColumnBatch:
         return read_field_blocks(_jsonl_blocks(path), str(path), strict)
     except (UnicodeDecodeError, RecursionError):
         return read_columns(path, strict)
+    finally:
+        _release_arrow_memory()
+
+
+def _release_arrow_memory() -> None:
+    """Arrow's allocator gives back the memory the read's batches no longer use (mimalloc and
+    jemalloc keep freed pages for reuse: they would stay resident through the judging)."""
+    pa.default_memory_pool().release_unused()
 
 
 _JSON_BLOCK = 1 << 24  # bytes of lines parsed at a time

@@ -666,7 +666,9 @@ class _Reader:
         ordered = _order(every.case, every.micros, every.ids)
         if ordered is not None:
             every = every.take(ordered)
-        return ColumnBatch(self._columns(every, case_names), self.rejected, duplicates)
+        columns = self._columns(every, case_names)
+        release_free_memory()
+        return ColumnBatch(columns, self.rejected, duplicates)
 
     def _duplicates(self, ids: list[str] | TextColumn, event: Callable[[int], Event]
                     ) -> tuple[np.ndarray, int]:
