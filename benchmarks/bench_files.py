@@ -214,6 +214,12 @@ def dask_run(source: Path, workers: int) -> dict[str, Any]:
                       f"write {t3 - t2:.2f} s"}
 
 
+def read_only(path: Path, read: Callable[[Path], Any]) -> dict[str, Any]:
+    """The read stage alone (events kept, rejected)."""
+    batch = read(path)
+    return {"events": len(batch.columns), "rejected": len(batch.rejected)}
+
+
 def polars_read(path: Path) -> dict[str, Any]:
     import polars as pl
 
@@ -309,8 +315,8 @@ def main() -> None:
                         help="where the caseload's files are made (and found again)")
     parser.add_argument("--rows", default="all",
                         help="comma-separated: parquet, jsonl, jsonl-arrow, document, dask, "
-                             "polars-read, polars-jsonl, polars-parquet, duckdb-jsonl, "
-                             "duckdb-parquet, plain; or all")
+                             "read-parquet, read-jsonl, polars-read, polars-jsonl, "
+                             "polars-parquet, duckdb-jsonl, duckdb-parquet, plain; or all")
     args = parser.parse_args()
     print(f"uptime: {os.popen('uptime').read().strip()}", flush=True)
     jsonl, parquet = make_files(args.cases, args.dir)
@@ -336,6 +342,9 @@ def main() -> None:
         "document": ("wenze jsonl → json document", lambda: wenze_run(jsonl, read_columns,
                                                                      to_document)),
         "dask": ("wenze parquet → parquet, --dask local (2)", lambda: dask_run(parquet, 2)),
+        "read-parquet": ("read_arrow (read only)", lambda: read_only(parquet, read_arrow)),
+        "read-jsonl": ("read_jsonl_arrow (read only)",
+                       lambda: read_only(jsonl, read_jsonl_arrow)),
         "polars-read": ("polars read_ndjson (read only)", lambda: polars_read(jsonl)),
         "polars-jsonl": ("polars jsonl + statutory rule", lambda: polars_rule(jsonl)),
         "polars-parquet": ("polars parquet + statutory rule", lambda: polars_rule(parquet)),

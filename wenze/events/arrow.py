@@ -100,7 +100,10 @@ def read_arrow(path: str | Path, strict: bool = False, fmt: str | None = None) -
     if kind not in ("parquet", "arrow"):
         raise ValueError(f"无法识别列式事件文件 `{path.name}`（parquet、arrow） / not a columnar "
                          f"events file `{path.name}` (.parquet, .arrow)")
-    return read_field_blocks(field_blocks(_batches(path, kind)), str(path), strict)
+    try:
+        return read_field_blocks(field_blocks(_batches(path, kind)), str(path), strict)
+    finally:
+        _release_arrow_memory()
 
 
 def read_jsonl_arrow(path: str | Path, strict: bool = False) -> ColumnBatch:
@@ -119,6 +122,14 @@ def read_jsonl_arrow(path: str | Path, strict: bool = False) -> ColumnBatch:
         return read_field_blocks(_jsonl_blocks(path), str(path), strict)
     except (UnicodeDecodeError, RecursionError):
         return read_columns(path, strict)
+    finally:
+        _release_arrow_memory()
+
+
+def _release_arrow_memory() -> None:
+    """Arrow's allocator gives back the memory the read's batches no longer use (mimalloc and
+    jemalloc keep freed pages for reuse: they would stay resident through the judging)."""
+    pa.default_memory_pool().release_unused()
 
 
 _JSON_BLOCK = 1 << 24  # bytes of lines parsed at a time
@@ -178,19 +189,23 @@ def _parsed_block(block: bytes, count: int, first: int) -> FieldBlock | tuple[li
     fields = field_block(batch, first)
     starts = np.concatenate(([0], ends[:-1] + 1)).tolist()
     stops = ends.tolist()
-    fields.data_rows = np.zeros(0, np.int64)
     if data is not None and data.null_count < len(data):
-        quick, datas = fields.quick, fields.datas
+        quick = fields.quick
         given = np.flatnonzero(_valid(data) & quick)
+        code = np.full(len(quick), -1, np.int32)
+        objects: list[Any] = []
         for i in given.tolist():  # (each line alone: no copy of the block's lines)
             try:
-                datas[i] = orjson.loads(block[starts[i]:stops[i]]).get("data")
+                value = orjson.loads(block[starts[i]:stops[i]]).get("data")
             except orjson.JSONDecodeError:
                 quick[i] = False
-            else:
-                if datas[i] is None:  # (Arrow read an object, a list … as null: not plain)
-                    quick[i] = False
-        fields.data_rows = given[quick[given]]
+                continue
+            if value is None:  # (Arrow read an object, a list … as null: not plain)
+                quick[i] = False
+                continue
+            code[i] = len(objects)
+            objects.append(value)
+        fields.data_codes = (code, objects)
 
     def exact_lines(rows: list[int]) -> list[bytes]:
         return [block[starts[i]:stops[i]] for i in rows]
@@ -264,8 +279,8 @@ def field_block(batch: pa.RecordBatch, first: int,
         elif name == "at":
             at_bytes = _fixed_width(column)
             ats = _Texts(column) if at_bytes is not None else column.to_pylist()
-    datas: list[Any] = [None] * n
-    data_rows = None
+    datas: Sequence[Any] = _Nones(n)
+    data_rows = data_codes = None
     data = cols.get("data")
     if data is not None and data.null_count < n:
         if pa.types.is_struct(data.type):
@@ -284,23 +299,36 @@ def field_block(batch: pa.RecordBatch, first: int,
                     objects.append(None)
                     decoded.append(False)
             objects.append(None)
-            index = coded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+            index = coded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
             index[~quick] = -1
             readable = np.asarray([*decoded, True], bool)[index]
             quick &= readable  # (a text that is not JSON: the row goes to the exact path)
             index[~readable] = -1
-            datas = [objects[k] for k in index.tolist()]
-            data_rows = np.flatnonzero(index >= 0)
-            if any(v is None for v in objects[:-1]):  # a JSON null: no data
-                data_rows = np.asarray([i for i in data_rows.tolist()
-                                        if datas[i] is not None], np.int64)
+            data_codes = (index, objects)  # (a JSON null: None, no data)
         else:
             quick &= _null(data)
 
     def lines(rows: list[int]) -> list[bytes]:
         return row_lines(batch.take(pa.array(rows, pa.int64()))).split(b"\n")[:-1]
 
-    return FieldBlock(first, quick, ids, texts, ats, datas, lines, at_bytes, data_rows)
+    if data_codes is None and isinstance(datas, _Nones):
+        data_codes = (np.full(n, -1, np.int32), [])
+    return FieldBlock(first, quick, ids, texts, ats, datas, lines, at_bytes, data_rows,
+                      data_codes)
+
+
+class _Nones(Sequence[Any]):
+    """``n`` times None (no row has data)."""
+
+    def __init__(self, n: int):
+        self.n = n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i: Any) -> Any:
+        range(self.n)[i]  # (an index out of range raises)
+        return None
 
 
 class _Texts(Sequence[Any]):
@@ -365,7 +393,11 @@ def _batches(path: Path, kind: str) -> Iterator[pa.RecordBatch]:
         schema = pq.read_schema(path)
         coded = [f.name for f in schema if f.name in _CODED and _is_text(f.type)]
         file = pq.ParquetFile(path, read_dictionary=coded)  # (few distinct values each)
-        yield from file.iter_batches(batch_size=_BATCH_ROWS)
+        pool = pa.default_memory_pool()
+        for batch in file.iter_batches(batch_size=_BATCH_ROWS):
+            yield batch
+            del batch
+            pool.release_unused()
         return
     with path.open("rb") as fh:
         try:

@@ -27,12 +27,13 @@ from operator import attrgetter, is_
 from typing import Any, overload
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from wenze.events.model import REFUSALS, new_event
 from wenze.events.readers import Event, EventType, normalise_outcome
 
 __all__ = ["NATIVE", "TYPES", "TYPE_CODE", "EventColumns", "EventDetails", "EventView", "T",
-           "TextColumn", "days_and_micros", "first_seen"]
+           "TextColumn", "days_and_micros", "first_seen", "small_codes"]
 
 TYPES: tuple[EventType, ...] = tuple(EventType)
 TYPE_CODE: dict[Any, int] = {t: i for i, t in enumerate(TYPES)}
@@ -94,11 +95,11 @@ def _combined(values: Sequence[tuple[Any, ...]], width: int
     out = []
     for k in range(width):
         codes, names, _ = _codes([c[k] for c in combos])
-        out.append((np.append(codes, -1)[combo] if len(combos) else combo, names))
+        out.append((np.append(codes, np.int32(-1))[combo] if len(combos) else combo, names))
     return out
 
 
-def _small(codes: np.ndarray, count: int) -> np.ndarray:
+def small_codes(codes: np.ndarray, count: int) -> np.ndarray:
     """Codes in the smallest signed integer type that holds them and -1."""
     for kind in (np.int8, np.int16, np.int32):
         if count < np.iinfo(kind).max:
@@ -123,6 +124,8 @@ def first_seen(codes: np.ndarray, names: Sequence[Any]) -> tuple[np.ndarray, lis
             seen[found] = True
             if len(order) == k:
                 break
+    if len(order) == k and codes.dtype == np.int32 and order == list(range(k)):
+        return codes, list(names)  # (already so numbered: no copy)
     renumber = np.full(k + 1, -1, np.int32)
     renumber[order] = np.arange(len(order), dtype=np.int32)
     return renumber[codes], [names[i] for i in order]
@@ -227,11 +230,13 @@ class TextColumn(Sequence[str]):
         h = np.full(n, _FNV_OFFSET, np.uint64)
         with np.errstate(over="ignore"):
             for width in np.unique(lengths).tolist():  # rows of one length as a matrix
+                if not width:
+                    continue  # (an empty text: the offset basis)
                 every = np.flatnonzero(lengths == width)
+                windows = sliding_window_view(data, width)  # (each row a view: no index matrix)
                 for lo in range(0, len(every), 1 << 18):
                     rows = every[lo:lo + (1 << 18)]
-                    chars = np.ascontiguousarray(data[starts[rows][:, None]
-                                                      + np.arange(width)].T)
+                    chars = np.ascontiguousarray(windows[starts[rows]].T)
                     g = h[rows]
                     for k in range(width):
                         g ^= chars[k]
@@ -336,8 +341,10 @@ class EventDetails:
         if not dict.fromkeys(map(type, evs)).keys() <= {Event}:  # a subclass: kept as it is
             odd.update(i for i, e in enumerate(evs) if type(e) is not Event)
         has_source = bool(source_names) or None in blank
-        return cls(TextColumn.of(ids), _small(tz, len(tz_table)), tz_table, data, data_table,
-                   _small(source, len(source_names)) if has_source else None, source_names, line,
+        return cls(TextColumn.of(ids), small_codes(tz, len(tz_table)), tz_table, data,
+                   data_table,
+                   small_codes(source, len(source_names)) if has_source else None,
+                   source_names, line,
                    {i: evs[i] for i in sorted(odd)})
 
 
@@ -612,43 +619,73 @@ class EventColumns:
                    originals=evs)
 
 
-def data_columns(types: np.ndarray, datas: Sequence[dict[str, Any] | None]
-                  ) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray]:
+def data_columns(types: np.ndarray, datas: Sequence[dict[str, Any] | None],
+                 codes: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray]:
     """The columns read from ``data`` (empty: ``{}`` or ``None``), in row order: a suspension's
     reason (code, names in first-seen order, ``""`` for a suspension without one), a refusal
-    without reasons, and data this module does not read (``odd``)."""
+    without reasons, and data this module does not read (``odd``). ``datas``: each row's data,
+    or — with ``codes``, each row's index into it (-1: none) — a table of them (each distinct
+    pair of type and object then judged once)."""
     n = len(types)
     reason = np.full(n, -1, np.int32)
     reasons: dict[str, int] = {}
     refused_nr = np.zeros(n, bool)
     odd = np.zeros(n, bool)
+    if codes is None:
+        with_data = np.flatnonzero(np.fromiter(map(bool, datas), bool, n))
+        pairs = zip(with_data.tolist(), types[with_data].tolist(), strict=True)
+        rows = with_data
+        inverse = None
+    else:
+        given = np.append(np.fromiter(map(bool, datas), bool, len(datas)), False)
+        rows = np.flatnonzero(given[codes])
+        key = types[rows].astype(np.int64) * (len(datas) + 1) + codes[rows]
+        kinds, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        seen = np.argsort(first, kind="stable")  # (reasons numbered in first-seen order)
+        kinds, inverse = kinds[seen], np.argsort(seen)[inverse.reshape(-1)]
+        pairs = ((int(k % (len(datas) + 1)), int(k // (len(datas) + 1))) for k in kinds)
+    reason_of, refused_of, odd_of = _judged_data(pairs, datas, reasons)
+    if inverse is None:
+        reason[rows], refused_nr[rows], odd[rows] = reason_of, refused_of, odd_of
+    elif len(rows):
+        reason[rows] = reason_of[inverse]
+        refused_nr[rows], odd[rows] = refused_of[inverse], odd_of[inverse]
+    no_reason = (types == TYPE_CODE[EventType.SUSPENDED]) & (reason < 0)
+    if no_reason.any():
+        reason[no_reason] = reasons.setdefault("", len(reasons))
+    return reason, list(reasons), refused_nr, odd
+
+
+def _judged_data(pairs: Iterable[tuple[int, int]], datas: Sequence[dict[str, Any] | None],
+                 reasons: dict[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each (index into ``datas``, type code): the reason code (-1: none; new reasons
+    added to ``reasons``), a refusal without reasons, odd data."""
     suspended, decided = TYPE_CODE[EventType.SUSPENDED], TYPE_CODE[EventType.DECIDED]
     refusal: dict[str, bool] = {}  # outcome → a refusal
-    with_data = np.flatnonzero(np.fromiter(map(bool, datas), bool, n))
-    reason_rows: list[int] = []
-    reason_codes: list[int] = []
-    for i, t in zip(with_data.tolist(), types[with_data].tolist(), strict=True):
+    reason_of: list[int] = []
+    refused_of: list[bool] = []
+    odd_of: list[bool] = []
+    for i, t in pairs:
         data = datas[i]
         assert data is not None
+        code, refused_nr, odd = -1, False, False
         if t == suspended and data.keys() <= {"reason"}:
-            reason_rows.append(i)
-            reason_codes.append(reasons.setdefault(str(data.get("reason") or ""),
-                                                   len(reasons)))
+            code = reasons.setdefault(str(data.get("reason") or ""), len(reasons))
         elif t == decided and data.keys() <= {"outcome", "reasons"}:
             outcome = str(data.get("outcome") or "")
             refused = refusal.get(outcome)
             if refused is None:
                 refused = refusal[outcome] = (outcome in REFUSALS
                                               or normalise_outcome(outcome) == "refused")
-            if refused and not data.get("reasons"):
-                refused_nr[i] = True
+            refused_nr = refused and not data.get("reasons")
         else:
-            odd[i] = True
-    reason[reason_rows] = reason_codes
-    no_reason = (types == suspended) & (reason < 0)
-    if no_reason.any():
-        reason[no_reason] = reasons.setdefault("", len(reasons))
-    return reason, list(reasons), refused_nr, odd
+            odd = True
+        reason_of.append(code)
+        refused_of.append(refused_nr)
+        odd_of.append(odd)
+    return (np.asarray(reason_of, np.int32), np.asarray(refused_of, bool),
+            np.asarray(odd_of, bool))
 
 
 def _days_and_instants(ats: list[dt.datetime]) -> tuple[np.ndarray, np.ndarray]:

@@ -58,6 +58,7 @@ from wenze.events.columns import (
     days_and_micros,
     first_seen,
     instant_time,
+    small_codes,
 )
 from wenze.events.model import (
     CASELESS,
@@ -106,8 +107,6 @@ _US_PER_DAY = 86_400 * _US
 _FIRST_YEAR, _LAST_YEAR = max(1698, FIRST_YEAR), min(2241, LAST_YEAR)
 _TEXT_FIELDS = ("item", "actor", "post", "unit", "step")
 _COMBINED = ("item", "post", "unit", "step")  # read with the type: few combinations
-# the integer type of the item, post, unit and step codes of EventColumns.from_events
-_COMBINED_CODES = np.append(np.zeros(0, np.int32), -1).dtype
 
 
 @dataclass
@@ -161,17 +160,19 @@ class FieldBlock:
     Optional shortcuts a reader may give: ``at_bytes``, the ``at`` texts' UTF-8 bytes as rows of
     one width (``ats`` is then read only for the rows numpy does not parse); ``data_rows``, the
     rows whose ``datas`` is not None (identical ``data`` values may share one decoded object:
-    each distinct object is checked once)."""
+    each distinct object is checked once); ``data_codes``, ``datas`` as each row's index into a
+    table of decoded objects (-1: none; ``datas`` is then not read, each object checked once)."""
 
     first: int
     quick: np.ndarray
     ids: list[Any] | TextColumn
     texts: dict[str, tuple[np.ndarray, list[Any]]]
     ats: Sequence[Any]
-    datas: list[Any]
+    datas: Sequence[Any]
     lines: Callable[[list[int]], list[bytes]]
     at_bytes: np.ndarray | None = None
     data_rows: np.ndarray | None = None
+    data_codes: tuple[np.ndarray, list[Any]] | None = None
 
 
 def read_field_blocks(blocks: Iterable[FieldBlock | tuple[list[bytes], int]], source: str,
@@ -216,6 +217,7 @@ class _Codes(dict[Any, int]):
         return code
 
 
+_NOTHING = np.zeros(0, np.int8)  # (an array given up)
 _ROW_ARRAYS = {"line": np.int64, "case": np.int32, "type": np.int8, "day": np.int64,
                "micros": np.int64, "tz": np.int32}  # the arrays of _Rows, and their types
 
@@ -233,23 +235,42 @@ class _Rows:
     tz: np.ndarray
     texts: dict[str, np.ndarray]
     ids: list[str] | TextColumn
-    datas: list[dict[str, Any] | None]
+    data: np.ndarray  # int32 index into data_table (-1: none)
+    data_table: list[dict[str, Any] | None]  # (None or {}: no data)
     kept: dict[int, Event]  # row → the Event the exact path made
 
     @classmethod
     def concat(cls, parts: list[_Rows]) -> _Rows:
+        """The parts one after the other; the parts are emptied as their arrays are joined
+        (each array's parts freed before the next is joined: the peak stays near one copy)."""
         kept: dict[int, Event] = {}
         base = 0
         for p in parts:
             kept.update((base + k, ev) for k, ev in p.kept.items())
             base += len(p.line)
-        arrays = {name: np.concatenate([getattr(p, name) for p in parts]) if parts
-                  else np.zeros(0, kind) for name, kind in _ROW_ARRAYS.items()}
-        return cls(**arrays,
-                   texts={name: np.concatenate([p.texts[name] for p in parts]) if parts
-                          else np.zeros(0, np.int32) for name in _TEXT_FIELDS},
-                   ids=_joined_ids([p.ids for p in parts]),
-                   datas=[x for p in parts for x in p.datas], kept=kept)
+        arrays: dict[str, np.ndarray] = {}
+        for name, kind in _ROW_ARRAYS.items():
+            arrays[name] = np.concatenate([getattr(p, name) for p in parts]) if parts \
+                else np.zeros(0, kind)
+            for p in parts:
+                setattr(p, name, _NOTHING)
+            release_free_memory()  # (the parts' arrays lie in the heap: given back at once)
+        texts: dict[str, np.ndarray] = {}
+        for name in _TEXT_FIELDS:
+            texts[name] = np.concatenate([p.texts.pop(name) for p in parts]) if parts \
+                else np.zeros(0, np.int32)
+            release_free_memory()
+        ids = _joined_ids([p.ids for p in parts])
+        data_parts = []
+        data_table: list[dict[str, Any] | None] = []
+        for p in parts:  # (each part's codes moved past the tables before it)
+            data_parts.append(np.where(p.data >= 0, p.data + len(data_table), -1)
+                              .astype(np.int32) if data_table else p.data)
+            data_table += p.data_table
+            p.data = _NOTHING
+        data = np.concatenate(data_parts) if parts else np.zeros(0, np.int32)
+        parts.clear()
+        return cls(**arrays, texts=texts, ids=ids, data=data, data_table=data_table, kept=kept)
 
     def take(self, rows: np.ndarray) -> _Rows:
         """Rows ``rows`` (some left out, or reordered)."""
@@ -259,7 +280,8 @@ class _Rows:
         return _Rows(**{name: getattr(self, name)[rows] for name in _ROW_ARRAYS},
                      texts={name: a[rows] for name, a in self.texts.items()},
                      ids=self.ids.take(rows) if isinstance(self.ids, TextColumn)
-                     else [self.ids[i] for i in r], datas=[self.datas[i] for i in r],
+                     else [self.ids[i] for i in r], data=self.data[rows],
+                     data_table=self.data_table,
                      kept={int(position[i]): ev for i, ev in self.kept.items()
                            if position[i] >= 0})
 
@@ -352,16 +374,17 @@ class _Reader:
                                  len(actors))
         exact = [(j, ev) for j in sorted(slow) if (ev := self._exact(lines[j], first + j))]
         kept: dict[int, Event] = {}
+        data_code = np.arange(len(datas), dtype=np.int32)  # (each row its own object)
         if exact:  # the exact path's events among the others, in file order
-            (row, table, day, micros, tz, case_code, actor_code, ids, datas,
+            (row, table, day, micros, tz, case_code, actor_code, ids, data_code, datas,
              kept) = self._with_exact(exact, row, table, day, micros, tz, case_code, actor_code,
-                                      ids, datas)
+                                      ids, data_code, datas)
         return _Rows(line=row + first, case=case_code.astype(np.int32),
                      type=table[:, 0].astype(np.int8), day=day, micros=micros,
                      tz=tz.astype(np.int32),
                      texts={"actor": actor_code.astype(np.int32),
                             **{name: table[:, k + 1] for k, name in enumerate(_COMBINED)}},
-                     ids=ids, datas=datas, kept=kept)
+                     ids=ids, data=data_code, data_table=datas, kept=kept)
 
     def _combo(self, kind: tuple[Any, ...]) -> int:
         """The code of a (type, item, post, unit, step) the quick path takes (-1: one it does
@@ -391,9 +414,10 @@ class _Reader:
 
     def _with_exact(self, exact: list[tuple[int, Event]], row: Any, table: Any, day: Any,
                     micros: Any, tz: Any, case_code: Any, actor_code: Any, ids: list[Any],
-                    datas: list[Any]) -> tuple[Any, ...]:
+                    data_code: np.ndarray, datas: list[Any]) -> tuple[Any, ...]:
         """The rows of a chunk with the events the exact path built (``(row, event)``) put among
-        them in row order; the last value maps a kept row's index to its event."""
+        them in row order (``data_code``: the rows' indices into the table ``datas``, the
+        events' data added to it); the last value maps a kept row's index to its event."""
         evs = [ev for _, ev in exact]
         d, m = days_and_micros([ev.at for ev in evs])
         extra = np.asarray([[TYPE_CODE[ev.type], *(self.texts[name][getattr(ev, name)]
@@ -406,15 +430,16 @@ class _Reader:
         tz = np.concatenate((tz, [self._zone(ev.at.tzinfo) for ev in evs]))
         case_code = np.concatenate((case_code, [self.cases[ev.case] for ev in evs]))
         ids = _id_list(ids) + [ev.id for ev in evs]
-        datas = datas + [ev.data for ev in evs]
+        data_code = np.concatenate((data_code, np.arange(len(datas), len(datas) + len(evs),
+                                                         dtype=np.int32)))
+        datas = [*datas, *(ev.data for ev in evs)]
         order = np.argsort(row, kind="stable")
-        row, table, day, micros, tz, case_code, actor_code = (
-            a[order] for a in (row, table, day, micros, tz, case_code, actor_code))
-        o = order.tolist()
-        ids, datas = [ids[i] for i in o], [datas[i] for i in o]
+        row, table, day, micros, tz, case_code, actor_code, data_code = (
+            a[order] for a in (row, table, day, micros, tz, case_code, actor_code, data_code))
+        ids = [ids[i] for i in order.tolist()]
         at_row = dict(exact)
         kept = {k: at_row[j] for k, j in enumerate(row.tolist()) if j in at_row}
-        return row, table, day, micros, tz, case_code, actor_code, ids, datas, kept
+        return row, table, day, micros, tz, case_code, actor_code, ids, data_code, datas, kept
 
     def _exact(self, line: bytes, number: int) -> Event | None:
         """The current reader on one line: its Event, or None (rejected, or blank)."""
@@ -462,19 +487,28 @@ class _Reader:
         index, values = block.texts["actor"]
         ok &= self._coded("actor", values, self.texts["actor"])[index] >= -1
         # the data: absent, or an object the quick path takes (each distinct object once)
-        datas_of = block.datas
-        with_data = (block.data_rows.tolist() if block.data_rows is not None
-                     else [i for i, d in enumerate(datas_of) if d is not None])
-        plain: dict[int, bool] = {}
-        odd_data = []
-        for i in with_data:
-            d = datas_of[i]
-            taken = plain.get(id(d))
-            if taken is None:
-                taken = plain[id(d)] = type(d) is dict and (not d or _plain_data(d))
-            if not taken:
-                odd_data.append(i)
-        ok[odd_data] = False
+        if block.data_codes is not None:
+            data_code, data_table = block.data_codes
+            plain = np.asarray([d is None or (type(d) is dict and (not d or _plain_data(d)))
+                                for d in data_table] + [True], bool)
+            ok &= plain[data_code]
+        else:
+            datas_of = block.datas
+            with_data = (block.data_rows.tolist() if block.data_rows is not None
+                         else [i for i, d in enumerate(datas_of) if d is not None])
+            taken_of: dict[int, bool] = {}
+            odd_data = []
+            for i in with_data:
+                d = datas_of[i]
+                taken = taken_of.get(id(d))
+                if taken is None:
+                    taken = taken_of[id(d)] = type(d) is dict and (not d or _plain_data(d))
+                if not taken:
+                    odd_data.append(i)
+            ok[odd_data] = False
+            data_code = np.full(n, -1, np.int32)
+            data_code[with_data] = np.arange(len(with_data), dtype=np.int32)
+            data_table = [datas_of[i] for i in with_data]
         rows = np.flatnonzero(ok)
         r = rows.tolist()
         if block.at_bytes is not None:
@@ -497,7 +531,7 @@ class _Reader:
         ids = block.ids if len(r) == n else (
             block.ids.take(rows) if isinstance(block.ids, TextColumn) else
             [block.ids[i] for i in r])
-        datas = datas_of if len(r) == n else [datas_of[i] for i in r]
+        data = np.asarray(data_code[rows], np.int32)
         exact = []
         if slow:
             lines = block.lines(slow)
@@ -506,9 +540,9 @@ class _Reader:
         row = rows
         kept: dict[int, Event] = {}
         if exact:  # the exact path's events among the others, in row order
-            (row, table, day, micros, tz, case_code, actor_code, ids, datas,
+            (row, table, day, micros, tz, case_code, actor_code, ids, data, data_table,
              kept) = self._with_exact(exact, row, table, day, micros, tz, case_code, actor_code,
-                                      ids, datas)
+                                      ids, data, data_table)
         table = table.reshape(-1, 5)
         return _Rows(line=np.asarray(row, np.int64) + block.first,
                      case=np.asarray(case_code, np.int32),
@@ -516,7 +550,7 @@ class _Reader:
                      micros=np.asarray(micros, np.int64), tz=np.asarray(tz, np.int32),
                      texts={"actor": np.asarray(actor_code, np.int32),
                             **{name: table[:, k + 1] for k, name in enumerate(_COMBINED)}},
-                     ids=ids, datas=datas, kept=kept)
+                     ids=ids, data=data, data_table=data_table, kept=kept)
 
     def _coded(self, name: str, values: list[Any], codes: _Codes) -> np.ndarray:
         """The codes of a block's table of values (-1: None or ""; -2: not a text; a last
@@ -598,8 +632,8 @@ class _Reader:
     # ----------------------------------------------------------------- the whole file
 
     def _finish(self, parts: list[_Rows], strict: bool) -> ColumnBatch:
-        every = _Rows.concat(parts)
-        del parts
+        every = _Rows.concat(parts)  # (parts emptied: the caller's list too)
+        release_free_memory()
         # sorted case names; each row's case as its rank (-1: no case)
         names = self.cases.names
         order = sorted(range(len(names)), key=names.__getitem__)
@@ -617,7 +651,8 @@ class _Reader:
             text = {name: int(every.texts[name][i]) for name in _TEXT_FIELDS}
             return Event(every.ids[i], case_names[c] if c >= 0 else "", TYPES[every.type[i]],
                          instant_time(int(every.micros[i]) / 1e6, self.zone_table[every.tz[i]]),
-                         data=every.datas[i] or {}, line=int(every.line[i]),
+                         data=(every.data_table[code] if (code := int(every.data[i])) >= 0
+                               else None) or {}, line=int(every.line[i]),
                          source=self.source,
                          **{name: self.texts[name].names[k] if k >= 0 else None
                             for name, k in text.items()})
@@ -631,7 +666,9 @@ class _Reader:
         ordered = _order(every.case, every.micros, every.ids)
         if ordered is not None:
             every = every.take(ordered)
-        return ColumnBatch(self._columns(every, case_names), self.rejected, duplicates)
+        columns = self._columns(every, case_names)
+        release_free_memory()
+        return ColumnBatch(columns, self.rejected, duplicates)
 
     def _duplicates(self, ids: list[str] | TextColumn, event: Callable[[int], Event]
                     ) -> tuple[np.ndarray, int]:
@@ -657,8 +694,9 @@ class _Reader:
         return keep, col.duplicates
 
     def _columns(self, rows: _Rows, case_names: list[str]) -> EventColumns:
-        """The columns of the rows (in read_events' order), names in first-seen order."""
-        case, types, texts, datas = rows.case, rows.type, rows.texts, rows.datas
+        """The columns of the rows (in read_events' order), names in first-seen order. The
+        rows' arrays are given up as their columns are made (the peak: one array more)."""
+        case, types, texts = rows.case, rows.type, rows.texts
         n = len(case)
         if n:  # only the case names of kept rows
             used = np.zeros(len(case_names) + 1, bool)
@@ -671,22 +709,46 @@ class _Reader:
                 case_names = list(compress(case_names, used[:-1].tolist()))
         else:
             case_names = []
-        named = {name: first_seen(texts[name], self.texts[name].names) for name in _TEXT_FIELDS}
-        for name in _COMBINED:  # the integer type from_events gives them
-            codes, names = named[name]
-            named[name] = codes.astype(_COMBINED_CODES if n else np.int32, copy=False), names
-        data_code = np.full(n, -1, np.int32)
-        with_data = np.flatnonzero(np.fromiter(map(bool, datas), bool, n))
-        data_code[with_data] = np.arange(len(with_data), dtype=np.int32)
-        data_table = [datas[i] for i in with_data.tolist()]
+        named = {name: first_seen(texts.pop(name), self.texts[name].names)
+                 for name in _TEXT_FIELDS}
+        # the rows' data (None and {} alike: none), each object of the table once
+        given = np.append(np.fromiter(map(bool, rows.data_table), bool, len(rows.data_table)),
+                          False)
+        data_code, data_table = first_seen(np.where(given[rows.data], rows.data, -1)
+                                           .astype(np.int32), rows.data_table)
+        rows.data = _NOTHING
         zone, zones = first_seen(rows.tz.astype(np.int32), self.zone_table)
+        rows.tz = _NOTHING
+        instant = rows.micros / 1e6
+        rows.micros = _NOTHING
         id_column = rows.ids if isinstance(rows.ids, TextColumn) else TextColumn.of(rows.ids)
-        details = EventDetails(id_column, zone, zones, data_code, data_table,
-                               np.zeros(n, np.int8), [self.source], rows.line, rows.kept)
-        return EventColumns(case, case_names, types, rows.day, rows.micros / 1e6,
+        details = EventDetails(id_column, small_codes(zone, len(zones)), zones, data_code,
+                               data_table, np.zeros(n, np.int8), [self.source], rows.line,
+                               rows.kept)
+        return EventColumns(case, case_names, types, rows.day, instant,
                             *named["item"],
                             *named["post"], *named["actor"], *named["unit"], *named["step"],
-                            *data_columns(types, datas), details=details)
+                            *data_columns(types, data_table, data_code), details=details)
+
+
+def release_free_memory() -> None:
+    """Give the C heap's free pages back to the system (glibc's ``malloc_trim``; elsewhere
+    nothing). A read makes many block-sized arrays and frees them once joined: glibc keeps
+    the freed ones resident (they lie between live ones), and the joined arrays would stand
+    on them (at a million cases the peak was the rows twice)."""
+    global _TRIM
+    if _TRIM is None:
+        try:
+            import ctypes
+
+            _TRIM = ctypes.CDLL(None).malloc_trim
+        except (OSError, AttributeError):
+            _TRIM = False
+    if _TRIM:
+        _TRIM(0)
+
+
+_TRIM: Any = None
 
 
 def file_blocks(path: Path, size: int) -> Iterator[tuple[bytes, bool]]:
@@ -769,7 +831,8 @@ def _no_float(value: Any, depth: int) -> bool:
     return True
 
 
-_DIGITS = np.asarray([0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18])  # YYYY-MM-DD?hh:mm:ss
+_DIGITS = (0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18)  # YYYY-MM-DD?hh:mm:ss
+_DIGITS_OFFSET = (*_DIGITS, 20, 21, 23, 24)  # …±hh:mm
 _DAYS_IN_MONTH = np.asarray([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], np.int64)
 
 
@@ -777,39 +840,48 @@ def _parse_times(b: np.ndarray) -> tuple[np.ndarray, ...]:
     """Times ``YYYY-MM-DDThh:mm:ss±hh:mm`` (25 bytes a row) or ``…Z`` (20), ``T`` or a space
     between date and time: (the rows of exactly that shape with a valid date, time and offset,
     day ordinal, POSIX microseconds, offset in minutes). ``fromisoformat`` reads those texts
-    as these values; the other rows are left to it."""
+    as these values; the other rows are left to it. (The bytes are read column by column: one
+    transposed copy, each column then contiguous.)"""
     width = b.shape[1]
-    digit = b - 48  # (uint8: below "0" wraps past 9)
-    good = (digit[:, _DIGITS] <= 9).all(axis=1)
-    good &= (b[:, 4] == 45) & (b[:, 7] == 45) & ((b[:, 10] == 84) | (b[:, 10] == 32))
-    good &= (b[:, 13] == 58) & (b[:, 16] == 58)
+    n = len(b)
+    cols = np.ascontiguousarray(b.T)
+    digit = cols - np.uint8(48)  # (uint8: below "0" wraps past 9)
+    good = np.ones(n, bool)
+    for k in _DIGITS if width == 20 else _DIGITS_OFFSET:
+        good &= digit[k] <= 9
+    good &= (cols[4] == 45) & (cols[7] == 45) & ((cols[10] == 84) | (cols[10] == 32))
+    good &= (cols[13] == 58) & (cols[16] == 58)
 
     def number(*at: int) -> np.ndarray:  # the digits at these columns as one integer
-        value = digit[:, at[0]].astype(np.int64)
+        value = digit[at[0]].astype(np.int32)
         for k in at[1:]:
             value *= 10
-            value += digit[:, k]
+            value += digit[k]
         return value
 
     year, month, mday = number(0, 1, 2, 3), number(5, 6), number(8, 9)
     hour, minute, second = number(11, 12), number(14, 15), number(17, 18)
     if width == 25:
-        good &= ((b[:, 19] == 43) | (b[:, 19] == 45)) & (b[:, 22] == 58)
-        good &= (digit[:, [20, 21, 23, 24]] <= 9).all(axis=1)
+        good &= ((cols[19] == 43) | (cols[19] == 45)) & (cols[22] == 58)
         off_h, off_m = number(20, 21), number(23, 24)
         good &= (off_h <= 23) & (off_m <= 59)
-        offset = np.where(b[:, 19] == 45, -1, 1) * (off_h * 60 + off_m)
+        offset = off_h * 60 + off_m
+        np.negative(offset, out=offset, where=cols[19] == 45)
     else:
-        good &= b[:, 19] == 90  # "Z"
-        offset = np.zeros(len(b), np.int64)
+        good &= cols[19] == 90  # "Z"
+        offset = np.zeros(n, np.int32)
     leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
     month_ok = (month >= 1) & (month <= 12)
     last = _DAYS_IN_MONTH[np.where(month_ok, month, 0)] + (leap & (month == 2))
     good &= (year >= _FIRST_YEAR) & (year <= _LAST_YEAR) & month_ok & (mday >= 1)
     good &= (mday <= last) & (hour <= 23) & (minute <= 59) & (second <= 59)
-    days = _days_from_civil(year, np.where(good, month, 1), np.where(good, mday, 1))
-    local = days * _US_PER_DAY + ((hour * 60 + minute) * 60 + second) * _US
-    return good, days + EPOCH_ORDINAL, local - offset * 60 * _US, offset
+    days = _days_from_civil(year.astype(np.int64), np.where(good, month, 1),
+                            np.where(good, mday, 1))
+    seconds = (hour * 60 + minute) * 60 + second - offset * 60  # (int32: below 2**17)
+    local = days * _US_PER_DAY
+    local += seconds.astype(np.int64) * _US
+    days += EPOCH_ORDINAL
+    return good, days, local, offset.astype(np.int64)
 
 
 def _days_from_civil(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
