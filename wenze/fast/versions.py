@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from wenze.dsl import ast as A
 from wenze.engine.decisions import Decision, LadderInfo
 from wenze.engine.evaluate import EvaluationResult, assemble, periods_of
 from wenze.engine.lower import Program
@@ -122,13 +123,19 @@ def _evaluate(versions: Sequence[VersionProgram], cols: EventColumns, as_of: dt.
         mine = np.r_[accepted_by == a, False][cols.case]
         all_rejected += rejections(program, cols, bad & mine)
         placeable[a] = kept & ~bad
-    judged: dict[tuple[int, int], JudgedColumns] = {}
-    for a, r in sorted(groups):
-        part: dict[str, Any] = {}
-        judged[a, r] = judge_columns(_screening_program(versions, a, r), cols, as_of,
-                                     placeable[a], accepted_by == a, workers=workers,
-                                     stats=part)
-        stats[f"{versions[a].label}→{versions[r].label}"] = part
+    judged: list[_Screened] = []
+    for a in sorted(placeable):
+        rules = sorted(r for g, r in groups if g == a)
+        together = [r for r in rules if r == a or _together(versions[a], versions[r])]
+        apart = [r for r in rules if r not in together]
+        for judging in [together, *([r] for r in apart)]:
+            program, owner = _screening_program(versions, a, judging)
+            part: dict[str, Any] = {}
+            found = judge_columns(program, cols, as_of, placeable[a], accepted_by == a,
+                                  workers=workers, stats=part)
+            judged.append(_Screened(a, a in judging, found, owner))
+            for r in judging:  # (versions judged together share their figures)
+                stats[f"{versions[a].label}→{versions[r].label}"] = part
     contexts: dict[int, Any] = {}
 
     def context(v: VersionProgram) -> Any:
@@ -145,7 +152,7 @@ _NOW, _OLDER, _REPEALED, _LIGHTER = 0, 1, 2, 3
 
 
 def _in_time(versions: Sequence[VersionProgram], as_of: dt.date,
-             judged: Mapping[tuple[int, int], JudgedColumns],
+             judged: Sequence[_Screened],
              context: Callable[[VersionProgram], Any], prior: Sequence[Any],
              unjudged: list[Any], all_rejected: list[Rejection], n_events: int, after: int
              ) -> EvaluationResult:
@@ -159,12 +166,24 @@ def _in_time(versions: Sequence[VersionProgram], as_of: dt.date,
     traces: dict[str, Any] = {}
     counts: dict[tuple[str, str], list[int]] = {}
     n_cases = 0
-    kept: list[OffenceTable] = []  # each offence under the version in force when established
+    parts: list[OffenceTable] = []  # every group's offences, then the targets'
+    kept: list[np.ndarray] = []  # their rows kept, each under the version in force then
     kept_version: list[np.ndarray] = []
-    pool: list[OffenceTable] = []  # what the decision date's version makes of each act
-    for (a, r), group in sorted(judged.items()):
-        rules = versions[r]
-        if a == r:
+    pool: list[np.ndarray] = []  # their rows saying what the decision date's version makes
+    offset = 0  # of each act
+
+    def add(table: OffenceTable) -> np.ndarray:
+        nonlocal offset
+        parts.append(table)
+        offset += len(table)
+        return np.arange(offset - len(table), offset, dtype=np.int64)
+
+    starts = np.asarray([v.effective_from.toordinal() for v in versions], np.int64)
+    ends = np.asarray([_NONE if v.effective_until is None else v.effective_until.toordinal()
+                       for v in versions], np.int64)
+    for screened in judged:
+        group = screened.found
+        if screened.own:
             outs += group.outs
             warnings += group.warnings
             unjudged += group.unjudged
@@ -174,27 +193,26 @@ def _in_time(versions: Sequence[VersionProgram], as_of: dt.date,
                 counts[key] = [x + y for x, y in zip(counts.get(key, [0] * 5), values,
                                                      strict=True)]
             n_cases += group.screened
+        r = screened.owner[group.table.violation]  # the version judging each offence
         table = family.coded(group.table)
+        rows = add(table)
         day = table.established
-        in_force = day >= rules.effective_from.toordinal()
-        if rules.effective_until is not None:
-            in_force &= day <= rules.effective_until.toordinal()
-        rows = np.flatnonzero(in_force)
-        kept.append(table.take(rows))
-        kept_version.append(np.full(len(rows), r, np.int64))
-        if rules is now:
-            pool.append(table)
+        in_force = (day >= starts[r]) & (day <= ends[r])
+        kept.append(rows[in_force])
+        kept_version.append(r[in_force])
+        pool.append(rows[r == i_now])
     n_cases += len(outs)
     metrics, targets, now_targets = targets_in_time(versions, now, outs, counts, context)
-    kept.append(OffenceTable.from_offences(family.program, targets))
+    kept.append(add(OffenceTable.from_offences(family.program, targets)))
     kept_version.append(np.asarray([_index(versions, version_on(versions, o.established))
                                     for o in targets], np.int64))
-    pool.append(OffenceTable.from_offences(family.program, now_targets))
-    table = OffenceTable.concat(family.program, kept)
-    version = np.concatenate(kept_version)
-    order = table.order()  # (offences.sort(key=Offence.order): stable)
-    table, version = table.take(order), version[order]
-    acts = _Acts(family, table, version, i_now, OffenceTable.concat(family.program, pool))
+    pool.append(add(OffenceTable.from_offences(family.program, now_targets)))
+    every = OffenceTable.concat(family.program, parts)
+    rows, version = np.concatenate(kept), np.concatenate(kept_version)
+    order = every.take(rows).order()  # (offences.sort(key=Offence.order): stable)
+    rows, version = rows[order], version[order]
+    acts = _Acts(family, every, rows, version, i_now, np.concatenate(pool))
+    table, in_time = _person_keys_used([every.take(rows), acts.as_now])
     holder = context(now).holder
     runs: dict[int, tuple[OffenceTable, DecisionTable]] = {}  # each version's ladder
     for r in sorted(set(version.tolist()) - {i_now}):
@@ -202,7 +220,7 @@ def _in_time(versions: Sequence[VersionProgram], as_of: dt.date,
         mine = table.recoded(program, codes)
         runs[r] = mine, decide(program, mine, prior, as_of, holder)
     program, codes = family.program_for(i_now)
-    as_now = acts.as_now.recoded(program, codes)
+    as_now = in_time.recoded(program, codes)
     runs[i_now] = as_now, decide(program, as_now, prior, as_of, holder)
     decisions = _Choices(versions, now, family, table, version, acts, runs).decisions()
     result = assemble(as_of, [], warnings, metrics, unjudged, all_rejected, traces, n_cases,
@@ -263,19 +281,19 @@ class _Acts:
     violation, subject); ``same``, whether the act's decision and its ``as_now`` one have the
     same :func:`~wenze.engine.versions.decision_key`."""
 
-    def __init__(self, family: _Family, table: OffenceTable, version: np.ndarray, i_now: int,
-                 pool: OffenceTable) -> None:
-        self.pool = pool
-        n = len(table)
+    def __init__(self, family: _Family, every: OffenceTable, rows: np.ndarray,
+                 version: np.ndarray, i_now: int, pool: np.ndarray) -> None:
+        self.pool = every.take(pool)
+        n = len(rows)
         old = version != i_now
         self.counted = np.ones(n, bool)
         self.same = np.ones(n, bool)
-        match = np.full(n, -1, np.int64)
+        chosen = rows
         if old.any():
-            both = OffenceTable.concat(family.program, [table, pool])
-            name = family.name_rank[both.violation]
-            act = _ids([both.case.codes, name, both.subject.codes])
-            key = _ids([act, both.person_key.codes, both.role])
+            both = np.concatenate([rows, pool])
+            name = family.name_rank[every.violation[both]]
+            act = _ids([every.case.codes[both], name, every.subject.codes[both]])
+            key = _ids([act, every.person_key.codes[both], every.role[both]])
             last = np.full(int(key.max()) + 1, -1, np.int64)
             np.maximum.at(last, key[n:], np.arange(len(pool), dtype=np.int64))
             match = np.where(old, last[key[:n]], -1)
@@ -284,16 +302,15 @@ class _Acts:
             self.counted = seen[act[:n]]
             matched = np.flatnonzero(match >= 0)
             if len(matched):
-                other = match[matched] + n
-                same = both.established[matched] == both.established[other]
+                mine, other = rows[matched], pool[match[matched]]
+                same = every.established[mine] == every.established[other]
                 party = [(p or q or u) == (p2 or q2 or u2) for p, q, u, p2, q2, u2 in zip(
-                    both.person.values(matched), both.post.values(matched),
-                    both.unit.values(matched), both.person.values(other),
-                    both.post.values(other), both.unit.values(other), strict=True)]
+                    every.person.values(mine), every.post.values(mine),
+                    every.unit.values(mine), every.person.values(other),
+                    every.post.values(other), every.unit.values(other), strict=True)]
                 self.same[matched] = same & np.asarray(party, bool)
-            self.as_now = both.take(np.where(match >= 0, match + n, np.arange(n)))
-        else:
-            self.as_now = table
+            chosen = np.where(match >= 0, pool[np.maximum(match, 0)], rows)
+        self.as_now = every.take(chosen)
         self._counted_names: set[tuple[Any, ...]] | None = None
 
     def counted_names(self, family: _Family) -> set[tuple[Any, ...]]:
@@ -304,6 +321,24 @@ class _Acts:
             self._counted_names = set(zip(p.case.values(), names, p.subject.values(),
                                           strict=True))
         return self._counted_names
+
+
+def _person_keys_used(tables: Sequence[OffenceTable]) -> list[OffenceTable]:
+    """Tables sharing one table of person keys (as the takes of one table do), with it cut to
+    the keys they use (the ladders look every key up)."""
+    names = tables[0].person_key.names
+    present = np.zeros(len(names) + 1, bool)
+    for t in tables:
+        assert t.person_key.names is names
+        present[t.person_key.codes] = True
+    used = np.flatnonzero(present[:-1])
+    if len(used) == len(names):
+        return list(tables)
+    code = np.full(len(names) + 1, -1, np.int32)
+    code[used] = np.arange(len(used), dtype=np.int32)
+    kept = [names[i] for i in used.tolist()]
+    return [dataclasses.replace(t, person_key=Strings(code[t.person_key.codes], kept))
+            for t in tables]
 
 
 def _ids(columns: Sequence[np.ndarray]) -> np.ndarray:
@@ -520,19 +555,66 @@ def _plan(versions: Sequence[VersionProgram], cols: EventColumns, kept: np.ndarr
     return accepted_by, groups, unjudged
 
 
-def _screening_program(versions: Sequence[VersionProgram], a: int, r: int) -> Program:
-    """The program judging the cases accepted under version ``a`` by the rules of ``r``. For a
-    case's own version (a == r, whose cases are counted in the metrics), its targets list every
+@dataclasses.dataclass
+class _Screened:
+    """The cases accepted under version ``accepted`` judged together by the rules of some
+    versions (its own among them when ``own``): ``owner[c]``, the version whose violation
+    ``c`` of the screening program is."""
+
+    accepted: int
+    own: bool
+    found: JudgedColumns
+    owner: np.ndarray
+
+
+def _together(procedure: VersionProgram, rules: VersionProgram) -> bool:
+    """Whether the cases accepted under ``procedure`` can be judged by its own rules and those
+    of ``rules`` in one screening (one program holding both versions' violations): the facts
+    a case's acts give are the same under both (the powers each act requires), and a violation
+    both name has the same condition (the screening reads each violation's condition by
+    name)."""
+    a, r = procedure.program, rules.program
+    if a.act_powers != r.act_powers or {id(x) for x in a.violations} & {
+            id(x) for x in r.violations}:
+        return False
+    mine, theirs = a.rulebook.named(A.ViolationDecl), r.rulebook.named(A.ViolationDecl)
+    return all(isinstance(mine[n], A.ViolationDecl) and isinstance(theirs[n], A.ViolationDecl)
+               and mine[n].condition == theirs[n].condition  # type: ignore[attr-defined]
+               for n in mine.keys() & theirs.keys())
+
+
+def _screening_program(versions: Sequence[VersionProgram], a: int, rules: Sequence[int]
+                       ) -> tuple[Program, np.ndarray]:
+    """The program judging the cases accepted under version ``a`` by the rules of the versions
+    ``rules`` (:func:`_together`, when several: their violations one after the other, each
+    version's conditions readable by name), and per violation of it the version whose it is.
+    With a case's own version (whose cases are counted in the metrics), its targets list every
     period some version counts by, so the screening counts them all (each version's metrics
     then take their own periods' counts); targets are read by nothing else here."""
-    program = hybrid(versions[a].program, versions[r].program)
+    program = hybrid(versions[a].program, versions[rules[0]].program)
+    owner = [rules[0]] * len(program.violations)
+    if len(rules) > 1:
+        violations = list(program.violations)
+        decls = list(program.rulebook.decls)
+        named = set(program.rulebook.named(A.ViolationDecl))
+        for r in rules[1:]:
+            theirs = versions[r].program
+            violations += theirs.violations
+            owner += [r] * len(theirs.violations)
+            for decl in theirs.rulebook.decls:
+                if isinstance(decl, A.ViolationDecl) and decl.name.text not in named:
+                    named.add(decl.name.text)
+                    decls.append(decl)
+        program = dataclasses.replace(
+            program, violations=tuple(violations),
+            rulebook=dataclasses.replace(program.rulebook, decls=tuple(decls)))
     periods = periods_of_family(versions)
-    if a != r or periods == periods_of(program):
-        return program
+    if a not in rules or periods == periods_of(program):
+        return program, np.asarray(owner, np.int64)
     some = next(t for v in versions for t in v.program.targets.values())
     targets = {f"#{p.value}": dataclasses.replace(some, name=f"#{p.value}", period=p)
                for p in sorted(periods, key=lambda p: p.value)}
-    return dataclasses.replace(program, targets=targets)
+    return dataclasses.replace(program, targets=targets), np.asarray(owner, np.int64)
 
 
 def family_evaluator_columnar(versions: Sequence[VersionProgram]) -> Any:
