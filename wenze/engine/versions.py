@@ -235,17 +235,15 @@ def finish_versions(versions: Sequence[VersionProgram], as_of: dt.date,
                     judged: Mapping[tuple[int, int], Judged],
                     context: Callable[[VersionProgram], CaseContext],
                     prior_sanctions: Sequence[Any], unjudged: list[Unjudged],
-                    all_rejected: list[Rejection], n_events: int, after: int,
-                    ladder: Callable[..., Sequence[Decision]] | None = None
+                    all_rejected: list[Rejection], n_events: int, after: int
                     ) -> EvaluationResult:
-    """The stage after the cases, shared by both evaluators: each offence kept under the version
-    in force when it was established, targets by period, each version's ladder and 从旧兼从轻 →
-    the result. ``judged``: per (accepting version, judging version) the group's cases judged;
+    """The stage after the cases: each offence kept under the version in force when it was
+    established, targets by period, each version's ladder and 从旧兼从轻 → the result.
+    ``judged``: per (accepting version, judging version) the group's cases judged;
     ``context(v)``: version ``v``'s :class:`CaseContext` over every kept event (the holders of
-    posts, for targets and joint liability); ``ladder``: the ladder stage, called as
-    ``ladder(program, offences, prior, as_of, holder, rows=…)`` — default
-    :func:`wenze.engine.sanction.sanction`; the columnar path's makes the same decisions, and
-    may make only those of the offences at ``rows`` (and every joint decision)."""
+    posts, for targets and joint liability). The columnar path runs the same stage on offence
+    tables (:mod:`wenze.fast.versions`), with :func:`targets_in_time` and the rule of
+    :func:`from_old_or_new` (:func:`lighter` and its reasons)."""
     now = required_version(versions, as_of)
     outs: list[Any] = []
     warnings: list[Any] = []
@@ -279,7 +277,7 @@ def finish_versions(versions: Sequence[VersionProgram], as_of: dt.date,
         version_of[id(o)] = version_on(versions, o.established)  # type: ignore[assignment]
     offences.sort(key=lambda o: o.order)
     decisions = ladders_in_time(versions, now, offences, version_of, under_now, prior_sanctions,
-                                as_of, now_ctx.holder, ladder or _sanction)
+                                as_of, now_ctx.holder)
     n_cases = len(outs) + sum(g.screened for (a, r), g in judged.items() if a == r)
     return assemble(as_of, decisions, warnings, metrics, unjudged, all_rejected, traces,
                     n_cases, n_events, after)
@@ -305,13 +303,6 @@ def targets_in_time(versions: Sequence[VersionProgram], now: VersionProgram,
             found = target_offences(ctx, metrics_of(ctx, outs, _counts_for(v, counts or {})))
         kept += [o for o in found if v.in_force(o.established)]
     return metrics, kept, now_targets
-
-
-def _sanction(program: Program, offences: Sequence[Offence], prior: Sequence[Any],
-              as_of: dt.date, holder: Callable[[str, dt.date], str | None] | None = None,
-              rows: Sequence[int] | None = None) -> list[Decision]:
-    """The reference ladder stage (every decision, whatever ``rows`` asks)."""
-    return sanction(program, offences, prior, as_of, holder)
 
 
 def _counts_for(v: VersionProgram, counts: Mapping[tuple[str, str], Sequence[int]]
@@ -355,23 +346,21 @@ def _level(program: Program, ladder: str | None, sanction_name: str | None) -> i
 def ladders_in_time(versions: Sequence[VersionProgram], now: VersionProgram,
                     offences: Sequence[Offence], version_of: Mapping[int, VersionProgram],
                     under_now: Mapping[tuple[Any, ...], Offence], prior: Sequence[Any],
-                    as_of: dt.date, holder: Callable[[str, dt.date], str | None] | None,
-                    ladder: Callable[..., Sequence[Decision]] | None = None) -> list[Decision]:
+                    as_of: dt.date, holder: Callable[[str, dt.date], str | None] | None
+                    ) -> list[Decision]:
     """Each version's ladder over all offences (time-ordered; ``version_of``: by ``id``, the
     version that judged each); each decision from its own version's run, and the decision
     date's version's (``now``) where that is lighter (从旧兼从轻). ``under_now``: what ``now``
     makes of each act (by :func:`offence_key`), judged as of the decision date."""
-    ladder = ladder or _sanction
     used = {id(v) for v in version_of.values()}
     runs: dict[int, dict[tuple[Any, ...], Decision]] = {}
     for v in versions:
         if id(v) in used and v is not now:  # (only its own offences' decisions are read)
-            rows = [i for i, o in enumerate(offences) if version_of[id(o)] is v]
-            made = ladder(v.program, offences, prior, as_of, holder, rows=rows)
+            made = sanction(v.program, offences, prior, as_of, holder)
             runs[id(v)] = {decision_key(d): d for d in made}
     # the decision date's ladder, over each act as the new rule sees it (where it still counts)
     as_now = [o if version_of[id(o)] is now else under_now.get(_key(o), o) for o in offences]
-    made = ladder(now.program, as_now, prior, as_of, holder)
+    made = sanction(now.program, as_now, prior, as_of, holder)
     runs[id(now)] = {decision_key(d): d for d in made}
     counted = {k[:3] for k in under_now}  # (case, violation, subject) the new rule still counts
     out: list[Decision] = []
