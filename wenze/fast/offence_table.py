@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -107,7 +108,9 @@ class Strings:
                 offset += len(p.names)
             codes = np.concatenate(out) if out else np.zeros(0, np.int32)
             return Strings(codes, names)
-        names = sorted(set().union(*(p.names for p in parts)))
+        # (each part's names sorted: a sort of the runs joined merges them)
+        names = list(dict.fromkeys(sorted(itertools.chain.from_iterable(
+            p.names for p in parts))))
         where = {v: i for i, v in enumerate(names)}
         out = []
         for p in parts:

@@ -379,22 +379,30 @@ class _Choices:
             v = versions[r]
             mine = np.flatnonzero(version == r)
             sanction, ladder = _rulings(run, ruled, mine)
-            for i, s, lad in zip(mine.tolist(), sanction, ladder, strict=True):
+            kinds = []
+            for i, s, lad, counted, same in zip(mine.tolist(), sanction, ladder,
+                                                acts.counted[mine].tolist(),
+                                                acts.same[mine].tolist(), strict=True):
                 self.old_sanction[i] = s
-                if not acts.counted[i]:
-                    self.kind[i], self.sanction[i] = _REPEALED, None
+                if not counted:
+                    kinds.append(_REPEALED)
+                    self.sanction[i] = None
                     continue
-                if acts.same[i]:
+                if same:
                     key = (r, s, lad, new_sanction[i], new_ladder[i])
                     light = memo.get(key)
                     if light is None:
                         light = memo[key] = lighter(v, now, s, lad, new_sanction[i],
                                                     new_ladder[i])
                     if light:
-                        self.kind[i] = _LIGHTER
+                        kinds.append(_LIGHTER)
                         continue
-                self.kind[i], self.sanction[i] = _OLDER, s
+                kinds.append(_OLDER)
+                self.sanction[i] = s
+            self.kind[mine] = np.asarray(kinds, np.int8)
         self.joint, self.trigger = self._joint(acts)
+        self._reasons: dict[tuple[Any, ...], tuple[str, str]] = {}
+        self._both_bases: dict[tuple[int, int], tuple[Any, ...]] = {}
 
     def _joint(self, acts: _Acts) -> tuple[list[Decision], list[int]]:
         """The joint (连带) decisions kept (each in the run of the version of the act that
@@ -468,17 +476,20 @@ class _Choices:
         made: list[Decision] = [None] * len(rows)  # type: ignore[list-item]
         where = np.flatnonzero(from_now)
         if len(where):
-            for w, i, d in zip(where.tolist(), rows[where].tolist(),
-                               self.runs[self.i_now].made(rows[where]), strict=True):
-                if self.kind[i] == _NOW:
+            lighter = kind[where] == _LIGHTER
+            picked = rows[where]
+            old = {i: (int(r), int(c)) for i, r, c in zip(
+                np.flatnonzero(lighter).tolist(), self.version[picked[lighter]],
+                self.table.violation[picked[lighter]], strict=True)}
+            for k, (w, i, d) in enumerate(zip(where.tolist(), picked.tolist(),
+                                              self.runs[self.i_now].made(picked), strict=True)):
+                if k not in old:
                     made[w] = _amended(d, version=now.label)
                     continue
-                v = versions[int(self.version[i])]
-                old = self.family.violations[int(self.table.violation[i])]
-                made[w] = _amended(
-                    d, ladder=_reasoned(d.ladder, lighter_reason(
-                        v, now, self.old_sanction[i], d.sanction)),
-                    basis=tuple(dict.fromkeys((*old.basis, *d.basis))), version=now.label)
+                r, c = old[k]
+                reason = self._lighter_reason(r, self.old_sanction[i], d.sanction)
+                made[w] = _amended(d, ladder=_reasoned(d.ladder, reason),
+                                   basis=self._bases(c, d.basis), version=now.label)
         version = self.version[rows]
         for r in np.unique(version[~from_now]).tolist():
             v = versions[r]
@@ -492,6 +503,23 @@ class _Choices:
                 else:
                     made[w] = _amended(d, ladder=_reasoned(d.ladder, older), version=v.label)
         return made
+
+
+    def _lighter_reason(self, r: int, old: str | None, new: str | None) -> tuple[str, str]:
+        key = (r, old, new)
+        reason = self._reasons.get(key)
+        if reason is None:
+            reason = self._reasons[key] = lighter_reason(self.versions[r], self.now, old, new)
+        return reason
+
+    def _bases(self, violation: int, new: tuple[Any, ...]) -> tuple[Any, ...]:
+        """Both versions' bases: the act's violation's (a family code) and the new one's."""
+        key = (violation, id(new))
+        both = self._both_bases.get(key)
+        if both is None:
+            old = self.family.violations[violation].basis
+            both = self._both_bases[key] = tuple(dict.fromkeys((*old, *new)))
+        return both
 
 
 def _amended(made: Any, **changes: Any) -> Any:
@@ -534,22 +562,23 @@ def _plan(versions: Sequence[VersionProgram], cols: EventColumns, kept: np.ndarr
     force (not judged), in case order."""
     n_cases = len(cols.case_names)
     with_case = kept & (cols.case >= 0)
-    first = np.full(n_cases, _NONE, np.int64)
-    np.minimum.at(first, cols.case[with_case], cols.day[with_case])
+    first = _least(cols.case[with_case], cols.day[with_case], n_cases)
     accepted = with_case & (cols.type == T["accepted"])
-    first_accepted = np.full(n_cases, _NONE, np.int64)
-    np.minimum.at(first_accepted, cols.case[accepted], cols.day[accepted])
+    first_accepted = _least(cols.case[accepted], cols.day[accepted], n_cases)
     day = np.where(first_accepted < _NONE, first_accepted, first)
-    accepted_by = np.full(n_cases, -1, np.int64)
     groups: set[tuple[int, int]] = set()
     unjudged: list[Any] = []
-    days = np.unique(day[day < _NONE])
-    for d in days.tolist():
+    days, on_day = np.unique(day, return_inverse=True)
+    by_day = np.full(len(days), -1, np.int64)  # the version accepting on each day
+    for i, d in enumerate(days.tolist()):
+        if d == _NONE:
+            continue
         a, rules = versions_for(versions, dt.date.fromordinal(d), as_of)
         if a is None:
             continue
-        accepted_by[day == d] = a
+        by_day[i] = a
         groups.update((a, r) for r in rules)
+    accepted_by = by_day[on_day.reshape(-1)]
     for c in np.flatnonzero((accepted_by < 0) & (day < _NONE)).tolist():
         unjudged.append(no_version(cols.case_names[c], dt.date.fromordinal(int(day[c]))))
     return accepted_by, groups, unjudged
@@ -581,6 +610,17 @@ def _together(procedure: VersionProgram, rules: VersionProgram) -> bool:
     return all(isinstance(mine[n], A.ViolationDecl) and isinstance(theirs[n], A.ViolationDecl)
                and mine[n].condition == theirs[n].condition  # type: ignore[attr-defined]
                for n in mine.keys() & theirs.keys())
+
+
+def _least(case: np.ndarray, value: np.ndarray, n_cases: int) -> np.ndarray:
+    """Per case code: the least of its rows' ``value`` (:data:`_NONE` for none)."""
+    least = np.full(n_cases, _NONE, np.int64)
+    if len(case) and (case[1:] >= case[:-1]).all():  # (events grouped by case: no scatter)
+        starts = np.flatnonzero(np.r_[True, case[1:] != case[:-1]])
+        least[case[starts]] = np.minimum.reduceat(value, starts)
+    elif len(case):
+        np.minimum.at(least, case, value)
+    return least
 
 
 def _screening_program(versions: Sequence[VersionProgram], a: int, rules: Sequence[int]
