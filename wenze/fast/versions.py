@@ -92,7 +92,8 @@ def evaluate_versions_columnar(
 ) -> EvaluationResult:
     """:func:`wenze.engine.versions.evaluate_versions` on columns: the same result, byte for
     byte (see the module). ``--explain`` is the reference's (it needs the day-by-day trace).
-    ``stats``, if given, receives per group ``a→r`` the judging's figures."""
+    ``stats``, if given, receives per group ``a→r`` (cases accepted under ``a``, judged by the
+    rules of ``r``) the screening's figures — one dict for the groups screened together."""
     explain = list(explain)
     cols = events if isinstance(events, EventColumns) else EventColumns.from_events(events)
     if explain:
@@ -128,7 +129,7 @@ def _evaluate(versions: Sequence[VersionProgram], cols: EventColumns, as_of: dt.
         rules = sorted(r for g, r in groups if g == a)
         together = [r for r in rules if r == a or _together(versions[a], versions[r])]
         apart = [r for r in rules if r not in together]
-        for judging in [together, *([r] for r in apart)]:
+        for judging in [j for j in (together, *([r] for r in apart)) if j]:
             program, owner = _screening_program(versions, a, judging)
             part: dict[str, Any] = {}
             found = judge_columns(program, cols, as_of, placeable[a], accepted_by == a,
