@@ -310,7 +310,8 @@ class _Acts:
                     every.unit.values(mine), every.person.values(other),
                     every.post.values(other), every.unit.values(other), strict=True)]
                 self.same[matched] = same & np.asarray(party, bool)
-            chosen = np.where(match >= 0, pool[np.maximum(match, 0)], rows)
+            chosen = rows.copy()
+            chosen[matched] = pool[match[matched]]
         self.as_now = every.take(chosen)
         self._counted_names: set[tuple[Any, ...]] | None = None
 
