@@ -17,12 +17,12 @@ process, cases accepted from January 2023 to October 2024, seed 7), judged as of
 - ``reference family`` (``--reference``): :func:`wenze.engine.versions.evaluate_versions` on
   the same events (rebuilt as ``Event`` objects, not timed), for scale.
 
-Each row is timed twice: the evaluation alone (the one version's decisions are made when read,
-the family's are made by its 从旧兼从轻 stage), and the evaluation with every decision's JSON
-(what ``wenze evaluate --format json`` writes). The two rows' ratio is the figure the issue sets
-(≤ 1.3×). CPU is this process's (``--workers 1``, the default: no forked children, whose CPU
-would not be counted). The same machine load for both rows is not guaranteed — run it quiet, or
-with ``nice`` and read ``uptime``.
+Each row is timed twice: the evaluation alone (both results' decisions are lazy tables, made
+when read: the family's each from the ladder its 从旧兼从轻 choice takes), and the evaluation with
+every decision's JSON (what ``wenze evaluate --format json`` writes). The two rows' ratio is the
+figure the issue sets (≤ 1.3×). CPU is this process's (``--workers 1``, the default: no forked
+children, whose CPU would not be counted). The same machine load for both rows is not
+guaranteed — run it quiet, or with ``nice`` and read ``uptime``.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@ offences, keys and order as the offence objects."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -61,6 +62,31 @@ def test_concat_keeps_rows_and_makers_apart() -> None:
     assert [joined.key(i) for i in range(len(joined))] == [o.key for o in offences]
     assert joined.order().tolist() == sorted(range(len(offences)),
                                              key=lambda i: offences[i].order)
+
+
+def test_take_gives_the_rows_offences_and_columns_in_its_order() -> None:
+    program, offences = _offences("zitong_2008.wz", 3)
+    offences = [dataclasses.replace(o, circumstances=("主动纠正",)) if i % 3 == 0 else o
+                for i, o in enumerate(offences)]
+    half = len(offences) // 2
+    joined = OffenceTable.concat(program, [OffenceTable.from_offences(program, offences[:half]),
+                                           OffenceTable.from_offences(program, offences[half:])])
+    rows = np.random.default_rng(5).integers(0, len(joined), 2 * len(joined))
+    taken = joined.take(rows)
+    assert [taken.offence(i) for i in range(len(taken))] == [offences[r] for r in rows.tolist()]
+    assert taken.mismatches() == []  # columns, circumstances and keys follow the rows
+    assert taken.order().tolist() == sorted(range(len(rows)),
+                                            key=lambda i: offences[int(rows[i])].order)
+
+
+def test_strings_concat_of_equal_or_overlapping_names() -> None:
+    a, b = Strings.of(["x", "y", None]), Strings.of(["y", "x"])
+    assert a.names == b.names and a.names is not b.names
+    assert Strings.concat([a, b]).values() == ["x", "y", None, "y", "x"]
+    parts = [Strings.of(["c", "a", "e"]), Strings.of(["b", "e", None]), Strings.of(["d", "a"])]
+    joined = Strings.concat(parts)
+    assert joined.names == ["a", "b", "c", "d", "e"]
+    assert joined.values() == ["c", "a", "e", "b", "e", None, "d", "a"]
 
 
 def test_strings_sort_as_python_strings() -> None:

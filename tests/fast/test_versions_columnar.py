@@ -1,9 +1,10 @@
 """A rulebook family on the columnar fast path (``wenze.fast.versions``) against the reference
 family judge (``wenze.engine.versions``): the same JSON document, byte for byte — on the shipped
 example family's caseload, on simulated caseloads straddling the day the 2022 version took
-effect, and on hypothesis-chosen ones (start, seed, as-of date). Each comparison checks that the
-caseload did straddle the change (acts judged by both versions) and that the fast path screened
-cases itself."""
+effect, and on hypothesis-chosen ones (start, seed, as-of date; the shipped family, or its 2022
+revision also changing a condition, so that the 2019 cases are screened once per version). Each
+comparison checks that the caseload did straddle the change (acts judged by both versions) and
+that the fast path screened cases itself."""
 
 from __future__ import annotations
 
@@ -32,18 +33,41 @@ EVENTS = ROOT / "examples" / "versions" / "caseload.jsonl"
 CHANGE = dt.date(2022, 1, 1)  # the 2022 version's 生效
 
 
+# the 2022 revision also changing a condition (late by more than 2 days, was by any): the
+# cases accepted under 2019 cannot be judged by both versions' rules in one screening
+CHANGED_CONDITION = """
+覆盖 违规 「超过法定时限」 依据 「示例县效能问责办法（2022修订，示例，非原文）」 "第六条" {
+  针对 案件
+  当 「超法定天数」 > 2
+  责任 直接责任人
+  阶梯 「效能问责」
+}
+"""
+
+
 @functools.cache
-def _versions() -> list[VersionProgram]:
+def _versions(changed: bool = False) -> list[VersionProgram]:
+    import tempfile
+
     from wenze.dsl.family import load_family
 
-    family = load_family(FAMILY)
+    if not changed:
+        family = load_family(FAMILY)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            for name in ("family.wz", "v2019.wz", "v2022.wz"):
+                text = (FAMILY.parent / name).read_text(encoding="utf-8")
+                (folder / name).write_text(
+                    text + CHANGED_CONDITION if name == "v2022.wz" else text, encoding="utf-8")
+            family = load_family(folder / "family.wz")
     assert family.ok
     return lower_family(family)
 
 
-def _both(events: list, as_of: dt.date, rejected: list | None = None, prior: Any = ()
-          ) -> tuple[str, str, dict[str, Any]]:
-    versions = _versions()
+def _both(events: list, as_of: dt.date, rejected: list | None = None, prior: Any = (),
+          changed: bool = False) -> tuple[str, str, dict[str, Any]]:
+    versions = _versions(changed)
     stats: dict[str, Any] = {}
     ref = wenze.to_json(evaluate_versions(versions, events, as_of, prior,
                                           rejected=rejected or []))
@@ -104,13 +128,29 @@ def test_prior_sanctions_and_a_case_accepted_before_any_version() -> None:
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(start=st.dates(dt.date(2020, 9, 1), dt.date(2022, 3, 1)), seed=st.integers(0, 10_000),
-       after=st.integers(-120, 400), version=st.sampled_from([0, 1]))
+       after=st.integers(-120, 400), version=st.sampled_from([0, 1]), changed=st.booleans())
 def test_random_caseloads_around_the_change_give_the_same_document(
-        start: dt.date, seed: int, after: int, version: int) -> None:
+        start: dt.date, seed: int, after: int, version: int, changed: bool) -> None:
     events = _caseload(start, 60, seed, version)
     as_of = CHANGE + dt.timedelta(days=after)
-    ref, col, _ = _both(events, as_of)
+    ref, col, _ = _both(events, as_of, changed=changed)
     assert col == ref
+
+
+@pytest.mark.parametrize("changed", [False, True])
+def test_a_straddling_caseload_judged_in_one_screening_or_one_per_version(changed: bool
+                                                                          ) -> None:
+    # the shipped family's versions share their conditions: a 2019 case is screened once for
+    # both; with a changed condition, once per version — the same document either way
+    events = _caseload(dt.date(2021, 7, 1), 400, 3)
+    ref, col, stats = _both(events, dt.date(2022, 3, 15), changed=changed)
+    assert col == ref
+    assert (stats["2019→2019"] is stats["2019→2022"]) is not changed
+    in_time = [d for d in json.loads(ref)["decisions"] if d["ladder"] and any(
+        r["zh"].startswith("从旧兼从轻") for r in d["ladder"]["reasons"])]
+    assert in_time  # acts of 2021 judged as of 2022: the lighter 2022 ladder
+    # late by 1 or 2 days in 2021: no longer a violation under the changed condition
+    assert any(d["version"] == "2019" and d["sanction"] is None for d in in_time) is changed
 
 
 def test_wenze_evaluate_a_family_with_either_evaluator(tmp_path: Path) -> None:

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wenze.engine.case import CaseContext
-from wenze.engine.decisions import Decision, Offence
+from wenze.engine.decisions import Decision, LadderInfo, Offence
 from wenze.engine.evaluate import (
     EvaluationResult,
     MetricRow,
@@ -123,13 +123,14 @@ def _key(o: Offence) -> tuple[Any, ...]:
     return (o.case, o.violation.name, o.subject, o.person_key, o.role.value)
 
 
-def _decision_key(d: Decision) -> tuple[Any, ...]:
+def decision_key(d: Decision) -> tuple[Any, ...]:
+    """A decision's identity across a family's ladders: its act's and its party's."""
     return (d.case, d.violation, d.subject, d.person or d.post or d.unit, d.role.value,
             d.established)
 
 
 def _act_key(o: Offence) -> tuple[Any, ...]:
-    """:func:`_decision_key` of the decision an offence gives (joint decisions aside)."""
+    """:func:`decision_key` of the decision an offence gives (joint decisions aside)."""
     return (o.case, o.violation.name, o.subject, o.person or o.post or o.unit, o.role.value,
             o.established)
 
@@ -234,17 +235,15 @@ def finish_versions(versions: Sequence[VersionProgram], as_of: dt.date,
                     judged: Mapping[tuple[int, int], Judged],
                     context: Callable[[VersionProgram], CaseContext],
                     prior_sanctions: Sequence[Any], unjudged: list[Unjudged],
-                    all_rejected: list[Rejection], n_events: int, after: int,
-                    ladder: Callable[..., Sequence[Decision]] | None = None
+                    all_rejected: list[Rejection], n_events: int, after: int
                     ) -> EvaluationResult:
-    """The stage after the cases, shared by both evaluators: each offence kept under the version
-    in force when it was established, targets by period, each version's ladder and 从旧兼从轻 →
-    the result. ``judged``: per (accepting version, judging version) the group's cases judged;
+    """The stage after the cases: each offence kept under the version in force when it was
+    established, targets by period, each version's ladder and 从旧兼从轻 → the result.
+    ``judged``: per (accepting version, judging version) the group's cases judged;
     ``context(v)``: version ``v``'s :class:`CaseContext` over every kept event (the holders of
-    posts, for targets and joint liability); ``ladder``: the ladder stage, called as
-    ``ladder(program, offences, prior, as_of, holder, rows=…)`` — default
-    :func:`wenze.engine.sanction.sanction`; the columnar path's makes the same decisions, and
-    may make only those of the offences at ``rows`` (and every joint decision)."""
+    posts, for targets and joint liability). The columnar path runs the same stage on offence
+    tables (:mod:`wenze.fast.versions`), with :func:`targets_in_time` and the rule of
+    :func:`from_old_or_new` (:func:`lighter` and its reasons)."""
     now = required_version(versions, as_of)
     outs: list[Any] = []
     warnings: list[Any] = []
@@ -278,7 +277,7 @@ def finish_versions(versions: Sequence[VersionProgram], as_of: dt.date,
         version_of[id(o)] = version_on(versions, o.established)  # type: ignore[assignment]
     offences.sort(key=lambda o: o.order)
     decisions = ladders_in_time(versions, now, offences, version_of, under_now, prior_sanctions,
-                                as_of, now_ctx.holder, ladder or _sanction)
+                                as_of, now_ctx.holder)
     n_cases = len(outs) + sum(g.screened for (a, r), g in judged.items() if a == r)
     return assemble(as_of, decisions, warnings, metrics, unjudged, all_rejected, traces,
                     n_cases, n_events, after)
@@ -304,13 +303,6 @@ def targets_in_time(versions: Sequence[VersionProgram], now: VersionProgram,
             found = target_offences(ctx, metrics_of(ctx, outs, _counts_for(v, counts or {})))
         kept += [o for o in found if v.in_force(o.established)]
     return metrics, kept, now_targets
-
-
-def _sanction(program: Program, offences: Sequence[Offence], prior: Sequence[Any],
-              as_of: dt.date, holder: Callable[[str, dt.date], str | None] | None = None,
-              rows: Sequence[int] | None = None) -> list[Decision]:
-    """The reference ladder stage (every decision, whatever ``rows`` asks)."""
-    return sanction(program, offences, prior, as_of, holder)
 
 
 def _counts_for(v: VersionProgram, counts: Mapping[tuple[str, str], Sequence[int]]
@@ -354,24 +346,22 @@ def _level(program: Program, ladder: str | None, sanction_name: str | None) -> i
 def ladders_in_time(versions: Sequence[VersionProgram], now: VersionProgram,
                     offences: Sequence[Offence], version_of: Mapping[int, VersionProgram],
                     under_now: Mapping[tuple[Any, ...], Offence], prior: Sequence[Any],
-                    as_of: dt.date, holder: Callable[[str, dt.date], str | None] | None,
-                    ladder: Callable[..., Sequence[Decision]] | None = None) -> list[Decision]:
+                    as_of: dt.date, holder: Callable[[str, dt.date], str | None] | None
+                    ) -> list[Decision]:
     """Each version's ladder over all offences (time-ordered; ``version_of``: by ``id``, the
     version that judged each); each decision from its own version's run, and the decision
     date's version's (``now``) where that is lighter (从旧兼从轻). ``under_now``: what ``now``
     makes of each act (by :func:`offence_key`), judged as of the decision date."""
-    ladder = ladder or _sanction
     used = {id(v) for v in version_of.values()}
     runs: dict[int, dict[tuple[Any, ...], Decision]] = {}
     for v in versions:
         if id(v) in used and v is not now:  # (only its own offences' decisions are read)
-            rows = [i for i, o in enumerate(offences) if version_of[id(o)] is v]
-            made = ladder(v.program, offences, prior, as_of, holder, rows=rows)
-            runs[id(v)] = {_decision_key(d): d for d in made}
+            made = sanction(v.program, offences, prior, as_of, holder)
+            runs[id(v)] = {decision_key(d): d for d in made}
     # the decision date's ladder, over each act as the new rule sees it (where it still counts)
     as_now = [o if version_of[id(o)] is now else under_now.get(_key(o), o) for o in offences]
-    made = ladder(now.program, as_now, prior, as_of, holder)
-    runs[id(now)] = {_decision_key(d): d for d in made}
+    made = sanction(now.program, as_now, prior, as_of, holder)
+    runs[id(now)] = {decision_key(d): d for d in made}
     counted = {k[:3] for k in under_now}  # (case, violation, subject) the new rule still counts
     out: list[Decision] = []
     for v in versions:
@@ -384,57 +374,82 @@ def ladders_in_time(versions: Sequence[VersionProgram], now: VersionProgram,
         for key, d in runs[id(v)].items():
             if key in keys or (d.ladder is not None and d.ladder.joint
                                and (d.case, d.violation, d.established) in acts):
-                out.append(_from_old_or_new(d, v, now, runs[id(now)].get(key), counted))
+                out.append(from_old_or_new(d, v, now, runs[id(now)].get(key), counted))
     return out
 
 
-def _from_old_or_new(old: Decision, v: VersionProgram, now: VersionProgram,
-                     new: Decision | None, counted: set[tuple[Any, ...]]) -> Decision:
+def from_old_or_new(old: Decision, v: VersionProgram, now: VersionProgram,
+                    new: Decision | None, counted: set[tuple[Any, ...]]) -> Decision:
+    """The decision of an act of version ``v`` as of the decision date (version ``now``):
+    ``old`` (from ``v``'s ladder) or ``new`` (from ``now``'s, of the same act, if any) —
+    从旧兼从轻. ``counted``: the (case, violation, subject) ``now`` still counts."""
     if v is now:
         return dataclasses.replace(old, version=v.label)
     if (old.case, old.violation, old.subject) not in counted:
-        reason = (f"从旧兼从轻：行为时适用版本 {v.label}，作出决定时有效的版本 {now.label} "
-                  "不再认定为违规，适用新的规定，不予处分",
-                  f"lex mitior: the act fell under version {v.label}; version {now.label}, in "
-                  "force on the decision date, no longer counts it as a violation, so the new "
-                  "rule applies and no sanction is given")
-        ladder = (dataclasses.replace(old.ladder, reasons=(*old.ladder.reasons, reason))
-                  if old.ladder else None)
-        return dataclasses.replace(old, sanction=None, ladder=ladder, version=v.label)
-    old_level = _level(v.program, old.ladder.name if old.ladder else None, old.sanction)
-    new_level = (None if new is None else
-                 _level(now.program, new.ladder.name if new.ladder else None, new.sanction))
-    lighter = (new is not None and old_level is not None and new_level is not None
-               and new.sanction != old.sanction
-               and _rank(now, new, new_level) < _rank(now, old, old_level))
-    if lighter:
-        assert new is not None and new.ladder is not None
-        reason = (f"从旧兼从轻：行为时适用版本 {v.label}（{old.sanction or '不予处分'}），"
-                  f"作出决定时有效的版本 {now.label} 处理较轻（{new.sanction or '不予处分'}），"
-                  "适用新的规定",
-                  f"lex mitior: the act fell under version {v.label} ({old.sanction or 'none'}); "
-                  f"version {now.label}, in force on the decision date, is lighter "
-                  f"({new.sanction or 'none'}), so it applies")
+        return dataclasses.replace(old, sanction=None, ladder=with_reason(
+            old.ladder, repealed_reason(v, now)), version=v.label)
+    if new is not None and lighter(v, now, old.sanction, old.ladder.name if old.ladder else None,
+                                   new.sanction, new.ladder.name if new.ladder else None):
         return dataclasses.replace(
-            new, ladder=dataclasses.replace(new.ladder, reasons=(*new.ladder.reasons, reason)),
+            new, ladder=with_reason(new.ladder, lighter_reason(v, now, old.sanction,
+                                                               new.sanction)),
             basis=tuple(dict.fromkeys((*old.basis, *new.basis))), version=now.label)
-    reason = (f"从旧：适用行为时的版本 {v.label}；作出决定时有效的版本 {now.label} 不较轻",
-              f"the rule of the act's time applies (version {v.label}); version {now.label}, "
-              "in force on the decision date, is not lighter")
-    ladder = (dataclasses.replace(old.ladder, reasons=(*old.ladder.reasons, reason))
-              if old.ladder else None)
-    return dataclasses.replace(old, ladder=ladder, version=v.label)
+    return dataclasses.replace(old, ladder=with_reason(old.ladder, older_reason(v, now)),
+                               version=v.label)
 
 
-def _rank(now: VersionProgram, d: Decision, level: int) -> int:
+def with_reason(ladder: LadderInfo | None, reason: tuple[str, str]) -> LadderInfo | None:
+    """A decision's ladder reasons with a 从旧兼从轻 reason added (none without a ladder)."""
+    return dataclasses.replace(ladder, reasons=(*ladder.reasons, reason)) if ladder else None
+
+
+def repealed_reason(v: VersionProgram, now: VersionProgram) -> tuple[str, str]:
+    """Why an act of version ``v`` is not sanctioned: ``now`` no longer counts it."""
+    return (f"从旧兼从轻：行为时适用版本 {v.label}，作出决定时有效的版本 {now.label} "
+            "不再认定为违规，适用新的规定，不予处分",
+            f"lex mitior: the act fell under version {v.label}; version {now.label}, in "
+            "force on the decision date, no longer counts it as a violation, so the new "
+            "rule applies and no sanction is given")
+
+
+def lighter_reason(v: VersionProgram, now: VersionProgram, old: str | None, new: str | None
+                   ) -> tuple[str, str]:
+    """Why the decision date's version's sanction ``new`` applies to an act of ``v``."""
+    return (f"从旧兼从轻：行为时适用版本 {v.label}（{old or '不予处分'}），"
+            f"作出决定时有效的版本 {now.label} 处理较轻（{new or '不予处分'}），"
+            "适用新的规定",
+            f"lex mitior: the act fell under version {v.label} ({old or 'none'}); "
+            f"version {now.label}, in force on the decision date, is lighter "
+            f"({new or 'none'}), so it applies")
+
+
+def older_reason(v: VersionProgram, now: VersionProgram) -> tuple[str, str]:
+    """Why an act keeps the sanction of its own version ``v``: ``now`` is not lighter."""
+    return (f"从旧：适用行为时的版本 {v.label}；作出决定时有效的版本 {now.label} 不较轻",
+            f"the rule of the act's time applies (version {v.label}); version {now.label}, "
+            "in force on the decision date, is not lighter")
+
+
+def lighter(v: VersionProgram, now: VersionProgram, old: str | None, old_ladder: str | None,
+            new: str | None, new_ladder: str | None) -> bool:
+    """Whether the decision date's version ``now`` sanctions an act of ``v`` more lightly: the
+    sanction ``new`` (on ladder ``new_ladder``) against ``old`` (on ``old_ladder``), both
+    weighed by their places on ``now``'s ladder (no sanction is the lightest)."""
+    old_level = _level(v.program, old_ladder, old)
+    new_level = _level(now.program, new_ladder, new)
+    return (old_level is not None and new_level is not None and new != old
+            and _rank(now, new_ladder, new, new_level) < _rank(now, old_ladder, old, old_level))
+
+
+def _rank(now: VersionProgram, ladder: str | None, sanction_name: str | None, level: int) -> int:
     """A sanction's weight on the decision date's ladder (-1: none); one the new ladder does not
     list keeps its weight on its own ladder."""
-    if d.sanction is None:
+    if sanction_name is None:
         return -1
-    if d.ladder and d.ladder.name in now.program.ladders:
-        levels = [n.text for n in now.program.ladders[d.ladder.name].levels]
-        if d.sanction in levels:
-            return levels.index(d.sanction)
+    if ladder and ladder in now.program.ladders:
+        levels = [n.text for n in now.program.ladders[ladder].levels]
+        if sanction_name in levels:
+            return levels.index(sanction_name)
     return level
 
 
@@ -480,19 +495,26 @@ __all__ = [
     "VersionError",
     "VersionProgram",
     "accepted_on",
+    "decision_key",
     "evaluate_versions",
     "family_evaluator",
     "finish_versions",
+    "from_old_or_new",
     "hybrid",
     "ladders_in_time",
+    "lighter",
+    "lighter_reason",
     "lower_family",
     "no_version",
     "offence_key",
+    "older_reason",
     "periods_of_family",
     "procedure_version",
     "program_on",
+    "repealed_reason",
     "required_version",
     "targets_in_time",
     "version_on",
     "versions_for",
+    "with_reason",
 ]

@@ -64,7 +64,7 @@ from wenze.engine.lower import Program, ViolationIR, bases_of
 from wenze.events.readers import Rejection
 from wenze.fast.offence_table import ROLES, OffenceTable, Strings
 
-__all__ = ["DecisionColumns", "DecisionTable", "decide", "finish_columnar"]
+__all__ = ["DecisionColumns", "DecisionTable", "decide", "decision_order", "finish_columnar"]
 
 _SHIFT = 32  # group << 32 | date ordinal: one sortable int64 per (group, date)
 BATCH = 512  # decisions made together when many are read (iteration, slices)
@@ -320,6 +320,25 @@ class DecisionTable(Sequence[Decision]):
         codes = self._order[np.flatnonzero(np.isin(s.codes, wanted))]
         return [d for lo in range(0, len(codes), BATCH) for d in self._made(codes[lo:lo + BATCH])]
 
+    # -- for a table built on this one's (a rulebook family's, :mod:`wenze.fast.versions`)
+
+    def codes(self) -> np.ndarray:
+        """Each decision's code, in order: ≥ 0 the row of the offence table it decides, < 0 the
+        joint decision ``-1 - code`` of :meth:`joint_decisions` (read-only)."""
+        codes = self._order.view()
+        codes.flags.writeable = False
+        return codes
+
+    def joint_decisions(self) -> tuple[Decision, ...]:
+        """The joint (连带) decisions, made (they are few), in the order they were made."""
+        return self._joint
+
+    def made(self, codes: np.ndarray) -> list[Decision]:
+        """The decisions of ``codes`` (as :meth:`codes` gives them, in any order), made
+        together."""
+        codes = np.asarray(codes, np.int64)
+        return [d for lo in range(0, len(codes), BATCH) for d in self._made(codes[lo:lo + BATCH])]
+
 
 # --------------------------------------------------------------------------- the ladder stage
 
@@ -503,6 +522,14 @@ def _columns(table: OffenceTable, runs: Sequence[_LadderRun | None], row_ladder:
         "unit": column(table.unit, [d.unit for d in joint]),
         "case": column(table.case, [d.case for d in joint]),
     }
+
+
+def decision_order(program: Program, table: OffenceTable, joint: Sequence[Decision],
+                   trigger: np.ndarray) -> np.ndarray:
+    """The codes (≥ 0 rows of ``table``, < 0 joint decisions ``-1 - j``) of the decisions of
+    ``table``'s offences and of ``joint`` (each triggered by the row ``trigger[j]``) in
+    ``finish``'s order, as :func:`decide` sorts its own."""
+    return _sorted(program, table, joint, np.asarray(trigger, np.int64))
 
 
 def _lexsort(keys: Sequence[np.ndarray]) -> np.ndarray:

@@ -15,7 +15,9 @@ codes compares the strings exactly as Python does (by code point); ``-1`` is ``N
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import itertools
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -93,7 +95,8 @@ class Strings:
 
     @staticmethod
     def concat(parts: Sequence[Strings]) -> Strings:
-        if parts and all(p.names is parts[0].names for p in parts):  # one table of names
+        if parts and all(p.names is parts[0].names or p.names == parts[0].names
+                         for p in parts):  # one table of names (or equal ones)
             return Strings(np.concatenate([p.codes for p in parts]), parts[0].names)
         named = [p for p in parts if p.names]
         if all(a.names[-1] < b.names[0] for a, b in pairwise(named)):
@@ -105,7 +108,9 @@ class Strings:
                 offset += len(p.names)
             codes = np.concatenate(out) if out else np.zeros(0, np.int32)
             return Strings(codes, names)
-        names = sorted(set().union(*(p.names for p in parts)))
+        # (each part's names sorted: a sort of the runs joined merges them)
+        names = list(dict.fromkeys(sorted(itertools.chain.from_iterable(
+            p.names for p in parts))))
         where = {v: i for i, v in enumerate(names)}
         out = []
         for p in parts:
@@ -261,6 +266,31 @@ class OffenceTable:
             np.concatenate([t.act_at for t in tables]),
             circumstances, parts,
         )
+
+    def take(self, rows: np.ndarray) -> OffenceTable:
+        """The offences of ``rows``, in their order, as a table (the full offences made by this
+        table's parts when read)."""
+        rows = np.asarray(rows, np.int64)
+        circumstances: dict[int, frozenset[str]] = {}
+        if self.circumstances:
+            known = np.asarray(sorted(self.circumstances), np.int64)
+            for j in np.flatnonzero(np.isin(rows, known)).tolist():
+                circumstances[j] = self.circumstances[int(rows[j])]
+
+        def strings(s: Strings) -> Strings:
+            return Strings(s.codes[rows], s.names)
+
+        return OffenceTable(
+            self.program, self.violation[rows], self.established[rows], strings(self.case),
+            strings(self.item), strings(self.subject), strings(self.person), strings(self.post),
+            strings(self.unit), strings(self.person_key), self.role[rows], self.act_at[rows],
+            circumstances, [(0, lambda wanted: self.offences(rows[wanted]))])
+
+    def recoded(self, program: Program, violation: np.ndarray) -> OffenceTable:
+        """This table read against ``program``, whose violations hold this table's:
+        ``violation[c]`` is the code in ``program.violations`` of this table's code ``c``."""
+        return dataclasses.replace(self, program=program,
+                                   violation=np.asarray(violation, np.int32)[self.violation])
 
     # ------------------------------------------------------------------ orders
 
