@@ -167,3 +167,23 @@ def test_wenze_evaluate_a_family_with_either_evaluator(tmp_path: Path) -> None:
         out[evaluator] = done.stdout
     assert out["columnar"] == out["reference"]
     assert json.loads(out["columnar"])["decisions"]
+
+
+def test_an_event_of_no_case_no_version_can_place_is_reported_once() -> None:
+    """An absence naming a post no version knows belongs to no case and to no version's context:
+    both family judges report it (the message of the version in force on its day), never drop it
+    in silence; an absence a version does know is kept and not reported."""
+    batch = read_jsonl(EVENTS.read_text(encoding="utf-8").splitlines(), str(EVENTS))
+    lines = [
+        '{"id": "AB-1", "case": "", "type": "absent", "at": "2022-03-01T09:00:00+08:00", '
+        '"actor": "丙", "post": "不存在的岗位"}',
+        '{"id": "AB-2", "case": "", "type": "absent", "at": "2022-03-02T09:00:00+08:00", '
+        '"actor": "甲", "post": "首席代表"}',
+    ]
+    extra = read_jsonl(lines, "absences.jsonl")
+    assert not extra.rejected
+    events = [*batch.events, *extra.events]
+    ref, col, _ = _both(events, dt.date(2022, 6, 30), list(batch.rejected))
+    assert col == ref
+    rejected = [r for r in json.loads(ref)["rejected"] if r["event_id"].startswith("AB-")]
+    assert [(r["event_id"], r["code"]) for r in rejected] == [("AB-1", "unknown_post")]

@@ -218,6 +218,7 @@ def evaluate_versions(
     # each procedure's events: what its own version cannot place is rejected, once
     placed = {a: _placed(versions[a].program, kept, cases, all_rejected)
               for a, cases in sorted(accepted_by.items())}
+    all_rejected += unplaced_without_case(versions, kept, as_of)
     judged: dict[tuple[int, int], Judged] = {}
     for (a, r), cases in sorted(groups.items()):
         program = hybrid(versions[a].program, versions[r].program)
@@ -332,6 +333,24 @@ def _placed(program: Program, events: list[Event], cases: Sequence[str],
         if ev.case in mine:
             by_case[ev.case].append(ev)
     return kept, by_case
+
+
+def unplaced_without_case(versions: Sequence[VersionProgram], events: Iterable[Event],
+                          as_of: dt.date) -> list[Rejection]:
+    """The rejections of the events of ``events`` that belong to no case (an absence, a
+    return) and that no version of the family can place (an item or post none of them knows),
+    in order: such an event is in no version's context, so it is reported, never silently
+    dropped. The message is the version's in force on the event's day (else on ``as_of``),
+    as a single rulebook's would be."""
+    out: list[Rejection] = []
+    for ev in events:
+        if ev.case or any(event_problem(v.program, ev) is None for v in versions):
+            continue
+        v = version_on(versions, ev.at.date()) or required_version(versions, as_of)
+        problem = event_problem(v.program, ev)
+        assert problem is not None
+        out.append(Rejection(ev.source, ev.line, ev.id, *problem))
+    return out
 
 
 def _level(program: Program, ladder: str | None, sanction_name: str | None) -> int | None:
@@ -514,6 +533,7 @@ __all__ = [
     "repealed_reason",
     "required_version",
     "targets_in_time",
+    "unplaced_without_case",
     "version_on",
     "versions_for",
     "with_reason",

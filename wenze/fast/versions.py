@@ -58,6 +58,7 @@ from wenze.engine.versions import (
     repealed_reason,
     required_version,
     targets_in_time,
+    unplaced_without_case,
     version_on,
     versions_for,
 )
@@ -124,6 +125,12 @@ def _evaluate(versions: Sequence[VersionProgram], cols: EventColumns, as_of: dt.
         mine = np.r_[accepted_by == a, False][cols.case]
         all_rejected += rejections(program, cols, bad & mine)
         placeable[a] = kept & ~bad
+    if len(cols.type) and (cols.case < 0).any():  # no case, no version can place it: reported
+        nobody = kept & (cols.case < 0)
+        for v in versions:
+            nobody &= unplaced(v.program, cols, after)
+        all_rejected += unplaced_without_case(versions, cols.events_at(np.flatnonzero(nobody)),
+                                              as_of)
     judged: list[_Screened] = []
     for a in sorted(placeable):
         rules = sorted(r for g, r in groups if g == a)
