@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import gc
 import json
 import logging
 import os
@@ -271,6 +272,10 @@ class Service:
             self.live = live
             issued = self.log.reconcile(live.today, live.warnings(), live.decisions())
             self.metrics.restored(snapshot.count, issued)
+            # the rebuilt state lives as long as the service: kept out of the collector's
+            # full passes (each would scan it, the interpreter lock held, for 100s of ms)
+            gc.collect()
+            gc.freeze()
             self.ready = True
         self._judge = threading.Thread(target=self._judge_loop, name="wenze-serve-judge",
                                        daemon=True)
@@ -415,6 +420,8 @@ class Service:
                     self.case_units = defaultdict(set)
                     for ev in snapshot.events:
                         self._index(ev)
+                    with self._moved:  # judged now: a late hand-over of one is skipped
+                        self._seen.update(ev.id for ev in snapshot.events)
                     reason = (f"启用规则集「{stored.name}」第 {stored.version} 版 rulebook "
                               f"{stored.name} v{stored.version} activated")
                     issued = self.log.reconcile(live.today, live.warnings(), live.decisions(),
@@ -594,6 +601,22 @@ class Service:
                 self._queued += len(fresh)
                 self._moved.notify_all()
         return len(fresh)
+
+    def stored_count(self) -> int:
+        """How many events the store holds."""
+        from sqlalchemy import func, select
+
+        from wenze.store.models import Event as StoredEvent
+
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(StoredEvent)).scalar_one())
+
+    def wait_seen(self, count: int, timeout: float) -> bool:
+        """Wait until at least ``count`` distinct stored events were queued or judged (those
+        the workers handed over); False after ``timeout`` seconds."""
+        with self._moved:
+            return self._moved.wait_for(
+                lambda: len(self._seen) >= count or self._stop.is_set(), timeout)
 
     def rescan(self) -> int:
         """Queue every stored event the judge has not seen (``--workers N``: a worker that
