@@ -295,13 +295,18 @@ def main() -> int:
     cases = args.events * 100 // 287 + 1  # ~2.87 events per case
     events = synthetic_events(cases, "B")[: args.events]
     singles = synthetic_events(int(args.rate * args.seconds) // 2 + 1, "S")
+    try:  # another server on the port would answer in this one's place
+        get_json(args.port, "/healthz")
+        raise SystemExit(f"port {args.port} is in use: give another with --port")
+    except OSError:
+        pass
     env = {**os.environ, "PYTHONPATH": args.source}
     log = (folder / "serve.log").open("wb")
     server = subprocess.Popen(
         [sys.executable, "-m", "wenze", "serve", "--rulebook", str(RULEBOOK), "--db", db,
          "--port", str(args.port), "--today", "2024-06-30", "--log-level", "warning",
          "--workers", str(args.workers)],
-        stdout=log, stderr=subprocess.STDOUT, env=env)
+        stdout=log, stderr=subprocess.STDOUT, env=env, cwd=args.source)  # (-m: cwd first)
     try:
         began = time.perf_counter()
         while True:
