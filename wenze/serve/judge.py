@@ -66,7 +66,7 @@ PARENT_ENV = "WENZE_SERVE_PARENT"
 LOG = logging.getLogger("uvicorn.error.wenze")
 # the judge's answers to its workers: Service methods, plus the calls of JudgeServer.call
 CALLS = frozenset({
-    "hand_over", "handed_over", "state", "metrics_state", "caught_up", "check_case", "check_unit",
+    "handed_over", "state", "metrics_state", "caught_up", "check_case", "check_unit",
     "warnings", "decisions", "decision", "today", "case_view", "counts", "advance", "activate",
 })
 REFRESH_SECONDS = 1.0  # how often a worker looks for a rulebook activated through another one
@@ -129,7 +129,7 @@ class JudgeServer:
         try:
             if method not in CALLS:
                 raise Problem("internal_error", f"unknown judge call `{method}`")
-            if method in ("hand_over", "handed_over"):
+            if method == "handed_over":
                 events, answers, already = args
                 queued = s.enqueue(list(events) + list(already))
                 s.metrics.events(answers)

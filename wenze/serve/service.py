@@ -640,7 +640,10 @@ class Service:
                     StoredEvent.id.in_(missing[start:start + 500]))
                 payloads += [r[0] for r in conn.execute(query)]
         batch = read_jsonl(payloads, "<store>")
-        return self.enqueue(batch.events)
+        queued = self.enqueue(batch.events)
+        with self._moved:  # one that no longer reads as an event is not waited for again
+            self._seen.update(missing)
+        return queued
 
     # ------------------------------------------------------------------ reading
 
