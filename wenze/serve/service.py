@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import gc
 import json
 import logging
 import os
@@ -272,10 +271,6 @@ class Service:
             self.live = live
             issued = self.log.reconcile(live.today, live.warnings(), live.decisions())
             self.metrics.restored(snapshot.count, issued)
-            # the rebuilt state lives as long as the service: kept out of the collector's
-            # full passes (each would scan it, the interpreter lock held, for 100s of ms)
-            gc.collect()
-            gc.freeze()
             self.ready = True
         self._judge = threading.Thread(target=self._judge_loop, name="wenze-serve-judge",
                                        daemon=True)
