@@ -16,7 +16,12 @@
    and is not hidden by a client waiting for it): p50, p99, max; the achieved rate.
 
 Every phase records the machine's 1-minute load average before and after (2 cores shared with
-other work make the figures move: read them with it).
+other work make the figures move: read them with it), and the CPU seconds (user + system) the
+server's processes spent in it — each process apart (with ``--workers N`` or the default judge
+process: the judge and the HTTP workers) — and per event: what a quiet machine's throughput
+follows. Each phase ends with a one-line summary on stderr (``PHASE …``); the full figures are
+printed as JSON at the end. ``--source DIR``: the wenze sources the server runs (default: this
+checkout; e.g. another worktree, to compare before and after).
 
 Bounded: every phase stops after ``--limit`` seconds (300) and says so. The server's database is
 a fresh SQLite file in a temporary folder (or a fresh schema of the PostgreSQL URL given). Needs
@@ -185,12 +190,69 @@ def singles_phase(port: int, token: str, events: list[dict[str, Any]], rate: flo
             "non_200": len(errors)}
 
 
-def phase(run: Any, *args: Any) -> dict[str, Any]:
-    """A phase's figures with the machine's 1-minute load average before and after."""
-    before = os.getloadavg()[0]
-    out: dict[str, Any] = run(*args)
-    out["load_average"] = [round(before, 2), round(os.getloadavg()[0], 2)]
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (Linux /proc)."""
+    found = [pid]
+    for p in found:
+        try:
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children", encoding="ascii") as fh:
+                    found += [int(c) for c in fh.read().split()]
+        except OSError:
+            continue
+    return found
+
+
+def cpu_seconds(pid: int) -> dict[int, float]:
+    """User + system CPU seconds of ``pid`` and of each of its descendants."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[int, float] = {}
+    for p in process_tree(pid):
+        try:
+            with open(f"/proc/{p}/stat", encoding="ascii", errors="replace") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[p] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
     return out
+
+
+def phase(name: str, server: int, events: int, run: Any, *args: Any) -> dict[str, Any]:
+    """A phase's figures with the machine's 1-minute load average before and after and the
+    CPU seconds the server's processes spent in it (``events``: per event)."""
+    before = os.getloadavg()[0]
+    cpu_before = cpu_seconds(server)
+    out: dict[str, Any] = run(*args)
+    cpu_after = cpu_seconds(server)
+    out["load_average"] = [round(before, 2), round(os.getloadavg()[0], 2)]
+    spent = {p: round(c - cpu_before.get(p, 0.0), 2) for p, c in cpu_after.items()}
+    out["server_cpu_s"] = {("server" if p == server else f"child {p}"): c
+                           for p, c in spent.items()}
+    total = sum(spent.values())
+    out["server_cpu_s_total"] = round(total, 2)
+    if events:
+        out["server_cpu_ms_per_event"] = round(total / events * 1e3, 3)
+    print(f"PHASE {name}: " + summary(name, out), file=sys.stderr, flush=True)
+    return out
+
+
+def summary(name: str, out: dict[str, Any]) -> str:
+    """One line per phase: what the targets are about, the CPU and the load."""
+    if name == "batches":
+        head = (f"{out['events']} events in {out['seconds']} s = {out['events_per_s']} events/s, "
+                f"request p50 {out['p50_ms']} ms p99 {out['p99_ms']} ms max {out['max_ms']} ms, "
+                f"non-200 {out['non_200']}")
+    elif name == "judge":
+        head = f"judge caught up {out.get('caught_up_after_s')} s after the last answer"
+    else:
+        head = (f"{out['requests']} requests at {out['achieved_rate']}/s reached, p50 "
+                f"{out['p50_ms']} ms p99 {out['p99_ms']} ms max {out['max_ms']} ms (p99 sent→"
+                f"answer {out['p99_sent_to_answer_ms']} ms), non-200 {out['non_200']}")
+    per = out.get("server_cpu_ms_per_event")
+    return (head + f"; server CPU {out['server_cpu_s_total']} s"
+            + (f" = {per} ms/event" if per is not None else "")
+            + f" {out['server_cpu_s']}; load {out['load_average'][0]} → "
+              f"{out['load_average'][1]}")
 
 
 def main() -> int:
@@ -205,6 +267,8 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--workers", type=int, default=1, help="wenze serve --workers N")
     parser.add_argument("--skip-batches", action="store_true", help="singles only")
+    parser.add_argument("--source", default=str(REPO),
+                        help="the wenze sources the server runs (default: this checkout)")
     args = parser.parse_args()
 
     sys.path.insert(0, str(REPO))
@@ -231,13 +295,18 @@ def main() -> int:
     cases = args.events * 100 // 287 + 1  # ~2.87 events per case
     events = synthetic_events(cases, "B")[: args.events]
     singles = synthetic_events(int(args.rate * args.seconds) // 2 + 1, "S")
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    try:  # another server on the port would answer in this one's place
+        get_json(args.port, "/healthz")
+        raise SystemExit(f"port {args.port} is in use: give another with --port")
+    except OSError:
+        pass
+    env = {**os.environ, "PYTHONPATH": args.source}
     log = (folder / "serve.log").open("wb")
     server = subprocess.Popen(
         [sys.executable, "-m", "wenze", "serve", "--rulebook", str(RULEBOOK), "--db", db,
          "--port", str(args.port), "--today", "2024-06-30", "--log-level", "warning",
          "--workers", str(args.workers)],
-        stdout=log, stderr=subprocess.STDOUT, env=env)
+        stdout=log, stderr=subprocess.STDOUT, env=env, cwd=args.source)  # (-m: cwd first)
     try:
         began = time.perf_counter()
         while True:
@@ -252,13 +321,18 @@ def main() -> int:
         report: dict[str, Any] = {
             "database": "postgresql" if args.db else "sqlite", "events": len(events),
             "clients": args.clients, "batch": args.batch, "workers": args.workers,
-            "cpus": os.cpu_count(),
+            "cpus": os.cpu_count(), "source": args.source,
         }
         if not args.skip_batches:
-            report["batches"] = phase(batches_phase, args.port, token, events, args.clients,
-                                      args.batch, args.limit)
-            report["judge"] = phase(judge_phase, args.port, args.limit)
-        report["singles"] = phase(singles_phase, args.port, token, singles, args.rate,
+            report["batches"] = phase("batches", server.pid, len(events), batches_phase,
+                                      args.port, token, events, args.clients, args.batch,
+                                      args.limit)
+            report["judge"] = phase("judge", server.pid, 0, judge_phase, args.port, args.limit)
+            b, j = report["batches"], report["judge"]
+            total = b["server_cpu_s_total"] + j["server_cpu_s_total"]
+            report["batches_and_judge_cpu_ms_per_event"] = round(total / len(events) * 1e3, 3)
+        report["singles"] = phase("singles", server.pid, int(args.rate * args.seconds),
+                                  singles_phase, args.port, token, singles, args.rate,
                                   args.seconds)
         print(json.dumps(report, ensure_ascii=False, indent=2))
     finally:

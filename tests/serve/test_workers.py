@@ -102,6 +102,27 @@ def test_two_workers_serve_what_one_judge_says_equal_to_batch(two_workers: Serve
     assert all_decisions(server, admin) == batch_json(RULEBOOK, CASELOAD, later)["decisions"]
 
 
+def test_a_read_right_after_an_answer_sees_the_post_whichever_worker_answers_it(
+        tmp_path: Path) -> None:
+    """A worker sends its stored events to the judge without waiting for it: a read that the
+    other worker takes right after the answer must still see them (the judge first waits until
+    it holds as many events as the store)."""
+    server, db = start_server("sqlite", tmp_path, "--today", TODAY, "--workers", "2")
+    try:
+        admin = server.tokens["admin"]
+        events = synthetic_events(20, "RYW")
+        for ev in events:
+            posted = server.call("POST", "/v1/events", admin, [ev])
+            assert posted.status == 200 and posted.json["stored"] == 1, posted.text
+            seen = server.call("GET", f"/v1/cases/{ev['case']}", admin)  # a new connection
+            assert seen.status == 200, seen.text
+            assert ev["id"] in {e["id"] for e in seen.json["events"]}
+        assert server.call("GET", "/readyz").json["backlog"] == 0
+    finally:
+        server.stop()
+        db.close()
+
+
 def test_a_worker_killed_mid_load_and_events_stored_behind_the_service_are_judged(
         tmp_path: Path) -> None:
     server, db = start_server("sqlite", tmp_path, "--today", TODAY, "--workers", "2",

@@ -264,23 +264,30 @@ class _Track:
 
     Prior sanctions are added first, sorted by date; this run's sanctions are added in processing
     order, so both lists stay sorted by date. A window always ends on the current offence's date,
-    so every sanction of this run already added is on or before its last day."""
+    so every sanction of this run already added is on or before its last day. The dates are also
+    kept per sanction level, so a level's count in a window is a bisection too (the cost of an
+    offence does not grow with the person's history)."""
 
-    __slots__ = ("issued", "issued_dates", "prior", "prior_dates")
+    __slots__ = ("issued", "issued_dates", "level_issued", "level_prior", "prior",
+                 "prior_dates")
 
     def __init__(self) -> None:
         self.prior: list[_Issued] = []
         self.prior_dates: list[dt.date] = []
         self.issued: list[_Issued] = []
         self.issued_dates: list[dt.date] = []
+        self.level_prior: dict[str, list[dt.date]] = {}
+        self.level_issued: dict[str, list[dt.date]] = {}
 
     def add_prior(self, s: _Issued) -> None:
         self.prior.append(s)
         self.prior_dates.append(s.on)
+        self.level_prior.setdefault(s.sanction, []).append(s.on)
 
     def add(self, s: _Issued) -> None:
         self.issued.append(s)
         self.issued_dates.append(s.on)
+        self.level_issued.setdefault(s.sanction, []).append(s.on)
 
     def _bounds(self, span: tuple[dt.date | None, dt.date]) -> tuple[int, int, int]:
         first, last = span
@@ -293,12 +300,32 @@ class _Track:
         lo_p, hi_p, lo_i = self._bounds(span)
         return max(hi_p - lo_p, 0) + len(self.issued) - lo_i
 
+    def count_level(self, span: tuple[dt.date | None, dt.date], level: str) -> int:
+        """How many sanctions of ``level`` the window holds."""
+        first, last = span
+        prior = self.level_prior.get(level, ())
+        issued = self.level_issued.get(level, ())
+        lo_p = 0 if first is None else bisect_left(prior, first)
+        hi_p = bisect_right(prior, last)
+        lo_i = 0 if first is None else bisect_left(issued, first)
+        return max(hi_p - lo_p, 0) + len(issued) - lo_i
+
     def within(self, span: tuple[dt.date | None, dt.date]) -> list[_Issued]:
         """The sanctions in the window by date (prior ones first on the same date)."""
         lo_p, hi_p, lo_i = self._bounds(span)
         if hi_p <= lo_p:
             return self.issued[lo_i:]
         return sorted(self.prior[lo_p:hi_p] + self.issued[lo_i:], key=lambda s: s.on)
+
+    def latest(self, span: tuple[dt.date | None, dt.date], n: int) -> list[_Issued]:
+        """The last ``n`` of :meth:`within` (the tail of a stable merge of the two date-sorted
+        lists is the stable merge of their tails), without building the whole window."""
+        lo_p, hi_p, lo_i = self._bounds(span)
+        issued = self.issued[max(lo_i, len(self.issued) - n):]
+        if hi_p <= lo_p:
+            return issued
+        prior = self.prior[max(lo_p, hi_p - n):hi_p]
+        return sorted(prior + issued, key=lambda s: s.on)[-n:] if n else []
 
 
 def levels_of(ladder: A.LadderDecl) -> list[str]:
@@ -471,9 +498,10 @@ def apply_ladder(ladder: A.LadderDecl, offences: Sequence[Offence],
             span = window_of(ladder.window, off.on)
             spans[off.on] = (span, window_text(ladder.window, span))
         span, wtext = spans[off.on]
-        earlier = by_person[off.person].within(span)
-        counted = tuple(s.describe for s in earlier[-LISTED_EARLIER:])
-        unlisted = len(earlier) - len(counted)
+        track = by_person[off.person]
+        earlier_count = track.count(span)
+        counted = tuple(s.describe for s in track.latest(span, LISTED_EARLIER))
+        unlisted = earlier_count - len(counted)
         ignored = sorted(off.circumstances - known)
         notes = [Reason(f"情节 {quoted(c)} 不在本阶梯的从重、从轻、免责之列，未予考虑",
                         f"circumstance {quoted(c)} is not one this ladder names; not considered")
@@ -486,11 +514,11 @@ def apply_ladder(ladder: A.LadderDecl, offences: Sequence[Offence],
                               f"exempt: {quoted(exempt[0])}"
                               + (f" (also {', '.join(map(quoted, exempt[1:]))})" if also else "")
                               + "; no sanction, not counted")]
-            sanctions.append(Sanction(off, None, None, None, len(earlier), span, wtext, (),
+            sanctions.append(Sanction(off, None, None, None, earlier_count, span, wtext, (),
                                       exempt[0], (), counted, tuple(reasons + notes)))
             continue
 
-        ordinal = len(earlier) + 1
+        ordinal = earlier_count + 1
         if ordinal not in rows:
             rows[ordinal] = escalation_row(ladder, ordinal)
         row, note = rows[ordinal]
@@ -511,7 +539,7 @@ def apply_ladder(ladder: A.LadderDecl, offences: Sequence[Offence],
                     reasons.append(why)
         reasons += notes
 
-        same_level = 1 + sum(1 for s in earlier if s.sanction == level)
+        same_level = 1 + track.count_level(span, level)
         consequences: list[str] = []
         for c in ladder.consequences:
             if c.sanction.text == level and same_level >= c.cumulative:

@@ -174,11 +174,10 @@ _warning_print = operator.attrgetter(
     *(f.name for f in dataclasses.fields(Warning) if f.name not in _DAILY))
 
 
-def _decision_print(d: Decision) -> str:
-    j = d.to_json()
-    j.pop("as_of")
-    j.pop("facts")
-    return json.dumps(j, sort_keys=True, ensure_ascii=False)
+def _decision_print(record: dict[str, Any]) -> str:
+    """What a decision (its ``to_json()``) says apart from its daily fields."""
+    return json.dumps({k: v for k, v in record.items() if k not in ("as_of", "facts")},
+                      sort_keys=True, ensure_ascii=False)
 
 
 class LiveEngine:
@@ -730,7 +729,8 @@ class LiveEngine:
             self._decisions[d.key] = d
             if before is not None and before == d and "d|" + d.key in self._printed:
                 continue  # laddered again, the same: it prints the same (most of a group)
-            printed = _decision_print(d)
+            record = d.to_json()  # made once: printed to compare, and issued
+            printed = _decision_print(record)
             previous = self._printed.get("d|" + d.key)
             if previous != printed:
                 self._printed["d|" + d.key] = printed
@@ -738,7 +738,7 @@ class LiveEngine:
                 if previous is not None:
                     self._revision[d.key] = self._revision.get(d.key, 0) + 1
                     extra = {"supersedes": d.key, "revision": self._revision[d.key]}
-                self._emit("decision", d.to_json(), extra)
+                self._emit("decision", record, extra)
 
     def _version_context(self, v: VersionProgram) -> EV.CaseContext:
         assert self.versions is not None

@@ -25,9 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--workers", type=int, default=1,
-                        help="HTTP worker processes (default 1: one process serves and judges; "
-                             "N > 1: N processes take and store events, the supervising "
-                             "process judges them; docs/api.md)")
+                        help="HTTP worker processes (default 1): they take and store events; "
+                             "the supervising process judges them, so the judge's work never "
+                             "holds a request's interpreter lock (docs/api.md)")
     parser.add_argument("--today", metavar="DATE",
                         help="a fixed (virtual) clock starting on DATE, moved by POST /v1/clock "
                              "(replays and tests); default: the wall clock, UTC+8")
@@ -45,10 +45,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import uvicorn
-
     import wenze
-    from wenze.serve.service import CONFIG_ENV, ServeConfig
+    from wenze.serve.service import ServeConfig
 
     if args.openapi:
         from wenze.serve.app import openapi_text
@@ -105,12 +103,9 @@ def run(args: argparse.Namespace) -> int:
         today=args.today,
         max_body_bytes=args.max_body, max_batch=args.max_batch, tick_seconds=args.tick,
     )
-    if args.workers > 1:
-        from wenze.serve.judge import serve_workers
+    # the judge in this (supervising) process, the HTTP workers in processes of their own —
+    # also for one worker: the judge computes in Python for long stretches, and in a request's
+    # process it would hold the interpreter lock that request needs
+    from wenze.serve.judge import serve_workers
 
-        return serve_workers(config, args.host, args.port, args.workers, args.log_level)
-    os.environ[CONFIG_ENV] = config.to_env()
-    uvicorn.run("wenze.serve.app:create_app_from_env", factory=True, host=args.host,
-                port=args.port, log_level=args.log_level, access_log=False,
-                server_header=False)
-    return 0
+    return serve_workers(config, args.host, args.port, args.workers, args.log_level)

@@ -5,13 +5,18 @@ One judge per state: the live state (``LiveEngine``, the output log) is held by 
 (uvicorn's supervisor, otherwise idle). The N worker processes serve HTTP:
 
     POST /v1/events → worker: parse, validate, the token's unit → store (committed) →
-    **hand-over** to the judge over a local socket (the judge has queued the events when the
-    call returns) → answer. Reads (warnings, decisions, cases, the clock) → forwarded to the
-    judge (:class:`WorkerService`); the stream and the decision chains are read from the
-    store's output log by the worker itself; tokens are verified by the worker.
+    **hand-over** to the judge over a local socket (sent, not waited for: the judge's process
+    may be busy judging, or collecting its garbage, and a request does not wait for it) →
+    answer. Reads (warnings, decisions, cases, the clock) → forwarded to the judge
+    (:class:`WorkerService`); the stream and the decision chains are read from the store's
+    output log by the worker itself; tokens are verified by the worker.
 
-So "acknowledged = committed" holds as with one process, and a read after an answer sees its
-events judged (the judge waits until every event queued before the read is judged). The
+So "acknowledged = committed" holds, and a read after an answer (through any worker) sees its
+events judged: before it answers a read, the judge counts the store's events and waits until
+it has been handed as many (re-reading the store for the missing ones if a hand-over does not
+come: a worker killed between its commit and its send), then until every event queued is
+judged (:meth:`JudgeServer.caught_up`). With ``--workers 1`` (the default) the layout is the
+same: one HTTP worker process, the judge in the supervising process. The
 socket is a Unix socket in a private temporary folder, each connection authenticated with a
 random key (``multiprocessing.connection``: HMAC challenge, then pickled messages); only the
 calls in ``CALLS`` are answered. A worker dies with the supervisor (``PR_SET_PDEATHSIG``); when
@@ -33,7 +38,14 @@ import tempfile
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from multiprocessing.connection import Client, Connection, Listener
+from multiprocessing import AuthenticationError
+from multiprocessing.connection import (
+    Client,
+    Connection,
+    Listener,
+    answer_challenge,
+    deliver_challenge,
+)
 from typing import Any
 
 from wenze.events.readers import Event
@@ -54,11 +66,13 @@ PARENT_ENV = "WENZE_SERVE_PARENT"
 LOG = logging.getLogger("uvicorn.error.wenze")
 # the judge's answers to its workers: Service methods, plus the calls of JudgeServer.call
 CALLS = frozenset({
-    "hand_over", "state", "metrics_state", "caught_up", "check_case", "check_unit",
+    "handed_over", "state", "metrics_state", "caught_up", "check_case", "check_unit",
     "warnings", "decisions", "decision", "today", "case_view", "counts", "advance", "activate",
 })
 REFRESH_SECONDS = 1.0  # how often a worker looks for a rulebook activated through another one
 RESCAN_DELAY_SECONDS = 1.0  # after a worker died: let its last commit land first
+HANDED_WAIT_SECONDS = 2.0  # a read waits this long for stored events' hand-overs, then re-reads
+ONE_WAY = frozenset({"handed_over"})  # calls the judge does not answer (the sender goes on)
 
 
 class JudgeServer:
@@ -66,7 +80,10 @@ class JudgeServer:
 
     def __init__(self, service: Service, path: str, key: bytes) -> None:
         self.service = service
-        self.listener = Listener(path, family="AF_UNIX", authkey=key)
+        # the key is checked on each connection's own thread (``_serve``): a handshake on the
+        # accepting thread would hold back every other worker thread's connection behind it
+        self.listener = Listener(path, family="AF_UNIX")
+        self.key = key
         self.closing = False
         self._rescan = threading.Lock()
 
@@ -92,12 +109,16 @@ class JudgeServer:
     def _serve(self, conn: Connection) -> None:
         pid = 0
         try:
+            deliver_challenge(conn, self.key)
+            answer_challenge(conn, self.key)
             pid = int(conn.recv())  # the worker says who it is first
             while True:
                 method, args, kwargs = conn.recv()
-                conn.send(self.call(method, args, kwargs))
-        except (EOFError, OSError):
-            pass
+                answer = self.call(method, args, kwargs)
+                if method not in ONE_WAY:
+                    conn.send(answer)
+        except (EOFError, OSError, AuthenticationError):
+            pass  # the worker went away (or the caller had not the key)
         finally:
             conn.close()
         if pid and not self.closing and not _alive(pid):
@@ -108,11 +129,16 @@ class JudgeServer:
         try:
             if method not in CALLS:
                 raise Problem("internal_error", f"unknown judge call `{method}`")
-            if method == "hand_over":
+            if method == "handed_over":
                 events, answers, already = args
                 queued = s.enqueue(list(events) + list(already))
                 s.metrics.events(answers)
                 return ("ok", queued)
+            if method == "caught_up":
+                self.caught_up(*args, **kwargs)
+                return ("ok", None)
+            if method in ("advance", "activate"):
+                self.caught_up()  # a worker's answered events first (they wait for reads)
             if method == "state":
                 error = s.judge_error
                 return ("ok", {"ready": s.ready, "backlog": s.backlog,
@@ -126,6 +152,19 @@ class JudgeServer:
         except Exception as err:  # the worker answers 500 and logs it
             LOG.exception("wenze serve: judge call %s failed", method)
             return ("error", f"{type(err).__name__}: {err}")
+
+    def caught_up(self, timeout: float = JUDGE_WAIT_SECONDS) -> None:
+        """Every event stored before this call judged: the hand-overs are not waited for by
+        the workers, so first wait until the judge has been handed as many events as the store
+        holds (after ``HANDED_WAIT_SECONDS``: the store re-read for the missing ones), then
+        :meth:`Service.caught_up`."""
+        s = self.service
+        stored = s.stored_count()
+        began = time.monotonic()
+        if not s.wait_seen(stored, HANDED_WAIT_SECONDS):
+            with self._rescan:
+                s.rescan()
+        s.caught_up(max(timeout - (time.monotonic() - began), 0.0))
 
     def _rescan_after_death(self, pid: int) -> None:
         with self._rescan:  # several connections of one worker close at once: one re-read
@@ -151,29 +190,46 @@ def _alive(pid: int) -> bool:
 
 
 class JudgeClient:
-    """A worker's side of the socket: one connection per thread (calls block)."""
+    """A worker's side of the socket: a pool of connections, each used by one call at a time
+    (calls block). Kept across the request threads that come and go (a thread pool lets idle
+    threads end): a new connection costs a handshake with the judge's process, which may be
+    busy."""
 
     def __init__(self, path: str, key: bytes) -> None:
         self.path = path
         self.key = key
-        self.local = threading.local()
+        self.idle: list[Connection] = []
+        self.taking = threading.Lock()
 
     def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        conn = getattr(self.local, "conn", None)
+        return self._send(method, args, kwargs, True)
+
+    def tell(self, method: str, *args: Any, **kwargs: Any) -> None:
+        """A call of ``ONE_WAY``: sent, no answer waited for."""
+        self._send(method, args, kwargs, False)
+
+    def _send(self, method: str, args: Sequence[Any], kwargs: dict[str, Any], answered: bool
+              ) -> Any:
+        with self.taking:
+            conn = self.idle.pop() if self.idle else None
         try:
             if conn is None:
-                conn = Client(self.path, family="AF_UNIX", authkey=self.key)
+                conn = Client(self.path, family="AF_UNIX")
+                answer_challenge(conn, self.key)  # the judge's thread for it checks us first
+                deliver_challenge(conn, self.key)
                 conn.send(os.getpid())
-                self.local.conn = conn
             conn.send((method, args, kwargs))
-            answer = conn.recv()
+            answer = conn.recv() if answered else None
         except (OSError, EOFError) as err:
-            self.local.conn = None
             if conn is not None:
                 with contextlib.suppress(OSError):
                     conn.close()
             raise Problem("not_ready", "评判进程不可用 the judge process is unavailable "
                                        f"({type(err).__name__})", status=503) from None
+        with self.taking:
+            self.idle.append(conn)
+        if not answered:
+            return None
         if answer[0] == "ok":
             return answer[1]
         if answer[0] == "problem":
@@ -272,7 +328,9 @@ class WorkerService(Service):
 
     def hand_over(self, inserted: Sequence[Event], answers: Sequence[EventAnswer],
                   already: Sequence[Event] = ()) -> None:
-        self.judge.call("hand_over", list(inserted), list(answers), list(already))
+        """Send the stored events to the judge without waiting for it (see the module
+        docstring: a read waits until the judge has them)."""
+        self.judge.tell("handed_over", list(inserted), list(answers), list(already))
 
     def caught_up(self, timeout: float = JUDGE_WAIT_SECONDS) -> None:
         self.judge.call("caught_up", timeout)

@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, insert, select
 
-from wenze.store.db import canonical_json, write_transaction
+from wenze.store.db import JsonText, canonical_json, write_transaction
 from wenze.store.models import LiveOutput
 
 STREAM_KINDS = ("warning", "warning_cleared", "decision", "decision_withdrawn")
@@ -129,15 +129,17 @@ class OutputLog:
         if not rows:
             return 0
         now = datetime.now(UTC)
+        bodies = [row["body"] for row in rows]
         for row in rows:
             row["created_at"] = now
+            row["body"] = JsonText(canonical_json(row["body"]))  # spelled before the lock
         with write_transaction(self.engine) as conn:
             conn.execute(insert(LOG), rows)
             head = conn.execute(select(func.max(LOG.c.id))).scalar_one()
-        for row in rows:
+        for row, body in zip(rows, bodies, strict=True):
             before = self.last.get(row["ident"])
             count = before.decisions if before else 0
-            self.last[row["ident"]] = Last(row["kind"], row["digest"], row["body"]["record"],
+            self.last[row["ident"]] = Last(row["kind"], row["digest"], body["record"],
                                            count + (row["kind"] == "decision"))
         with self.changed:
             self.head = int(head)

@@ -415,6 +415,8 @@ class Service:
                     self.case_units = defaultdict(set)
                     for ev in snapshot.events:
                         self._index(ev)
+                    with self._moved:  # judged now: a late hand-over of one is skipped
+                        self._seen.update(ev.id for ev in snapshot.events)
                     reason = (f"启用规则集「{stored.name}」第 {stored.version} 版 rulebook "
                               f"{stored.name} v{stored.version} activated")
                     issued = self.log.reconcile(live.today, live.warnings(), live.decisions(),
@@ -595,6 +597,22 @@ class Service:
                 self._moved.notify_all()
         return len(fresh)
 
+    def stored_count(self) -> int:
+        """How many events the store holds."""
+        from sqlalchemy import func, select
+
+        from wenze.store.models import Event as StoredEvent
+
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(StoredEvent)).scalar_one())
+
+    def wait_seen(self, count: int, timeout: float) -> bool:
+        """Wait until at least ``count`` distinct stored events were queued or judged (those
+        the workers handed over); False after ``timeout`` seconds."""
+        with self._moved:
+            return self._moved.wait_for(
+                lambda: len(self._seen) >= count or self._stop.is_set(), timeout)
+
     def rescan(self) -> int:
         """Queue every stored event the judge has not seen (``--workers N``: a worker that
         died between its commit and its hand-over); returns how many."""
@@ -617,7 +635,10 @@ class Service:
                     StoredEvent.id.in_(missing[start:start + 500]))
                 payloads += [r[0] for r in conn.execute(query)]
         batch = read_jsonl(payloads, "<store>")
-        return self.enqueue(batch.events)
+        queued = self.enqueue(batch.events)
+        with self._moved:  # one that no longer reads as an event is not waited for again
+            self._seen.update(missing)
+        return queued
 
     # ------------------------------------------------------------------ reading
 

@@ -33,6 +33,16 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
 
 
+class JsonText(str):
+    """A JSON column's value already written by :func:`canonical_json`: stored as it is (a
+    writer may spell a value before its transaction, not while it holds the write lock)."""
+
+
+def store_json(value: Any) -> str:
+    """The store's JSON columns' serializer: :func:`canonical_json`, a :class:`JsonText` as is."""
+    return str.__str__(value) if isinstance(value, JsonText) else canonical_json(value)
+
+
 def resolve_url(url: str | None = None) -> str:
     """``url`` if given, else the ``WENZE_DB`` environment variable, else ``sqlite:///wenze.db``."""
     chosen = url or os.environ.get(ENV_VAR) or DEFAULT_URL
@@ -47,7 +57,7 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     """An engine for ``url`` (see ``resolve_url``) configured for the store."""
     resolved = resolve_url(url)
     parsed = make_url(resolved)
-    kwargs.setdefault("json_serializer", canonical_json)
+    kwargs.setdefault("json_serializer", store_json)
     if parsed.get_backend_name() == "sqlite":
         kwargs.setdefault("connect_args", {}).setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
         engine = create_engine(resolved, **kwargs)
