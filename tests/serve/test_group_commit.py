@@ -84,3 +84,38 @@ def test_group_commit_answers_each_request_truly_and_commits_before_answering(
                 assert first in conflicts
     assert sum(copies) > 0
     engine.dispose()
+
+
+def test_the_served_store_is_checkpointed_apart_from_every_commit(tmp_path: Path) -> None:
+    """``wenze serve`` on SQLite: no commit checkpoints the WAL itself (the serving engine's
+    connections have ``wal_autocheckpoint`` 0: a request never waits for a checkpoint), and the
+    judging process's own thread copies the committed pages into the database file within
+    seconds — read back from the file alone, WAL ignored (``immutable=1``)."""
+    import sqlite3
+    import time
+
+    from tests.serve.conftest import CASELOAD, serving_caseload
+    from wenze.store.db import checkpoint
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'a.db'}", checkpoint_apart=True)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one() == 0
+    checkpoint(engine)  # a PASSIVE checkpoint of an idle store: nothing to wait for
+    engine.dispose()
+    posted = sum(1 for line in CASELOAD.read_text(encoding="utf-8").splitlines() if line.strip())
+    with serving_caseload("sqlite", tmp_path):
+        database = tmp_path / "serve.db"
+        found = 0
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            file_only = sqlite3.connect(f"file:{database}?immutable=1", uri=True)
+            try:
+                found = file_only.execute("SELECT count(*) FROM events").fetchone()[0]
+            except sqlite3.DatabaseError:  # the file's pages caught mid-copy: read again
+                found = -1
+            finally:
+                file_only.close()
+            if found >= posted:
+                break
+            time.sleep(0.2)
+        assert found >= posted, (found, posted)

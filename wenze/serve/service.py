@@ -39,7 +39,7 @@ from wenze.serve.outputs import OutputLog
 from wenze.serve.problems import Problem
 from wenze.serve.tokens import Grant, verify
 from wenze.store import rulebooks as RB
-from wenze.store.db import ensure_schema, make_engine
+from wenze.store.db import checkpoint, ensure_schema, make_engine
 from wenze.store.ingest import StoredRows, row_from_event, store_rows
 from wenze.store.runs import load_snapshot
 
@@ -48,6 +48,7 @@ CONFIG_ENV = "WENZE_SERVE_CONFIG"
 GRANT_CACHE_SECONDS = 5.0
 JUDGE_WAIT_SECONDS = 60.0  # a read waits at most this long for the judge to catch up
 SWITCH_SECONDS = 0.0005  # sys.setswitchinterval while the service runs (see Service.start)
+CHECKPOINT_SECONDS = 1.0  # how often the judging process checkpoints an SQLite store's WAL
 
 
 @dataclass(frozen=True)
@@ -191,7 +192,8 @@ class Service:
 
     def __init__(self, config: ServeConfig) -> None:
         self.config = config
-        self.engine = make_engine(config.db)
+        # the WAL is checkpointed by the judging process's own thread, never by a commit
+        self.engine = make_engine(config.db, checkpoint_apart=True)
         ensure_schema(self.engine)
         # the activated stored rulebook, else --rulebook (RulebookError: refuse to start)
         self.in_force = starting_rulebook(self.engine, config.rulebook)
@@ -210,6 +212,7 @@ class Service:
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
         self._judge: threading.Thread | None = None
+        self._checkpointer: threading.Thread | None = None
         # stored events waiting for the judge thread, and how many were queued and judged
         self._queue: list[Event] = []
         self._moved = threading.Condition()
@@ -279,12 +282,25 @@ class Service:
             self._ticker = threading.Thread(target=self._tick_loop, name="wenze-serve-clock",
                                             daemon=True)
             self._ticker.start()
+        self._checkpointer = threading.Thread(target=self._checkpoint_loop,
+                                              name="wenze-serve-checkpoint", daemon=True)
+        self._checkpointer.start()
+
+    def _checkpoint_loop(self) -> None:
+        """Every second, the WAL's committed pages copied into the store's file (SQLite), apart
+        from every commit: no request waits for a checkpoint."""
+        while not self._stop.wait(CHECKPOINT_SECONDS):
+            try:
+                checkpoint(self.engine)
+            except Exception:  # a busy or closing store: the next round tries again
+                logging.getLogger("uvicorn.error.wenze").debug("checkpoint skipped",
+                                                               exc_info=True)
 
     def stop(self) -> None:
         self._stop.set()
         with self._moved:
             self._moved.notify_all()
-        for thread in (self._ticker, self._judge):
+        for thread in (self._ticker, self._judge, self._checkpointer):
             if thread is not None:
                 thread.join(timeout=30)
         with self.lock:

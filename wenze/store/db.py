@@ -53,15 +53,21 @@ def resolve_url(url: str | None = None) -> str:
     return chosen
 
 
-def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
-    """An engine for ``url`` (see ``resolve_url``) configured for the store."""
+def make_engine(url: str | None = None, *, checkpoint_apart: bool = False,
+                **kwargs: Any) -> Engine:
+    """An engine for ``url`` (see ``resolve_url``) configured for the store.
+
+    ``checkpoint_apart`` (SQLite): this engine's commits never checkpoint the WAL themselves
+    (SQLite's automatic checkpoint runs in the committing connection, under the store's writer
+    lock, so one commit now and then waits for the database file's pages to be copied and
+    synced); the caller runs :func:`checkpoint` on a timer instead (``wenze serve``)."""
     resolved = resolve_url(url)
     parsed = make_url(resolved)
     kwargs.setdefault("json_serializer", store_json)
     if parsed.get_backend_name() == "sqlite":
         kwargs.setdefault("connect_args", {}).setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
         engine = create_engine(resolved, **kwargs)
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, checkpoint_apart)
         return engine
     if parsed.get_backend_name() == "postgresql":
         kwargs.setdefault("pool_pre_ping", True)
@@ -72,7 +78,15 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     )
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def checkpoint(engine: Engine) -> None:
+    """Copy the WAL's committed pages into an SQLite store's file, without waiting for its
+    readers or writers (a PASSIVE checkpoint; nothing on PostgreSQL)."""
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+
+
+def _configure_sqlite(engine: Engine, checkpoint_apart: bool = False) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event below issue BEGIN itself (pysqlite's own transaction
@@ -87,6 +101,8 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA temp_store = MEMORY")  # the ingestion's staging table
         cursor.execute("PRAGMA cache_size = -65536")  # 64 MiB: index inserts stay in memory
+        if checkpoint_apart:
+            cursor.execute("PRAGMA wal_autocheckpoint = 0")
         cursor.close()
 
     @event.listens_for(engine, "begin")
