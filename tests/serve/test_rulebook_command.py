@@ -63,3 +63,15 @@ def test_serve_without_a_rulebook_on_a_store_with_none_activated_does_not_start(
     done = wenze("serve", "--db", db.url, "--port", "1")
     assert done.returncode == 2
     assert "no rulebook" in done.stderr and "--rulebook" in done.stderr
+
+
+@pytest.mark.parametrize("command", [["serve", "--rulebook", str(RULEBOOK)], ["rulebook", "list"],
+                                     ["token", "list"]])
+@pytest.mark.parametrize("url", ["notaurl", "mysql://u@h/d"])
+def test_a_store_url_wenze_cannot_open_is_a_usage_error(command: list[str], url: str) -> None:
+    """``--db`` naming no store wenze can open: exit 2 with the reason, not an internal error
+    (exit 3, ``please report it``) — as ``wenze db`` and ``wenze ingest`` answer it."""
+    done = wenze(*command, "--db", url)
+    assert done.returncode == 2, done.stderr
+    assert f"wenze {command[0]}: --db: " in done.stderr
+    assert "please report" not in done.stderr

@@ -76,6 +76,8 @@ def test_url_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_unsupported_database_is_refused() -> None:
     with pytest.raises(ValueError, match="unsupported database"):
         make_engine("mysql://u@h/d")
+    with pytest.raises(ValueError, match="not a database URL"):
+        make_engine("notaurl")
 
 
 def test_downgrade_to_nothing_and_back(engine: Engine) -> None:

@@ -15,6 +15,19 @@ import argparse
 import datetime as dt
 import os
 import sys
+from typing import Any
+
+
+def open_store(db: str | None, command: str) -> Any | None:
+    """The store's engine for ``--db`` (its schema not yet ensured), or None with the reason
+    printed (``wenze COMMAND: --db: …``) when the URL names no store wenze can open."""
+    from wenze.store.db import make_engine
+
+    try:
+        return make_engine(db)
+    except ValueError as err:
+        print(f"wenze {command}: --db: {err}", file=sys.stderr)
+        return None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -63,13 +76,11 @@ def run(args: argparse.Namespace) -> int:
             print(f"wenze serve: --today: {err}", file=sys.stderr)
             return 2
     from wenze.serve.service import starting_rulebook
-    from wenze.store.db import ensure_schema, make_engine
+    from wenze.store.db import ensure_schema
 
     # the rulebook last activated in the store, else --rulebook (docs/api.md, "Rulebooks")
-    try:
-        engine = make_engine(args.db)
-    except ValueError as err:
-        print(f"wenze serve: --db: {err}", file=sys.stderr)
+    engine = open_store(args.db, "serve")
+    if engine is None:
         return 2
     try:
         ensure_schema(engine)

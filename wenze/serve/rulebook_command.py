@@ -47,13 +47,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from wenze.serve.command import open_store
     from wenze.serve.problems import Problem
-    from wenze.store.db import ensure_schema, make_engine
+    from wenze.store.db import ensure_schema
 
-    try:
-        engine = make_engine(args.db)
-    except ValueError as err:
-        print(f"wenze rulebook: --db: {err}", file=sys.stderr)
+    engine = open_store(args.db, "rulebook")
+    if engine is None:
         return 2
     try:
         ensure_schema(engine)

@@ -31,10 +31,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from wenze.serve.command import open_store
     from wenze.serve.tokens import create_token, list_tokens, revoke
-    from wenze.store.db import ensure_schema, make_engine
+    from wenze.store.db import ensure_schema
 
-    engine = make_engine(args.db)
+    engine = open_store(args.db, "token")
+    if engine is None:
+        return 2
     try:
         ensure_schema(engine)
         if args.action == "create":

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 DEFAULT_URL = "sqlite:///wenze.db"
 ENV_VAR = "WENZE_DB"
@@ -44,9 +45,14 @@ def store_json(value: Any) -> str:
 
 
 def resolve_url(url: str | None = None) -> str:
-    """``url`` if given, else the ``WENZE_DB`` environment variable, else ``sqlite:///wenze.db``."""
+    """``url`` if given, else the ``WENZE_DB`` environment variable, else ``sqlite:///wenze.db``
+    (ValueError: a text that is no database URL)."""
     chosen = url or os.environ.get(ENV_VAR) or DEFAULT_URL
-    parsed = make_url(chosen)
+    try:
+        parsed = make_url(chosen)
+    except ArgumentError as err:
+        raise ValueError(f"not a database URL {chosen!r}: use sqlite:///FILE or "
+                         "postgresql+psycopg://USER@HOST:PORT/DB") from err
     if parsed.drivername in ("postgresql", "postgres"):
         # Plain ``postgresql://`` would pick psycopg2, which is not installed: use psycopg 3.
         chosen = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
@@ -55,7 +61,8 @@ def resolve_url(url: str | None = None) -> str:
 
 def make_engine(url: str | None = None, *, checkpoint_apart: bool = False,
                 **kwargs: Any) -> Engine:
-    """An engine for ``url`` (see ``resolve_url``) configured for the store.
+    """An engine for ``url`` (see ``resolve_url``) configured for the store (ValueError: no
+    URL, or a database other than SQLite and PostgreSQL).
 
     ``checkpoint_apart`` (SQLite): this engine's commits never checkpoint the WAL themselves
     (SQLite's automatic checkpoint runs in the committing connection, under the store's writer
