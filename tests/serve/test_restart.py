@@ -57,6 +57,42 @@ def stored_ids(db: str) -> list[str]:
         engine.dispose()
 
 
+def kill_9_during_load(server: Server, token: str, batches: list[list[dict[str, Any]]],
+                       clients: int, kill_after: int, pause: float = 0.0,
+                       where: str = "") -> list[str]:
+    """``batches`` posted by ``clients`` threads at once, the server killed with SIGKILL
+    ``pause`` seconds after the ``kill_after``-th answer; the ids the answers acknowledged."""
+    acked: list[str] = []
+    lock = threading.Lock()
+    answered = threading.Semaphore(0)
+    threads = [threading.Thread(target=post_all,
+                                args=(server, token, batches[k::clients], acked, lock,
+                                      answered))
+               for k in range(clients)]
+    for t in threads:
+        t.start()
+    for _ in range(kill_after):
+        assert answered.acquire(timeout=120), f"no answer from the service {where}".rstrip()
+    time.sleep(pause)
+    server.kill9()  # (with --workers 2: the supervisor, which judges; see Server.stop)
+    for t in threads:
+        t.join(timeout=120)
+    with lock:
+        return list(acked)
+
+
+def post_everything_again(server: Server, token: str, events: list[dict[str, Any]],
+                          ids: list[str], db: str, where: str = "", timeout: float = 60) -> None:
+    """After the restart, every event posted once more: those stored before (``ids``) are
+    duplicates, the rest stored, and the store then holds each event once."""
+    again = server.call("POST", "/v1/events", token, events, timeout=timeout)
+    assert again.status == 200, again.text
+    statuses = {r["id"]: r["status"] for r in again.json["results"]}
+    assert all(statuses[i] == "duplicate" for i in ids), f"counted twice {where}".rstrip()
+    assert sum(s == "stored" for s in statuses.values()) == len(events) - len(ids)
+    assert sorted(stored_ids(db)) == sorted(e["id"] for e in events)
+
+
 def output_rows(db: str) -> list[tuple[int, str, str, str]]:
     engine = make_engine(db)
     try:
@@ -75,22 +111,7 @@ def test_kill_9_during_load_loses_no_acknowledged_event_and_repeats_no_output(
         token = server.tokens["admin"]
         events = synthetic_events(1200)
         batches = [events[i:i + BATCH] for i in range(0, len(events), BATCH)]
-        acked: list[str] = []
-        lock = threading.Lock()
-        answered = threading.Semaphore(0)
-        threads = [threading.Thread(target=post_all,
-                                    args=(server, token, batches[k::CLIENTS], acked, lock,
-                                          answered))
-                   for k in range(CLIENTS)]
-        for t in threads:
-            t.start()
-        for _ in range(KILL_AFTER):
-            assert answered.acquire(timeout=120), "no answer from the service"
-        server.kill9()
-        for t in threads:
-            t.join(timeout=120)
-        with lock:
-            acknowledged = list(acked)
+        acknowledged = kill_9_during_load(server, token, batches, CLIENTS, KILL_AFTER)
         assert len(acknowledged) >= KILL_AFTER * BATCH
         ids = stored_ids(db.url)
         assert len(ids) == len(set(ids))
@@ -98,13 +119,7 @@ def test_kill_9_during_load_loses_no_acknowledged_event_and_repeats_no_output(
         outputs_before = output_rows(db.url)
 
         server.start()  # rebuilds from the store
-        again = server.call("POST", "/v1/events", token, events)  # everything, once more
-        assert again.status == 200, again.text
-        statuses = {r["id"]: r["status"] for r in again.json["results"]}
-        assert all(statuses[i] == "duplicate" for i in ids), "a stored event counted twice"
-        assert sum(s == "stored" for s in statuses.values()) == len(events) - len(ids)
-        final_ids = stored_ids(db.url)
-        assert sorted(final_ids) == sorted(e["id"] for e in events)
+        post_everything_again(server, token, events, ids, db.url)
 
         # the live state is that of a batch evaluation of everything stored
         path = tmp_path / "all.jsonl"
@@ -180,23 +195,8 @@ def test_kill_9_at_a_random_moment_of_a_load(backend: str, workers: int,
                               "--max-body", str(64 * 1024 * 1024))
     try:
         token = server.tokens["admin"]
-        acked: list[str] = []
-        lock = threading.Lock()
-        answered = threading.Semaphore(0)
-        threads = [threading.Thread(target=post_all,
-                                    args=(server, token, batches[k::LOAD_CLIENTS], acked, lock,
-                                          answered))
-                   for k in range(LOAD_CLIENTS)]
-        for t in threads:
-            t.start()
-        for _ in range(kill_after):
-            assert answered.acquire(timeout=120), f"no answer from the service ({where})"
-        time.sleep(pause)
-        server.kill9()  # (with --workers 2: the supervisor, which judges; see Server.stop)
-        for t in threads:
-            t.join(timeout=120)
-        with lock:
-            acknowledged = list(acked)
+        acknowledged = kill_9_during_load(server, token, batches, LOAD_CLIENTS, kill_after,
+                                          pause, f"({where})")
         assert len(acknowledged) >= kill_after * LOAD_BATCH
         ids = stored_ids(db.url)
         assert len(ids) == len(set(ids)), f"an event stored twice ({where})"
@@ -204,12 +204,7 @@ def test_kill_9_at_a_random_moment_of_a_load(backend: str, workers: int,
         outputs_before = output_rows(db.url)
 
         server.start()  # rebuilds from the store
-        again = server.call("POST", "/v1/events", token, events, timeout=300)
-        assert again.status == 200, again.text
-        statuses = {r["id"]: r["status"] for r in again.json["results"]}
-        assert all(statuses[i] == "duplicate" for i in ids), f"counted twice ({where})"
-        assert sum(s == "stored" for s in statuses.values()) == len(events) - len(ids)
-        assert sorted(stored_ids(db.url)) == sorted(e["id"] for e in events)
+        post_everything_again(server, token, events, ids, db.url, f"({where})", timeout=300)
 
         path = tmp_path / "all.jsonl"
         path.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events),
