@@ -14,7 +14,7 @@ from typing import Any
 
 from tests.serve.conftest import CASELOAD, RULEBOOK, TODAY, Server, batch_json
 from tests.web.conftest import shot
-from tests.web.test_workbench import type_rulebook
+from tests.web.test_workbench import ready_to_compare, type_rulebook
 from tests.web.test_workbench_events import AS_OF, RECEIPT_RULES, SAMPLE, cli_evaluate
 
 
@@ -166,15 +166,7 @@ def test_the_on_time_rate_per_unit_and_period_is_drawn(page_for: Any) -> None:
 
 def test_compare_draws_sanctions_per_level_and_per_unit(page_for: Any, served: Server) -> None:
     page = page_for("supervisor")
-    page.click("#load-published")
-    page.wait_for_selector("#outline .kind-process")
-    lenient = RULEBOOK.read_text(encoding="utf-8").replace("「现场办结率」 < 90%",
-                                                           "「现场办结率」 < 10%")
-    type_rulebook(page, lenient)
-    page.wait_for_selector("#diag-summary:has-text('没有问题')")
-    page.click("#tab-compare")
-    page.fill("#cmp-cases", "300")
-    page.fill("#cmp-seed", "7")
+    lenient = ready_to_compare(page)
     page.focus("#compare")
     page.keyboard.press("Enter")
     page.wait_for_selector("#compare-results:not([hidden]) #chart-levels svg")
