@@ -252,13 +252,9 @@ def _pieces_of_whole(text: str, file: str, keys: list[tuple[Any, ...]]) -> _Piec
     pieces = _Pieces()
     pieces.span = _meta_span(file, tree.meta)
     for child, key in zip(tree.children, keys, strict=True):
-        builder.keyword_langs = Counter()
-        try:
-            node = builder.transform(child)
-        except VisitError as err:
-            if isinstance(err.orig_exc, _ValueProblem):
-                return None
-            raise
+        node = _built(builder, child)
+        if node is None:
+            return None
         pieces.append(_Piece(node, builder.keyword_langs, _meta_span(file, child.meta),
                              key[2], key[3]))
     return pieces
@@ -332,6 +328,18 @@ _SYNTAX = "syntax"  # a piece that does not parse alone
 _INVALID = "invalid"  # a piece that parses but holds a value that is not valid
 
 
+def _built(builder: _Builder, tree: Tree) -> Any | None:
+    """``tree`` (one declaration or the header) built into its AST node with the keyword
+    languages counted afresh; None when it holds a value that is not valid (e.g. 2024-02-30)."""
+    builder.keyword_langs = Counter()
+    try:
+        return builder.transform(tree)
+    except VisitError as err:
+        if isinstance(err.orig_exc, _ValueProblem):
+            return None
+        raise
+
+
 def _parse_piece(builder: _Builder, text: str, key: tuple[Any, ...], end: int
                  ) -> _Piece | str:
     file, header, begin, line = key[:4]
@@ -341,13 +349,9 @@ def _parse_piece(builder: _Builder, text: str, key: tuple[Any, ...], end: int
         return _SYNTAX
     if _shape_conditions(tree, file) is not None:
         return _INVALID
-    builder.keyword_langs = Counter()
-    try:
-        node = builder.transform(tree)
-    except VisitError as err:
-        if isinstance(err.orig_exc, _ValueProblem):
-            return _INVALID
-        raise
+    node = _built(builder, tree)
+    if node is None:
+        return _INVALID
     if header:
         node = node.header
     return _Piece(node, builder.keyword_langs, _meta_span(file, tree.meta), begin, line)
