@@ -344,13 +344,22 @@ def unplaced_without_case(versions: Sequence[VersionProgram], events: Iterable[E
     as a single rulebook's would be."""
     out: list[Rejection] = []
     for ev in events:
-        if ev.case or any(event_problem(v.program, ev) is None for v in versions):
+        if ev.case:
             continue
         v = version_on(versions, ev.at.date()) or required_version(versions, as_of)
-        problem = event_problem(v.program, ev)
-        assert problem is not None
-        out.append(Rejection(ev.source, ev.line, ev.id, *problem))
+        problem = family_problem(versions, ev, v.program)
+        if problem is not None:
+            out.append(Rejection(ev.source, ev.line, ev.id, *problem))
     return out
+
+
+def family_problem(versions: Sequence[VersionProgram], ev: Event, program: Program
+                   ) -> tuple[str, str] | None:
+    """Why no version of the family can place ``ev`` (an item or post none of them knows),
+    told as ``program`` tells it; None when one of them can."""
+    if any(event_problem(v.program, ev) is None for v in versions):
+        return None
+    return event_problem(program, ev)
 
 
 def _level(program: Program, ladder: str | None, sanction_name: str | None) -> int | None:
@@ -517,6 +526,7 @@ __all__ = [
     "decision_key",
     "evaluate_versions",
     "family_evaluator",
+    "family_problem",
     "finish_versions",
     "from_old_or_new",
     "hybrid",

@@ -44,6 +44,7 @@ from wenze.engine.versions import (
     VersionError,
     VersionProgram,
     accepted_on,
+    family_problem,
     hybrid,
     ladders_in_time,
     no_version,
@@ -389,12 +390,9 @@ class LiveEngine:
     def _event_problem(self, ev: Event) -> tuple[str, str] | None:
         """Why the rules cannot place an event (unknown item or post); of a family, why none of
         its versions can (a case's own version rejects the rest when the case is judged)."""
-        problem = EV.event_problem(self.program, ev)
-        if problem is None or not self.versions:
-            return problem
-        if any(EV.event_problem(v.program, ev) is None for v in self.versions):
-            return None
-        return problem
+        if not self.versions:
+            return EV.event_problem(self.program, ev)
+        return family_problem(self.versions, ev, self.program)
 
     def _fire_tick(self, shard: str, day: str) -> None:
         for case in sorted(self._due_by_shard.pop(shard, ())):
