@@ -216,7 +216,7 @@ def test_the_overlay_agrees_with_the_decisions_on_real_receipts() -> None:
     from wenze.engine.evaluate import evaluate
     from wenze.engine.lower import lower
     from wenze.events.readers import read_events
-    from wenze.graphs.overlay import case_calendar, engine_view, state_is_late
+    from wenze.graphs.overlay import case_overlay, state_is_late
 
     root = Path(__file__).resolve().parents[2]
     rulebook = load_rulebook(root / "rules" / "receipt_wabo.wz").rulebook
@@ -232,10 +232,6 @@ def test_the_overlay_agrees_with_the_decisions_on_real_receipts() -> None:
     assert isinstance(process, A.ProcessDecl)
     late_in_picture: set[tuple[str, str]] = set()
     for case in sorted({e.case for e in events}):
-        own = [e for e in events if e.case == case]
-        view = engine_view(rulebook, events, as_of, case)
-        overlay = overlay_from_events(process, own, as_of, case_calendar(rulebook, process, own),
-                                      case, warning_levels=view.levels,
-                                      accountable=view.accountable, step_clocks=view.step_clocks)
+        _, overlay = case_overlay(rulebook, process, events, as_of, case)
         late_in_picture |= {(case, step) for step, s in overlay.items() if state_is_late(s.state)}
     assert late_in_picture == late_by_engine

@@ -230,12 +230,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             if args.case:
                 from wenze.dsl.calendar import CalendarRangeError
-                from wenze.graphs.overlay import (
-                    OverlayError,
-                    case_calendar,
-                    engine_view,
-                    overlay_from_events,
-                )
+                from wenze.graphs.overlay import OverlayError, case_overlay, engine_view
 
                 assert as_of is not None
                 try:
@@ -245,11 +240,7 @@ def run(args: argparse.Namespace) -> int:
                         _err(f"warning: {r.source}:{r.line}: the engine rejects event "
                              f"`{r.event_id}` [{r.code}]: {r.message}; `wenze evaluate` will not "
                              "judge it（引擎拒收此事件）")
-                    overlay = overlay_from_events(
-                        process, own, as_of, case_calendar(rulebook, process, own), args.case,
-                        warning_levels=view.levels, accountable=view.accountable,
-                        step_clocks=view.step_clocks,
-                    )
+                    _, overlay = case_overlay(rulebook, process, events, as_of, args.case, view)
                 except (OverlayError, CalendarRangeError) as err:
                     _err(f"error: {err}")
                     return 1

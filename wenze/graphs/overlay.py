@@ -16,7 +16,7 @@ warnings list always agree; a step past its limit that no warning rule covers is
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -336,6 +336,21 @@ def engine_view(
             whole.append(who)
     return EngineView(levels, {k: tuple(sorted(set(v))) for k, v in accountable.items()},
                       tuple(sorted(set(whole))), tuple(result.rejected), clocks)
+
+
+def case_overlay(rulebook: A.Rulebook, process: A.ProcessDecl, events: Sequence[Any],
+                 as_of: dt.date, case: str, view: EngineView | None = None
+                 ) -> tuple[EngineView, dict[str, StepState]]:
+    """What ``wenze evaluate`` says about ``case`` (``view``, else :func:`engine_view` over all
+    ``events``) and the state of each step of ``process`` drawn from it: the engine's warning
+    levels, who answers, and each step's clock — as ``wenze graph --case`` and the workbench
+    draw it."""
+    view = view if view is not None else engine_view(rulebook, events, as_of, case)
+    own = [e for e in events if e.case == case]
+    overlay = overlay_from_events(process, own, as_of, case_calendar(rulebook, process, own),
+                                  case, warning_levels=view.levels,
+                                  accountable=view.accountable, step_clocks=view.step_clocks)
+    return view, overlay
 
 
 def state_is_late(state: StepStatus) -> bool:

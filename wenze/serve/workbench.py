@@ -368,7 +368,7 @@ def _overlay(service: Any, rulebook: Any, body: EventsInput, as_of: dt.date,
     """The process to draw for ``case`` (``process``, else its item's), the case's step states
     on ``as_of`` as ``wenze graph --case`` draws them, and the lines under the title."""
     from wenze.dsl import ast as A
-    from wenze.graphs.overlay import case_calendar, engine_view, overlay_from_events
+    from wenze.graphs.overlay import case_overlay
 
     events = read_posted_events(service, body).events
     own = [e for e in events if e.case == case]
@@ -387,10 +387,7 @@ def _overlay(service: Any, rulebook: Any, body: EventsInput, as_of: dt.date,
     found = rulebook.named(A.ProcessDecl).get(process)
     if not isinstance(found, A.ProcessDecl):
         raise Problem("not_found", f"规则集中没有流程「{process}」 no process `{process}`")
-    view = engine_view(rulebook, events, as_of, case)
-    overlay = overlay_from_events(found, own, as_of, case_calendar(rulebook, found, own), case,
-                                  warning_levels=view.levels, accountable=view.accountable,
-                                  step_clocks=view.step_clocks)
+    view, overlay = case_overlay(rulebook, found, events, as_of, case)
     lines = [f"案件 {case}（截至 {as_of}）"]
     if view.case_accountable:
         lines.append("本案问责：" + "、".join(view.case_accountable))
