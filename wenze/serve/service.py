@@ -39,7 +39,7 @@ from wenze.serve.outputs import OutputLog
 from wenze.serve.problems import Problem
 from wenze.serve.tokens import Grant, verify
 from wenze.store import rulebooks as RB
-from wenze.store.db import checkpoint, ensure_schema, make_engine
+from wenze.store.db import checkpoint, ensure_schema, is_sqlite, make_engine
 from wenze.store.ingest import StoredRows, row_from_event, store_rows
 from wenze.store.runs import load_snapshot
 
@@ -282,9 +282,10 @@ class Service:
             self._ticker = threading.Thread(target=self._tick_loop, name="wenze-serve-clock",
                                             daemon=True)
             self._ticker.start()
-        self._checkpointer = threading.Thread(target=self._checkpoint_loop,
-                                              name="wenze-serve-checkpoint", daemon=True)
-        self._checkpointer.start()
+        if is_sqlite(self.engine):  # (PostgreSQL checkpoints by itself)
+            self._checkpointer = threading.Thread(target=self._checkpoint_loop,
+                                                  name="wenze-serve-checkpoint", daemon=True)
+            self._checkpointer.start()
 
     def _checkpoint_loop(self) -> None:
         """Every second, the WAL's committed pages copied into the store's file (SQLite), apart

@@ -88,7 +88,7 @@ def make_engine(url: str | None = None, *, checkpoint_apart: bool = False,
 def checkpoint(engine: Engine) -> None:
     """Copy the WAL's committed pages into an SQLite store's file, without waiting for its
     readers or writers (a PASSIVE checkpoint; nothing on PostgreSQL)."""
-    if engine.dialect.name == "sqlite":
+    if is_sqlite(engine):
         with engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
